@@ -1,0 +1,85 @@
+/**
+ * Timestamp extractors (DESIGN 4.1): each source chooses which time of a
+ * record is its `timestamp` — the producer's event time, the broker's append
+ * time, this consumer's ingest time, a field of the value, or any function.
+ */
+
+/** What an extractor sees: the deserialized record and its three clocks. */
+export interface ExtractionInput<K = unknown, V = unknown> {
+  readonly key: K;
+  readonly value: V;
+  readonly eventTime: number | null;
+  readonly brokerTime: number | null;
+  readonly ingestTime: number;
+}
+
+export interface TimestampExtractor<K = unknown, V = unknown> {
+  /** How this extractor is named in errors and audit lines, e.g. `field(ts)`. */
+  readonly name: string;
+  /** The field an invalid timestamp is blamed on in error messages. */
+  readonly field: string;
+  /**
+   * True when the timestamp depends on wall-clock time (ingest time): every
+   * use is then a nondeterministic decision (DESIGN 4.7).
+   */
+  readonly readsWallClock: boolean;
+  /** Returns the candidate timestamp; it is validated afterwards. */
+  extract(input: ExtractionInput<K, V>): unknown;
+}
+
+/** The producer's event time (Kafka CreateTime). */
+export function eventTimeExtractor(): TimestampExtractor {
+  return { name: 'eventTime', field: 'eventTime', readsWallClock: false, extract: (r) => r.eventTime };
+}
+
+/** The broker's append time (Kafka LogAppendTime). */
+export function brokerTimeExtractor(): TimestampExtractor {
+  return { name: 'brokerTime', field: 'brokerTime', readsWallClock: false, extract: (r) => r.brokerTime };
+}
+
+/** This consumer's wall-clock receive time: never reproducible, so every use is audited. */
+export function ingestTimeExtractor(): TimestampExtractor {
+  return { name: 'ingestTime', field: 'ingestTime', readsWallClock: true, extract: (r) => r.ingestTime };
+}
+
+/**
+ * A field of the value, by dotted path (`"meta.ts"`). A number is taken as
+ * epoch milliseconds; a string is parsed as an ISO-8601 date.
+ */
+export function fieldExtractor(path: string): TimestampExtractor {
+  const parts = path.split('.');
+  return {
+    name: `field(${path})`,
+    field: `value.${path}`,
+    readsWallClock: false,
+    extract: (r) => {
+      let v: unknown = r.value;
+      for (const p of parts) {
+        if (v === null || typeof v !== 'object') return undefined;
+        v = (v as Record<string, unknown>)[p];
+      }
+      if (typeof v === 'string') {
+        const parsed = Date.parse(v);
+        return Number.isNaN(parsed) ? v : parsed;
+      }
+      return v;
+    },
+  };
+}
+
+/** Any function of the record and its clocks. */
+export function functionExtractor<K, V>(
+  fn: (input: ExtractionInput<K, V>) => unknown,
+  name = 'function',
+): TimestampExtractor<K, V> {
+  return { name, field: name, readsWallClock: false, extract: fn };
+}
+
+/** The built-in extractors. */
+export const Extractors = {
+  eventTime: eventTimeExtractor,
+  brokerTime: brokerTimeExtractor,
+  ingestTime: ingestTimeExtractor,
+  field: fieldExtractor,
+  fn: functionExtractor,
+} as const;
