@@ -1,0 +1,94 @@
+import type { Headers, LogRecord } from '../time/record.ts';
+import type { StateBackend, StateWrite } from '../state/key-value-store.ts';
+
+/** A record to append: the log assigns its offset and `brokerTime`. */
+export interface AppendRecord {
+  readonly stream: string;
+  readonly partition: number;
+  readonly key: Uint8Array | null;
+  readonly value: Uint8Array | null;
+  readonly headers?: Headers;
+  readonly eventTime: number | null;
+}
+
+/**
+ * A partitioned, append-only log: the streams a runtime reads and writes.
+ * Implemented by the connectors (embedded LMDB, memory, and later brokers).
+ */
+export interface Log {
+  /** Creates the stream with `partitions` partitions, or checks an existing one has that many. */
+  ensureStream(stream: string, partitions: number): void;
+  /** The stream's partition count; undefined when there is no such stream. */
+  partitionCount(stream: string): number | undefined;
+  /** Names of all streams. */
+  streams(): string[];
+  /** The offset the next appended record of the partition will get. */
+  endOffset(stream: string, partition: number): number;
+  /** Up to `max` records from `fromOffset` on, in offset order. */
+  read(stream: string, partition: number, fromOffset: number, max: number): LogRecord[];
+  /** Appends records in one atomic, durable write; returns them with their offsets and broker times. */
+  append(records: readonly AppendRecord[]): Promise<LogRecord[]>;
+  close(): Promise<void>;
+}
+
+/** A task's input position in one partition, and per producer where the producers' records were split. */
+export interface InputPosition {
+  /** The first offset not yet processed. */
+  readonly next: number;
+  /**
+   * For internal streams, read from `next` on but skip records of a producer
+   * below the offset given here: they were processed before the commit.
+   */
+  readonly producers?: Readonly<Record<string, number>>;
+}
+
+/** What a task resumes from: written atomically with its outputs and state. */
+export interface TaskCheckpoint {
+  /** Keyed by `stream/partition`. */
+  readonly positions: Readonly<Record<string, InputPosition>>;
+  readonly streamTime: number;
+  /** Largest timestamp seen per input partition (`stream/partition`), for the `streamTime` timestamp fallback. */
+  readonly partitionTimes: Readonly<Record<string, number>>;
+  /** How many commits this task has made. */
+  readonly commits: number;
+}
+
+/** Everything one task commits at once (DESIGN 4.8). */
+export interface CommitUnit {
+  readonly applicationId: string;
+  readonly taskId: string;
+  readonly outputs: readonly AppendRecord[];
+  readonly stateWrites: readonly StateWrite[];
+  readonly checkpoint: TaskCheckpoint;
+  /** Audit entries made since the last commit, kept with the data they explain. */
+  readonly audit: readonly AuditEntry[];
+}
+
+/** One line of the audit log: a nondeterministic decision, a fallback, a skipped or late record. */
+export interface AuditEntry {
+  readonly kind: string;
+  readonly taskId: string;
+  readonly stream: string;
+  readonly partition: number;
+  readonly offset: number;
+  readonly detail: string;
+  /** Wall-clock time of the decision (informative only). */
+  readonly at: number;
+}
+
+/** Where tasks keep their committed state, positions and clocks, and commit all of it with their outputs. */
+export interface TaskStorage {
+  readCheckpoint(applicationId: string, taskId: string): TaskCheckpoint | undefined;
+  stateBackend(applicationId: string, taskId: string): StateBackend;
+  /** Appends the outputs, applies the state writes and writes the checkpoint, all or nothing. */
+  commit(units: readonly CommitUnit[]): void;
+  /** Audit entries committed by an application, oldest first. */
+  readAudit(applicationId: string): AuditEntry[];
+  /** Deletes every task's checkpoint, state and audit of an application (a reset). */
+  resetApplication(applicationId: string): void;
+}
+
+/** Key of a partition in positions and maps: `stream/partition`. */
+export function partitionKey(stream: string, partition: number): string {
+  return `${stream}/${partition}`;
+}

@@ -1,0 +1,47 @@
+import type { Headers, StreamRecord } from '../time/record.ts';
+import type { KeyValueStore } from '../state/key-value-store.ts';
+
+/** What a processor forwards downstream: a record whose key, value, timestamp or headers may have changed. */
+export type Forwarded<K, V> = Omit<StreamRecord<K, V>, 'key' | 'value' | 'headers'> & {
+  readonly key: K;
+  readonly value: V;
+  readonly headers: Headers;
+};
+
+/**
+ * What a processor can see and do while it processes a record. Everything
+ * here is deterministic except `wallClockTime()`, whose every call is
+ * counted as a nondeterministic decision (DESIGN 4.7).
+ */
+export interface ProcessorContext<KOut = unknown, VOut = unknown> {
+  /** The task running this processor, e.g. `0_3` (sub-topology 0, partition 3). */
+  readonly taskId: string;
+  /** The task's partition number. */
+  readonly partition: number;
+  /** The task's stream time: the largest timestamp processed so far, this record included. */
+  readonly streamTime: number;
+  /** Sends a record to the children (or only the named child). */
+  forward(record: Forwarded<KOut, VOut>, child?: string): void;
+  /** A key-value store declared on this processor. */
+  getStore<K, V>(name: string): KeyValueStore<K, V>;
+  /** Wall-clock (processing) time. Nondeterministic: each call is counted and audited. */
+  wallClockTime(): number;
+}
+
+/**
+ * A low-level processor: `process` is called once per record, depth-first,
+ * with the task's stream time already advanced to include the record.
+ *
+ * @example
+ * const dedupe: Processor<string, Click, string, Click> = {
+ *   process(record, ctx) {
+ *     const seen = ctx.getStore<string, number>('seen');
+ *     if (seen.get(record.key) === undefined) ctx.forward(record);
+ *     seen.put(record.key, record.timestamp);
+ *   },
+ * };
+ */
+export interface Processor<KIn = unknown, VIn = unknown, KOut = unknown, VOut = unknown> {
+  init?(ctx: ProcessorContext<KOut, VOut>): void;
+  process(record: StreamRecord<KIn, VIn>, ctx: ProcessorContext<KOut, VOut>): void;
+}

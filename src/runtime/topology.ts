@@ -1,0 +1,124 @@
+import type { Serde } from '../time/serde.ts';
+import type { TimestampExtractor } from '../time/extractor.ts';
+import type { InvalidTimestampPolicy } from '../time/invalid-timestamp-policy.ts';
+import type { StoreDefinition } from '../state/key-value-store.ts';
+import type { Processor } from './processor.ts';
+
+/** A node reading a stream into the topology. */
+export interface SourceNode {
+  readonly kind: 'source';
+  readonly name: string;
+  readonly stream: string;
+  readonly keySerde: Serde<unknown>;
+  readonly valueSerde: Serde<unknown>;
+  readonly extractor: TimestampExtractor;
+  readonly onInvalidTimestamp: InvalidTimestampPolicy;
+  /** Internal streams (repartitioning) are split by producer task when scheduling. */
+  readonly internal: boolean;
+  readonly children: string[];
+}
+
+/** A node running a processor. */
+export interface ProcessorNode {
+  readonly kind: 'processor';
+  readonly name: string;
+  readonly create: () => Processor;
+  readonly stores: readonly string[];
+  readonly children: string[];
+}
+
+/** Chooses the output partition of a record, given the serialized key and the stream's partition count. */
+export type StreamPartitioner = (key: unknown, keyBytes: Uint8Array | null, value: unknown, partitions: number) => number;
+
+/** A node writing records to a stream. */
+export interface SinkNode {
+  readonly kind: 'sink';
+  readonly name: string;
+  readonly stream: string;
+  readonly keySerde: Serde<unknown>;
+  readonly valueSerde: Serde<unknown>;
+  readonly partitioner: StreamPartitioner | undefined;
+  readonly internal: boolean;
+  /** Partition count to create the stream with when missing; defaults to the writing sub-topology's. */
+  readonly partitions: number | undefined;
+  readonly children: string[];
+}
+
+export type TopologyNode = SourceNode | ProcessorNode | SinkNode;
+
+/** A built topology: what the DSL produces and the runtime executes. */
+export interface Topology {
+  readonly nodes: ReadonlyMap<string, TopologyNode>;
+  readonly stores: ReadonlyMap<string, StoreDefinition>;
+}
+
+/** A connected part of a topology: its sources are co-partitioned and processed together by one task per partition. */
+export interface SubTopology {
+  readonly id: number;
+  readonly nodes: readonly TopologyNode[];
+  readonly sources: readonly SourceNode[];
+  readonly sinks: readonly SinkNode[];
+  readonly stores: readonly string[];
+}
+
+/**
+ * Splits a topology into sub-topologies: the connected components of its
+ * node graph (sources joined through shared downstream nodes, e.g. `merge`).
+ * Numbered by the declaration order of their first source; a sub-topology
+ * reading an internal stream comes after the ones writing it.
+ */
+export function subTopologies(topology: Topology): SubTopology[] {
+  const parent = new Map<string, string>();
+  const find = (n: string): string => {
+    let p = parent.get(n) ?? n;
+    while (p !== (parent.get(p) ?? p)) p = parent.get(p) ?? p;
+    parent.set(n, p);
+    return p;
+  };
+  const union = (a: string, b: string): void => {
+    const ra = find(a);
+    const rb = find(b);
+    if (ra !== rb) parent.set(rb, ra);
+  };
+  for (const node of topology.nodes.values()) for (const child of node.children) union(node.name, child);
+  // Processors sharing a store must run in the same task.
+  const storeOwner = new Map<string, string>();
+  for (const node of topology.nodes.values()) {
+    if (node.kind !== 'processor') continue;
+    for (const s of node.stores) {
+      const owner = storeOwner.get(s);
+      if (owner === undefined) storeOwner.set(s, node.name);
+      else union(owner, node.name);
+    }
+  }
+  const groups = new Map<string, TopologyNode[]>();
+  for (const node of topology.nodes.values()) {
+    const root = find(node.name);
+    const g = groups.get(root) ?? [];
+    g.push(node);
+    groups.set(root, g);
+  }
+  const unordered = [...groups.values()]
+    .filter((nodes) => nodes.some((n) => n.kind === 'source'))
+    .map((nodes) => ({
+      nodes,
+      sources: nodes.filter((n): n is SourceNode => n.kind === 'source'),
+      sinks: nodes.filter((n): n is SinkNode => n.kind === 'sink'),
+      stores: [...new Set(nodes.flatMap((n) => (n.kind === 'processor' ? n.stores : [])))],
+    }));
+  const ordered = orderByDataFlow(unordered);
+  return ordered.map((g, id) => ({ id, ...g }));
+}
+
+/** Orders groups so that a group reading an internal stream follows every group writing it. */
+function orderByDataFlow<G extends { sources: readonly SourceNode[]; sinks: readonly SinkNode[] }>(groups: G[]): G[] {
+  const remaining = [...groups];
+  const done: G[] = [];
+  const written = (s: string, among: G[]): boolean => among.some((g) => g.sinks.some((k) => k.internal && k.stream === s));
+  while (remaining.length > 0) {
+    const idx = remaining.findIndex((g) => g.sources.every((src) => !src.internal || !written(src.stream, remaining.filter((o) => o !== g))));
+    if (idx < 0) throw new Error('topology has a cycle through internal streams');
+    done.push(remaining.splice(idx, 1)[0]!);
+  }
+  return done;
+}

@@ -1,0 +1,72 @@
+import { hexToBytes, keyToHex, type CommittableStore, type StateBackend, type StateWrite, type StoreDefinition } from './key-value-store.ts';
+
+/**
+ * A store held wholly in memory. Its changes are still committed with the
+ * task (as a changelog in the same transaction), and it is restored from
+ * them when the task starts, as Kafka Streams restores an in-memory store
+ * from its changelog topic.
+ */
+export class InMemoryKeyValueStore<K, V> implements CommittableStore<K, V> {
+  readonly name: string;
+  readonly #def: StoreDefinition<K, V>;
+  readonly #data = new Map<string, { key: K; value: V }>();
+  #pending = new Map<string, Uint8Array | null>();
+  /** Values before the first uncommitted write of each key, to roll back. */
+  #undo = new Map<string, { key: K; value: V } | undefined>();
+
+  constructor(def: StoreDefinition<K, V>, backend: StateBackend) {
+    this.name = def.name;
+    this.#def = def;
+    for (const [hex, bytes] of backend.entries(def.name)) {
+      this.#data.set(hex, { key: def.keySerde.deserialize(hexToBytes(hex)), value: def.valueSerde.deserialize(bytes) });
+    }
+  }
+
+  get(key: K): V | undefined {
+    return this.#data.get(keyToHex(this.#def.keySerde.serialize(key)))?.value;
+  }
+
+  put(key: K, value: V): void {
+    if (value === undefined || value === null) return this.delete(key);
+    const hex = keyToHex(this.#def.keySerde.serialize(key));
+    this.#remember(hex);
+    this.#data.set(hex, { key, value });
+    this.#pending.set(hex, this.#def.valueSerde.serialize(value));
+  }
+
+  delete(key: K): void {
+    const hex = keyToHex(this.#def.keySerde.serialize(key));
+    this.#remember(hex);
+    this.#data.delete(hex);
+    this.#pending.set(hex, null);
+  }
+
+  *all(): IterableIterator<[K, V]> {
+    const keys = [...this.#data.keys()].sort();
+    for (const k of keys) {
+      const e = this.#data.get(k);
+      if (e !== undefined) yield [e.key, e.value];
+    }
+  }
+
+  drainWrites(): StateWrite[] {
+    const writes: StateWrite[] = [];
+    for (const [key, value] of this.#pending) writes.push({ store: this.name, key, value });
+    this.#pending = new Map();
+    this.#undo = new Map();
+    return writes;
+  }
+
+  discardWrites(): void {
+    for (const [hex, before] of this.#undo) {
+      if (before === undefined) this.#data.delete(hex);
+      else this.#data.set(hex, before);
+    }
+    this.#pending = new Map();
+    this.#undo = new Map();
+  }
+
+  #remember(hex: string): void {
+    if (!this.#undo.has(hex)) this.#undo.set(hex, this.#data.get(hex));
+  }
+}

@@ -1,0 +1,62 @@
+import type { Serde } from '../time/serde.ts';
+
+/**
+ * A task's named key-value store. Writes are seen at once by the task's own
+ * reads, and become durable only with the task's next commit, together with
+ * its outputs and input positions (DESIGN 4.8).
+ *
+ * @example
+ * const counts = ctx.getStore<string, number>('counts');
+ * counts.put(record.key, (counts.get(record.key) ?? 0) + 1);
+ */
+export interface KeyValueStore<K, V> {
+  readonly name: string;
+  get(key: K): V | undefined;
+  put(key: K, value: V): void;
+  delete(key: K): void;
+  /** Every entry, in the order of the keys' serialized bytes. */
+  all(): IterableIterator<[K, V]>;
+}
+
+/** One change to a store, as committed: key and value bytes (hex key), `null` value for a delete. */
+export interface StateWrite {
+  readonly store: string;
+  readonly key: string;
+  readonly value: Uint8Array | null;
+}
+
+/** Where a task's committed store contents are read from (the embedded log's LMDB, or memory in tests). */
+export interface StateBackend {
+  get(store: string, key: string): Uint8Array | undefined;
+  /** Entries of a store in key order. */
+  entries(store: string): Iterable<readonly [string, Uint8Array]>;
+}
+
+/** How a store keeps its data between commits. */
+export type StoreKind = 'in-memory' | 'lmdb';
+
+/** A store's declaration in a topology. */
+export interface StoreDefinition<K = unknown, V = unknown> {
+  readonly name: string;
+  readonly kind: StoreKind;
+  readonly keySerde: Serde<K>;
+  readonly valueSerde: Serde<V>;
+}
+
+/** A store the runtime can drain at commit time. */
+export interface CommittableStore<K, V> extends KeyValueStore<K, V> {
+  /** Returns and forgets the writes made since the last call. */
+  drainWrites(): StateWrite[];
+  /** Forgets the uncommitted writes (the task is rolled back to its last commit). */
+  discardWrites(): void;
+}
+
+/** Hex of the serialized key: a string whose order is the bytes' order. */
+export function keyToHex(bytes: Uint8Array | null): string {
+  if (bytes === null) throw new Error('a store key must not serialize to null');
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
+}
+
+export function hexToBytes(hex: string): Uint8Array {
+  return Buffer.from(hex, 'hex');
+}
