@@ -122,3 +122,15 @@ function orderByDataFlow<G extends { sources: readonly SourceNode[]; sinks: read
   }
   return done;
 }
+
+/**
+ * Names internal streams after the application, as Kafka Streams does
+ * (`<applicationId>-<name>`), so two applications never share one.
+ */
+export function withApplicationId(topology: Topology, applicationId: string): Topology {
+  const nodes = new Map<string, TopologyNode>();
+  for (const [name, node] of topology.nodes) {
+    nodes.set(name, node.kind !== 'processor' && node.internal ? { ...node, stream: `${applicationId}-${node.stream}` } : node);
+  }
+  return { nodes, stores: topology.stores };
+}

@@ -1,0 +1,299 @@
+import { jsonSerde, type Serde } from '../time/serde.ts';
+import { eventTimeExtractor, type TimestampExtractor } from '../time/extractor.ts';
+import type { StreamRecord } from '../time/record.ts';
+import type { Processor, ProcessorContext } from '../runtime/processor.ts';
+import type { StreamPartitioner } from '../runtime/topology.ts';
+import type { StreamsBuilder } from './stream-builder.ts';
+
+/** How `to()` writes. Serdes default to the stream's current ones. */
+export interface SinkOptions<K, V> {
+  readonly key?: Serde<K>;
+  readonly value?: Serde<V>;
+  /** Default: Kafka's default partitioner on the key bytes (a null key stays on the task's partition number). */
+  readonly partitioner?: (key: K, keyBytes: Uint8Array | null, value: V, partitions: number) => number;
+  /** Partition count to create the stream with when it does not exist (default: the writing task count). */
+  readonly partitions?: number;
+}
+
+/** How a repartition writes. */
+export interface RepartitionOptions<K, V> {
+  readonly name?: string;
+  readonly key?: Serde<K>;
+  readonly value?: Serde<V>;
+  readonly partitions?: number;
+}
+
+type Pred<K, V> = (key: K, value: V, record: StreamRecord<K, V>) => boolean;
+
+/**
+ * A stream of records in a topology under construction. Every operation
+ * adds a node and returns the stream of its results; records pass through
+ * the nodes depth-first, one at a time.
+ */
+export class KStream<K, V> {
+  readonly #builder: StreamsBuilder;
+  /** @internal */
+  readonly nodeName: string;
+  /** @internal */
+  readonly keySerde: Serde<K>;
+  /** @internal */
+  readonly valueSerde: Serde<V>;
+  /** True after the key changed (`selectKey`, `map`): a stateful step must repartition first. */
+  readonly repartitionRequired: boolean;
+
+  /** @internal */
+  constructor(builder: StreamsBuilder, nodeName: string, keySerde: Serde<K>, valueSerde: Serde<V>, repartitionRequired: boolean) {
+    this.#builder = builder;
+    this.nodeName = nodeName;
+    this.keySerde = keySerde;
+    this.valueSerde = valueSerde;
+    this.repartitionRequired = repartitionRequired;
+  }
+
+  #stateless<K2, V2>(
+    kind: string,
+    process: (r: StreamRecord<K, V>, forward: (r: StreamRecord<K2, V2>) => void) => void,
+    keySerde: Serde<K2>,
+    valueSerde: Serde<V2>,
+    keyChanged: boolean,
+  ): KStream<K2, V2> {
+    return this.#addProcessor(
+      kind,
+      () => ({ process: (r, ctx) => process(r as StreamRecord<K, V>, (o) => ctx.forward(o as never)) }),
+      [],
+      keySerde,
+      valueSerde,
+      this.repartitionRequired || keyChanged,
+    );
+  }
+
+  #addProcessor<K2, V2>(
+    kind: string,
+    create: () => Processor,
+    stores: readonly string[],
+    keySerde: Serde<K2>,
+    valueSerde: Serde<V2>,
+    repartitionRequired: boolean,
+  ): KStream<K2, V2> {
+    const name = this.#builder.nextName(kind);
+    this.#builder.addNode({ kind: 'processor', name, create, stores, children: [] });
+    this.#builder.connect(this.nodeName, name);
+    return new KStream<K2, V2>(this.#builder, name, keySerde, valueSerde, repartitionRequired);
+  }
+
+  /** Keeps the records for which `predicate` is true. */
+  filter(predicate: Pred<K, V>): KStream<K, V> {
+    return this.#stateless('filter', (r, fwd) => predicate(r.key, r.value, r) && fwd(r), this.keySerde, this.valueSerde, false);
+  }
+
+  /** Drops the records for which `predicate` is true. */
+  filterNot(predicate: Pred<K, V>): KStream<K, V> {
+    return this.#stateless('filter-not', (r, fwd) => !predicate(r.key, r.value, r) && fwd(r), this.keySerde, this.valueSerde, false);
+  }
+
+  /** Replaces key and value; the key changed, so a later stateful step repartitions. */
+  map<K2, V2>(fn: (key: K, value: V, record: StreamRecord<K, V>) => readonly [K2, V2]): KStream<K2, V2> {
+    return this.#stateless<K2, V2>('map', (r, fwd) => {
+      const [key, value] = fn(r.key, r.value, r);
+      fwd({ ...r, key, value });
+    }, jsonSerde(), jsonSerde(), true);
+  }
+
+  /** Replaces the value, keeping the key (and the partitioning). */
+  mapValues<V2>(fn: (value: V, key: K, record: StreamRecord<K, V>) => V2): KStream<K, V2> {
+    return this.#stateless<K, V2>('map-values', (r, fwd) => fwd({ ...r, value: fn(r.value, r.key, r) }), this.keySerde, jsonSerde(), false);
+  }
+
+  /** Zero or more records for each record. */
+  flatMap<K2, V2>(fn: (key: K, value: V, record: StreamRecord<K, V>) => Iterable<readonly [K2, V2]>): KStream<K2, V2> {
+    return this.#stateless<K2, V2>('flat-map', (r, fwd) => {
+      for (const [key, value] of fn(r.key, r.value, r)) fwd({ ...r, key, value });
+    }, jsonSerde(), jsonSerde(), true);
+  }
+
+  /** Zero or more values for each record, keeping the key. */
+  flatMapValues<V2>(fn: (value: V, key: K, record: StreamRecord<K, V>) => Iterable<V2>): KStream<K, V2> {
+    return this.#stateless<K, V2>('flat-map-values', (r, fwd) => {
+      for (const value of fn(r.value, r.key, r)) fwd({ ...r, value });
+    }, this.keySerde, jsonSerde(), false);
+  }
+
+  /** Sets a new key; a later stateful step repartitions by it through an internal stream. */
+  selectKey<K2>(fn: (key: K, value: V, record: StreamRecord<K, V>) => K2, keySerde?: Serde<K2>): KStream<K2, V> {
+    return this.#stateless<K2, V>('select-key', (r, fwd) => fwd({ ...r, key: fn(r.key, r.value, r) }), keySerde ?? jsonSerde(), this.valueSerde, true);
+  }
+
+  /** Calls `fn` for each record and passes it on unchanged. */
+  peek(fn: (key: K, value: V, record: StreamRecord<K, V>) => void): KStream<K, V> {
+    return this.#stateless('peek', (r, fwd) => {
+      fn(r.key, r.value, r);
+      fwd(r);
+    }, this.keySerde, this.valueSerde, false);
+  }
+
+  /** One stream with the records of both, in the order the task processes them. */
+  merge(other: KStream<K, V>): KStream<K, V> {
+    const name = this.#builder.nextName('merge');
+    this.#builder.addNode({ kind: 'processor', name, create: () => ({ process: (r, ctx) => ctx.forward(r) }), stores: [], children: [] });
+    this.#builder.connect(this.nodeName, name);
+    this.#builder.connect(other.nodeName, name);
+    return new KStream<K, V>(this.#builder, name, this.keySerde, this.valueSerde, this.repartitionRequired || other.repartitionRequired);
+  }
+
+  /**
+   * Splits the stream by predicates, the first that matches wins (Kafka
+   * Streams' `split()`/`branch()`). Records no branch takes go to the
+   * default branch if there is one, and are dropped otherwise.
+   *
+   * @example
+   * const { hot, cold } = readings.split().branch('hot', (_, r) => r.celsius > 30).defaultBranch('cold');
+   */
+  split(): BranchedStream<K, V, never> {
+    return new BranchedStream<K, V, never>(this, []);
+  }
+
+  /** The old-style branch: one stream per predicate, the first match wins, unmatched records dropped. */
+  branch(...predicates: Pred<K, V>[]): KStream<K, V>[] {
+    let split = this.split() as BranchedStream<K, V, string>;
+    predicates.forEach((p, i) => (split = split.branch(String(i), p)));
+    const branches = split.noDefaultBranch();
+    return predicates.map((_, i) => branches[String(i)]!);
+  }
+
+  /** @internal */
+  splitInto(branches: readonly (readonly [string, Pred<K, V> | undefined])[]): Record<string, KStream<K, V>> {
+    const name = this.#builder.nextName('split');
+    const childNames = branches.map(([b]) => `${name}-${b}`);
+    this.#builder.addNode({
+      kind: 'processor',
+      name,
+      stores: [],
+      children: [],
+      create: () => ({
+        process: (r, ctx) => {
+          const rec = r as StreamRecord<K, V>;
+          const i = branches.findIndex(([, p]) => p === undefined || p(rec.key, rec.value, rec));
+          if (i >= 0) ctx.forward(r, childNames[i]);
+        },
+      }),
+    });
+    this.#builder.connect(this.nodeName, name);
+    const out: Record<string, KStream<K, V>> = {};
+    branches.forEach(([b], i) => {
+      const child = childNames[i]!;
+      this.#builder.addNode({ kind: 'processor', name: child, stores: [], children: [], create: () => ({ process: (r, ctx) => ctx.forward(r) }) });
+      this.#builder.connect(name, child);
+      out[b] = new KStream<K, V>(this.#builder, child, this.keySerde, this.valueSerde, this.repartitionRequired);
+    });
+    return out;
+  }
+
+  /**
+   * Writes the records through an internal stream partitioned by their
+   * current key, and reads them back in a new sub-topology: every record of
+   * a key then meets the same task. Records keep their timestamps.
+   */
+  repartition(options: RepartitionOptions<K, V> = {}): KStream<K, V> {
+    const keySerde = options.key ?? this.keySerde;
+    const valueSerde = options.value ?? this.valueSerde;
+    const base = options.name ?? this.nodeName;
+    const stream = `${base}-repartition`;
+    const sinkName = `${stream}-sink`;
+    this.#builder.addNode({
+      kind: 'sink',
+      name: sinkName,
+      stream,
+      keySerde: keySerde as Serde<unknown>,
+      valueSerde: valueSerde as Serde<unknown>,
+      partitioner: undefined,
+      internal: true,
+      partitions: options.partitions,
+      children: [],
+    });
+    this.#builder.connect(this.nodeName, sinkName);
+    const sourceName = `${stream}-source`;
+    this.#builder.addNode({
+      kind: 'source',
+      name: sourceName,
+      stream,
+      keySerde: keySerde as Serde<unknown>,
+      valueSerde: valueSerde as Serde<unknown>,
+      // The record's timestamp travels as the internal record's event time.
+      extractor: eventTimeExtractor() as TimestampExtractor,
+      onInvalidTimestamp: 'fail',
+      internal: true,
+      children: [],
+    });
+    return new KStream<K, V>(this.#builder, sourceName, keySerde, valueSerde, false);
+  }
+
+  /**
+   * Runs a low-level processor with access to the record, its clocks, the
+   * task's stream time and the named stores. If the key was changed
+   * upstream and the processor uses stores, the stream is repartitioned
+   * first, so that each key's state lives in one task.
+   */
+  process<K2 = K, V2 = V>(
+    create: () => Processor<K, V, K2, V2>,
+    options: { stores?: readonly string[]; key?: Serde<K2>; value?: Serde<V2> } = {},
+  ): KStream<K2, V2> {
+    const stores = options.stores ?? [];
+    for (const s of stores) if (!this.#builder.hasStore(s)) throw new Error(`process(): store ${s} is not declared (builder.addStateStore)`);
+    const from: KStream<K, V> = stores.length > 0 && this.repartitionRequired ? this.repartition() : this;
+    return from.#addProcessor<K2, V2>(
+      'process',
+      create as () => Processor,
+      stores,
+      options.key ?? (jsonSerde() as Serde<K2>),
+      options.value ?? (jsonSerde() as Serde<V2>),
+      from.repartitionRequired,
+    );
+  }
+
+  /** Writes the records to a stream. */
+  to(stream: string, options: SinkOptions<K, V> = {}): void {
+    const name = this.#builder.nextName(`sink-${stream}`);
+    this.#builder.addNode({
+      kind: 'sink',
+      name,
+      stream,
+      keySerde: (options.key ?? this.keySerde) as Serde<unknown>,
+      valueSerde: (options.value ?? this.valueSerde) as Serde<unknown>,
+      partitioner: options.partitioner as StreamPartitioner | undefined,
+      internal: false,
+      partitions: options.partitions,
+      children: [],
+    });
+    this.#builder.connect(this.nodeName, name);
+  }
+}
+
+/** The branches of a `split()` under construction. */
+export class BranchedStream<K, V, Names extends string> {
+  readonly #stream: KStream<K, V>;
+  readonly #branches: (readonly [string, Pred<K, V> | undefined])[];
+
+  /** @internal */
+  constructor(stream: KStream<K, V>, branches: (readonly [string, Pred<K, V> | undefined])[]) {
+    this.#stream = stream;
+    this.#branches = branches;
+  }
+
+  /** Adds a branch taking the records `predicate` accepts that no earlier branch took. */
+  branch<N extends string>(name: N, predicate: Pred<K, V>): BranchedStream<K, V, Names | N> {
+    if (this.#branches.some(([b]) => b === name)) throw new Error(`split(): two branches are named ${name}`);
+    return new BranchedStream<K, V, Names | N>(this.#stream, [...this.#branches, [name, predicate]]);
+  }
+
+  /** Ends the split; records no branch took go to `name`. */
+  defaultBranch<N extends string>(name: N): Record<Names | N, KStream<K, V>> {
+    return this.#stream.splitInto([...this.#branches, [name, undefined]]) as Record<Names | N, KStream<K, V>>;
+  }
+
+  /** Ends the split; records no branch took are dropped. */
+  noDefaultBranch(): Record<Names, KStream<K, V>> {
+    return this.#stream.splitInto(this.#branches) as Record<Names, KStream<K, V>>;
+  }
+}
+
+export type { ProcessorContext };

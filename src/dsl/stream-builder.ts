@@ -1,0 +1,89 @@
+import { jsonSerde, type Serde } from '../time/serde.ts';
+import { eventTimeExtractor, type TimestampExtractor } from '../time/extractor.ts';
+import type { InvalidTimestampPolicy } from '../time/invalid-timestamp-policy.ts';
+import type { StoreDefinition } from '../state/key-value-store.ts';
+import type { Topology, TopologyNode } from '../runtime/topology.ts';
+import { KStream } from './kstream.ts';
+
+/** How a source reads its stream. */
+export interface SourceOptions<K, V> {
+  readonly key?: Serde<K>;
+  readonly value?: Serde<V>;
+  /** Which time is the record's `timestamp` (default: the producer's event time). */
+  readonly timestamp?: TimestampExtractor<K, V>;
+  /** What to do when that timestamp is invalid (default: fall back to broker time, counted and audited). */
+  readonly onInvalidTimestamp?: InvalidTimestampPolicy;
+}
+
+/**
+ * Builds a topology with a typed, fluent API, in the manner of Kafka
+ * Streams' `StreamsBuilder`.
+ *
+ * @example
+ * const builder = new StreamsBuilder();
+ * builder
+ *   .stream('readings', { key: Serdes.string(), value: Serdes.json<Reading>(), timestamp: Extractors.field('ts') })
+ *   .filter((_, r) => r.celsius > 30)
+ *   .mapValues((r) => ({ ...r, alert: true }))
+ *   .to('alerts');
+ * const topology = builder.build();
+ */
+export class StreamsBuilder {
+  readonly #nodes = new Map<string, TopologyNode>();
+  readonly #stores = new Map<string, StoreDefinition>();
+  #counter = 0;
+
+  /** Reads a stream. Sources are numbered in declaration order: the scheduler's first tie-breaker. */
+  stream<K = string | null, V = unknown>(stream: string, options: SourceOptions<K, V> = {}): KStream<K, V> {
+    const keySerde = options.key ?? (jsonSerde() as Serde<K>);
+    const valueSerde = options.value ?? (jsonSerde() as Serde<V>);
+    const name = this.nextName(`source-${stream}`);
+    this.addNode({
+      kind: 'source',
+      name,
+      stream,
+      keySerde: keySerde as Serde<unknown>,
+      valueSerde: valueSerde as Serde<unknown>,
+      extractor: (options.timestamp ?? eventTimeExtractor()) as TimestampExtractor,
+      onInvalidTimestamp: options.onInvalidTimestamp ?? 'brokerTime',
+      internal: false,
+      children: [],
+    });
+    return new KStream<K, V>(this, name, keySerde, valueSerde, false);
+  }
+
+  /** Declares a key-value store that processors may use by name. */
+  addStateStore(store: StoreDefinition<any, any>): this {
+    if (this.#stores.has(store.name)) throw new Error(`store ${store.name} is declared twice`);
+    this.#stores.set(store.name, store as StoreDefinition);
+    return this;
+  }
+
+  /** The finished topology. */
+  build(): Topology {
+    return { nodes: new Map(this.#nodes), stores: new Map(this.#stores) };
+  }
+
+  /** @internal */
+  nextName(prefix: string): string {
+    return `${prefix}-${++this.#counter}`;
+  }
+
+  /** @internal */
+  addNode(node: TopologyNode): void {
+    if (this.#nodes.has(node.name)) throw new Error(`topology: two nodes are named ${node.name}`);
+    this.#nodes.set(node.name, node);
+  }
+
+  /** @internal */
+  connect(parent: string, child: string): void {
+    const p = this.#nodes.get(parent);
+    if (p === undefined) throw new Error(`topology: no node ${parent}`);
+    p.children.push(child);
+  }
+
+  /** @internal */
+  hasStore(name: string): boolean {
+    return this.#stores.has(name);
+  }
+}

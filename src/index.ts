@@ -1,0 +1,30 @@
+/**
+ * tidemark: deterministic event-time stream processing.
+ *
+ * @example
+ * import { StreamsBuilder, Serdes, Extractors, Application, EmbeddedLog } from 'tidemark';
+ */
+export type { Headers, LogRecord, StreamRecord, ConsumedRecord } from './time/record.ts';
+export { describePosition } from './time/record.ts';
+export { Serdes, jsonSerde, stringSerde, bytesSerde, DeserializationError, type Serde } from './time/serde.ts';
+export { Extractors, type TimestampExtractor, type ExtractionInput } from './time/extractor.ts';
+export { resolveTimestamp, type InvalidTimestampPolicy, type TimestampResolution } from './time/invalid-timestamp-policy.ts';
+export { isValidTimestamp, NO_TIMESTAMP } from './time/timestamp.ts';
+export { advanceStreamTime, isOutOfOrder } from './time/stream-time.ts';
+export { systemClock, ManualClock, type Clock } from './time/clock.ts';
+export { PartitionBuffer } from './scheduling/partition-buffer.ts';
+export { compareHeads, decideNext, oldestHead, type SchedulingDecision } from './scheduling/scheduler.ts';
+export type { KeyValueStore, StoreDefinition, StoreKind } from './state/key-value-store.ts';
+export { Application, type RunOptions, type RunSummary, type RunMode, type Progress, type StartPosition } from './runtime/application.ts';
+export type { Processor, ProcessorContext, Forwarded } from './runtime/processor.ts';
+export type { Topology } from './runtime/topology.ts';
+export type { Log, TaskStorage, AppendRecord, AuditEntry, TaskCheckpoint } from './runtime/log.ts';
+export { BadInputError, ProcessingError } from './runtime/input-failure.ts';
+export { PRODUCER_HEADER, DEAD_LETTER_HEADERS } from './runtime/headers.ts';
+export { fingerprintStream } from './runtime/fingerprint.ts';
+export { murmur2, partitionForKey, toPositive } from './runtime/partitioner.ts';
+export { StreamsBuilder, type SourceOptions } from './dsl/stream-builder.ts';
+export { KStream, BranchedStream, type SinkOptions, type RepartitionOptions } from './dsl/kstream.ts';
+export { keyValueStore } from './dsl/stores.ts';
+export { EmbeddedLog, type EmbeddedLogOptions } from './connectors/embedded/embedded-log.ts';
+export { MemoryLog } from './connectors/memory/memory-log.ts';

@@ -1,0 +1,308 @@
+import { setImmediate as yieldToEventLoop, setTimeout as sleep } from 'node:timers/promises';
+import { systemClock, type Clock } from '../time/clock.ts';
+import type { Log, TaskStorage } from './log.ts';
+import { Auditor, type AuditKind, type AuditListener } from './audit.ts';
+import { subTopologies, withApplicationId, type SubTopology, type Topology } from './topology.ts';
+import { StreamTask, type TaskEnvironment } from './task.ts';
+
+/** Catch-up replays up to the end offsets seen at start and stops; real-time tails forever. */
+export type RunMode = 'catch-up' | 'real-time';
+
+/** Where a task without a checkpoint starts: `earliest`, `latest`, or an offset per `stream/partition` (others: earliest). */
+export type StartPosition = 'earliest' | 'latest' | Readonly<Record<string, number>>;
+
+export interface RunOptions {
+  readonly mode: RunMode;
+  readonly from?: StartPosition;
+  /** Real-time only: how long an empty partition that may still have data holds its task back (default 500 ms). */
+  readonly maxIdleMs?: number;
+  /** Most records read from a partition at once (default 500). */
+  readonly fetchSize?: number;
+  /** How often tasks commit, by the run's clock (default 100 ms). */
+  readonly commitIntervalMs?: number;
+  /** Real-time: how long to sleep when there is nothing to do (default 10 ms). */
+  readonly pollIntervalMs?: number;
+  /** Records whose key and value together are larger go to the dead-letter stream (default 1 MiB). */
+  readonly maxRecordBytes?: number;
+  /** Bad input (undecodable, invalid timestamp under `skip`, too large): dead-letter it (default) or stop. */
+  readonly badInput?: 'dead-letter' | 'fail';
+  /** Default `<applicationId>.dead-letter`. */
+  readonly deadLetterStream?: string;
+  /** Stop (after a commit) once this many records were processed: to stop and restart at chosen points. */
+  readonly maxRecords?: number;
+  /** Wall clock for ingest time, idleness and commit intervals; the system clock by default. */
+  readonly clock?: Clock;
+  readonly onAudit?: AuditListener;
+  /** Called about every `progressIntervalMs` (default 250) with the run's progress. */
+  readonly onProgress?: (progress: Progress) => void;
+  readonly progressIntervalMs?: number;
+  /** Aborting it stops a run cleanly: the tasks commit and `run` resolves. */
+  readonly signal?: AbortSignal;
+}
+
+/** Progress anyone can read while a run goes on: lag, stream time per task. */
+export interface Progress {
+  readonly mode: RunMode;
+  /** Records fetched so far. */
+  readonly consumed: number;
+  readonly processed: number;
+  /** Records still to read, in total and per `stream/partition`. */
+  readonly lag: number;
+  readonly lagByPartition: ReadonlyMap<string, number>;
+  /** Stream time per task id. */
+  readonly streamTimes: ReadonlyMap<string, number>;
+}
+
+/** What a run did, for its summary line and for tests. */
+export interface RunSummary {
+  readonly mode: RunMode;
+  readonly consumed: number;
+  readonly processed: number;
+  readonly deadLettered: number;
+  readonly outputs: ReadonlyMap<string, number>;
+  readonly audit: ReadonlyMap<AuditKind, number>;
+  readonly fallbacks: number;
+  readonly nondeterministicDecisions: number;
+  /** Records processed while passing over an idle partition (real-time). */
+  readonly enforcedProcessing: number;
+  readonly commits: number;
+  readonly streamTimes: ReadonlyMap<string, number>;
+  /** Output streams of the topology (data, not internal), for fingerprints. */
+  readonly outputStreams: readonly string[];
+}
+
+/**
+ * A topology bound to an application id and a log: the unit that runs,
+ * commits and restarts. Tasks of all sub-topologies run in this process,
+ * in one loop; each commit writes every task's outputs, state, positions
+ * and clocks in one transaction of the log's storage.
+ *
+ * @example
+ * const log = await EmbeddedLog.open({ dataDir: './data' });
+ * const app = new Application(builder.build(), { applicationId: 'counts', log });
+ * const summary = await app.run({ mode: 'catch-up' });
+ */
+export class Application {
+  readonly applicationId: string;
+  readonly topology: Topology;
+  readonly #log: Log & TaskStorage;
+  #tasks: StreamTask[] = [];
+
+  constructor(topology: Topology, options: { applicationId: string; log: Log & TaskStorage }) {
+    this.applicationId = options.applicationId;
+    this.topology = withApplicationId(topology, options.applicationId);
+    this.#log = options.log;
+  }
+
+  /** The tasks of the current (or last) run. */
+  get tasks(): readonly StreamTask[] {
+    return this.#tasks;
+  }
+
+  /** Runs until caught up (catch-up), or until `signal` aborts (real-time), or `maxRecords`. */
+  async run(options: RunOptions): Promise<RunSummary> {
+    const run = this.start(options);
+    if (options.mode === 'catch-up') {
+      // A sub-topology reading an internal stream starts once its writers are done, so
+      // the internal stream's end is known and its producers' shares merge deterministically.
+      for (const stage of run.stages) {
+        for (const t of stage) t.startCatchUp();
+        if (!(await run.loop.runUntil(stage, () => stage.every((t) => t.isCaughtUp())))) break;
+      }
+    } else {
+      await run.loop.runUntil(this.#tasks, () => false);
+    }
+    run.loop.commit();
+    return run.summary();
+  }
+
+  /**
+   * Creates the tasks of a run without running the loop: for the test
+   * driver, which steps it synchronously on virtual time.
+   */
+  start(options: RunOptions): StartedRun {
+    const clock = options.clock ?? systemClock;
+    const auditor = new Auditor(clock, options.onAudit);
+    const subs = subTopologies(this.topology);
+    const stages = this.#createTasks(subs, this.#environment(options, clock, auditor));
+    this.#tasks = stages.flat();
+    const loop = new RunLoop(this.#log, this.#tasks, options, clock);
+    return { stages, loop, summary: () => this.#summary(options.mode, auditor, loop.commits, subs) };
+  }
+
+  #environment(options: RunOptions, clock: Clock, auditor: Auditor): TaskEnvironment {
+    const from = options.from ?? 'earliest';
+    return {
+      applicationId: this.applicationId,
+      topology: this.topology,
+      log: this.#log,
+      storage: this.#log,
+      clock,
+      auditor,
+      maxIdleMs: options.mode === 'catch-up' ? Infinity : (options.maxIdleMs ?? 500),
+      fetchSize: options.fetchSize ?? 500,
+      maxRecordBytes: options.maxRecordBytes ?? 1024 * 1024,
+      badInput: options.badInput ?? 'dead-letter',
+      deadLetterStream: options.deadLetterStream ?? `${this.applicationId}.dead-letter`,
+      startOffset: (stream, partition) =>
+        from === 'earliest' ? 0 : from === 'latest' ? this.#log.endOffset(stream, partition) : (from[`${stream}/${partition}`] ?? 0),
+    };
+  }
+
+  /** Creates the streams a run writes and one task per partition of each sub-topology, grouped in data-flow stages. */
+  #createTasks(subs: readonly SubTopology[], env: TaskEnvironment): StreamTask[][] {
+    const taskCounts = new Map<number, number>();
+    const writers = new Map<string, string[]>();
+    const stages: StreamTask[][] = [];
+    for (const sub of subs) {
+      const partitions = this.#coPartitionedCount(sub);
+      taskCounts.set(sub.id, partitions);
+      for (const sink of sub.sinks) {
+        if (this.#log.partitionCount(sink.stream) === undefined) this.#log.ensureStream(sink.stream, sink.partitions ?? partitions);
+        const ids = writers.get(sink.stream) ?? [];
+        for (let p = 0; p < partitions; p++) ids.push(`${this.applicationId}/${sub.id}_${p}`);
+        writers.set(sink.stream, ids);
+      }
+    }
+    const maxTasks = Math.max(1, ...taskCounts.values());
+    if (this.#log.partitionCount(env.deadLetterStream) === undefined) this.#log.ensureStream(env.deadLetterStream, maxTasks);
+    for (const sub of subs) {
+      const tasks: StreamTask[] = [];
+      for (let p = 0; p < taskCounts.get(sub.id)!; p++) tasks.push(new StreamTask(env, sub, p, (s) => writers.get(s) ?? []));
+      stages.push(tasks);
+    }
+    return stages;
+  }
+
+  #coPartitionedCount(sub: SubTopology): number {
+    let count: number | undefined;
+    let first = '';
+    for (const source of sub.sources) {
+      const n = this.#log.partitionCount(source.stream);
+      if (n === undefined) throw new Error(`input stream ${source.stream} does not exist: create it, or produce to it, before running`);
+      if (count === undefined) [count, first] = [n, source.stream];
+      else if (n !== count) {
+        throw new Error(`streams ${first} (${count} partitions) and ${source.stream} (${n} partitions) feed one sub-topology, so they must be co-partitioned: give them the same partition count, or repartition one`);
+      }
+    }
+    return count ?? 1;
+  }
+
+  #summary(mode: RunMode, auditor: Auditor, commits: number, subs: readonly SubTopology[]): RunSummary {
+    const outputs = new Map<string, number>();
+    let consumed = 0;
+    let processed = 0;
+    let deadLettered = 0;
+    let enforcedProcessing = 0;
+    for (const t of this.#tasks) {
+      consumed += t.counters.consumed;
+      processed += t.counters.processed;
+      deadLettered += t.counters.deadLettered;
+      enforcedProcessing += t.counters.enforcedProcessing;
+      for (const [s, n] of t.counters.output) outputs.set(s, (outputs.get(s) ?? 0) + n);
+    }
+    const fallbacks = (auditor.counts.get('fallback:brokerTime') ?? 0) + (auditor.counts.get('fallback:streamTime') ?? 0);
+    const outputStreams = [...new Set(subs.flatMap((s) => s.sinks.filter((k) => !k.internal).map((k) => k.stream)))].sort();
+    return {
+      mode,
+      consumed,
+      processed,
+      deadLettered,
+      outputs,
+      audit: new Map(auditor.counts),
+      fallbacks,
+      nondeterministicDecisions: auditor.nondeterministicDecisions(),
+      enforcedProcessing,
+      commits,
+      streamTimes: new Map(this.#tasks.map((t) => [t.id, t.streamTime])),
+      outputStreams,
+    };
+  }
+}
+
+/** A run's tasks (in data-flow stages), its loop and its summary. */
+export interface StartedRun {
+  readonly stages: readonly (readonly StreamTask[])[];
+  readonly loop: RunLoop;
+  summary(): RunSummary;
+}
+
+/** The processing loop: fetch, schedule and process, commit on interval, report progress. */
+export class RunLoop {
+  commits = 0;
+  readonly #storage: TaskStorage;
+  readonly #tasks: readonly StreamTask[];
+  readonly #options: RunOptions;
+  readonly #clock: Clock;
+  #lastCommit: number;
+  #lastProgress = -Infinity;
+  #processed = 0;
+
+  constructor(storage: TaskStorage, tasks: readonly StreamTask[], options: RunOptions, clock: Clock) {
+    this.#storage = storage;
+    this.#tasks = tasks;
+    this.#options = options;
+    this.#clock = clock;
+    this.#lastCommit = clock.now();
+  }
+
+  /** Runs `tasks` until `done()`; false when stopped early (signal or `maxRecords`). */
+  async runUntil(tasks: readonly StreamTask[], done: () => boolean): Promise<boolean> {
+    const commitInterval = this.#options.commitIntervalMs ?? 100;
+    const maxRecords = this.#options.maxRecords ?? Infinity;
+    let turns = 0;
+    for (;;) {
+      if (this.#options.signal?.aborted || this.#processed >= maxRecords) return false;
+      const moved = this.step(tasks);
+      const now = this.#clock.now();
+      if (now - this.#lastCommit >= commitInterval) this.commit();
+      this.#reportProgress(now, false);
+      if (done()) {
+        this.#reportProgress(now, true);
+        return true;
+      }
+      if (moved === 0) await sleep(this.#options.mode === 'real-time' ? (this.#options.pollIntervalMs ?? 10) : 1);
+      else if (++turns % 16 === 0) await yieldToEventLoop();
+    }
+  }
+
+  /** All tasks of the run. */
+  tasksOf(): readonly StreamTask[] {
+    return this.#tasks;
+  }
+
+  /** Fetches and processes what `tasks` can without waiting; returns how many records moved. */
+  step(tasks: readonly StreamTask[] = this.#tasks): number {
+    const maxRecords = this.#options.maxRecords ?? Infinity;
+    let moved = 0;
+    for (const t of tasks) moved += t.fetch();
+    for (const t of tasks) {
+      const n = t.process(Math.min(maxRecords - this.#processed, 10_000));
+      this.#processed += n;
+      moved += n;
+    }
+    return moved;
+  }
+
+  /** Commits every task's outputs, state, positions and clocks in one transaction. */
+  commit(): void {
+    this.#storage.commit(this.#tasks.map((t) => t.prepareCommit()));
+    this.commits++;
+    this.#lastCommit = this.#clock.now();
+  }
+
+  #reportProgress(now: number, force: boolean): void {
+    const onProgress = this.#options.onProgress;
+    if (onProgress === undefined || (!force && now - this.#lastProgress < (this.#options.progressIntervalMs ?? 250))) return;
+    this.#lastProgress = now;
+    const lagByPartition = new Map<string, number>();
+    let consumed = 0;
+    for (const t of this.#tasks) {
+      consumed += t.counters.consumed;
+      for (const [k, v] of t.lag()) lagByPartition.set(k, v);
+    }
+    let lag = 0;
+    for (const v of lagByPartition.values()) lag += v;
+    onProgress({ mode: this.#options.mode, consumed, processed: this.#processed, lag, lagByPartition, streamTimes: new Map(this.#tasks.map((t) => [t.id, t.streamTime])) });
+  }
+}

@@ -1,0 +1,47 @@
+import { createHash } from 'node:crypto';
+import type { LogRecord } from '../time/record.ts';
+import type { Log } from './log.ts';
+import { PRODUCER_HEADER } from './headers.ts';
+
+/**
+ * The identity of a stream's contents (DESIGN 4.11): SHA-256 over its
+ * records in partition order, then offset order, each as (partition, key
+ * bytes, value bytes, timestamp). Where several tasks wrote one partition,
+ * the interleaving of their commits is a matter of timing, not of the input,
+ * so a partition's records are taken producer by producer (in producer-name
+ * order), each producer's in offset order; with one writer per partition
+ * that is plain offset order.
+ */
+export function fingerprintStream(log: Log, stream: string, batch = 10_000): string {
+  const hash = createHash('sha256');
+  const partitions = log.partitionCount(stream) ?? 0;
+  for (let p = 0; p < partitions; p++) {
+    const byProducer = new Map<string, LogRecord[]>();
+    const end = log.endOffset(stream, p);
+    for (let from = 0; from < end; from += batch) {
+      for (const r of log.read(stream, p, from, batch)) {
+        const producer = r.headers[PRODUCER_HEADER] ?? '';
+        const list = byProducer.get(producer) ?? [];
+        list.push(r);
+        byProducer.set(producer, list);
+      }
+    }
+    for (const producer of [...byProducer.keys()].sort()) {
+      for (const r of byProducer.get(producer)!) hashRecord(hash, r);
+    }
+  }
+  return hash.digest('hex');
+}
+
+function hashRecord(hash: ReturnType<typeof createHash>, r: LogRecord): void {
+  const head = Buffer.alloc(4 + 8);
+  head.writeUInt32BE(r.partition, 0);
+  head.writeDoubleBE(r.eventTime ?? -1, 4);
+  hash.update(head);
+  for (const bytes of [r.key, r.value]) {
+    const len = Buffer.alloc(4);
+    len.writeInt32BE(bytes === null ? -1 : bytes.byteLength, 0);
+    hash.update(len);
+    if (bytes !== null) hash.update(bytes);
+  }
+}

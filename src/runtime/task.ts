@@ -1,0 +1,471 @@
+import type { Headers, LogRecord, StreamRecord } from '../time/record.ts';
+import type { Clock } from '../time/clock.ts';
+import { DeserializationError } from '../time/serde.ts';
+import { resolveTimestamp } from '../time/invalid-timestamp-policy.ts';
+import { advanceStreamTime } from '../time/stream-time.ts';
+import { NO_TIMESTAMP } from '../time/timestamp.ts';
+import { PartitionBuffer } from '../scheduling/partition-buffer.ts';
+import { decideNext } from '../scheduling/scheduler.ts';
+import type { CommittableStore, KeyValueStore } from '../state/key-value-store.ts';
+import { InMemoryKeyValueStore } from '../state/in-memory-store.ts';
+import { LmdbKeyValueStore } from '../state/lmdb-store.ts';
+import type { AppendRecord, CommitUnit, InputPosition, Log, TaskCheckpoint, TaskStorage } from './log.ts';
+import { partitionKey } from './log.ts';
+import type { Auditor } from './audit.ts';
+import type { SinkNode, SourceNode, SubTopology, Topology } from './topology.ts';
+import type { ProcessorContext } from './processor.ts';
+import { partitionForKey } from './partitioner.ts';
+import { BadInputError, ProcessingError, type InputFailure } from './input-failure.ts';
+import { DEAD_LETTER_HEADERS, PRODUCER_HEADER } from './headers.ts';
+
+/** What every task of an application shares. */
+export interface TaskEnvironment {
+  readonly applicationId: string;
+  readonly topology: Topology;
+  readonly log: Log;
+  readonly storage: TaskStorage;
+  readonly clock: Clock;
+  readonly auditor: Auditor;
+  /** Real-time: how long to wait for an empty partition that may still have data; catch-up: Infinity. */
+  readonly maxIdleMs: number;
+  /** Most records read from a partition at once. */
+  readonly fetchSize: number;
+  /** Records whose key plus value exceed this many bytes are dead-lettered. */
+  readonly maxRecordBytes: number;
+  /** Bad input: dead-letter it, or stop the run. */
+  readonly badInput: 'dead-letter' | 'fail';
+  readonly deadLetterStream: string;
+  /** Where a task without a checkpoint starts reading each input partition. */
+  readonly startOffset: (stream: string, partition: number) => number;
+}
+
+/** One input partition of a task, and the buffers its records wait in. */
+interface TaskInput {
+  readonly source: SourceNode;
+  readonly sourceIndex: number;
+  readonly stream: string;
+  readonly partition: number;
+  fetchPosition: number;
+  /** Catch-up: the end offset this run stops at; undefined while tailing (real-time) or before the stage starts. */
+  catchUpEnd: number | undefined;
+  readonly buffers: Map<string, PartitionBuffer>;
+  /** Records of a producer below this offset were processed before the last commit. */
+  readonly skipBelow: Map<string, number>;
+  /** Offset after the last processed record of each producer. */
+  readonly processedUpTo: Map<string, number>;
+  partitionTime: number;
+  /** Whether this run already audited its ingest-time extraction. */
+  auditedIngestTime: boolean;
+}
+
+/** A buffered record; `partitionTimeBefore` is its partition's time before it, to checkpoint partition time at any offset. */
+type BufferedRecord = StreamRecord & { readonly failure?: InputFailure; readonly partitionTimeBefore: number };
+
+/** Counters of one task, read by the runtime's metrics. */
+export interface TaskCounters {
+  consumed: number;
+  processed: number;
+  deadLettered: number;
+  output: Map<string, number>;
+  enforcedProcessing: number;
+}
+
+/**
+ * A task: one partition number of the co-partitioned inputs of a
+ * sub-topology (DESIGN glossary). It fetches its partitions into buffers,
+ * lets the scheduler pick the next record, advances stream time and pushes
+ * the record depth-first through its processors. Outputs, state changes,
+ * positions and clocks wait for the next commit, which writes them at once.
+ */
+export class StreamTask {
+  readonly id: string;
+  readonly partition: number;
+  readonly subTopology: SubTopology;
+  readonly counters: TaskCounters = { consumed: 0, processed: 0, deadLettered: 0, output: new Map(), enforcedProcessing: 0 };
+  readonly #env: TaskEnvironment;
+  readonly #inputs: TaskInput[] = [];
+  readonly #allBuffers: PartitionBuffer[] = [];
+  readonly #inputOf = new Map<PartitionBuffer, TaskInput>();
+  readonly #stores = new Map<string, CommittableStore<unknown, unknown>>();
+  readonly #entries = new Map<string, (r: StreamRecord) => void>();
+  #streamTime = NO_TIMESTAMP;
+  #commits = 0;
+  #outputs: AppendRecord[] = [];
+  #idleSince: number | undefined;
+  readonly #passingOver = new Set<PartitionBuffer>();
+  #current: BufferedRecord | undefined;
+  #currentNode = '';
+
+  constructor(env: TaskEnvironment, subTopology: SubTopology, partition: number, producersOf: (stream: string) => readonly string[]) {
+    this.#env = env;
+    this.subTopology = subTopology;
+    this.partition = partition;
+    this.id = `${subTopology.id}_${partition}`;
+    const checkpoint = env.storage.readCheckpoint(env.applicationId, this.id);
+    this.#restoreClocks(checkpoint);
+    subTopology.sources.forEach((source, sourceIndex) => this.#addInput(source, sourceIndex, checkpoint, producersOf(source.stream)));
+    const backend = env.storage.stateBackend(env.applicationId, this.id);
+    for (const name of subTopology.stores) {
+      const def = env.topology.stores.get(name);
+      if (def === undefined) throw new Error(`store ${name} is used but not declared`);
+      this.#stores.set(name, def.kind === 'lmdb' ? new LmdbKeyValueStore(def, backend) : new InMemoryKeyValueStore(def, backend));
+    }
+    for (const source of subTopology.sources) this.#entries.set(source.stream, this.#compile(source.name, new Map()));
+  }
+
+  /** The largest timestamp processed so far; never decreases. */
+  get streamTime(): number {
+    return this.#streamTime;
+  }
+
+  #restoreClocks(checkpoint: TaskCheckpoint | undefined): void {
+    if (checkpoint === undefined) return;
+    this.#streamTime = checkpoint.streamTime;
+    this.#commits = checkpoint.commits;
+  }
+
+  #addInput(source: SourceNode, sourceIndex: number, checkpoint: TaskCheckpoint | undefined, producers: readonly string[]): void {
+    const key = partitionKey(source.stream, this.partition);
+    const saved: InputPosition | undefined = checkpoint?.positions[key];
+    const input: TaskInput = {
+      source,
+      sourceIndex,
+      stream: source.stream,
+      partition: this.partition,
+      fetchPosition: saved?.next ?? this.#env.startOffset(source.stream, this.partition),
+      catchUpEnd: undefined,
+      buffers: new Map(),
+      skipBelow: new Map(Object.entries(saved?.producers ?? {})),
+      processedUpTo: new Map(),
+      partitionTime: checkpoint?.partitionTimes[key] ?? NO_TIMESTAMP,
+      auditedIngestTime: false,
+    };
+    for (const p of source.internal ? producers : ['']) this.#bufferFor(input, p);
+    this.#inputs.push(input);
+  }
+
+  #bufferFor(input: TaskInput, producer: string): PartitionBuffer {
+    let buf = input.buffers.get(producer);
+    if (buf === undefined) {
+      buf = new PartitionBuffer(input.stream, input.partition, input.sourceIndex, producer);
+      input.buffers.set(producer, buf);
+      this.#inputOf.set(buf, input);
+      this.#allBuffers.push(buf);
+      this.#refreshEnd(input);
+    }
+    return buf;
+  }
+
+  /** Catch-up: stop each input at the end offset seen now (for internal streams: when their writers have finished). */
+  startCatchUp(): void {
+    for (const input of this.#inputs) {
+      input.catchUpEnd = this.#env.log.endOffset(input.stream, input.partition);
+      this.#refreshEnd(input);
+    }
+  }
+
+  #refreshEnd(input: TaskInput): void {
+    const end = input.catchUpEnd ?? this.#env.log.endOffset(input.stream, input.partition);
+    const unfetched = Math.max(0, end - input.fetchPosition);
+    const atEnd = input.catchUpEnd !== undefined && input.fetchPosition >= input.catchUpEnd;
+    for (const buf of input.buffers.values()) {
+      buf.unfetched = unfetched;
+      buf.atEnd = atEnd;
+    }
+  }
+
+  /** Records in the log not yet fetched, per input partition (`stream/partition`). */
+  lag(): Map<string, number> {
+    const lag = new Map<string, number>();
+    for (const input of this.#inputs) {
+      const end = input.catchUpEnd ?? this.#env.log.endOffset(input.stream, input.partition);
+      let buffered = 0;
+      for (const b of input.buffers.values()) buffered += b.size;
+      lag.set(partitionKey(input.stream, input.partition), Math.max(0, end - input.fetchPosition) + buffered);
+    }
+    return lag;
+  }
+
+  /** Reads more records into the buffers that run low; returns how many were read. */
+  fetch(): number {
+    let fetched = 0;
+    for (const input of this.#inputs) {
+      let buffered = 0;
+      for (const b of input.buffers.values()) buffered += b.size;
+      const limit = input.catchUpEnd === undefined ? Infinity : input.catchUpEnd - input.fetchPosition;
+      const want = Math.min(this.#env.fetchSize - buffered, limit);
+      if (want > 0) {
+        const records = this.#env.log.read(input.stream, input.partition, input.fetchPosition, want);
+        const ingestTime = records.length > 0 ? this.#env.clock.now() : 0;
+        for (const raw of records) this.#admit(input, raw, ingestTime);
+        if (records.length > 0) input.fetchPosition = records[records.length - 1]!.offset + 1;
+        fetched += records.length;
+      }
+      this.#refreshEnd(input);
+    }
+    this.counters.consumed += fetched;
+    return fetched;
+  }
+
+  /** Deserializes and timestamps a fetched record, and queues it (or its failure) in its buffer. */
+  #admit(input: TaskInput, raw: LogRecord, ingestTime: number): void {
+    const producer = input.source.internal ? (raw.headers[PRODUCER_HEADER] ?? '') : '';
+    if (raw.offset < (input.skipBelow.get(producer) ?? 0)) return;
+    const buf = this.#bufferFor(input, producer);
+    const partitionTimeBefore = input.partitionTime;
+    const failed = (error: string, field: string, fatal = this.#env.badInput === 'fail'): void => {
+      buf.push(this.#failureRecord(input, raw, ingestTime, { raw, error, field, fatal }));
+    };
+    const size = (raw.key?.byteLength ?? 0) + (raw.value?.byteLength ?? 0);
+    if (size > this.#env.maxRecordBytes) return failed(`record too large: ${size} bytes, the limit is ${this.#env.maxRecordBytes}`, 'value');
+    let key: unknown;
+    let value: unknown;
+    try {
+      key = input.source.keySerde.deserialize(raw.key);
+    } catch (e) {
+      return failed(`key: ${errorMessage(e)}`, fieldOf('key', e));
+    }
+    try {
+      value = input.source.valueSerde.deserialize(raw.value);
+    } catch (e) {
+      return failed(`value: ${errorMessage(e)}`, fieldOf('value', e));
+    }
+    const extractor = input.source.extractor;
+    const candidate = extractor.extract({ key, value, eventTime: raw.eventTime, brokerTime: raw.brokerTime, ingestTime });
+    const resolution = resolveTimestamp(candidate, input.source.onInvalidTimestamp, raw.brokerTime, input.partitionTime);
+    if (resolution.kind === 'fail') return failed(`${extractor.name}: ${resolution.reason}`, extractor.field, true);
+    if (resolution.kind === 'skip') return failed(`${extractor.name}: ${resolution.reason}`, extractor.field, false);
+    if (resolution.kind === 'fallback') {
+      this.#env.auditor.record(`fallback:${resolution.used}`, this.id, raw, `${extractor.name}: ${resolution.reason}; used ${resolution.used} ${resolution.timestamp}`);
+    }
+    if (extractor.readsWallClock && !input.auditedIngestTime) {
+      input.auditedIngestTime = true;
+      this.#env.auditor.record('nondeterministic:ingest-time', this.id, raw, `timestamps of ${input.stream}/${input.partition} come from this consumer's wall clock`);
+    }
+    const timestamp = resolution.timestamp;
+    if (timestamp > input.partitionTime) input.partitionTime = timestamp;
+    const record: BufferedRecord = { stream: raw.stream, partition: raw.partition, offset: raw.offset, key, value, headers: raw.headers, eventTime: raw.eventTime, brokerTime: raw.brokerTime, ingestTime, timestamp, partitionTimeBefore };
+    buf.push(record);
+  }
+
+  /** A failure is scheduled at its partition's time, so it keeps its place among its partition's records. */
+  #failureRecord(input: TaskInput, raw: LogRecord, ingestTime: number, failure: InputFailure): BufferedRecord {
+    const t = input.partitionTime;
+    return { stream: raw.stream, partition: raw.partition, offset: raw.offset, key: null, value: null, headers: raw.headers, eventTime: raw.eventTime, brokerTime: raw.brokerTime, ingestTime, timestamp: t, failure, partitionTimeBefore: t };
+  }
+
+  /**
+   * Processes records while the scheduler allows, at most `budget`; returns
+   * how many were taken from the buffers. Throws {@link BadInputError} or
+   * {@link ProcessingError} when the run must stop.
+   */
+  process(budget: number): number {
+    let done = 0;
+    const now = this.#env.clock.now();
+    while (done < budget) {
+      const decision = decideNext(this.#allBuffers, this.#env.maxIdleMs, this.#idleSince, now);
+      if (decision.kind === 'empty') break;
+      if (decision.kind === 'wait') {
+        this.#idleSince = decision.idle ? (this.#idleSince ?? now) : undefined;
+        break;
+      }
+      if (decision.passedOver.length > 0) this.#notePassingOver(decision.passedOver, decision.buffer);
+      else {
+        this.#idleSince = undefined;
+        this.#passingOver.clear();
+      }
+      const buf = decision.buffer;
+      const record = buf.take() as BufferedRecord;
+      this.#processOne(record, buf);
+      done++;
+    }
+    return done;
+  }
+
+  /** Proceeding without partitions that may still have data: the one nondeterministic choice of scheduling (DESIGN 4.2). */
+  #notePassingOver(passedOver: readonly PartitionBuffer[], chosen: PartitionBuffer): void {
+    this.counters.enforcedProcessing++;
+    const next = chosen.head()!;
+    for (const buf of passedOver) {
+      if (this.#passingOver.has(buf)) continue;
+      this.#passingOver.add(buf);
+      const input = this.#inputOf.get(buf)!;
+      this.#env.auditor.record(
+        'nondeterministic:idle-partition',
+        this.id,
+        { stream: buf.stream, partition: buf.partition, offset: input.fetchPosition },
+        `proceeded with ${next.stream}/${next.partition}@${next.offset} (timestamp ${next.timestamp}) without ${buf.stream}/${buf.partition}${buf.producer ? ` from ${buf.producer}` : ''}, empty for ${this.#env.maxIdleMs} ms`,
+      );
+    }
+  }
+
+  #processOne(record: BufferedRecord, buf: PartitionBuffer): void {
+    const input = this.#inputOf.get(buf)!;
+    input.processedUpTo.set(buf.producer, record.offset + 1);
+    if (record.failure !== undefined) return this.#deadLetter(record.failure);
+    this.#streamTime = advanceStreamTime(this.#streamTime, record.timestamp);
+    this.#current = record;
+    this.counters.processed++;
+    try {
+      this.#entries.get(record.stream)!(record);
+    } catch (e) {
+      if (e instanceof ProcessingError || e instanceof BadInputError) throw e;
+      throw new ProcessingError(this.#currentNode, record, e);
+    }
+  }
+
+  #deadLetter(failure: InputFailure): void {
+    if (failure.fatal) throw new BadInputError(failure);
+    const r = failure.raw;
+    const dlq = this.#env.deadLetterStream;
+    const partitions = this.#env.log.partitionCount(dlq) ?? 1;
+    this.#env.auditor.record('dead-letter', this.id, r, `${failure.field}: ${failure.error}`);
+    this.counters.deadLettered++;
+    this.#outputs.push({
+      stream: dlq,
+      partition: r.partition % partitions,
+      key: r.key,
+      value: r.value,
+      eventTime: r.eventTime,
+      headers: {
+        ...r.headers,
+        [DEAD_LETTER_HEADERS.error]: failure.error,
+        [DEAD_LETTER_HEADERS.field]: failure.field,
+        [DEAD_LETTER_HEADERS.stream]: r.stream,
+        [DEAD_LETTER_HEADERS.partition]: String(r.partition),
+        [DEAD_LETTER_HEADERS.offset]: String(r.offset),
+        [PRODUCER_HEADER]: `${this.#env.applicationId}/${this.id}`,
+      },
+    });
+  }
+
+  /** Builds the function that pushes a record into node `name` and, depth-first, everything below it. */
+  #compile(name: string, built: Map<string, (r: StreamRecord) => void>): (r: StreamRecord) => void {
+    const existing = built.get(name);
+    if (existing !== undefined) return existing;
+    const node = this.#env.topology.nodes.get(name);
+    if (node === undefined) throw new Error(`topology: node ${name} is referenced but not defined`);
+    let fn: (r: StreamRecord) => void;
+    if (node.kind === 'sink') {
+      fn = (r) => this.#emit(node, r);
+    } else {
+      const children = node.children.map((c) => [c, this.#compile(c, built)] as const);
+      const toAll = (r: StreamRecord): void => {
+        for (const [, child] of children) child(r);
+      };
+      if (node.kind === 'source') fn = toAll;
+      else {
+        const processor = node.create();
+        const byName = new Map(children);
+        const ctx = this.#contextFor(node.name, node.stores, (r, child) => {
+          if (child === undefined) return toAll(r);
+          const target = byName.get(child);
+          if (target === undefined) throw new Error(`processor ${node.name} forwarded to ${child}, which is not one of its children`);
+          target(r);
+        });
+        processor.init?.(ctx);
+        fn = (r) => {
+          const outer = this.#currentNode;
+          this.#currentNode = node.name;
+          processor.process(r, ctx);
+          this.#currentNode = outer;
+        };
+      }
+    }
+    built.set(name, fn);
+    return fn;
+  }
+
+  #contextFor(node: string, stores: readonly string[], forward: (r: StreamRecord, child?: string) => void): ProcessorContext {
+    const streamTime = (): number => this.#streamTime;
+    const store = (name: string): CommittableStore<unknown, unknown> | undefined => (stores.includes(name) ? this.#stores.get(name) : undefined);
+    const readWallClock = (): number => {
+      const where = this.#current ?? { stream: '', partition: this.partition, offset: -1 };
+      this.#env.auditor.record('nondeterministic:wall-clock', this.id, where, `processor ${node} read the wall clock`);
+      return this.#env.clock.now();
+    };
+    return {
+      taskId: this.id,
+      partition: this.partition,
+      get streamTime() {
+        return streamTime();
+      },
+      forward: forward as ProcessorContext['forward'],
+      getStore<K, V>(name: string): KeyValueStore<K, V> {
+        const s = store(name);
+        if (s === undefined) throw new Error(`processor ${node} has no store ${name} (declare it on the processor)`);
+        return s as unknown as KeyValueStore<K, V>;
+      },
+      wallClockTime: readWallClock,
+    };
+  }
+
+  #emit(sink: SinkNode, r: StreamRecord): void {
+    const partitions = this.#env.log.partitionCount(sink.stream);
+    if (partitions === undefined) throw new Error(`output stream ${sink.stream} does not exist`);
+    const keyBytes = sink.keySerde.serialize(r.key);
+    const valueBytes = sink.valueSerde.serialize(r.value);
+    const partition = sink.partitioner
+      ? sink.partitioner(r.key, keyBytes, r.value, partitions)
+      : keyBytes === null
+        ? this.partition % partitions
+        : partitionForKey(keyBytes, partitions);
+    const headers: Headers = { ...r.headers, [PRODUCER_HEADER]: `${this.#env.applicationId}/${this.id}` };
+    this.#outputs.push({ stream: sink.stream, partition, key: keyBytes, value: valueBytes, eventTime: r.timestamp, headers });
+    this.counters.output.set(sink.stream, (this.counters.output.get(sink.stream) ?? 0) + 1);
+  }
+
+  /** True in catch-up when every input is at its end and every buffer is drained. */
+  isCaughtUp(): boolean {
+    return this.#allBuffers.every((b) => b.atEnd && b.isEmpty());
+  }
+
+  /** Everything to commit since the last commit: outputs, state writes, positions, clocks, audit. */
+  prepareCommit(): CommitUnit {
+    const stateWrites = [...this.#stores.values()].flatMap((s) => s.drainWrites());
+    const outputs = this.#outputs;
+    this.#outputs = [];
+    this.#commits++;
+    return {
+      applicationId: this.#env.applicationId,
+      taskId: this.id,
+      outputs,
+      stateWrites,
+      checkpoint: this.#checkpoint(),
+      audit: this.#env.auditor.drain(this.id),
+    };
+  }
+
+  #checkpoint(): TaskCheckpoint {
+    const positions: Record<string, InputPosition> = {};
+    const partitionTimes: Record<string, number> = {};
+    for (const input of this.#inputs) {
+      let next = input.fetchPosition;
+      let partitionTime = input.partitionTime;
+      for (const b of input.buffers.values()) {
+        const h = b.head() as BufferedRecord | undefined;
+        if (h !== undefined && h.offset < next) {
+          next = h.offset;
+          partitionTime = h.partitionTimeBefore;
+        }
+      }
+      const producers: Record<string, number> = {};
+      for (const p of new Set([...input.skipBelow.keys(), ...input.processedUpTo.keys()])) {
+        const below = Math.max(input.skipBelow.get(p) ?? 0, input.processedUpTo.get(p) ?? 0);
+        if (below > next) producers[p] = below;
+      }
+      const key = partitionKey(input.stream, input.partition);
+      positions[key] = Object.keys(producers).length > 0 ? { next, producers } : { next };
+      partitionTimes[key] = partitionTime;
+    }
+    return { positions, streamTime: this.#streamTime, partitionTimes, commits: this.#commits };
+  }
+}
+
+function errorMessage(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+function fieldOf(part: 'key' | 'value', e: unknown): string {
+  return e instanceof DeserializationError && e.field !== undefined ? `${part}.${e.field}` : part;
+}

@@ -1,0 +1,1 @@
+export { TopologyTestDriver, TestInputStream, type TestDriverOptions, type TestOutputRecord, type PipeOptions } from './topology-test-driver.ts';
