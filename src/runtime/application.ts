@@ -103,10 +103,11 @@ export class Application {
   async run(options: RunOptions): Promise<RunSummary> {
     const run = this.start(options);
     if (options.mode === 'catch-up') {
+      for (const t of this.#tasks) t.startCatchUp('external');
       // A sub-topology reading an internal stream starts once its writers are done, so
       // the internal stream's end is known and its producers' shares merge deterministically.
       for (const stage of run.stages) {
-        for (const t of stage) t.startCatchUp();
+        for (const t of stage) t.startCatchUp('internal');
         if (!(await run.loop.runUntil(stage, () => stage.every((t) => t.isCaughtUp())))) break;
       }
     } else {

@@ -59,7 +59,12 @@ interface TaskInput {
 }
 
 /** A buffered record; `partitionTimeBefore` is its partition's time before it, to checkpoint partition time at any offset. */
-type BufferedRecord = StreamRecord & { readonly failure?: InputFailure; readonly partitionTimeBefore: number };
+type BufferedRecord = StreamRecord & {
+  readonly failure?: InputFailure;
+  readonly partitionTimeBefore: number;
+  /** Set when the timestamp is a fallback: audited when the record is processed, so exactly once. */
+  readonly fallback?: { readonly kind: 'fallback:brokerTime' | 'fallback:streamTime'; readonly detail: string };
+};
 
 /** Counters of one task, read by the runtime's metrics. */
 export interface TaskCounters {
@@ -94,6 +99,8 @@ export class StreamTask {
   #idleSince: number | undefined;
   readonly #passingOver = new Set<PartitionBuffer>();
   #current: BufferedRecord | undefined;
+  /** Partition counts of the streams this task writes; they do not change during a run. */
+  readonly #partitionCounts = new Map<string, number>();
   #currentNode = '';
 
   constructor(env: TaskEnvironment, subTopology: SubTopology, partition: number, producersOf: (stream: string) => readonly string[]) {
@@ -156,9 +163,14 @@ export class StreamTask {
     return buf;
   }
 
-  /** Catch-up: stop each input at the end offset seen now (for internal streams: when their writers have finished). */
-  startCatchUp(): void {
+  /**
+   * Catch-up: stop inputs at the end offsets seen now. The run calls it for
+   * the external inputs at its start ("the end offsets seen at start") and for
+   * internal inputs when the sub-topologies writing them have finished.
+   */
+  startCatchUp(inputs: 'external' | 'internal' | 'all' = 'all'): void {
     for (const input of this.#inputs) {
+      if (inputs !== 'all' && input.source.internal !== (inputs === 'internal')) continue;
       input.catchUpEnd = this.#env.log.endOffset(input.stream, input.partition);
       this.#refreshEnd(input);
     }
@@ -235,16 +247,13 @@ export class StreamTask {
     const resolution = resolveTimestamp(candidate, input.source.onInvalidTimestamp, raw.brokerTime, input.partitionTime);
     if (resolution.kind === 'fail') return failed(`${extractor.name}: ${resolution.reason}`, extractor.field, true);
     if (resolution.kind === 'skip') return failed(`${extractor.name}: ${resolution.reason}`, extractor.field, false);
-    if (resolution.kind === 'fallback') {
-      this.#env.auditor.record(`fallback:${resolution.used}`, this.id, raw, `${extractor.name}: ${resolution.reason}; used ${resolution.used} ${resolution.timestamp}`);
-    }
-    if (extractor.readsWallClock && !input.auditedIngestTime) {
-      input.auditedIngestTime = true;
-      this.#env.auditor.record('nondeterministic:ingest-time', this.id, raw, `timestamps of ${input.stream}/${input.partition} come from this consumer's wall clock`);
-    }
     const timestamp = resolution.timestamp;
     if (timestamp > input.partitionTime) input.partitionTime = timestamp;
-    const record: BufferedRecord = { stream: raw.stream, partition: raw.partition, offset: raw.offset, key, value, headers: raw.headers, eventTime: raw.eventTime, brokerTime: raw.brokerTime, ingestTime, timestamp, partitionTimeBefore };
+    const fallback: BufferedRecord['fallback'] =
+      resolution.kind === 'fallback'
+        ? { kind: `fallback:${resolution.used}`, detail: `${extractor.name}: ${resolution.reason}; used ${resolution.used} ${timestamp}` }
+        : undefined;
+    const record: BufferedRecord = { stream: raw.stream, partition: raw.partition, offset: raw.offset, key, value, headers: raw.headers, eventTime: raw.eventTime, brokerTime: raw.brokerTime, ingestTime, timestamp, partitionTimeBefore, fallback };
     buf.push(record);
   }
 
@@ -303,6 +312,11 @@ export class StreamTask {
     const input = this.#inputOf.get(buf)!;
     input.processedUpTo.set(buf.producer, record.offset + 1);
     if (record.failure !== undefined) return this.#deadLetter(record.failure);
+    if (record.fallback !== undefined) this.#env.auditor.record(record.fallback.kind, this.id, record, record.fallback.detail);
+    if (input.source.extractor.readsWallClock && !input.auditedIngestTime) {
+      input.auditedIngestTime = true;
+      this.#env.auditor.record('nondeterministic:ingest-time', this.id, record, `timestamps of ${input.stream}/${input.partition} come from this consumer's wall clock`);
+    }
     this.#streamTime = advanceStreamTime(this.#streamTime, record.timestamp);
     this.#current = record;
     this.counters.processed++;
@@ -318,7 +332,7 @@ export class StreamTask {
     if (failure.fatal) throw new BadInputError(failure);
     const r = failure.raw;
     const dlq = this.#env.deadLetterStream;
-    const partitions = this.#env.log.partitionCount(dlq) ?? 1;
+    const partitions = this.#partitionsOf(dlq);
     this.#env.auditor.record('dead-letter', this.id, r, `${failure.field}: ${failure.error}`);
     this.counters.deadLettered++;
     this.#outputs.push({
@@ -401,8 +415,7 @@ export class StreamTask {
   }
 
   #emit(sink: SinkNode, r: StreamRecord): void {
-    const partitions = this.#env.log.partitionCount(sink.stream);
-    if (partitions === undefined) throw new Error(`output stream ${sink.stream} does not exist`);
+    const partitions = this.#partitionsOf(sink.stream);
     const keyBytes = sink.keySerde.serialize(r.key);
     const valueBytes = sink.valueSerde.serialize(r.value);
     const partition = sink.partitioner
@@ -413,6 +426,16 @@ export class StreamTask {
     const headers: Headers = { ...r.headers, [PRODUCER_HEADER]: `${this.#env.applicationId}/${this.id}` };
     this.#outputs.push({ stream: sink.stream, partition, key: keyBytes, value: valueBytes, eventTime: r.timestamp, headers });
     this.counters.output.set(sink.stream, (this.counters.output.get(sink.stream) ?? 0) + 1);
+  }
+
+  #partitionsOf(stream: string): number {
+    let n = this.#partitionCounts.get(stream);
+    if (n === undefined) {
+      n = this.#env.log.partitionCount(stream);
+      if (n === undefined) throw new Error(`output stream ${stream} does not exist`);
+      this.#partitionCounts.set(stream, n);
+    }
+    return n;
   }
 
   /** True in catch-up when every input is at its end and every buffer is drained. */
