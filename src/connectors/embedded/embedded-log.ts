@@ -48,7 +48,8 @@ export class EmbeddedLog implements Log, TaskStorage {
     this.dataDir = options.dataDir;
     this.#clock = options.clock ?? systemClock;
     mkdirSync(options.dataDir, { recursive: true });
-    this.#root = open({ path: options.dataDir, maxDbs: 16, compression: false });
+    // noSubdir: lmdb-js treats a path with an extension (`./data.v2`, `mktemp -d`'s `/tmp/tmp.XYZ`) as a file unless told.
+    this.#root = open({ path: options.dataDir, noSubdir: false, maxDbs: 16, compression: false });
     const opts = { keyEncoding: 'ordered-binary' as const, encoding: 'msgpack' as const };
     this.#streams = this.#root.openDB('streams', opts);
     this.#records = this.#root.openDB('records', opts);
@@ -111,29 +112,41 @@ export class EmbeddedLog implements Log, TaskStorage {
   async append(records: readonly AppendRecord[]): Promise<LogRecord[]> {
     let appended: LogRecord[] = [];
     this.#root.transactionSync(() => {
-      appended = this.#appendInTransaction(records);
+      appended = this.#appendInTransaction(records, true);
     });
     await this.#root.flushed;
     return appended;
   }
 
-  /** Appends within the caller's write transaction; offsets are read there, so concurrent writers never collide. */
-  #appendInTransaction(records: readonly AppendRecord[]): LogRecord[] {
+  /**
+   * Appends within the caller's write transaction; offsets are read there, so
+   * concurrent writers never collide. Partition counts and end offsets are
+   * read once per stream and partition, not per record (a commit appends
+   * thousands). Returns the appended records when `collect` (for `append`);
+   * a commit needs none.
+   */
+  #appendInTransaction(records: readonly AppendRecord[], collect: boolean): LogRecord[] {
     const brokerTime = this.#clock.now();
-    const ends = new Map<string, number>();
+    const partitionCounts = new Map<string, number | undefined>();
+    const ends = new Map<string, number[]>();
     const appended: LogRecord[] = [];
     for (const r of records) {
-      assertAppendable(r, this.partitionCount(r.stream));
-      const endKey = `${r.stream}\u0000${r.partition}`;
-      const offset = ends.get(endKey) ?? this.endOffset(r.stream, r.partition);
-      ends.set(endKey, offset + 1);
+      let partitions = partitionCounts.get(r.stream);
+      if (partitions === undefined) {
+        partitions = this.partitionCount(r.stream);
+        partitionCounts.set(r.stream, partitions);
+      }
+      assertAppendable(r, partitions);
+      let streamEnds = ends.get(r.stream);
+      if (streamEnds === undefined) ends.set(r.stream, (streamEnds = []));
+      const offset = streamEnds[r.partition] ?? this.endOffset(r.stream, r.partition);
+      streamEnds[r.partition] = offset + 1;
       const headers = r.headers ?? {};
       this.#records.putSync([r.stream, r.partition, offset], { k: r.key, v: r.value, h: headers, e: r.eventTime, b: brokerTime });
-      appended.push({ ...r, headers, offset, brokerTime });
+      if (collect) appended.push({ ...r, headers, offset, brokerTime });
     }
-    for (const [endKey, end] of ends) {
-      const [stream, partition] = endKey.split('\u0000') as [string, string];
-      this.#ends.putSync([stream, Number(partition)], end);
+    for (const [stream, streamEnds] of ends) {
+      streamEnds.forEach((end, partition) => this.#ends.putSync([stream, partition], end));
     }
     return appended;
   }
@@ -160,7 +173,7 @@ export class EmbeddedLog implements Log, TaskStorage {
   commit(units: readonly CommitUnit[]): void {
     this.#root.transactionSync(() => {
       for (const u of units) {
-        this.#appendInTransaction(u.outputs);
+        this.#appendInTransaction(u.outputs, false);
         for (const w of u.stateWrites) {
           const key: [string, string, string, string] = [u.applicationId, u.taskId, w.store, w.key];
           if (w.value === null) this.#state.removeSync(key);

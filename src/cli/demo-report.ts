@@ -1,0 +1,264 @@
+/**
+ * What the demo prints: the workload it generated, the summary of what the
+ * application did — checked against what was planted in the workload — and
+ * the verdict of the replay check.
+ *
+ * @module
+ */
+import { styleText } from 'node:util';
+import type { EmbeddedLog } from '../connectors/embedded/embedded-log.ts';
+import type { RunOptions, RunSummary } from '../runtime/application.ts';
+import { DEAD_LETTER_HEADERS } from '../runtime/headers.ts';
+import type { AuditEntry } from '../runtime/log.ts';
+import type { LogRecord } from '../time/record.ts';
+import { ALERTS, CALIBRATIONS, READINGS, STATS, type Alert, type SensorStats } from './demo-topology.ts';
+import type { SensorWorkload, WorkloadCounts } from './demo-workload.ts';
+import type { CommandIo } from './io.ts';
+import { createProgressDisplay, formatCount, formatTime } from './progress.ts';
+
+const LABEL_WIDTH = 20;
+const decoder = new TextDecoder();
+
+/** Output helpers: aligned rows, dimmed samples, headings styled only on a terminal (and never with NO_COLOR). */
+export class Ui {
+  readonly #io: CommandIo;
+  readonly #color: boolean;
+
+  constructor(io: CommandIo) {
+    this.#io = io;
+    this.#color = io.stdout.isTTY === true && process.env.NO_COLOR === undefined;
+  }
+
+  #style(format: Parameters<typeof styleText>[0], text: string): string {
+    return this.#color ? styleText(format, text, { validateStream: false }) : text;
+  }
+
+  /** A line as is, unindented: fingerprint lines stay greppable (`^fingerprint `). */
+  raw(text: string): void {
+    this.#io.out(text);
+  }
+  blank(): void {
+    this.#io.out('');
+  }
+  title(text: string): void {
+    this.#io.out(this.#style('bold', text));
+  }
+  heading(text: string): void {
+    this.#io.out('');
+    this.#io.out(this.#style(['bold', 'cyan'], text));
+  }
+  line(text: string): void {
+    this.#io.out(`  ${text}`);
+  }
+  /** A paragraph, word-wrapped. */
+  para(text: string): void {
+    for (const l of wrap(text, 78)) this.#io.out(`  ${l}`);
+  }
+  /** `label               text`. */
+  row(label: string, text: string): void {
+    this.#io.out(`  ${this.#style('bold', label.padEnd(LABEL_WIDTH))}${text}`);
+  }
+  /** An example under a row: where, and what. */
+  sample(where: string, text: string): void {
+    this.#io.out(`  ${''.padEnd(LABEL_WIDTH)}${this.#style('dim', `${where.padEnd(24)} ${text}`)}`);
+  }
+  good(text: string): void {
+    this.#io.out(`  ${this.#style(['bold', 'green'], text)}`);
+  }
+  bad(text: string): void {
+    this.#io.out(`  ${this.#style(['bold', 'yellow'], text)}`);
+  }
+
+  /** Runs `fn` with a progress display on stdout: the demo's story is all on stdout, in order. */
+  async withProgress<T>(label: string, fn: (onProgress: NonNullable<RunOptions['onProgress']>) => Promise<T>, extra?: () => string): Promise<T> {
+    const display = createProgressDisplay(this.#io.stdout, { label, extra, prefix: '  ' });
+    try {
+      return await fn((p) => display.update(p));
+    } finally {
+      display.finish();
+    }
+  }
+}
+
+/** The backlog section: the gateways, the streams, how out of order the data is, what was planted. */
+export function describeBacklog(ui: Ui, workload: SensorWorkload, partitions: number): void {
+  const c = workload.counts;
+  for (const g of workload.gateways) {
+    const skew = `${g.skewMs >= 0 ? '+' : '−'}${(Math.abs(g.skewMs) / 1000).toFixed(2)} s`;
+    ui.row(g.name, `clock ${skew} · sends every ${g.flushEveryMs / 1000} s · ${g.sensors.length} sensors (${g.sensors.slice(0, 2).join(', ')}, …)`);
+  }
+  ui.row(READINGS, `${formatCount(c.readings)} records in ${partitions} partitions, keyed by sensor`);
+  ui.row(CALIBRATIONS, `${formatCount(c.calibrations)} records in ${partitions} partitions (co-partitioned with the readings)`);
+  ui.row(
+    'out of order',
+    `${formatCount(c.outOfOrder)} readings (${percent(c.outOfOrder, c.readings)}) are older than a reading before them in their partition; ` +
+      `${formatCount(c.lateBy5s)} by more than 5 s (${plural(c.outages, 'gateway outage')})`,
+  );
+  ui.row('planted', `${plural(c.glitches, 'glitch', 'glitches')} (85 °C), ${plural(c.invalidTimestamps, 'invalid timestamp')} (missing, negative, fractional), ${plural(c.undecodable, 'undecodable value')}`);
+}
+
+/** What the demo's runs add up to. */
+export interface Totals {
+  processed: number;
+  deadLettered: number;
+  fallbacks: number;
+  nondeterministic: number;
+  outputs: Map<string, number>;
+}
+
+/** Adds up the summaries of the runs of one application. */
+export function addUp(summaries: readonly RunSummary[]): Totals {
+  const t: Totals = { processed: 0, deadLettered: 0, fallbacks: 0, nondeterministic: 0, outputs: new Map() };
+  for (const s of summaries) {
+    t.processed += s.processed;
+    t.deadLettered += s.deadLettered;
+    t.fallbacks += s.fallbacks;
+    t.nondeterministic += s.nondeterministicDecisions;
+    for (const [stream, n] of s.outputs) t.outputs.set(stream, (t.outputs.get(stream) ?? 0) + n);
+  }
+  return t;
+}
+
+/**
+ * The summary section: records in and out, dead letters, fallbacks and
+ * nondeterministic decisions — each checked against what was planted, with
+ * samples from the dead-letter stream and the audit — then what the
+ * application computed.
+ */
+export function summarize(ui: Ui, log: EmbeddedLog, applicationId: string, t: Totals, planted: Readonly<WorkloadCounts>, maxIdleMs: number): void {
+  const calibrationsIn = endOf(log, CALIBRATIONS);
+  const statsOut = t.outputs.get(STATS) ?? 0;
+  // Each processed reading gives one statistics record, unless the filter dropped it.
+  const filtered = t.processed - calibrationsIn - statsOut;
+  ui.row('records in', `${READINGS} ${formatCount(endOf(log, READINGS))} · ${CALIBRATIONS} ${formatCount(calibrationsIn)}`);
+  ui.row('processed', `${formatCount(t.processed)}, of which ${formatCount(filtered)} glitches dropped by the filter ${check(filtered, planted.glitches)}`);
+  ui.row('records out', `${STATS} ${formatCount(statsOut)} · ${ALERTS} ${formatCount(t.outputs.get(ALERTS) ?? 0)}`);
+  deadLetters(ui, log, `${applicationId}.dead-letter`, t.deadLettered, planted.undecodable);
+  const audit = log.readAudit(applicationId);
+  ui.row('timestamp fallbacks', `${formatCount(t.fallbacks)} invalid event times replaced by broker time ${check(t.fallbacks, planted.invalidTimestamps)}`);
+  // One sample per kind of invalid timestamp: the details differ only in their numbers.
+  for (const e of distinctBy(audit.filter((e) => e.kind.startsWith('fallback:')), (e) => e.detail.replace(/[\d.-]+/g, '')).slice(0, 3)) ui.sample(position(e), e.detail);
+  if (t.nondeterministic === 0) {
+    ui.row('nondeterministic', '0 decisions: this output is a function of the input alone');
+  } else {
+    ui.row('nondeterministic', `${plural(t.nondeterministic, 'decision')}, in real-time: a task waited ${maxIdleMs} ms for its empty ${CALIBRATIONS} partition, then went on without it`);
+    for (const e of audit.filter((e) => e.kind.startsWith('nondeterministic:')).slice(0, 2)) ui.sample(position(e), e.detail);
+  }
+  alerts(ui, log);
+  sensors(ui, log);
+}
+
+function deadLetters(ui: Ui, log: EmbeddedLog, dlq: string, count: number, planted: number): void {
+  ui.row('dead-lettered', `${formatCount(count)} → ${dlq} ${check(count, planted, 'undecodable values')}`);
+  const samples = distinctBy(readAll(log, dlq), (r) => (r.headers[DEAD_LETTER_HEADERS.error] ?? '').slice(0, 18)).slice(0, 3);
+  for (const r of samples) {
+    const h = r.headers;
+    // V8's JSON messages end with "(line 1 column 13)": noise for a one-line value.
+    const error = (h[DEAD_LETTER_HEADERS.error] ?? '').replace(/\s*\(line \d+ column \d+\)/, '');
+    const where = `${h[DEAD_LETTER_HEADERS.stream]}/${h[DEAD_LETTER_HEADERS.partition]}@${h[DEAD_LETTER_HEADERS.offset]}`;
+    ui.sample(where, `${error} — raw: ${decoder.decode(r.value ?? new Uint8Array())}`);
+  }
+}
+
+function alerts(ui: Ui, log: EmbeddedLog): void {
+  const all = readAll(log, ALERTS).map((r) => JSON.parse(decoder.decode(r.value!)) as Alert);
+  const raised = all.filter((a) => a.state === 'ALERT').sort((x, y) => x.at.localeCompare(y.at));
+  ui.row('alerts', `${raised.length} raised, ${all.length - raised.length} cleared${raised.length > 0 ? ', e.g.' : ''}`);
+  for (const a of raised.slice(0, 3)) ui.sample(formatTime(Date.parse(a.at)), `${a.sensor} at ${a.celsius} °C, above its ${a.limit} °C limit`);
+}
+
+/** The sensors' latest statistics (the last record per sensor), those with the biggest peaks first. */
+function sensors(ui: Ui, log: EmbeddedLog): void {
+  const latest = new Map<string, SensorStats>();
+  for (const r of readAll(log, STATS)) {
+    const s = JSON.parse(decoder.decode(r.value!)) as SensorStats;
+    latest.set(s.sensor, s);
+  }
+  ui.row('sensors', `${latest.size} tracked in the state store${latest.size > 0 ? '; biggest peaks over their mean:' : ''}`);
+  const peaks = [...latest.values()].sort((a, b) => b.max - b.mean - (a.max - a.mean)).slice(0, 3);
+  for (const s of peaks) {
+    const calibration = s.offset === 0 ? 'not calibrated' : `calibrated ${s.offset > 0 ? '+' : ''}${s.offset.toFixed(1)} °C`;
+    ui.sample(s.sensor, `${formatCount(s.readings)} readings: mean ${s.mean.toFixed(1)} °C, max ${s.max.toFixed(1)} °C, now ${s.last.toFixed(1)} °C (${calibration})`);
+  }
+}
+
+/** Compares the live fingerprint lines with the replay's and says what that means. */
+export function verdict(ui: Ui, live: readonly string[], replay: readonly string[], nondeterministic: number): boolean {
+  const hash = (line: string): string => line.slice(line.lastIndexOf(' ') + 1);
+  const same = live.length === replay.length && live.every((l, i) => hash(l) === hash(replay[i]!));
+  ui.blank();
+  if (same) {
+    ui.good('✓ identical: same input, same output, whether processed as it arrived or replayed later.');
+    if (nondeterministic > 0) {
+      ui.para(
+        `The ${plural(nondeterministic, 'nondeterministic decision')} did not change the result: no calibration arrived after a task ` +
+          'had gone on without one. Had one arrived, the fingerprints could differ, and the audit would say where.',
+      );
+    }
+  } else {
+    ui.bad('✗ different: the live output is not what a replay of the same input gives.');
+    ui.para(`The audit lists the ${plural(nondeterministic, 'nondeterministic decision')} of the live run: the places where timing could change the result.`);
+  }
+  return same;
+}
+
+/** `✓ all 12 planted`, or what was expected when the count is off. */
+function check(actual: number, planted: number, what = ''): string {
+  const of = what === '' ? 'planted' : `planted ${what}`;
+  if (actual === 0 && planted === 0) return '✓ none planted';
+  return actual === planted ? `✓ all ${formatCount(planted)} ${of}` : `(${formatCount(planted)} ${of})`;
+}
+
+function endOf(log: EmbeddedLog, stream: string): number {
+  let n = 0;
+  for (let p = 0; p < (log.partitionCount(stream) ?? 0); p++) n += log.endOffset(stream, p);
+  return n;
+}
+
+function readAll(log: EmbeddedLog, stream: string): LogRecord[] {
+  const out: LogRecord[] = [];
+  for (let p = 0; p < (log.partitionCount(stream) ?? 0); p++) out.push(...log.read(stream, p, 0, log.endOffset(stream, p)));
+  return out;
+}
+
+function distinctBy<T>(items: readonly T[], key: (t: T) => string): T[] {
+  const seen = new Set<string>();
+  return items.filter((t) => {
+    const k = key(t);
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}
+
+function position(e: AuditEntry): string {
+  return `${e.stream}/${e.partition}@${e.offset}`;
+}
+
+function percent(n: number, of: number): string {
+  return of === 0 ? '0%' : `${((100 * n) / of).toFixed(1)}%`;
+}
+
+function plural(n: number, noun: string, nouns = `${noun}s`): string {
+  return `${formatCount(n)} ${n === 1 ? noun : nouns}`;
+}
+
+/** `5 min 33 s`. */
+export function formatDuration(ms: number): string {
+  const s = Math.round(ms / 1000);
+  return s < 60 ? `${s} s` : `${Math.floor(s / 60)} min ${s % 60} s`;
+}
+
+/** Greedy word wrap. */
+function wrap(text: string, width: number): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(/\s+/)) {
+    if (line !== '' && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else line = line === '' ? word : `${line} ${word}`;
+  }
+  if (line !== '') lines.push(line);
+  return lines;
+}

@@ -1,0 +1,228 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { extname, join, relative } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { EmbeddedLog } from '../connectors/embedded/embedded-log.ts';
+import { Application, type Progress, type RunSummary } from '../runtime/application.ts';
+import { integerOption, parseCommandArgs } from './args.ts';
+import { ALERTS, CALIBRATIONS, DEMO_APPLICATION_ID, READINGS, demoApplication } from './demo-topology.ts';
+import { SensorWorkload } from './demo-workload.ts';
+import { appendBacklog, DemoClock, LiveProducer } from './demo-producer.ts';
+import { addUp, describeBacklog, formatDuration, summarize, Ui, verdict } from './demo-report.ts';
+import { onInterrupt } from './interrupt.ts';
+import type { CommandIo } from './io.ts';
+import { formatCount } from './progress.ts';
+import { fingerprintLines } from './run.ts';
+
+export const demoHelp = `Usage: tidemark demo [options]
+
+An end-to-end tour on a temporary embedded data directory (no server):
+
+  1. simulates 24 temperature sensors behind 3 gateways, each gateway with its
+     own skewed clock, sending in batches and sometimes late, with a few broken
+     records — glitches, invalid timestamps, undecodable values — all
+     deterministically from a seed, and writes a backlog of it;
+  2. runs the demo topology (src/cli/demo-topology.ts: filter, calibrate by
+     event time, per-sensor statistics in a state store, alerts) in catch-up
+     mode, with a progress bar, while the gateways keep sending;
+  3. resumes in real-time mode and tails the streams as they grow;
+  4. prints a summary: records in and out, dead letters, timestamp fallbacks,
+     nondeterministic decisions, the output's fingerprints — and checks them
+     against a from-scratch catch-up replay of the same input.
+
+Options:
+  --records N        readings in the backlog (default 30000)
+  --live-seconds N   how long the gateways keep sending in real-time (default 4)
+  --seed N           the workload's seed (default 42)
+  --keep             keep the data directory, and print how to look at it
+  -h, --help         this help`;
+
+const OPTIONS = {
+  records: { type: 'string' },
+  'live-seconds': { type: 'string' },
+  seed: { type: 'string' },
+  keep: { type: 'boolean' },
+} as const;
+
+/** The demo topology module as a user would pass it to `tidemark run`, from the sources or the built package. */
+const DEMO_TOPOLOGY_PATH = relative(process.cwd(), fileURLToPath(new URL(`./demo-topology${extname(fileURLToPath(import.meta.url))}`, import.meta.url)));
+const PARTITIONS = 4;
+const MAX_IDLE_MS = 500;
+/**
+ * The maintenance tool stops calibrating this long before the backlog ends.
+ * A catch-up stops at the end offsets seen at its start without waiting for
+ * later data, and does not audit that: a calibration appended just after,
+ * with an event time before readings the catch-up already processed, would
+ * be applied later than a replay applies it, and nothing would say so. So
+ * the demo keeps calibrations away from that boundary.
+ */
+const CALIBRATIONS_END_MS = 10_000;
+const REPLAY_ID = `${DEMO_APPLICATION_ID}-replay`;
+const REPLAY_PREFIX = 'replay.';
+
+interface DemoOptions {
+  readonly records: number;
+  readonly liveSeconds: number;
+  readonly seed: number;
+  readonly keep: boolean;
+  readonly dataDir: string;
+}
+
+/** `tidemark demo`. Returns the exit status. */
+export async function demoCommand(argv: readonly string[], io: CommandIo): Promise<number> {
+  const { values } = parseCommandArgs(argv, OPTIONS);
+  if (values.help === true) return io.out(demoHelp), 0;
+  const records = integerOption(values, 'records', 30_000, 1, 10_000_000);
+  const liveSeconds = integerOption(values, 'live-seconds', 4, 0, 3600);
+  const seed = integerOption(values, 'seed', 42, 0, 0xffffffff);
+  const keep = values.keep === true;
+
+  const dataDir = mkdtempSync(join(tmpdir(), 'tidemark-demo-'));
+  const clock = new DemoClock();
+  const log = await EmbeddedLog.open({ dataDir, clock });
+  const interrupt = onInterrupt(() => io.out('\ninterrupted: stopping…'));
+  try {
+    await tour(new Ui(io), log, clock, { records, liveSeconds, seed, keep, dataDir }, interrupt.signal);
+    return interrupt.signal.aborted ? 130 : 0;
+  } finally {
+    interrupt.dispose();
+    await log.close();
+    if (!keep) rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+/** The demo, phase by phase; returns early when interrupted. */
+async function tour(ui: Ui, log: EmbeddedLog, clock: DemoClock, o: DemoOptions, signal: AbortSignal): Promise<void> {
+  const started = Date.now();
+  introduce(ui, o);
+  const workload = await writeBacklog(ui, log, clock, o, started);
+  const { applicationId, topology } = demoApplication();
+  const app = new Application(topology, { applicationId, log });
+  const runs = await catchUpThenLive(ui, app, new LiveProducer(log, workload), o.liveSeconds * 1000, signal);
+  if (runs === undefined) return;
+
+  const totals = addUp(runs);
+  ui.heading('4. Summary');
+  summarize(ui, log, applicationId, totals, workload.counts, MAX_IDLE_MS);
+
+  ui.heading('5. Fingerprints: SHA-256 of each output stream over (partition, key, value, timestamp)');
+  const live = fingerprintLines(log, runs[0].outputStreams);
+  for (const line of live) ui.raw(line);
+  const replay = await replayCheck(ui, log, runs[0].outputStreams, signal);
+  if (replay === undefined) return;
+  verdict(ui, live, replay, totals.nondeterministic);
+
+  ui.blank();
+  ui.line(`done in ${((Date.now() - started) / 1000).toFixed(1)} s.`);
+  if (o.keep) lookAround(ui, o.dataDir, applicationId);
+}
+
+function introduce(ui: Ui, o: DemoOptions): void {
+  ui.title('tidemark demo · temperature monitoring on out-of-order data');
+  ui.para(
+    'Sensors report through gateways; each gateway stamps readings with its own, slightly wrong clock and sends them in batches, ' +
+      `sometimes late. A maintenance tool calibrates sensors now and then. The topology (${DEMO_TOPOLOGY_PATH}) drops glitches, ` +
+      "applies each sensor's calibration as of the reading's event time, keeps per-sensor statistics in a state store and raises alerts.",
+  );
+  ui.line(`data dir   ${o.dataDir}${o.keep ? ' (kept: --keep)' : ' (removed at the end; --keep keeps it)'}`);
+}
+
+/** 1. History written before the application ever ran: about `records` readings up to `now`. */
+async function writeBacklog(ui: Ui, log: EmbeddedLog, clock: DemoClock, o: DemoOptions, now: number): Promise<SensorWorkload> {
+  log.ensureStream(READINGS, PARTITIONS);
+  log.ensureStream(CALIBRATIONS, PARTITIONS);
+  const spanMs = Math.ceil((o.records / new SensorWorkload({ seed: o.seed, start: 0, partitions: PARTITIONS }).rate) * 1000);
+  const workload = new SensorWorkload({ seed: o.seed, start: now - spanMs, partitions: PARTITIONS, calibrationsUntil: now - CALIBRATIONS_END_MS });
+  await appendBacklog(log, clock, workload.sentBy(now));
+  ui.heading(`1. The backlog: ${formatDuration(spanMs)} of history (seed ${o.seed})`);
+  describeBacklog(ui, workload, PARTITIONS);
+  return workload;
+}
+
+/**
+ * 2 and 3. A catch-up run, then the same application in real-time, while
+ * the gateways keep sending. Returns both runs' summaries (undefined when
+ * interrupted).
+ */
+async function catchUpThenLive(ui: Ui, app: Application, producer: LiveProducer, liveMs: number, signal: AbortSignal): Promise<[RunSummary, RunSummary] | undefined> {
+  const gateways = (): string => `gateways +${formatCount(producer.appended)}`;
+  try {
+    ui.heading('2. Catch-up: process up to the end offsets seen at start, then stop');
+    ui.para('Meanwhile the gateways keep sending: what they append now is for the next phase.');
+    const caughtUp = await ui.withProgress('catch-up', (onProgress) => app.run({ mode: 'catch-up', onProgress, progressIntervalMs: 80, signal }));
+    if (signal.aborted) return undefined;
+    ui.heading(`3. Real-time: resume from the last commit and tail both streams (${liveMs / 1000} s of sending)`);
+    const live = await liveRun(ui, app, producer, liveMs, gateways, signal);
+    return signal.aborted ? undefined : [caughtUp, live];
+  } finally {
+    await producer.stop();
+  }
+}
+
+/**
+ * The real-time run: tails the log while the gateways send for `durationMs`
+ * more; then the producer stops, the application drains what was sent and
+ * is stopped through its abort signal (it commits).
+ */
+async function liveRun(ui: Ui, app: Application, producer: LiveProducer, durationMs: number, extra: () => string, signal: AbortSignal): Promise<RunSummary> {
+  const stop = new AbortController();
+  const onAbort = (): void => stop.abort();
+  signal.addEventListener('abort', onAbort, { once: true });
+  let latest: { at: number; progress: Progress } | undefined;
+  const run = ui.withProgress(
+    'real-time',
+    (onProgress) =>
+      app.run({
+        mode: 'real-time',
+        maxIdleMs: MAX_IDLE_MS,
+        signal: stop.signal,
+        progressIntervalMs: 80,
+        onProgress: (p) => {
+          latest = { at: Date.now(), progress: p };
+          onProgress(p);
+        },
+      }),
+    extra,
+  );
+  // A failed run ends the wait at once; its error comes out of `return run`.
+  run.catch(() => stop.abort());
+  try {
+    await sleep(durationMs, undefined, { signal: stop.signal }).catch(() => undefined);
+    await producer.stop();
+    // Drained once a progress report made after the last append shows no lag (a task may first
+    // wait MAX_IDLE_MS for an empty partition). Bounded, in case something is stuck.
+    const drainBy = Date.now() + MAX_IDLE_MS + 3000;
+    const drained = (): boolean => latest !== undefined && latest.at > producer.lastAppendAt && latest.progress.lag === 0;
+    while (!stop.signal.aborted && Date.now() < drainBy && !drained()) await sleep(20);
+  } finally {
+    stop.abort();
+    signal.removeEventListener('abort', onAbort);
+  }
+  return run;
+}
+
+/**
+ * Replays the whole input from scratch in catch-up mode, as a second
+ * application writing to streams of its own; returns its fingerprint lines
+ * (undefined when interrupted).
+ */
+async function replayCheck(ui: Ui, log: EmbeddedLog, outputs: readonly string[], signal: AbortSignal): Promise<string[] | undefined> {
+  ui.blank();
+  ui.line('Replay check: the same input again, from scratch, in catch-up mode, into fresh output streams:');
+  const replay = demoApplication({ applicationId: REPLAY_ID, outputPrefix: REPLAY_PREFIX });
+  const app = new Application(replay.topology, { applicationId: replay.applicationId, log });
+  await ui.withProgress('replay', (onProgress) => app.run({ mode: 'catch-up', onProgress, progressIntervalMs: 80, signal }));
+  if (signal.aborted) return undefined;
+  const lines = fingerprintLines(log, outputs.map((s) => `${REPLAY_PREFIX}${s}`));
+  for (const line of lines) ui.raw(line);
+  return lines;
+}
+
+function lookAround(ui: Ui, dataDir: string, applicationId: string): void {
+  ui.line('Look around:');
+  ui.line(`  tidemark consume --data-dir ${dataDir} --stream ${ALERTS}`);
+  ui.line(`  tidemark consume --data-dir ${dataDir} --stream ${applicationId}.dead-letter`);
+  ui.line(`  tidemark audit --data-dir ${dataDir} --application-id ${applicationId} --kind nondeterministic`);
+  ui.line(`  tidemark run ${DEMO_TOPOLOGY_PATH} --data-dir ${dataDir}   # resumes from its last commit: nothing new to do`);
+}

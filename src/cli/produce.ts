@@ -1,0 +1,213 @@
+import type { Readable } from 'node:stream';
+import { EmbeddedLog } from '../connectors/embedded/embedded-log.ts';
+import { partitionForKey } from '../runtime/partitioner.ts';
+import type { AppendRecord } from '../runtime/log.ts';
+import { choiceOption, integerOption, parseCommandArgs, requiredString } from './args.ts';
+import { CliError } from './errors.ts';
+import { encodeField, jsonType, KEY_FORMATS, VALUE_FORMATS, type KeyFormat, type ValueFormat } from './record-format.ts';
+import type { CommandIo } from './io.ts';
+
+export const produceHelp = `Usage: tidemark produce --data-dir D --stream S [options] < records.ndjson
+
+Appends records read from stdin, one JSON object per line, to a stream of
+the embedded log in D. The stream is created when missing.
+
+  {"key": "s1", "value": {"celsius": 21.5}, "eventTime": 1717236000000,
+   "partition": 0, "headers": {"source": "gw-1"}}
+
+  key        any JSON (default format json); missing or null: a null key
+  value      any JSON; missing or null: a null value (a tombstone)
+  eventTime  epoch milliseconds or an ISO-8601 string; null: no event time;
+             missing: now. Invalid times (negative, fractional) are kept
+             as given, so that a topology's invalid-timestamp policy sees them.
+  partition  optional; by default Kafka's partitioner on the key bytes
+             (murmur2), and partition 0 for a null key
+  headers    optional; an object of string values
+
+Options:
+  --data-dir D            embedded log directory (created when missing)
+  --stream S              stream to append to
+  --partitions N          partition count when creating the stream (default 1);
+                          for an existing stream it must match
+  --key-format F          json (default) or string: a string key as its raw UTF-8,
+                          as Kafka's StringSerializer writes it
+  --value-format F        json (default), string, or raw-base64 (a base64 string
+                          written as the bytes it encodes: any bytes at all)
+  -h, --help              this help
+
+Records are appended in batches, each batch atomically and durably (on
+disk when the command moves on). A malformed line stops the command with
+an error naming the line; the lines before it are appended, none after.
+
+Example:
+  echo '{"key":"s1","value":{"celsius":21.5}}' | tidemark produce --data-dir ./data --stream readings --partitions 4`;
+
+const OPTIONS = {
+  'data-dir': { type: 'string' },
+  stream: { type: 'string' },
+  partitions: { type: 'string' },
+  'key-format': { type: 'string' },
+  'value-format': { type: 'string' },
+} as const;
+
+const FIELDS = new Set(['key', 'value', 'eventTime', 'partition', 'headers']);
+/** Records per append: large enough to amortize the durable flush, small enough to stream. */
+const BATCH_SIZE = 1000;
+
+/** How each line becomes a record. */
+export interface LineFormat {
+  readonly stream: string;
+  readonly partitions: number;
+  readonly keyFormat: KeyFormat;
+  readonly valueFormat: ValueFormat;
+  /** Event time for lines without one: the producer's clock, as Kafka's CreateTime. */
+  readonly now: () => number;
+}
+
+/** `tidemark produce`: NDJSON on stdin to a stream. Returns the exit status. */
+export async function produceCommand(argv: readonly string[], io: CommandIo): Promise<number> {
+  const { values } = parseCommandArgs(argv, OPTIONS);
+  if (values.help === true) return io.out(produceHelp), 0;
+  const dataDir = requiredString(values, 'data-dir');
+  const stream = requiredString(values, 'stream');
+  const keyFormat = choiceOption(values, 'key-format', KEY_FORMATS, 'json');
+  const valueFormat = choiceOption(values, 'value-format', VALUE_FORMATS, 'json');
+  const requested = values.partitions === undefined ? undefined : integerOption(values, 'partitions', 1, 1, 100_000);
+
+  const log = await EmbeddedLog.open({ dataDir });
+  try {
+    const existing = log.partitionCount(stream);
+    if (existing !== undefined && requested !== undefined && existing !== requested) {
+      throw new CliError(`stream ${stream} exists with ${existing} partitions, not ${requested}`);
+    }
+    const partitions = existing ?? requested ?? 1;
+    // Created with the first batch (or at the end of an empty input), so that a first line in error leaves nothing behind.
+    const create = (): void => log.ensureStream(stream, partitions);
+    if (io.stdin.isTTY === true) io.err('reading NDJSON records from stdin; end with Ctrl-D');
+    const format: LineFormat = { stream, partitions, keyFormat, valueFormat, now: () => Date.now() };
+    const count = await appendLines(io.stdin, format, (batch) => (create(), log.append(batch)));
+    create();
+    const created = existing === undefined ? ` (created it with ${partitions} partition${partitions === 1 ? '' : 's'})` : '';
+    io.out(`appended ${count} record${count === 1 ? '' : 's'} to ${stream}${created}`);
+    return 0;
+  } finally {
+    await log.close();
+  }
+}
+
+/**
+ * Reads NDJSON from `input` and appends it in batches; returns the number
+ * of records appended. A batch is appended when full and whenever the input
+ * pauses (at the end of each chunk read), so a slow pipe — a live producer —
+ * is appended as it arrives rather than when 1000 lines have piled up.
+ */
+export async function appendLines(input: Readable, format: LineFormat, append: (batch: AppendRecord[]) => Promise<unknown>): Promise<number> {
+  const decoder = new TextDecoder('utf-8', { fatal: true });
+  let pending = '';
+  let lineNo = 0;
+  let appended = 0;
+  let batch: AppendRecord[] = [];
+  const flush = async (): Promise<void> => {
+    if (batch.length === 0) return;
+    const b = batch;
+    batch = [];
+    await append(b);
+    appended += b.length;
+  };
+  const take = async (line: string): Promise<void> => {
+    lineNo++;
+    if (line.trim() === '') return;
+    try {
+      batch.push(parseLine(line, format));
+    } catch (e) {
+      await flush();
+      const before = appended === 0 ? 'nothing was appended' : `the ${appended} record${appended === 1 ? '' : 's'} before it ${appended === 1 ? 'was' : 'were'} appended, none after it`;
+      throw new CliError(`line ${lineNo}: ${(e as Error).message}; ${before}`);
+    }
+    if (batch.length >= BATCH_SIZE) await flush();
+  };
+  for await (const chunk of input) {
+    let text: string;
+    try {
+      text = pending + decoder.decode(chunk as Uint8Array, { stream: true });
+    } catch {
+      await flush();
+      throw new CliError(`line ${lineNo + 1}: not valid UTF-8; ${appended} records before it were appended`);
+    }
+    const lines = text.split('\n');
+    pending = lines.pop()!;
+    for (const line of lines) await take(line.endsWith('\r') ? line.slice(0, -1) : line);
+    await flush();
+  }
+  if (pending !== '') await take(pending);
+  await flush();
+  return appended;
+}
+
+/** One NDJSON line to a record to append; throws a message (without the line number) when malformed. */
+export function parseLine(line: string, format: LineFormat): AppendRecord {
+  let obj: unknown;
+  try {
+    obj = JSON.parse(line);
+  } catch (e) {
+    throw new Error(`not valid JSON (${(e as Error).message})`);
+  }
+  if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) throw new Error(`expected a JSON object, got ${jsonType(obj)}`);
+  const fields = obj as Record<string, unknown>;
+  for (const name of Object.keys(fields)) {
+    if (!FIELDS.has(name)) throw new Error(`unknown field "${name}" (a line has key, value, eventTime, partition, headers)`);
+  }
+  const key = encodeField(fields.key, format.keyFormat, 'key');
+  const value = encodeField(fields.value, format.valueFormat, 'value');
+  return {
+    stream: format.stream,
+    partition: partitionOf(fields.partition, key, format.partitions),
+    key,
+    value,
+    headers: headersOf(fields.headers),
+    eventTime: eventTimeOf(fields, format.now),
+  };
+}
+
+function partitionOf(given: unknown, key: Uint8Array | null, partitions: number): number {
+  if (given === undefined || given === null) return key === null ? 0 : partitionForKey(key, partitions);
+  if (typeof given !== 'number' || !Number.isInteger(given) || given < 0 || given >= partitions) {
+    throw new Error(`"partition" must be an integer in 0..${partitions - 1}, got ${JSON.stringify(given)}`);
+  }
+  return given;
+}
+
+function headersOf(given: unknown): Record<string, string> {
+  if (given === undefined || given === null) return {};
+  if (typeof given !== 'object' || Array.isArray(given)) throw new Error(`"headers" must be an object of strings, got ${jsonType(given)}`);
+  for (const [name, v] of Object.entries(given)) {
+    if (typeof v !== 'string') throw new Error(`header "${name}" must be a string, got ${jsonType(v)}`);
+  }
+  return given as Record<string, string>;
+}
+
+/**
+ * Missing: now (the producer's clock). Null: no event time. A number is
+ * kept even when it is not a valid timestamp: the point may be to see what
+ * a topology's invalid-timestamp policy does with it.
+ */
+function eventTimeOf(fields: Record<string, unknown>, now: () => number): number | null {
+  if (!('eventTime' in fields)) return now();
+  const t = fields.eventTime;
+  if (t === null || typeof t === 'number') return t;
+  if (typeof t === 'string') {
+    const ms = parseIsoDateTime(t);
+    if (Number.isNaN(ms)) throw new Error(`"eventTime" must be epoch milliseconds or an ISO-8601 date-time, got ${JSON.stringify(t)}`);
+    return ms;
+  }
+  throw new Error(`"eventTime" must be a number, an ISO-8601 string or null, got ${jsonType(t)}`);
+}
+
+const ISO_8601 = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
+
+/** ISO-8601 to epoch ms (NaN if not one); without an offset it is UTC, as the field extractor reads it, never local time. */
+function parseIsoDateTime(s: string): number {
+  const m = ISO_8601.exec(s);
+  if (m === null) return NaN;
+  return Date.parse(m[1] !== undefined && m[4] === undefined ? `${s}Z` : s);
+}

@@ -1,0 +1,167 @@
+import { Application, type RunMode, type RunSummary, type StartPosition } from '../runtime/application.ts';
+import { BadInputError, ProcessingError } from '../runtime/input-failure.ts';
+import { fingerprintStream } from '../runtime/fingerprint.ts';
+import type { Log } from '../runtime/log.ts';
+import { EmbeddedLog } from '../connectors/embedded/embedded-log.ts';
+import { choiceOption, existingDataDir, integerOption, optionalString, parseCommandArgs } from './args.ts';
+import { CliError, UsageError } from './errors.ts';
+import { createProgressDisplay, formatCount } from './progress.ts';
+import { loadTopologyModule } from './topology-module.ts';
+import { onInterrupt } from './interrupt.ts';
+import type { CommandIo } from './io.ts';
+
+export const runHelp = `Usage: tidemark run <topology module> --data-dir D [options]
+
+Runs a topology on the embedded log in D.
+
+  --mode catch-up     (default) process every input partition up to its end
+                      offset as seen at the start, then commit and exit
+  --mode real-time    tail the inputs until Ctrl-C or SIGTERM, then commit and exit
+
+The topology module is a .ts or .js ES module whose default export is
+{ applicationId, topology }, or a function (maybe async) returning it:
+
+  // click-filter.ts
+  import { StreamsBuilder, Serdes } from 'tidemark';
+  const builder = new StreamsBuilder();
+  builder.stream('clicks', { key: Serdes.string() })
+    .filter((_, click) => !click.url.startsWith('/health'))
+    .to('clicks-filtered');
+  export default { applicationId: 'click-filter', topology: builder.build() };
+
+A run resumes from the application's last commit; --from only says where
+partitions without a committed position start.
+
+Options:
+  --data-dir D               embedded log directory
+  --mode M                   catch-up (default) or real-time
+  --from P                   earliest (default), latest, or offsets per partition:
+                             clicks/0=120,clicks/1=98 (others start at 0)
+  --max-idle-ms N            real-time: how long an empty input partition may hold
+                             back its task before the run proceeds without it — a
+                             nondeterministic decision, counted and audited (default 500)
+  --commit-interval-ms N     how often to commit (default 100)
+  --fetch-size N             most records read from a partition at once (default 500)
+  --bad-input B              dead-letter (default): undecodable records and invalid
+                             timestamps the topology rejects go to
+                             <applicationId>.dead-letter; fail: stop at the first one
+  --quiet                    no progress display
+  -h, --help                 this help
+
+Progress goes to stderr: a bar redrawn in place on a terminal, a plain line
+every second otherwise. The summary goes to stdout and ends with one line per
+output stream,
+
+  fingerprint <stream> <sha256>
+
+a SHA-256 over the stream's (partition, key, value, timestamp) in order: two
+runs agree when their fingerprint lines agree. Bad input under --bad-input fail
+and processor errors stop the run with one line naming stream, partition and
+offset (exit status 1).`;
+
+const OPTIONS = {
+  'data-dir': { type: 'string' },
+  mode: { type: 'string' },
+  from: { type: 'string' },
+  'max-idle-ms': { type: 'string' },
+  'commit-interval-ms': { type: 'string' },
+  'fetch-size': { type: 'string' },
+  'bad-input': { type: 'string' },
+  quiet: { type: 'boolean' },
+} as const;
+
+/** `tidemark run`: loads a topology module and runs it. Returns the exit status. */
+export async function runCommand(argv: readonly string[], io: CommandIo): Promise<number> {
+  const { values, positionals } = parseCommandArgs(argv, OPTIONS, 1);
+  if (values.help === true) return io.out(runHelp), 0;
+  const modulePath = positionals[0];
+  if (modulePath === undefined) throw new UsageError('which topology module? (tidemark run <module> --data-dir D)');
+  const dataDir = existingDataDir(values);
+  const mode = choiceOption<RunMode>(values, 'mode', ['catch-up', 'real-time'], 'catch-up');
+  const from = parseStartPosition(optionalString(values, 'from') ?? 'earliest');
+  const options = {
+    mode,
+    from,
+    maxIdleMs: integerOption(values, 'max-idle-ms', 500),
+    commitIntervalMs: integerOption(values, 'commit-interval-ms', 100),
+    fetchSize: integerOption(values, 'fetch-size', 500, 1),
+    badInput: choiceOption(values, 'bad-input', ['dead-letter', 'fail'] as const, 'dead-letter'),
+  };
+  const { applicationId, topology } = await loadTopologyModule(modulePath);
+
+  const log = await EmbeddedLog.open({ dataDir });
+  const progress = values.quiet === true ? undefined : createProgressDisplay(io.stderr);
+  // On a terminal the progress line is still open: end it before saying more.
+  const interrupt = onInterrupt(() => io.err(`${io.stderr.isTTY === true ? '\n' : ''}${applicationId}: stopping — committing what was processed (Ctrl-C again to quit at once)`));
+  const started = Date.now();
+  try {
+    const app = new Application(topology, { applicationId, log });
+    let summary: RunSummary;
+    try {
+      summary = await app.run({ ...options, signal: interrupt.signal, onProgress: progress?.update, progressIntervalMs: 100 });
+    } finally {
+      progress?.finish();
+    }
+    for (const line of describeRun(applicationId, summary, log, { elapsedMs: Date.now() - started, interrupted: interrupt.signal.aborted, deadLetterStream: `${applicationId}.dead-letter` })) io.out(line);
+    for (const line of fingerprintLines(log, summary.outputStreams)) io.out(line);
+    return 0;
+  } catch (e) {
+    if (e instanceof BadInputError || e instanceof ProcessingError) throw new CliError(e.message);
+    throw e;
+  } finally {
+    interrupt.dispose();
+    await log.close();
+  }
+}
+
+/**
+ * Parses `--from`: `earliest`, `latest`, or `stream/partition=offset` pairs
+ * separated by commas. A stream name may itself contain `/`: the partition
+ * is what follows the last one.
+ */
+export function parseStartPosition(text: string): StartPosition {
+  if (text === 'earliest' || text === 'latest') return text;
+  const offsets: Record<string, number> = {};
+  for (const part of text.split(',')) {
+    const m = /^(.+)\/(\d+)=(\d+)$/.exec(part.trim());
+    if (m === null) throw new UsageError(`--from must be earliest, latest or stream/partition=offset,…; cannot read '${part}'`);
+    const [, stream, partition, offset] = m as unknown as [string, string, string, string];
+    offsets[`${stream}/${Number(partition)}`] = Number(offset);
+  }
+  return offsets;
+}
+
+/** One `fingerprint <stream> <sha256>` line per output stream (DESIGN 4.11), in stream-name order. */
+export function fingerprintLines(log: Log, streams: readonly string[]): string[] {
+  return [...streams].sort().map((s) => `fingerprint ${s} ${fingerprintStream(log, s)}`);
+}
+
+/** The summary of a run, a few human-readable lines. */
+export function describeRun(
+  applicationId: string,
+  s: RunSummary,
+  log: EmbeddedLog,
+  ctx: { elapsedMs: number; interrupted: boolean; deadLetterStream: string },
+): string[] {
+  const how = s.mode === 'catch-up' ? (ctx.interrupted ? 'catch-up interrupted' : 'caught up') : 'real-time run stopped';
+  let maxStreamTime = -1;
+  for (const t of s.streamTimes.values()) maxStreamTime = Math.max(maxStreamTime, t);
+  const outputs = s.outputStreams.map((o) => `${o} ${formatCount(s.outputs.get(o) ?? 0)}`).join(' · ');
+  const lines = [
+    `${applicationId}: ${how} after ${(ctx.elapsedMs / 1000).toFixed(1)} s, ${plural(s.commits, 'commit')}`,
+    `  records    ${formatCount(s.consumed)} read · ${formatCount(s.processed)} processed · ${formatCount(s.deadLettered)} dead-lettered${s.deadLettered > 0 ? ` (to ${ctx.deadLetterStream})` : ''}`,
+    `  time       ${plural(s.fallbacks, 'timestamp fallback')} · ${plural(s.nondeterministicDecisions, 'nondeterministic decision')}${maxStreamTime >= 0 ? ` · stream time ${new Date(maxStreamTime).toISOString()}` : ''}`,
+    `  outputs    ${outputs === '' ? 'none' : outputs}`,
+  ];
+  if (s.nondeterministicDecisions > 0) {
+    const kinds = [...s.audit].filter(([k]) => k.startsWith('nondeterministic:')).map(([k, n]) => `${n} ${k.slice('nondeterministic:'.length)}`);
+    const first = log.readAudit(applicationId).filter((e) => e.kind.startsWith('nondeterministic:')).at(-1);
+    lines.push(`  note       ${kinds.join(', ')}: a replay of the same input may differ from this run${first !== undefined ? ` (latest: ${first.stream}/${first.partition}@${first.offset}, ${first.detail})` : ''}`);
+  }
+  return lines;
+}
+
+/** `1 commit`, `2 commits`. */
+export function plural(n: number, noun: string): string {
+  return `${formatCount(n)} ${noun}${n === 1 ? '' : 's'}`;
+}
