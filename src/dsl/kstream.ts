@@ -40,6 +40,8 @@ export class KStream<K, V> {
   readonly valueSerde: Serde<V>;
   /** True after the key changed (`selectKey`, `map`): a stateful step must repartition first. */
   readonly repartitionRequired: boolean;
+  /** The stream read back from this one's internal repartition stream, once a stateful step created it. */
+  #repartitioned: KStream<K, V> | undefined;
 
   /** @internal */
   constructor(builder: StreamsBuilder, nodeName: string, keySerde: Serde<K>, valueSerde: Serde<V>, repartitionRequired: boolean) {
@@ -239,7 +241,8 @@ export class KStream<K, V> {
   ): KStream<K2, V2> {
     const stores = options.stores ?? [];
     for (const s of stores) if (!this.#builder.hasStore(s)) throw new Error(`process(): store ${s} is not declared (builder.addStateStore)`);
-    const from: KStream<K, V> = stores.length > 0 && this.repartitionRequired ? this.repartition() : this;
+    // Every stateful step after a key change reads the one internal stream of this KStream.
+    const from: KStream<K, V> = stores.length > 0 && this.repartitionRequired ? (this.#repartitioned ??= this.repartition()) : this;
     return from.#addProcessor<K2, V2>(
       'process',
       create as () => Processor,

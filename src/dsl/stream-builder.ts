@@ -31,10 +31,16 @@ export interface SourceOptions<K, V> {
 export class StreamsBuilder {
   readonly #nodes = new Map<string, TopologyNode>();
   readonly #stores = new Map<string, StoreDefinition>();
+  /** The source node reading each stream. */
+  readonly #sourceOf = new Map<string, string>();
   #counter = 0;
 
   /** Reads a stream. Sources are numbered in declaration order: the scheduler's first tie-breaker. */
   stream<K = string | null, V = unknown>(stream: string, options: SourceOptions<K, V> = {}): KStream<K, V> {
+    // Two sources of one stream would each deliver every record, and in one
+    // task only one of them would be wired: Kafka Streams refuses it too.
+    const reader = this.#sourceOf.get(stream);
+    if (reader !== undefined) throw new Error(`stream ${stream} is already read by ${reader}: read it once and reuse, split or branch that KStream`);
     const keySerde = options.key ?? (jsonSerde() as Serde<K>);
     const valueSerde = options.value ?? (jsonSerde() as Serde<V>);
     const name = this.nextName(`source-${stream}`);
@@ -49,6 +55,7 @@ export class StreamsBuilder {
       internal: false,
       children: [],
     });
+    this.#sourceOf.set(stream, name);
     return new KStream<K, V>(this, name, keySerde, valueSerde, false);
   }
 

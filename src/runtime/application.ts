@@ -109,6 +109,9 @@ export class Application {
       for (const stage of run.stages) {
         for (const t of stage) t.startCatchUp('internal');
         if (!(await run.loop.runUntil(stage, () => stage.every((t) => t.isCaughtUp())))) break;
+        // The next stage stops at the end offsets of the internal streams this stage wrote:
+        // commit first, or its last outputs (since the last interval commit) would be left out.
+        run.loop.commit();
       }
     } else {
       await run.loop.runUntil(this.#tasks, () => false);
@@ -251,7 +254,9 @@ export class RunLoop {
   async runUntil(tasks: readonly StreamTask[], done: () => boolean): Promise<boolean> {
     const commitInterval = this.#options.commitIntervalMs ?? 100;
     const maxRecords = this.#options.maxRecords ?? Infinity;
-    let turns = 0;
+    // Yield to the event loop now and then, so signals, timers and other work in the
+    // process (and LMDB's renewal of read snapshots) are not held up by a long catch-up.
+    let lastYield = performance.now();
     for (;;) {
       if (this.#options.signal?.aborted || this.#processed >= maxRecords) return false;
       const moved = this.step(tasks);
@@ -263,7 +268,10 @@ export class RunLoop {
         return true;
       }
       if (moved === 0) await sleep(this.#options.mode === 'real-time' ? (this.#options.pollIntervalMs ?? 10) : 1);
-      else if (++turns % 16 === 0) await yieldToEventLoop();
+      else if (performance.now() - lastYield >= 20) {
+        await yieldToEventLoop();
+        lastYield = performance.now();
+      }
     }
   }
 

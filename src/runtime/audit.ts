@@ -4,6 +4,7 @@ import type { Clock } from '../time/clock.ts';
 /** Kinds of audit entries. The `nondeterministic:*` kinds make a run irreproducible. */
 export type AuditKind =
   | 'nondeterministic:idle-partition'
+  | 'nondeterministic:end-of-input'
   | 'nondeterministic:ingest-time'
   | 'nondeterministic:wall-clock'
   | 'fallback:brokerTime'

@@ -40,6 +40,8 @@ export interface InputPosition {
    * below the offset given here: they were processed before the commit.
    */
   readonly producers?: Readonly<Record<string, number>>;
+  /** Catch-up: how far other partitions went while this one was at its end (see the task). */
+  readonly passedAtEnd?: number;
 }
 
 /** What a task resumes from: written atomically with its outputs and state. */

@@ -56,6 +56,13 @@ interface TaskInput {
   partitionTime: number;
   /** Whether this run already audited its ingest-time extraction. */
   auditedIngestTime: boolean;
+  /**
+   * Catch-up: the largest timestamp processed from other partitions while
+   * this one was empty at its end offset. A record appended here later, older
+   * than that, is processed after records a single uninterrupted run would
+   * have processed after it (see `#noteLateAfterEnd`).
+   */
+  passedAtEnd: number | undefined;
 }
 
 /** A buffered record; `partitionTimeBefore` is its partition's time before it, to checkpoint partition time at any offset. */
@@ -146,6 +153,7 @@ export class StreamTask {
       processedUpTo: new Map(),
       partitionTime: checkpoint?.partitionTimes[key] ?? NO_TIMESTAMP,
       auditedIngestTime: false,
+      passedAtEnd: saved?.passedAtEnd,
     };
     for (const p of source.internal ? producers : ['']) this.#bufferFor(input, p);
     this.#inputs.push(input);
@@ -203,9 +211,16 @@ export class StreamTask {
     let fetched = 0;
     for (const input of this.#inputs) {
       let buffered = 0;
-      for (const b of input.buffers.values()) buffered += b.size;
+      let starving = false;
+      for (const b of input.buffers.values()) {
+        buffered += b.size;
+        if (b.isEmpty()) starving = true;
+      }
       const limit = input.catchUpEnd === undefined ? Infinity : input.catchUpEnd - input.fetchPosition;
-      const want = Math.min(this.#env.fetchSize - buffered, limit);
+      // A partition split by producer (an internal stream) can fill the fetch size with one
+      // producer's records while another's next record lies further on: read on while a buffer
+      // is empty, or the scheduler would wait for that buffer forever.
+      const want = Math.min(starving ? this.#env.fetchSize : this.#env.fetchSize - buffered, limit);
       if (want > 0) {
         const records = this.#env.log.read(input.stream, input.partition, input.fetchPosition, want);
         const ingestTime = records.length > 0 ? this.#env.clock.now() : 0;
@@ -285,6 +300,7 @@ export class StreamTask {
       }
       const buf = decision.buffer;
       const record = buf.take() as BufferedRecord;
+      this.#notePassingAtEnd(buf, record.timestamp);
       this.#processOne(record, buf);
       done++;
     }
@@ -308,9 +324,37 @@ export class StreamTask {
     }
   }
 
+  /** Catch-up: remembers, for each empty partition at its end offset, how far the others went past it. */
+  #notePassingAtEnd(chosen: PartitionBuffer, timestamp: number): void {
+    for (const b of this.#allBuffers) {
+      if (b === chosen || !b.atEnd || !b.isEmpty()) continue;
+      const input = this.#inputOf.get(b)!;
+      if (input.passedAtEnd === undefined || timestamp > input.passedAtEnd) input.passedAtEnd = timestamp;
+    }
+  }
+
+  /**
+   * A record on a partition that an earlier catch-up run passed at its end
+   * offset: if it is older than what was processed meanwhile, its place in
+   * the processing order depended on when that run started — a
+   * nondeterministic decision (DESIGN 4.7), noticed here where it matters.
+   */
+  #noteLateAfterEnd(input: TaskInput, record: StreamRecord): void {
+    const passed = input.passedAtEnd;
+    input.passedAtEnd = undefined;
+    if (passed === undefined || record.timestamp >= passed) return;
+    this.#env.auditor.record(
+      'nondeterministic:end-of-input',
+      this.id,
+      record,
+      `${input.stream}/${input.partition} was at its end when a catch-up run went on to timestamp ${passed}; this record (timestamp ${record.timestamp}) arrived afterwards, so it follows records a single run would have put after it`,
+    );
+  }
+
   #processOne(record: BufferedRecord, buf: PartitionBuffer): void {
     const input = this.#inputOf.get(buf)!;
     input.processedUpTo.set(buf.producer, record.offset + 1);
+    if (input.passedAtEnd !== undefined) this.#noteLateAfterEnd(input, record);
     if (record.failure !== undefined) return this.#deadLetter(record.failure);
     if (record.fallback !== undefined) this.#env.auditor.record(record.fallback.kind, this.id, record, record.fallback.detail);
     if (input.source.extractor.readsWallClock && !input.auditedIngestTime) {
@@ -478,7 +522,11 @@ export class StreamTask {
         if (below > next) producers[p] = below;
       }
       const key = partitionKey(input.stream, input.partition);
-      positions[key] = Object.keys(producers).length > 0 ? { next, producers } : { next };
+      positions[key] = {
+        next,
+        ...(Object.keys(producers).length > 0 ? { producers } : {}),
+        ...(input.passedAtEnd !== undefined ? { passedAtEnd: input.passedAtEnd } : {}),
+      };
       partitionTimes[key] = partitionTime;
     }
     return { positions, streamTime: this.#streamTime, partitionTimes, commits: this.#commits };

@@ -43,8 +43,27 @@ export function ingestTimeExtractor(): TimestampExtractor {
 }
 
 /**
+ * ISO-8601 dates and date-times (`2024-05-01`, `2024-05-01T12:00:00.250Z`,
+ * `…+02:00`). Anything else is not a timestamp: `Date.parse` alone would
+ * also accept strings like `"5"` or `"hello 2020"`.
+ */
+const ISO_8601 = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
+
+/**
+ * Parses an ISO-8601 string to epoch milliseconds; NaN when it is not one.
+ * A date-time without an offset is read as UTC, never in the machine's time
+ * zone, so that the result does not depend on where the consumer runs.
+ */
+function parseIsoTimestamp(s: string): number {
+  const m = ISO_8601.exec(s);
+  if (m === null) return NaN;
+  return Date.parse(m[1] !== undefined && m[4] === undefined ? `${s}Z` : s);
+}
+
+/**
  * A field of the value, by dotted path (`"meta.ts"`). A number is taken as
- * epoch milliseconds; a string is parsed as an ISO-8601 date.
+ * epoch milliseconds; a string is parsed as an ISO-8601 date (a date-time
+ * without an offset is UTC); any other string is an invalid timestamp.
  */
 export function fieldExtractor(path: string): TimestampExtractor {
   const parts = path.split('.');
@@ -59,7 +78,7 @@ export function fieldExtractor(path: string): TimestampExtractor {
         v = (v as Record<string, unknown>)[p];
       }
       if (typeof v === 'string') {
-        const parsed = Date.parse(v);
+        const parsed = parseIsoTimestamp(v);
         return Number.isNaN(parsed) ? v : parsed;
       }
       return v;
