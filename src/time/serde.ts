@@ -36,12 +36,16 @@ export function bytesSerde(): Serde<Uint8Array | null> {
   return { name: 'bytes', serialize: (v) => v, deserialize: (b) => b };
 }
 
-/** UTF-8 strings; invalid UTF-8 is a deserialization error. `null` stays `null`. */
-export function stringSerde(): Serde<string | null> {
+/**
+ * UTF-8 strings; invalid UTF-8 is a deserialization error. An absent key or
+ * value (`null` bytes) stays `null`, as in Kafka Streams: where a stream may
+ * carry them, type it `stringSerde<string | null>()`.
+ */
+export function stringSerde<T extends string | null = string>(): Serde<T> {
   return {
     name: 'string',
     serialize: (v) => (v === null ? null : utf8Encoder.encode(v)),
-    deserialize: (b) => (b === null ? null : decodeUtf8(b)),
+    deserialize: (b) => (b === null ? null : decodeUtf8(b)) as T,
   };
 }
 
