@@ -216,6 +216,7 @@ export class TestInputStream<K, V> {
   /** Appends raw bytes (for bad-input tests) and processes. */
   pipeBytes(key: Uint8Array | null, value: Uint8Array | null, options: PipeOptions = {}): void {
     if (options.brokerTime !== undefined) this.#driver.clock.set(options.brokerTime);
-    this.#driver.pipeRaw([{ stream: this.stream, partition: options.partition ?? 0, key, value, headers: options.headers ?? {}, eventTime: options.eventTime === undefined ? this.#driver.clock.now() : options.eventTime }]);
+    const partition = options.partition ?? (key === null ? 0 : partitionForKey(key, this.#driver.log.partitionCount(this.stream)!));
+    this.#driver.pipeRaw([{ stream: this.stream, partition, key, value, headers: options.headers ?? {}, eventTime: options.eventTime === undefined ? this.#driver.clock.now() : options.eventTime }]);
   }
 }
