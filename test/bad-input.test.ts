@@ -295,3 +295,23 @@ test('a non-Error thrown by a user function is still reported with processor and
   const d = new TopologyTestDriver(b.build());
   assert.throws(() => d.inputStream('in').pipe('k', 1), (e: unknown) => e instanceof ProcessingError && /^processor filter-\d+ failed on stream in, partition 0, offset 0: just a string$/.test(e.message));
 });
+
+test('fail stops before the bad record after committing the work before it; a restart stops at the same record', async () => {
+  const log = new MemoryLog();
+  log.ensureStream('in', 1);
+  const enc = (v: unknown): Uint8Array | null => Serdes.json().serialize(v);
+  log.appendSync([
+    { stream: 'in', partition: 0, key: null, value: enc({ n: 1 }), eventTime: 1 },
+    { stream: 'in', partition: 0, key: null, value: new TextEncoder().encode('{oops'), eventTime: 2 },
+    { stream: 'in', partition: 0, key: null, value: enc({ n: 3 }), eventTime: 3 },
+  ]);
+  const b = new StreamsBuilder();
+  b.stream('in').to('out');
+  const topology = b.build();
+  for (let attempt = 0; attempt < 2; attempt++) {
+    const app = new Application(topology, { applicationId: 'failing', log });
+    await assert.rejects(app.run({ mode: 'catch-up', badInput: 'fail' }), (e: unknown) => e instanceof BadInputError && /stream in, partition 0, offset 1, field value/.test(e.message));
+    assert.equal(log.endOffset('out', 0), 1, 'the good record before the bad one is committed once');
+    assert.equal(log.readCheckpoint('failing', '0_0')?.positions['in/0']?.next, 1);
+  }
+});

@@ -4,6 +4,7 @@ import type { Log, TaskStorage } from './log.ts';
 import { Auditor, type AuditKind, type AuditListener } from './audit.ts';
 import { subTopologies, withApplicationId, type SubTopology, type Topology } from './topology.ts';
 import { StreamTask, type TaskEnvironment } from './task.ts';
+import { BadInputError } from './input-failure.ts';
 
 /** Catch-up replays up to the end offsets seen at start and stops; real-time tails forever. */
 export type RunMode = 'catch-up' | 'real-time';
@@ -259,7 +260,16 @@ export class RunLoop {
     let lastYield = performance.now();
     for (;;) {
       if (this.#options.signal?.aborted || this.#processed >= maxRecords) return false;
-      const moved = this.step(tasks);
+      let moved: number;
+      try {
+        moved = this.step(tasks);
+      } catch (e) {
+        // Bad input under `fail` stops before the bad record: commit the work before it,
+        // so a restart resumes at that record. Any other error may have left a record
+        // half-processed, so nothing since the last commit is kept.
+        if (e instanceof BadInputError) this.commit();
+        throw e;
+      }
       const now = this.#clock.now();
       if (now - this.#lastCommit >= commitInterval) this.commit();
       this.#reportProgress(now, false);

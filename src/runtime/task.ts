@@ -299,6 +299,10 @@ export class StreamTask {
         this.#passingOver.clear();
       }
       const buf = decision.buffer;
+      // A record that stops the run stays at the head of its buffer, so the
+      // commit the run makes before stopping resumes exactly there.
+      const failure = (buf.head() as BufferedRecord).failure;
+      if (failure?.fatal) throw new BadInputError(failure);
       const record = buf.take() as BufferedRecord;
       this.#notePassingAtEnd(buf, record.timestamp);
       this.#processOne(record, buf);
@@ -467,6 +471,9 @@ export class StreamTask {
       : keyBytes === null
         ? this.partition % partitions
         : partitionForKey(keyBytes, partitions);
+    if (!Number.isInteger(partition) || partition < 0 || partition >= partitions) {
+      throw new Error(`the partitioner of ${sink.name} chose partition ${partition} of ${sink.stream}, which has partitions 0..${partitions - 1}`);
+    }
     const headers: Headers = { ...r.headers, [PRODUCER_HEADER]: `${this.#env.applicationId}/${this.id}` };
     this.#outputs.push({ stream: sink.stream, partition, key: keyBytes, value: valueBytes, eventTime: r.timestamp, headers });
     this.counters.output.set(sink.stream, (this.counters.output.get(sink.stream) ?? 0) + 1);
