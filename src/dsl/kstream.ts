@@ -4,6 +4,7 @@ import type { StreamRecord } from '../time/record.ts';
 import type { Processor, ProcessorContext } from '../runtime/processor.ts';
 import type { StreamPartitioner } from '../runtime/topology.ts';
 import type { StreamsBuilder } from './stream-builder.ts';
+import { KGroupedStream } from './grouped-stream.ts';
 
 /** How `to()` writes. Serdes default to the stream's current ones. */
 export interface SinkOptions<K, V> {
@@ -241,8 +242,7 @@ export class KStream<K, V> {
   ): KStream<K2, V2> {
     const stores = options.stores ?? [];
     for (const s of stores) if (!this.#builder.hasStore(s)) throw new Error(`process(): store ${s} is not declared (builder.addStateStore)`);
-    // Every stateful step after a key change reads the one internal stream of this KStream.
-    const from: KStream<K, V> = stores.length > 0 && this.repartitionRequired ? (this.#repartitioned ??= this.repartition()) : this;
+    const from: KStream<K, V> = stores.length > 0 ? this.forStatefulStep() : this;
     return from.#addProcessor<K2, V2>(
       'process',
       create as () => Processor,
@@ -251,6 +251,38 @@ export class KStream<K, V> {
       options.value ?? (jsonSerde() as Serde<V2>),
       from.repartitionRequired,
     );
+  }
+
+  /**
+   * The stream a stateful step reads: this one, or — after a key change —
+   * the one internal stream it is repartitioned through (shared by every
+   * stateful step that follows).
+   * @internal
+   */
+  forStatefulStep(): KStream<K, V> {
+    return this.repartitionRequired ? (this.#repartitioned ??= this.repartition()) : this;
+  }
+
+  /** @internal */
+  get builder(): StreamsBuilder {
+    return this.#builder;
+  }
+
+  /**
+   * Groups by the current key, for aggregations (repartitioning first when
+   * the key was changed upstream).
+   *
+   * @example
+   * clicks.groupByKey().windowedBy(TimeWindows.ofSize(60_000).grace(5_000)).count({ emit: 'final' });
+   */
+  groupByKey(serdes: { key?: Serde<K>; value?: Serde<V> } = {}): KGroupedStream<K, V> {
+    const keyed = serdes.key === undefined && serdes.value === undefined ? this : new KStream<K, V>(this.#builder, this.nodeName, serdes.key ?? this.keySerde, serdes.value ?? this.valueSerde, this.repartitionRequired);
+    return new KGroupedStream<K, V>(keyed.forStatefulStep());
+  }
+
+  /** Groups by a new key (through a repartition), for aggregations. */
+  groupBy<K2>(fn: (key: K, value: V, record: StreamRecord<K, V>) => K2, serdes: { key?: Serde<K2>; value?: Serde<V> } = {}): KGroupedStream<K2, V> {
+    return this.selectKey(fn, serdes.key).groupByKey(serdes.value === undefined ? {} : { value: serdes.value });
   }
 
   /** Writes the records to a stream. */

@@ -60,6 +60,9 @@ export interface RunSummary {
   readonly consumed: number;
   readonly processed: number;
   readonly deadLettered: number;
+  /** Records late for every window they belong to (dropped or side-output), and windows that skipped a record. */
+  readonly lateRecords: number;
+  readonly lateWindows: number;
   readonly outputs: ReadonlyMap<string, number>;
   readonly audit: ReadonlyMap<AuditKind, number>;
   readonly fallbacks: number;
@@ -199,11 +202,15 @@ export class Application {
     let processed = 0;
     let deadLettered = 0;
     let enforcedProcessing = 0;
+    let lateRecords = 0;
+    let lateWindows = 0;
     for (const t of this.#tasks) {
       consumed += t.counters.consumed;
       processed += t.counters.processed;
       deadLettered += t.counters.deadLettered;
       enforcedProcessing += t.counters.enforcedProcessing;
+      lateRecords += t.counters.lateRecords;
+      lateWindows += t.counters.lateWindows;
       for (const [s, n] of t.counters.output) outputs.set(s, (outputs.get(s) ?? 0) + n);
     }
     const fallbacks = (auditor.counts.get('fallback:brokerTime') ?? 0) + (auditor.counts.get('fallback:streamTime') ?? 0);
@@ -213,6 +220,8 @@ export class Application {
       consumed,
       processed,
       deadLettered,
+      lateRecords,
+      lateWindows,
       outputs,
       audit: new Map(auditor.counts),
       fallbacks,

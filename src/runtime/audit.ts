@@ -9,7 +9,9 @@ export type AuditKind =
   | 'nondeterministic:wall-clock'
   | 'fallback:brokerTime'
   | 'fallback:streamTime'
-  | 'dead-letter';
+  | 'dead-letter'
+  | 'late-record'
+  | 'late-window';
 
 /** A sink for audit lines as they happen (they are also committed with the task's data). */
 export type AuditListener = (entry: AuditEntry) => void;

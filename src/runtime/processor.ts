@@ -1,5 +1,6 @@
 import type { Headers, StreamRecord } from '../time/record.ts';
 import type { KeyValueStore } from '../state/key-value-store.ts';
+import type { OrderedStore } from '../state/ordered-store.ts';
 
 /** What a processor forwards downstream: a record whose key, value, timestamp or headers may have changed. */
 export type Forwarded<K, V> = Omit<StreamRecord<K, V>, 'key' | 'value' | 'headers'> & {
@@ -26,6 +27,14 @@ export interface ProcessorContext<KOut = unknown, VOut = unknown> {
   getStore<K, V>(name: string): KeyValueStore<K, V>;
   /** Wall-clock (processing) time. Nondeterministic: each call is counted and audited. */
   wallClockTime(): number;
+  /** An ordered store (window and session stores are built on them) declared on this processor. */
+  getOrderedStore(name: string): OrderedStore;
+  /**
+   * Reports a late record: late for every window it belongs to (`record`),
+   * or skipped by one closed window while others took it (`window`). Counted
+   * and audited with the record's position.
+   */
+  reportLate(record: StreamRecord, detail: string, lateFor: 'record' | 'window'): void;
 }
 
 /**
@@ -44,4 +53,10 @@ export interface ProcessorContext<KOut = unknown, VOut = unknown> {
 export interface Processor<KIn = unknown, VIn = unknown, KOut = unknown, VOut = unknown> {
   init?(ctx: ProcessorContext<KOut, VOut>): void;
   process(record: StreamRecord<KIn, VIn>, ctx: ProcessorContext<KOut, VOut>): void;
+  /**
+   * Called after a record's depth-first pass when it advanced the task's
+   * stream time (whether or not it reached this processor): where window
+   * operators close windows. `trigger` is the record that advanced it.
+   */
+  onStreamTime?(streamTime: number, trigger: StreamRecord, ctx: ProcessorContext<KOut, VOut>): void;
 }

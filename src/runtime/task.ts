@@ -9,6 +9,7 @@ import { decideNext } from '../scheduling/scheduler.ts';
 import type { CommittableStore, KeyValueStore } from '../state/key-value-store.ts';
 import { InMemoryKeyValueStore } from '../state/in-memory-store.ts';
 import { LmdbKeyValueStore } from '../state/lmdb-store.ts';
+import { InMemoryOrderedStore, LmdbOrderedStore, type CommittableOrderedStore, type OrderedStore } from '../state/ordered-store.ts';
 import type { AppendRecord, CommitUnit, InputPosition, Log, TaskCheckpoint, TaskStorage } from './log.ts';
 import { partitionKey } from './log.ts';
 import type { Auditor } from './audit.ts';
@@ -78,6 +79,10 @@ export interface TaskCounters {
   consumed: number;
   processed: number;
   deadLettered: number;
+  /** Records late for every window they belong to (DESIGN 4.5). */
+  lateRecords: number;
+  /** Windows that skipped a record because they were closed. */
+  lateWindows: number;
   output: Map<string, number>;
   enforcedProcessing: number;
 }
@@ -93,12 +98,15 @@ export class StreamTask {
   readonly id: string;
   readonly partition: number;
   readonly subTopology: SubTopology;
-  readonly counters: TaskCounters = { consumed: 0, processed: 0, deadLettered: 0, output: new Map(), enforcedProcessing: 0 };
+  readonly counters: TaskCounters = { consumed: 0, processed: 0, deadLettered: 0, lateRecords: 0, lateWindows: 0, output: new Map(), enforcedProcessing: 0 };
   readonly #env: TaskEnvironment;
   readonly #inputs: TaskInput[] = [];
   readonly #allBuffers: PartitionBuffer[] = [];
   readonly #inputOf = new Map<PartitionBuffer, TaskInput>();
   readonly #stores = new Map<string, CommittableStore<unknown, unknown>>();
+  readonly #orderedStores = new Map<string, CommittableOrderedStore>();
+  /** Processors told when stream time advances (window operators closing windows), in topology order. */
+  readonly #clockListeners: (() => void)[] = [];
   readonly #entries = new Map<string, (r: StreamRecord) => void>();
   #streamTime = NO_TIMESTAMP;
   #commits = 0;
@@ -122,7 +130,8 @@ export class StreamTask {
     for (const name of subTopology.stores) {
       const def = env.topology.stores.get(name);
       if (def === undefined) throw new Error(`store ${name} is used but not declared`);
-      this.#stores.set(name, def.kind === 'lmdb' ? new LmdbKeyValueStore(def, backend) : new InMemoryKeyValueStore(def, backend));
+      if (def.ordered) this.#orderedStores.set(name, def.kind === 'lmdb' ? new LmdbOrderedStore(name, backend) : new InMemoryOrderedStore(name, backend));
+      else this.#stores.set(name, def.kind === 'lmdb' ? new LmdbKeyValueStore(def, backend) : new InMemoryKeyValueStore(def, backend));
     }
     for (const source of subTopology.sources) this.#entries.set(source.stream, this.#compile(source.name, new Map()));
   }
@@ -365,11 +374,15 @@ export class StreamTask {
       input.auditedIngestTime = true;
       this.#env.auditor.record('nondeterministic:ingest-time', this.id, record, `timestamps of ${input.stream}/${input.partition} come from this consumer's wall clock`);
     }
-    this.#streamTime = advanceStreamTime(this.#streamTime, record.timestamp);
+    const before = this.#streamTime;
+    this.#streamTime = advanceStreamTime(before, record.timestamp);
     this.#current = record;
     this.counters.processed++;
     try {
       this.#entries.get(record.stream)!(record);
+      // Stream time moved: operators that close windows on it do so now, after the
+      // record's own depth-first pass, whether or not the record reached them.
+      if (this.#streamTime > before) for (const onAdvance of this.#clockListeners) onAdvance();
     } catch (e) {
       if (e instanceof ProcessingError || e instanceof BadInputError) throw e;
       throw new ProcessingError(this.#currentNode, record, e);
@@ -426,6 +439,15 @@ export class StreamTask {
           target(r);
         });
         processor.init?.(ctx);
+        const onStreamTime = processor.onStreamTime?.bind(processor);
+        if (onStreamTime !== undefined) {
+          this.#clockListeners.push(() => {
+            const outer = this.#currentNode;
+            this.#currentNode = node.name;
+            onStreamTime(this.#streamTime, this.#current!, ctx);
+            this.#currentNode = outer;
+          });
+        }
         fn = (r) => {
           const outer = this.#currentNode;
           this.#currentNode = node.name;
@@ -459,7 +481,20 @@ export class StreamTask {
         return s as unknown as KeyValueStore<K, V>;
       },
       wallClockTime: readWallClock,
+      getOrderedStore: (name: string): OrderedStore => {
+        const s = stores.includes(name) ? this.#orderedStores.get(name) : undefined;
+        if (s === undefined) throw new Error(`processor ${node} has no ordered store ${name}`);
+        return s;
+      },
+      reportLate: (record, detail, lateFor) => this.#reportLate(node, record, detail, lateFor),
     };
+  }
+
+  /** Late records are data (DESIGN 4.5): each is counted and audited with its position. */
+  #reportLate(node: string, record: StreamRecord, detail: string, lateFor: 'record' | 'window'): void {
+    if (lateFor === 'record') this.counters.lateRecords++;
+    else this.counters.lateWindows++;
+    this.#env.auditor.record(lateFor === 'record' ? 'late-record' : 'late-window', this.id, record, `${node}: ${detail}`);
   }
 
   #emit(sink: SinkNode, r: StreamRecord): void {
@@ -496,7 +531,7 @@ export class StreamTask {
 
   /** Everything to commit since the last commit: outputs, state writes, positions, clocks, audit. */
   prepareCommit(): CommitUnit {
-    const stateWrites = [...this.#stores.values()].flatMap((s) => s.drainWrites());
+    const stateWrites = [...this.#stores.values(), ...this.#orderedStores.values()].flatMap((s) => s.drainWrites());
     const outputs = this.#outputs;
     this.#outputs = [];
     this.#commits++;

@@ -9,6 +9,9 @@ import { hexToBytes, keyToHex, type CommittableStore, type StateBackend, type St
 export class InMemoryKeyValueStore<K, V> implements CommittableStore<K, V> {
   readonly name: string;
   readonly #def: StoreDefinition<K, V>;
+  /** The last primitive key serialized and its hex, so that a read-modify-write (get, then put) serializes its key once. */
+  #lastKey: unknown = undefined;
+  #lastHex: string | undefined;
   readonly #data = new Map<string, { key: K; value: V }>();
   #pending = new Map<string, Uint8Array | null>();
   /** Values before the first uncommitted write of each key, to roll back. */
@@ -23,19 +26,19 @@ export class InMemoryKeyValueStore<K, V> implements CommittableStore<K, V> {
   }
 
   get(key: K): V | undefined {
-    return this.#data.get(keyToHex(this.#def.keySerde.serialize(key)))?.value;
+    return this.#data.get(this.#hexOf(key))?.value;
   }
 
   put(key: K, value: V): void {
     if (value === undefined || value === null) return this.delete(key);
-    const hex = keyToHex(this.#def.keySerde.serialize(key));
+    const hex = this.#hexOf(key);
     this.#remember(hex);
     this.#data.set(hex, { key, value });
     this.#pending.set(hex, this.#def.valueSerde.serialize(value));
   }
 
   delete(key: K): void {
-    const hex = keyToHex(this.#def.keySerde.serialize(key));
+    const hex = this.#hexOf(key);
     this.#remember(hex);
     this.#data.delete(hex);
     this.#pending.set(hex, null);
@@ -47,6 +50,22 @@ export class InMemoryKeyValueStore<K, V> implements CommittableStore<K, V> {
       const e = this.#data.get(k);
       if (e !== undefined) yield [e.key, e.value];
     }
+  }
+
+  /**
+   * Hex of the serialized key. Serdes are pure functions, so the bytes of a
+   * primitive key (string, number, …; compared with Object.is) are taken from
+   * the call before when it had the same key. Objects are always serialized:
+   * they may have been mutated in between.
+   */
+  #hexOf(key: K): string {
+    if (this.#lastHex !== undefined && Object.is(key, this.#lastKey)) return this.#lastHex;
+    const hex = keyToHex(this.#def.keySerde.serialize(key));
+    if (key === null || (typeof key !== 'object' && typeof key !== 'function')) {
+      this.#lastKey = key;
+      this.#lastHex = hex;
+    }
+    return hex;
   }
 
   drainWrites(): StateWrite[] {

@@ -28,8 +28,10 @@ export interface StateWrite {
 /** Where a task's committed store contents are read from (the embedded log's LMDB, or memory in tests). */
 export interface StateBackend {
   get(store: string, key: string): Uint8Array | undefined;
-  /** Entries of a store in key order. */
-  entries(store: string): Iterable<readonly [string, Uint8Array]>;
+  /** Entries of a store in key order; with bounds, those with `from <= key < to`. */
+  entries(store: string, from?: string, to?: string): Iterable<readonly [string, Uint8Array]>;
+  /** How many entries a store holds. */
+  count(store: string): number;
 }
 
 /** How a store keeps its data between commits. */
@@ -41,6 +43,8 @@ export interface StoreDefinition<K = unknown, V = unknown> {
   readonly kind: StoreKind;
   readonly keySerde: Serde<K>;
   readonly valueSerde: Serde<V>;
+  /** An ordered store of bytes (window and session stores), rather than a key-value store. */
+  readonly ordered?: boolean;
 }
 
 /** A store the runtime can drain at commit time. */

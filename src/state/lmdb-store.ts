@@ -8,6 +8,9 @@ import { hexToBytes, keyToHex, type CommittableStore, type StateBackend, type St
 export class LmdbKeyValueStore<K, V> implements CommittableStore<K, V> {
   readonly name: string;
   readonly #def: StoreDefinition<K, V>;
+  /** The last primitive key serialized and its hex, so that a read-modify-write (get, then put) serializes its key once. */
+  #lastKey: unknown = undefined;
+  #lastHex: string | undefined;
   readonly #backend: StateBackend;
   #pending = new Map<string, { key: K; value: V | undefined; bytes: Uint8Array | null }>();
 
@@ -18,7 +21,7 @@ export class LmdbKeyValueStore<K, V> implements CommittableStore<K, V> {
   }
 
   get(key: K): V | undefined {
-    const hex = keyToHex(this.#def.keySerde.serialize(key));
+    const hex = this.#hexOf(key);
     const p = this.#pending.get(hex);
     if (p !== undefined) return p.value;
     const bytes = this.#backend.get(this.name, hex);
@@ -27,12 +30,12 @@ export class LmdbKeyValueStore<K, V> implements CommittableStore<K, V> {
 
   put(key: K, value: V): void {
     if (value === undefined || value === null) return this.delete(key);
-    const hex = keyToHex(this.#def.keySerde.serialize(key));
+    const hex = this.#hexOf(key);
     this.#pending.set(hex, { key, value, bytes: this.#def.valueSerde.serialize(value) });
   }
 
   delete(key: K): void {
-    const hex = keyToHex(this.#def.keySerde.serialize(key));
+    const hex = this.#hexOf(key);
     this.#pending.set(hex, { key, value: undefined, bytes: null });
   }
 
@@ -53,6 +56,22 @@ export class LmdbKeyValueStore<K, V> implements CommittableStore<K, V> {
       yield [this.#def.keySerde.deserialize(hexToBytes(hex)), this.#def.valueSerde.deserialize(bytes)];
     }
     yield* emitOverlayUpTo(undefined);
+  }
+
+  /**
+   * Hex of the serialized key. Serdes are pure functions, so the bytes of a
+   * primitive key (string, number, …; compared with Object.is) are taken from
+   * the call before when it had the same key. Objects are always serialized:
+   * they may have been mutated in between.
+   */
+  #hexOf(key: K): string {
+    if (this.#lastHex !== undefined && Object.is(key, this.#lastKey)) return this.#lastHex;
+    const hex = keyToHex(this.#def.keySerde.serialize(key));
+    if (key === null || (typeof key !== 'object' && typeof key !== 'function')) {
+      this.#lastKey = key;
+      this.#lastHex = hex;
+    }
+    return hex;
   }
 
   drainWrites(): StateWrite[] {

@@ -159,14 +159,12 @@ export class EmbeddedLog implements Log, TaskStorage {
     const state = this.#state;
     return {
       get: (store, key) => state.get([applicationId, taskId, store, key]),
-      *entries(store) {
-        for (const { key, value } of state.getRange({
-          start: [applicationId, taskId, store, ''],
-          end: [applicationId, taskId, store, '\uffff'],
-        })) {
+      *entries(store, from = '', to = '\uffff') {
+        for (const { key, value } of state.getRange({ start: [applicationId, taskId, store, from], end: [applicationId, taskId, store, to] })) {
           yield [key[3], value] as const;
         }
       },
+      count: (store) => state.getKeysCount({ start: [applicationId, taskId, store, ''], end: [applicationId, taskId, store, '\uffff'] }),
     };
   }
 

@@ -76,7 +76,9 @@ export class MemoryLog implements Log, TaskStorage {
     };
     return {
       get: (store, key) => table(store).get(key),
-      entries: (store) => [...table(store).entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+      entries: (store, from = '', to = '\uffff') =>
+        [...table(store).entries()].filter(([k]) => k >= from && k < to).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+      count: (store) => table(store).size,
     };
   }
 

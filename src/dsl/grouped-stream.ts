@@ -1,0 +1,193 @@
+import { jsonSerde, type Serde } from '../time/serde.ts';
+import type { StoreKind } from '../state/key-value-store.ts';
+import type { Processor } from '../runtime/processor.ts';
+import type { EmitStrategy, LatePolicy } from '../windows/emission.ts';
+import { TimeWindows } from '../windows/time-windows.ts';
+import { SlidingWindows } from '../windows/sliding-windows.ts';
+import type { SessionWindows } from '../windows/session-windows.ts';
+import type { Windowed } from '../windows/window.ts';
+import { KStream } from './kstream.ts';
+import type { AggregateSpec } from './windowed/aggregate-spec.ts';
+import { timeWindowAggregate } from './windowed/time-window-aggregate.ts';
+import { slidingWindowAggregate } from './windowed/sliding-window-aggregate.ts';
+import { sessionAggregate } from './windowed/session-aggregate.ts';
+
+/** Options of an aggregation. */
+export interface AggregateOptions<A> {
+  /** The store's name (default: derived from the node). */
+  readonly name?: string;
+  /** `lmdb` (default) or `in-memory`. */
+  readonly store?: StoreKind;
+  /** Serde of the aggregate (default JSON). */
+  readonly value?: Serde<A>;
+}
+
+/** Options of a windowed aggregation. */
+export interface WindowedAggregateOptions<A> extends AggregateOptions<A> {
+  /** `updates` (default, a result on every change, as Kafka Streams) or `final` (one result per window when it closes). */
+  readonly emit?: EmitStrategy;
+  /** Late records: `drop` (default; counted and audited) or `{ sideOutput: stream }`. */
+  readonly late?: LatePolicy;
+  /** Extra time a closed window's state is kept in `updates` mode (default 0). */
+  readonly retentionMs?: number;
+}
+
+type Adder<K, V, A> = (key: K, value: V, aggregate: A) => A;
+
+/**
+ * A stream grouped by key, to aggregate (Kafka Streams' `KGroupedStream`).
+ * Aggregations emit a result on every change, keyed like the input.
+ *
+ * @example
+ * clicks.groupByKey().count().to('clicks-per-user');
+ */
+export class KGroupedStream<K, V> {
+  readonly #stream: KStream<K, V>;
+
+  /** @internal */
+  constructor(stream: KStream<K, V>) {
+    this.#stream = stream;
+  }
+
+  count(options: AggregateOptions<number> = {}): KStream<K, number> {
+    return this.aggregate(() => 0, (_k, _v, n) => n + 1, options);
+  }
+
+  reduce(reducer: (aggregate: V, value: V) => V, options: AggregateOptions<V> = {}): KStream<K, V> {
+    return this.aggregate<V | undefined>(() => undefined, (_k, v, agg) => (agg === undefined ? v : reducer(agg, v)), options as AggregateOptions<V | undefined>) as KStream<K, V>;
+  }
+
+  aggregate<A>(init: () => A, add: Adder<K, V, A>, options: AggregateOptions<A> = {}): KStream<K, A> {
+    const s = this.#stream;
+    const store = declareStore(s, options, 'aggregate', false);
+    const aggSerde = options.value ?? (jsonSerde() as Serde<A>);
+    const create = (): Processor => ({
+      process(record, ctx) {
+        const kv = ctx.getStore<K, A>(store);
+        const key = record.key as K;
+        const old = kv.get(key);
+        const agg = add(key, record.value as V, old === undefined ? init() : old);
+        kv.put(key, agg);
+        ctx.forward({ ...record, value: agg });
+      },
+    });
+    return s.process<K, A>(create as () => Processor<K, V, K, A>, { stores: [store], key: s.keySerde, value: aggSerde });
+  }
+
+  /** Windows the grouped stream: tumbling/hopping ({@link TimeWindows}), sliding ({@link SlidingWindows}) or sessions. */
+  windowedBy(windows: TimeWindows | SlidingWindows): TimeWindowedKStream<K, V>;
+  windowedBy(windows: SessionWindows): SessionWindowedKStream<K, V>;
+  windowedBy(windows: TimeWindows | SlidingWindows | SessionWindows): TimeWindowedKStream<K, V> | SessionWindowedKStream<K, V> {
+    return windows.kind === 'session' ? new SessionWindowedKStream(this.#stream, windows) : new TimeWindowedKStream(this.#stream, windows);
+  }
+}
+
+/** A grouped stream windowed by tumbling, hopping or sliding windows. */
+export class TimeWindowedKStream<K, V> {
+  readonly #stream: KStream<K, V>;
+  readonly #windows: TimeWindows | SlidingWindows;
+
+  /** @internal */
+  constructor(stream: KStream<K, V>, windows: TimeWindows | SlidingWindows) {
+    this.#stream = stream;
+    this.#windows = windows;
+  }
+
+  count(options: WindowedAggregateOptions<number> = {}): KStream<Windowed<K>, number> {
+    return this.aggregate(() => 0, (_k, _v, n) => n + 1, options);
+  }
+
+  reduce(reducer: (aggregate: V, value: V) => V, options: WindowedAggregateOptions<V> = {}): KStream<Windowed<K>, V> {
+    return this.aggregate<V | null>(() => null, (_k, v, agg) => (agg === null ? v : reducer(agg, v)), options as WindowedAggregateOptions<V | null>) as KStream<Windowed<K>, V>;
+  }
+
+  aggregate<A>(init: () => A, add: Adder<K, V, A>, options: WindowedAggregateOptions<A> = {}): KStream<Windowed<K>, A> {
+    const w = this.#windows;
+    return windowedNode(this.#stream, options, (spec) => (w instanceof SlidingWindows ? slidingWindowAggregate(w, spec) : timeWindowAggregate(w as TimeWindows, spec)), init, add);
+  }
+}
+
+/** A grouped stream windowed by sessions. */
+export class SessionWindowedKStream<K, V> {
+  readonly #stream: KStream<K, V>;
+  readonly #windows: SessionWindows;
+
+  /** @internal */
+  constructor(stream: KStream<K, V>, windows: SessionWindows) {
+    this.#stream = stream;
+    this.#windows = windows;
+  }
+
+  count(options: WindowedAggregateOptions<number> = {}): KStream<Windowed<K>, number> {
+    return this.aggregate(() => 0, (_k, _v, n) => n + 1, (_k, a, b) => a + b, options);
+  }
+
+  reduce(reducer: (aggregate: V, value: V) => V, options: WindowedAggregateOptions<V> = {}): KStream<Windowed<K>, V> {
+    const merge = (_k: K, a: V | null, b: V | null): V | null => (a === null ? b : b === null ? a : reducer(a, b));
+    return this.aggregate<V | null>(() => null, (_k, v, agg) => (agg === null ? v : reducer(agg, v)), merge, options as WindowedAggregateOptions<V | null>) as KStream<Windowed<K>, V>;
+  }
+
+  /** `merge` combines two sessions' aggregates when a record bridges them. */
+  aggregate<A>(init: () => A, add: Adder<K, V, A>, merge: (key: K, left: A, right: A) => A, options: WindowedAggregateOptions<A> = {}): KStream<Windowed<K>, A> {
+    return windowedNode(this.#stream, options, (spec) => sessionAggregate(this.#windows, { ...spec, merge }), init, add);
+  }
+}
+
+/** Declares an aggregation's store on the builder and returns its name. */
+function declareStore<K, V, A>(stream: KStream<K, V>, options: AggregateOptions<A>, kind: string, ordered: boolean): string {
+  const builder = stream.builder;
+  const name = options.name ?? builder.nextName(`${kind}-store`);
+  builder.addStateStore({ name, kind: options.store ?? 'lmdb', keySerde: stream.keySerde, valueSerde: options.value ?? jsonSerde(), ordered });
+  return name;
+}
+
+/**
+ * Adds a windowed aggregation: the operator node, a pass-through node its
+ * results leave by (the returned stream), and — with a side output for late
+ * records — a sink that writes them untouched.
+ */
+function windowedNode<K, V, A>(
+  stream: KStream<K, V>,
+  options: WindowedAggregateOptions<A>,
+  operator: (spec: AggregateSpec<K, V, A>) => () => Processor<K, V, Windowed<K>, A>,
+  init: () => A,
+  add: Adder<K, V, A>,
+): KStream<Windowed<K>, A> {
+  const builder = stream.builder;
+  const store = declareStore(stream, options, 'window', true);
+  const name = builder.nextName('window-aggregate');
+  const resultsNode = `${name}-results`;
+  const late = options.late ?? 'drop';
+  const lateNode = late === 'drop' ? undefined : `${name}-late`;
+  const spec: AggregateSpec<K, V, A> = {
+    store,
+    keySerde: stream.keySerde,
+    valueSerde: stream.valueSerde,
+    aggSerde: options.value ?? (jsonSerde() as Serde<A>),
+    init,
+    add,
+    emit: options.emit ?? 'updates',
+    resultsNode,
+    lateNode,
+    retentionMs: options.retentionMs ?? 0,
+  };
+  builder.addNode({ kind: 'processor', name, create: operator(spec) as () => Processor, stores: [store], children: [] });
+  builder.connect(stream.nodeName, name);
+  builder.addNode({ kind: 'processor', name: resultsNode, create: () => ({ process: (r, ctx) => ctx.forward(r) }), stores: [], children: [] });
+  builder.connect(name, resultsNode);
+  if (lateNode !== undefined && late !== 'drop') {
+    builder.addNode({
+      kind: 'sink',
+      name: lateNode,
+      stream: late.sideOutput,
+      keySerde: stream.keySerde as Serde<unknown>,
+      valueSerde: stream.valueSerde as Serde<unknown>,
+      partitioner: undefined,
+      internal: false,
+      partitions: undefined,
+      children: [],
+    });
+    builder.connect(name, lateNode);
+  }
+  return new KStream<Windowed<K>, A>(builder, resultsNode, jsonSerde(), spec.aggSerde, false);
+}

@@ -1,0 +1,53 @@
+import type { Serde } from '../../time/serde.ts';
+import type { StreamRecord } from '../../time/record.ts';
+import type { ProcessorContext } from '../../runtime/processor.ts';
+import type { EmitStrategy } from '../../windows/emission.ts';
+import type { Windowed } from '../../windows/window.ts';
+import { keyToHex } from '../../state/key-value-store.ts';
+
+/** What a windowed aggregation operator needs: its store, serdes, functions, and where results and late records go. */
+export interface AggregateSpec<K, V, A> {
+  readonly store: string;
+  readonly keySerde: Serde<K>;
+  readonly valueSerde: Serde<V>;
+  readonly aggSerde: Serde<A>;
+  readonly init: () => A;
+  readonly add: (key: K, value: V, aggregate: A) => A;
+  readonly emit: EmitStrategy;
+  /** The pass-through node results are forwarded to. */
+  readonly resultsNode: string;
+  /** The sink node late records are forwarded to, untouched; undefined: they are dropped. */
+  readonly lateNode: string | undefined;
+  /** How long after a window closes its state is kept (updates mode). */
+  readonly retentionMs: number;
+}
+
+type AnyContext = ProcessorContext<any, any>;
+
+/** Hex of a key's serialized bytes: the key part of window store keys. */
+export function keyHexOf<K>(spec: Pick<AggregateSpec<K, unknown, unknown>, 'keySerde'>, key: K): string {
+  return keyToHex(spec.keySerde.serialize(key));
+}
+
+/** Forwards a window's result, timestamped with the last instant it covers (DESIGN 4.6). */
+export function forwardResult<K, A>(
+  ctx: AnyContext,
+  spec: Pick<AggregateSpec<K, unknown, A>, 'resultsNode'>,
+  trigger: StreamRecord,
+  key: Windowed<K>,
+  value: A | null,
+  timestamp: number,
+): void {
+  ctx.forward({ ...trigger, key, value, timestamp, headers: {} }, spec.resultsNode);
+}
+
+/** A record late for every window it belongs to: counted, audited, and dropped or sent on untouched. */
+export function handleLateRecord(ctx: AnyContext, spec: Pick<AggregateSpec<unknown, unknown, unknown>, 'lateNode'>, record: StreamRecord, detail: string): void {
+  ctx.reportLate(record, detail, 'record');
+  if (spec.lateNode !== undefined) ctx.forward(record, spec.lateNode);
+}
+
+/** Store keys are ASCII strings; `:` separates variable-length key hex from what follows. */
+export const SEP = ':';
+/** Sorts after `SEP` and every hex digit that can follow it: the end of a key's range. */
+export const AFTER = ';';

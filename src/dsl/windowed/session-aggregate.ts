@@ -1,0 +1,118 @@
+import type { Processor } from '../../runtime/processor.ts';
+import { hexToBytes } from '../../state/key-value-store.ts';
+import type { OrderedStore } from '../../state/ordered-store.ts';
+import { isWindowClosed } from '../../windows/lateness.ts';
+import { decodeTime, encodeTime } from '../../windows/emission.ts';
+import { mergeSessions, sessionCloseEnd, type Session, type SessionWindows } from '../../windows/session-windows.ts';
+import type { Windowed } from '../../windows/window.ts';
+import { AFTER, SEP, forwardResult, handleLateRecord, keyHexOf, type AggregateSpec } from './aggregate-spec.ts';
+
+/** Session aggregations also merge two sessions' aggregates when a record bridges them. */
+export interface SessionAggregateSpec<K, V, A> extends AggregateSpec<K, V, A> {
+  readonly merge: (key: K, left: A, right: A) => A;
+}
+
+interface StoredSession extends Session {
+  readonly primaryKey: string;
+  readonly closed: boolean;
+  readonly aggregate: Uint8Array;
+}
+
+const OPEN = 0;
+const CLOSED = 1;
+
+/*
+ * Store layout (one ordered store, ASCII keys):
+ *   k<keyHex>:<end><start>  → [OPEN|CLOSED, …aggregate bytes]   the sessions of a key, by end
+ *   c<end><keyHex>:<start>  → [1]                               open sessions, by end: the closing scan
+ *   p<end><keyHex>:<start>  → [1]                               closed sessions kept for late joins, by end: the purge scan
+ */
+const primaryKey = (keyHex: string, s: Session): string => `k${keyHex}${SEP}${encodeTime(s.end)}${encodeTime(s.start)}`;
+const indexKey = (prefix: 'c' | 'p', keyHex: string, s: Session): string => `${prefix}${encodeTime(s.end)}${keyHex}${SEP}${encodeTime(s.start)}`;
+const MARK = Uint8Array.of(1);
+
+/** Parses an index key back into the key hex and the session. */
+function parseIndexKey(k: string): { keyHex: string; session: Session } {
+  const end = decodeTime(k.slice(1, 17));
+  const start = decodeTime(k.slice(-16));
+  return { keyHex: k.slice(17, -17), session: { start, end } };
+}
+
+/** The sessions of `keyHex` within `gap` of `ts`: ending at or after `ts − gap`, starting at or before `ts + gap`. */
+function sessionsNear(store: OrderedStore, keyHex: string, ts: number, gap: number): StoredSession[] {
+  const found: StoredSession[] = [];
+  for (const [k, v] of store.range(`k${keyHex}${SEP}${encodeTime(ts - gap)}`, `k${keyHex}${AFTER}`)) {
+    const start = decodeTime(k.slice(-16));
+    // Sessions of one key never overlap, so in end order they are in start order too.
+    if (start > ts + gap) break;
+    found.push({ primaryKey: k, start, end: decodeTime(k.slice(-32, -16)), closed: v[0] === CLOSED, aggregate: v.subarray(1) });
+  }
+  return found;
+}
+
+function withState(state: number, aggregate: Uint8Array): Uint8Array {
+  const out = new Uint8Array(aggregate.byteLength + 1);
+  out[0] = state;
+  out.set(aggregate, 1);
+  return out;
+}
+
+/**
+ * Aggregates records into session windows per key (DESIGN 4.4): a record
+ * within `gap` of a session (inclusive) joins it, and sessions it bridges
+ * merge. A session `[a, b]` closes when stream time reaches
+ * `b + gap + 1 + grace`; a record that would join a closed session is late,
+ * so a final result is never contradicted (Kafka Streams would merge it).
+ */
+export function sessionAggregate<K, V, A>(windows: SessionWindows, spec: SessionAggregateSpec<K, V, A>): () => Processor<K, V, Windowed<K>, A> {
+  const { gap, graceMs: grace } = windows;
+  return () => ({
+    process(record, ctx) {
+      const store = ctx.getOrderedStore(spec.store);
+      const st = ctx.streamTime;
+      const keyHex = keyHexOf(spec, record.key);
+      const found = sessionsNear(store, keyHex, record.timestamp, gap);
+      const merged = mergeSessions(found, record.timestamp);
+      const closed = found.find((s) => s.closed);
+      if (closed !== undefined || isWindowClosed(sessionCloseEnd(merged, gap), grace, st)) {
+        const why = closed !== undefined ? `would join session [${closed.start}, ${closed.end}], already closed` : `its session [${merged.start}, ${merged.end}] closed at stream time ${st}`;
+        return handleLateRecord(ctx, spec, record, `timestamp ${record.timestamp} ${why}`);
+      }
+      let agg = spec.init();
+      for (const s of found) agg = spec.merge(record.key, agg, spec.aggSerde.deserialize(s.aggregate));
+      agg = spec.add(record.key, record.value, agg);
+      for (const s of found) {
+        store.delete(s.primaryKey);
+        store.delete(indexKey('c', keyHex, s));
+        const mergedAway = s.start !== merged.start || s.end !== merged.end;
+        if (spec.emit === 'updates' && mergedAway) forwardResult(ctx, spec, record, { key: record.key, start: s.start, end: s.end }, null, s.end);
+      }
+      store.put(primaryKey(keyHex, merged), withState(OPEN, spec.aggSerde.serialize(agg)!));
+      store.put(indexKey('c', keyHex, merged), MARK);
+      if (spec.emit === 'updates') forwardResult(ctx, spec, record, { key: record.key, start: merged.start, end: merged.end }, agg, merged.end);
+    },
+    onStreamTime(st, trigger, ctx) {
+      const store = ctx.getOrderedStore(spec.store);
+      // Closed: end + gap + 1 + grace <= st.
+      for (const [k] of store.range('c', `c${encodeTime(st - gap - grace)}`)) {
+        const { keyHex, session } = parseIndexKey(k);
+        const pk = primaryKey(keyHex, session);
+        const bytes = store.get(pk)!.subarray(1);
+        if (spec.emit === 'final') {
+          const key = spec.keySerde.deserialize(hexToBytes(keyHex));
+          forwardResult(ctx, spec, trigger, { key, ...session }, spec.aggSerde.deserialize(bytes), session.end);
+        }
+        store.put(pk, withState(CLOSED, bytes));
+        store.delete(k);
+        store.put(indexKey('p', keyHex, session), MARK);
+      }
+      // A closed session is kept while a record could still join it without being late on its own
+      // (timestamp up to end + gap, not yet closed itself): until end + 2·gap + 1 + grace <= st.
+      for (const [k] of store.range('p', `p${encodeTime(st - 2 * gap - grace - spec.retentionMs)}`)) {
+        const { keyHex, session } = parseIndexKey(k);
+        store.delete(primaryKey(keyHex, session));
+        store.delete(k);
+      }
+    },
+  });
+}

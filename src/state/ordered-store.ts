@@ -1,0 +1,184 @@
+import type { CommittableStore, StateBackend, StateWrite } from './key-value-store.ts';
+
+/**
+ * A store of byte values under ordered string keys, with range scans: what
+ * window and session stores are built on. Keys are hex strings (their order
+ * is the bytes' order); a time-first key makes "every window ending before
+ * T" one scan. Writes commit with the task, like every store's.
+ */
+export interface OrderedStore {
+  readonly name: string;
+  get(key: string): Uint8Array | undefined;
+  put(key: string, value: Uint8Array): void;
+  delete(key: string): void;
+  /** Entries with `from <= key < to`, in key order. */
+  range(from: string, to: string): IterableIterator<[string, Uint8Array]>;
+  /** How many entries the store holds (committed and pending). */
+  count(): number;
+}
+
+export type CommittableOrderedStore = OrderedStore & Pick<CommittableStore<unknown, unknown>, 'drainWrites' | 'discardWrites'>;
+
+/** Index of the first element of a sorted array that is >= `key`. */
+function lowerBound(sorted: readonly string[], key: string): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (sorted[mid]! < key) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** An ordered store held in memory (a sorted key index over a map), restored at start from its committed entries. */
+export class InMemoryOrderedStore implements CommittableOrderedStore {
+  readonly name: string;
+  readonly #data = new Map<string, Uint8Array>();
+  readonly #sorted: string[] = [];
+  #pending = new Map<string, Uint8Array | null>();
+  #undo = new Map<string, Uint8Array | undefined>();
+
+  constructor(name: string, backend: StateBackend) {
+    this.name = name;
+    for (const [k, v] of backend.entries(name)) {
+      this.#data.set(k, v);
+      this.#sorted.push(k);
+    }
+  }
+
+  get(key: string): Uint8Array | undefined {
+    return this.#data.get(key);
+  }
+
+  put(key: string, value: Uint8Array): void {
+    this.#remember(key);
+    if (!this.#data.has(key)) this.#sorted.splice(lowerBound(this.#sorted, key), 0, key);
+    this.#data.set(key, value);
+    this.#pending.set(key, value);
+  }
+
+  delete(key: string): void {
+    if (!this.#data.has(key)) return;
+    this.#remember(key);
+    this.#data.delete(key);
+    this.#sorted.splice(lowerBound(this.#sorted, key), 1);
+    this.#pending.set(key, null);
+  }
+
+  *range(from: string, to: string): IterableIterator<[string, Uint8Array]> {
+    // Copy the slice: the caller may delete what it reads.
+    const keys = this.#sorted.slice(lowerBound(this.#sorted, from), lowerBound(this.#sorted, to));
+    for (const k of keys) {
+      const v = this.#data.get(k);
+      if (v !== undefined) yield [k, v];
+    }
+  }
+
+  count(): number {
+    return this.#data.size;
+  }
+
+  drainWrites(): StateWrite[] {
+    const writes = [...this.#pending].map(([key, value]) => ({ store: this.name, key, value }));
+    this.#pending = new Map();
+    this.#undo = new Map();
+    return writes;
+  }
+
+  discardWrites(): void {
+    for (const [k, before] of this.#undo) {
+      if (before === undefined) this.delete(k);
+      else this.put(k, before);
+    }
+    this.#pending = new Map();
+    this.#undo = new Map();
+  }
+
+  #remember(key: string): void {
+    if (!this.#undo.has(key)) this.#undo.set(key, this.#data.get(key));
+  }
+}
+
+/** An ordered store in LMDB: committed entries are scanned in the database, merged with the uncommitted overlay. */
+export class LmdbOrderedStore implements CommittableOrderedStore {
+  readonly name: string;
+  readonly #backend: StateBackend;
+  #pending = new Map<string, Uint8Array | null>();
+  #pendingSorted: string[] = [];
+  #committedCount: number;
+
+  constructor(name: string, backend: StateBackend) {
+    this.name = name;
+    this.#backend = backend;
+    this.#committedCount = backend.count(name);
+  }
+
+  get(key: string): Uint8Array | undefined {
+    const p = this.#pending.get(key);
+    if (p !== undefined) return p ?? undefined;
+    if (this.#pending.has(key)) return undefined;
+    return this.#backend.get(this.name, key);
+  }
+
+  put(key: string, value: Uint8Array): void {
+    this.#note(key);
+    this.#pending.set(key, value);
+  }
+
+  delete(key: string): void {
+    this.#note(key);
+    this.#pending.set(key, null);
+  }
+
+  /** Keeps the overlay's keys sorted, so range scans slice them instead of sorting. */
+  #note(key: string): void {
+    if (!this.#pending.has(key)) this.#pendingSorted.splice(lowerBound(this.#pendingSorted, key), 0, key);
+  }
+
+  *range(from: string, to: string): IterableIterator<[string, Uint8Array]> {
+    const overlay = this.#pendingSorted.slice(lowerBound(this.#pendingSorted, from), lowerBound(this.#pendingSorted, to));
+    const pending = new Map(overlay.map((k) => [k, this.#pending.get(k)!] as const));
+    let i = 0;
+    for (const [k, v] of [...this.#backend.entries(this.name, from, to)]) {
+      for (; i < overlay.length && overlay[i]! < k; i++) {
+        const ov = pending.get(overlay[i]!)!;
+        if (ov !== null) yield [overlay[i]!, ov];
+      }
+      if (i < overlay.length && overlay[i] === k) {
+        const ov = pending.get(k)!;
+        i++;
+        if (ov !== null) yield [k, ov];
+        continue;
+      }
+      yield [k, v];
+    }
+    for (; i < overlay.length; i++) {
+      const ov = pending.get(overlay[i]!)!;
+      if (ov !== null) yield [overlay[i]!, ov];
+    }
+  }
+
+  count(): number {
+    let n = this.#committedCount;
+    for (const [k, v] of this.#pending) {
+      const before = this.#backend.get(this.name, k) !== undefined;
+      if (v === null && before) n--;
+      else if (v !== null && !before) n++;
+    }
+    return n;
+  }
+
+  drainWrites(): StateWrite[] {
+    this.#committedCount = this.count();
+    const writes = [...this.#pending].map(([key, value]) => ({ store: this.name, key, value }));
+    this.#pending = new Map();
+    this.#pendingSorted = [];
+    return writes;
+  }
+
+  discardWrites(): void {
+    this.#pending = new Map();
+    this.#pendingSorted = [];
+  }
+}

@@ -1,0 +1,28 @@
+/**
+ * When a windowed aggregation emits (DESIGN 4.6):
+ * - `final`: one result per window, when it closes (Kafka Streams'
+ *   `suppress(untilWindowCloses)` / `EmitStrategy.onWindowClose`, Flink's
+ *   default trigger);
+ * - `updates`: a result on every change; a session merged away is retracted
+ *   with a tombstone.
+ * Either way emission is driven by the event clock only, never by wall-clock
+ * time, so the output is the same in every run.
+ */
+export type EmitStrategy = 'final' | 'updates';
+
+/**
+ * What to do with a late record (DESIGN 4.5): `drop` (the default; counted
+ * and audited with its position) or send it, untouched, to a stream of its
+ * own.
+ */
+export type LatePolicy = 'drop' | { readonly sideOutput: string };
+
+/** Encodes a time so that string order is numeric order, negative times included: 16 hex digits of `t + 2^63`. */
+export function encodeTime(t: number): string {
+  return (BigInt(t) + 0x8000000000000000n).toString(16).padStart(16, '0');
+}
+
+/** The inverse of {@link encodeTime}. */
+export function decodeTime(hex: string): number {
+  return Number(BigInt(`0x${hex}`) - 0x8000000000000000n);
+}

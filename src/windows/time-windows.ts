@@ -1,0 +1,72 @@
+import { alignedStart, type TimeWindow } from './window.ts';
+
+/**
+ * Tumbling (`advance == size`) and hopping (`advance < size`) windows of
+ * event time, aligned to `offset` (DESIGN 4.4). Kafka Streams calls both
+ * `TimeWindows`; Flink calls hopping windows "sliding".
+ *
+ * @example
+ * TimeWindows.ofSize(10_000).advanceBy(2_000).grace(1_000)
+ */
+export class TimeWindows {
+  readonly kind = 'time';
+  readonly size: number;
+  readonly advance: number;
+  readonly offset: number;
+  readonly graceMs: number;
+
+  private constructor(size: number, advance: number, offset: number, grace: number) {
+    assertPositive('size', size);
+    assertPositive('advance', advance);
+    if (advance > size) throw new RangeError(`TimeWindows: advance (${advance}) must not exceed size (${size})`);
+    if (!Number.isSafeInteger(offset)) throw new RangeError(`TimeWindows: offset must be an integer, got ${offset}`);
+    if (!Number.isSafeInteger(grace) || grace < 0) throw new RangeError(`TimeWindows: grace must be a non-negative integer, got ${grace}`);
+    this.size = size;
+    this.advance = advance;
+    this.offset = offset;
+    this.graceMs = grace;
+  }
+
+  /** Tumbling windows of `size` ms, no grace. */
+  static ofSize(size: number): TimeWindows {
+    return new TimeWindows(size, size, 0, 0);
+  }
+
+  /** Hopping windows: a new window every `advance` ms. */
+  advanceBy(advance: number): TimeWindows {
+    return new TimeWindows(this.size, advance, this.offset, this.graceMs);
+  }
+
+  /** Aligns window starts to `offset` instead of the epoch (may be negative). */
+  withOffset(offset: number): TimeWindows {
+    return new TimeWindows(this.size, this.advance, offset, this.graceMs);
+  }
+
+  /** Accepts records up to `grace` ms after a window's end (stream time). */
+  grace(grace: number): TimeWindows {
+    return new TimeWindows(this.size, this.advance, this.offset, grace);
+  }
+
+  /** Every window containing `ts`, oldest first. */
+  windowsFor(ts: number): TimeWindow[] {
+    return timeWindowsFor(ts, this.size, this.advance, this.offset);
+  }
+}
+
+/**
+ * Rule (DESIGN 4.4): a record at `ts` belongs to every window
+ * `[s, s + size)` with `s` on the grid `offset + k·advance` and
+ * `s <= ts < s + size`. A record exactly at a window's end belongs to the next.
+ */
+export function timeWindowsFor(ts: number, size: number, advance: number, offset: number): TimeWindow[] {
+  const last = alignedStart(ts, advance, offset);
+  const windows: TimeWindow[] = [];
+  for (let s = last - Math.floor((size - 1 - (ts - last)) / advance) * advance; s <= last; s += advance) {
+    if (s + size > ts) windows.push({ start: s, end: s + size });
+  }
+  return windows;
+}
+
+function assertPositive(what: string, n: number): void {
+  if (!Number.isSafeInteger(n) || n <= 0) throw new RangeError(`TimeWindows: ${what} must be a positive integer, got ${n}`);
+}

@@ -1,0 +1,34 @@
+/**
+ * A window: the half-open interval `[start, end)` of event time (DESIGN 4.4).
+ * Session windows are kept as their inclusive bounds `[firstTs, lastTs]`
+ * and use `end = lastTs + gap + 1` only for closing (see `session.ts`).
+ */
+export interface TimeWindow {
+  readonly start: number;
+  readonly end: number;
+}
+
+/** A windowed key, as results of windowed aggregations are keyed (Kafka Streams' `Windowed<K>`). */
+export interface Windowed<K> {
+  readonly key: K;
+  readonly start: number;
+  readonly end: number;
+}
+
+/** Java's `Math.floorMod`: the remainder with the sign of the divisor, so time before the epoch aligns too. */
+export function floorMod(a: number, n: number): number {
+  return ((a % n) + n) % n;
+}
+
+/**
+ * Rule (DESIGN 4.4): windows are epoch-aligned — the latest window start at
+ * or before `ts` on the grid `offset + k·step` is `ts − floorMod(ts − offset, step)`.
+ */
+export function alignedStart(ts: number, step: number, offset: number): number {
+  return ts - floorMod(ts - offset, step);
+}
+
+/** The timestamp of a window's result: the last instant it covers, `end − 1` (DESIGN 4.6). */
+export function resultTimestamp(window: TimeWindow): number {
+  return window.end - 1;
+}
