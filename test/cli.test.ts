@@ -213,8 +213,8 @@ test('run prints a fingerprint line for each of several output streams', () => {
   const r = cli(['run', DEMO_TOPOLOGY, '--data-dir', dir, '--quiet']);
   assert.equal(r.status, 0, r.stderr);
   assert.equal(r.stderr, '', '--quiet: no progress');
-  assert.deepEqual([...fingerprints(r.stdout).keys()], ['sensor-alerts', 'sensor-stats']);
-  assert.equal(lines(r.stdout).filter((l) => l.startsWith('fingerprint ')).length, 2);
+  assert.deepEqual([...fingerprints(r.stdout).keys()], ['sensor-alerts', 'sensor-readings-late', 'sensor-stats', 'sensor-windows']);
+  assert.equal(lines(r.stdout).filter((l) => l.startsWith('fingerprint ')).length, 4);
 });
 
 test('run with --bad-input fail stops at the bad record with one line naming its position', () => {
@@ -267,7 +267,10 @@ test('demo --records small runs end to end and prints the summary with fingerpri
   assert.match(r.stdout, /timestamp fallbacks/);
   assert.match(r.stdout, /nondeterministic/);
   const found = fingerprints(r.stdout);
-  assert.deepEqual([...found.keys()], ['sensor-alerts', 'sensor-stats', 'replay.sensor-alerts', 'replay.sensor-stats']);
+  assert.match(r.stdout, /windows +(\d+ closed|none closed yet)/);
+  assert.match(r.stdout, /late readings +\d+ came after their window had closed/);
+  const outputs = ['sensor-alerts', 'sensor-readings-late', 'sensor-stats', 'sensor-windows'];
+  assert.deepEqual([...found.keys()], [...outputs, ...outputs.map((s) => `replay.${s}`)]);
   assert.match(r.stdout, /✓ identical/);
   const dataDir = /data dir +(\S+)/.exec(r.stdout)?.[1];
   assert.ok(dataDir !== undefined);

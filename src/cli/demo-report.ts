@@ -11,8 +11,9 @@ import type { RunOptions, RunSummary } from '../runtime/application.ts';
 import { DEAD_LETTER_HEADERS } from '../runtime/headers.ts';
 import type { AuditEntry } from '../runtime/log.ts';
 import type { LogRecord } from '../time/record.ts';
-import { ALERTS, CALIBRATIONS, READINGS, STATS, type Alert, type SensorStats } from './demo-topology.ts';
-import type { SensorWorkload, WorkloadCounts } from './demo-workload.ts';
+import type { Windowed } from '../windows/window.ts';
+import { ALERTS, CALIBRATIONS, LATE_READINGS, READINGS, STATS, WINDOW_GRACE_MS, WINDOW_MS, WINDOWS, type Alert, type SensorStats, type WindowStats } from './demo-topology.ts';
+import type { Outage, SensorWorkload } from './demo-workload.ts';
 import type { CommandIo } from './io.ts';
 import { createProgressDisplay, formatCount, formatTime } from './progress.ts';
 
@@ -103,17 +104,19 @@ export interface Totals {
   deadLettered: number;
   fallbacks: number;
   nondeterministic: number;
+  lateRecords: number;
   outputs: Map<string, number>;
 }
 
 /** Adds up the summaries of the runs of one application. */
 export function addUp(summaries: readonly RunSummary[]): Totals {
-  const t: Totals = { processed: 0, deadLettered: 0, fallbacks: 0, nondeterministic: 0, outputs: new Map() };
+  const t: Totals = { processed: 0, deadLettered: 0, fallbacks: 0, nondeterministic: 0, lateRecords: 0, outputs: new Map() };
   for (const s of summaries) {
     t.processed += s.processed;
     t.deadLettered += s.deadLettered;
     t.fallbacks += s.fallbacks;
     t.nondeterministic += s.nondeterministicDecisions;
+    t.lateRecords += s.lateRecords;
     for (const [stream, n] of s.outputs) t.outputs.set(stream, (t.outputs.get(stream) ?? 0) + n);
   }
   return t;
@@ -123,16 +126,21 @@ export function addUp(summaries: readonly RunSummary[]): Totals {
  * The summary section: records in and out, dead letters, fallbacks and
  * nondeterministic decisions — each checked against what was planted, with
  * samples from the dead-letter stream and the audit — then what the
- * application computed.
+ * application computed: alerts, per-sensor statistics, closed windows and
+ * the readings that came too late for theirs, and why.
  */
-export function summarize(ui: Ui, log: EmbeddedLog, applicationId: string, t: Totals, planted: Readonly<WorkloadCounts>, maxIdleMs: number): void {
+export function summarize(ui: Ui, log: EmbeddedLog, applicationId: string, t: Totals, workload: SensorWorkload, maxIdleMs: number): void {
+  const planted = workload.counts;
   const calibrationsIn = endOf(log, CALIBRATIONS);
   const statsOut = t.outputs.get(STATS) ?? 0;
   // Each processed reading gives one statistics record, unless the filter dropped it.
   const filtered = t.processed - calibrationsIn - statsOut;
   ui.row('records in', `${READINGS} ${formatCount(endOf(log, READINGS))} · ${CALIBRATIONS} ${formatCount(calibrationsIn)}`);
   ui.row('processed', `${formatCount(t.processed)}, of which ${formatCount(filtered)} glitches dropped by the filter ${check(filtered, planted.glitches)}`);
-  ui.row('records out', `${STATS} ${formatCount(statsOut)} · ${ALERTS} ${formatCount(t.outputs.get(ALERTS) ?? 0)}`);
+  ui.row(
+    'records out',
+    `${STATS} ${formatCount(statsOut)} · ${ALERTS} ${formatCount(t.outputs.get(ALERTS) ?? 0)} · ${WINDOWS} ${formatCount(t.outputs.get(WINDOWS) ?? 0)} · ${LATE_READINGS} ${formatCount(t.outputs.get(LATE_READINGS) ?? 0)}`,
+  );
   deadLetters(ui, log, `${applicationId}.dead-letter`, t.deadLettered, planted.undecodable);
   const audit = log.readAudit(applicationId);
   ui.row('timestamp fallbacks', `${formatCount(t.fallbacks)} invalid event times replaced by broker time ${check(t.fallbacks, planted.invalidTimestamps)}`);
@@ -146,6 +154,8 @@ export function summarize(ui: Ui, log: EmbeddedLog, applicationId: string, t: To
   }
   alerts(ui, log);
   sensors(ui, log);
+  windows(ui, log);
+  lateReadings(ui, log, audit, t.lateRecords, workload);
 }
 
 function deadLetters(ui: Ui, log: EmbeddedLog, dlq: string, count: number, planted: number): void {
@@ -180,6 +190,68 @@ function sensors(ui: Ui, log: EmbeddedLog): void {
     const calibration = s.offset === 0 ? 'not calibrated' : `calibrated ${s.offset > 0 ? '+' : ''}${s.offset.toFixed(1)} °C`;
     ui.sample(s.sensor, `${formatCount(s.readings)} readings: mean ${s.mean.toFixed(1)} °C, max ${s.max.toFixed(1)} °C, now ${s.last.toFixed(1)} °C (${calibration})`);
   }
+}
+
+/** The closed windows: how many, and the three hottest. */
+function windows(ui: Ui, log: EmbeddedLog): void {
+  const all = readAll(log, WINDOWS).map((r) => ({ w: JSON.parse(decoder.decode(r.key!)) as Windowed<string>, s: JSON.parse(decoder.decode(r.value!)) as WindowStats }));
+  const rule = `when the stream time passed its end + ${WINDOW_GRACE_MS / 1000} s of grace`;
+  if (all.length === 0) return ui.row('windows', `none closed yet: a ${WINDOW_MS / 1000}-s window of a sensor is emitted ${rule}`);
+  ui.row('windows', `${formatCount(all.length)} closed, of ${WINDOW_MS / 1000} s per sensor, each emitted once ${rule}; the hottest:`);
+  const hottest = distinctBy(all.sort((a, b) => b.s.max - a.s.max || a.w.start - b.w.start), (x) => x.w.key).slice(0, 3);
+  for (const { w, s } of hottest) {
+    ui.sample(w.key, `${formatTime(w.start).slice(0, -1)}–${formatTime(w.end)}: ${s.readings} readings, min ${s.min.toFixed(1)} · mean ${s.mean.toFixed(1)} · max ${s.max.toFixed(1)} °C`);
+  }
+}
+
+/**
+ * The late readings: counted, on the side-output stream and in the audit —
+ * all three must agree — and why they were late: the audit says which
+ * window had closed at which stream time; the workload says whether the
+ * reading's gateway was offline when it was measured.
+ */
+function lateReadings(ui: Ui, log: EmbeddedLog, audit: readonly AuditEntry[], count: number, workload: SensorWorkload): void {
+  const late = audit.filter((e) => e.kind === 'late-record');
+  const sideOutput = endOf(log, LATE_READINGS);
+  const agree = late.length === count && sideOutput === count ? '✓ each on the side output and in the audit' : `(audit ${formatCount(late.length)}, side output ${formatCount(sideOutput)})`;
+  ui.row('late readings', `${formatCount(count)} came after their window had closed → ${LATE_READINGS} ${agree}`);
+  if (late.length === 0) return;
+  const explained = late.map((e) => explainLate(log, e, workload));
+  const byOutage = new Map<Outage, number>();
+  for (const x of explained) if (x.outage !== undefined) byOutage.set(x.outage, (byOutage.get(x.outage) ?? 0) + 1);
+  const held = [...byOutage.values()].reduce((a, b) => a + b, 0);
+  const others = late.length - held;
+  ui.row(
+    'why late',
+    `${formatCount(held)} measured while their gateway's uplink was down (${plural(byOutage.size, 'outage')}), sent when it came back` +
+      (others > 0 ? `; ${formatCount(others)} delayed by clock skew and batching` : ''),
+  );
+  // One sample per outage (the first reading of each), then one of the others.
+  const samples = [...distinctBy(explained.filter((x) => x.outage !== undefined), (x) => `${x.outage!.gateway}${x.outage!.from}`), ...explained.filter((x) => x.outage === undefined)].slice(0, 3);
+  for (const x of samples) ui.sample(position(x.entry), x.text);
+}
+
+/** One late reading, in words: from the audit's position and detail, the record itself and the workload's outages. */
+function explainLate(log: EmbeddedLog, entry: AuditEntry, workload: SensorWorkload): { entry: AuditEntry; outage: Outage | undefined; text: string } {
+  const r = log.read(entry.stream, entry.partition, entry.offset, 1)[0]!;
+  const sensor = decoder.decode(r.key ?? new Uint8Array());
+  const gateway = workload.gateways.find((g) => g.name === r.headers.gateway);
+  // The audit's detail names the reading's timestamp and the stream time at which it came: how far behind it was.
+  const ts = Number(/timestamp (\d+)/.exec(entry.detail)?.[1] ?? r.eventTime ?? r.brokerTime);
+  const streamTime = Number(/stream time (\d+)/.exec(entry.detail)?.[1] ?? Number.NaN);
+  const windowStart = ts - (((ts % WINDOW_MS) + WINDOW_MS) % WINDOW_MS);
+  const window = `${formatTime(windowStart).slice(0, -1)}–${formatTime(windowStart + WINDOW_MS)}`;
+  const why = Number.isNaN(streamTime)
+    ? entry.detail
+    : `came ${((streamTime - ts) / 1000).toFixed(1)} s behind stream time, after its window ${window} closed (stream time ${formatTime(windowStart + WINDOW_MS + WINDOW_GRACE_MS)})`;
+  let outage: Outage | undefined;
+  if (gateway !== undefined) {
+    // What the gateway measured at true time `measured` (its clock is skewed) waited in its queue through an outage.
+    const measured = ts - gateway.skewMs;
+    outage = workload.outages.find((o) => o.gateway === gateway.name && measured > o.from - gateway.flushEveryMs && measured < o.until);
+  }
+  const cause = outage === undefined ? '' : `, held back by ${outage.gateway}'s outage (${formatTime(outage.from).slice(0, -1)}–${formatTime(outage.until)})`;
+  return { entry, outage, text: `${sensor} at ${formatTime(ts)}${cause}: ${why}` };
 }
 
 /** Compares the live fingerprint lines with the replay's and says what that means. */

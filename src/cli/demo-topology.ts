@@ -18,13 +18,24 @@
  * crossing the sensor's limit (with 1 °C of hysteresis) emits an alert to
  * `sensor-alerts`.
  *
+ * Besides, the plausible readings are aggregated per sensor in 10-second
+ * tumbling windows of event time (raw values: a window summarizes what the
+ * sensor sent), with 5 s of grace and final emission: when a task's stream
+ * time reaches a window's end + 5 s, the window's count, minimum, maximum
+ * and mean go to `sensor-windows`, once. A reading that arrives after its
+ * window closed (a gateway's backlog after an outage) is late: it goes,
+ * untouched, to `sensor-readings-late`, and the audit records why.
+ *
  * Runnable on its own: `tidemark run src/cli/demo-topology.ts --data-dir D`
  * (with the two streams produced into D; `tidemark demo --keep` leaves one).
  *
  * @module
  */
 import { StreamsBuilder } from '../dsl/stream-builder.ts';
+import type { KStream } from '../dsl/kstream.ts';
 import { keyValueStore } from '../dsl/stores.ts';
+import { TimeWindows } from '../windows/time-windows.ts';
+import type { Windowed } from '../windows/window.ts';
 import { jsonSerde, stringSerde, type Serde } from '../time/serde.ts';
 import type { StreamRecord } from '../time/record.ts';
 import type { ProcessorContext } from '../runtime/processor.ts';
@@ -35,6 +46,11 @@ export const READINGS = 'sensor-readings';
 export const CALIBRATIONS = 'sensor-calibrations';
 export const STATS = 'sensor-stats';
 export const ALERTS = 'sensor-alerts';
+export const WINDOWS = 'sensor-windows';
+export const LATE_READINGS = 'sensor-readings-late';
+/** The windows of `sensor-windows`: tumbling, 10 s of event time, 5 s of grace. */
+export const WINDOW_MS = 10_000;
+export const WINDOW_GRACE_MS = 5_000;
 export const DEMO_APPLICATION_ID = 'sensor-monitor';
 
 /** A reading as a gateway sends it. */
@@ -69,6 +85,26 @@ export interface Alert {
   readonly limit: number;
   /** The reading's timestamp, ISO-8601. */
   readonly at: string;
+}
+
+/** What `sensor-windows` carries for a sensor's closed window (keyed by `Windowed<sensor>`). */
+export interface WindowStats {
+  readonly readings: number;
+  readonly min: number;
+  readonly max: number;
+  readonly mean: number;
+}
+
+/** A window's running aggregate, in the window store (as JSON: null before the first reading, JSON has no Infinity). */
+interface WindowSum {
+  readonly n: number;
+  readonly sum: number;
+  readonly min: number | null;
+  readonly max: number | null;
+}
+
+function addToWindow(w: WindowSum, celsius: number): WindowSum {
+  return { n: w.n + 1, sum: w.sum + celsius, min: Math.min(w.min ?? celsius, celsius), max: Math.max(w.max ?? celsius, celsius) };
 }
 
 /** Per sensor, in the `sensors` store. */
@@ -118,10 +154,10 @@ export function buildDemoTopology(options: { outputPrefix?: string } = {}): Topo
 
   // A null value is a tombstone, as in Kafka: serdes pass it through unchecked. No reading to count;
   // for a calibration, the sensor's calibration is removed.
-  const readings = builder
+  const plausible = builder
     .stream<string, Reading | null>(READINGS, { key, value: jsonSerde<Reading | null>(numberField('celsius')) })
-    .filter((_, r) => r !== null && r.celsius >= PLAUSIBLE_CELSIUS.min && r.celsius <= PLAUSIBLE_CELSIUS.max)
-    .mapValues((r): SensorEvent => ({ kind: 'reading', celsius: r!.celsius }));
+    .filter((_, r) => r !== null && r.celsius >= PLAUSIBLE_CELSIUS.min && r.celsius <= PLAUSIBLE_CELSIUS.max) as KStream<string, Reading>;
+  const readings = plausible.mapValues((r): SensorEvent => ({ kind: 'reading', celsius: r.celsius }));
   const calibrations = builder
     .stream<string, Calibration | null>(CALIBRATIONS, { key, value: jsonSerde<Calibration | null>(numberField('offset')) })
     .mapValues((c): SensorEvent => ({ kind: 'calibration', offset: c?.offset ?? 0 }));
@@ -132,6 +168,19 @@ export function buildDemoTopology(options: { outputPrefix?: string } = {}): Topo
     .filter((_, e) => e.alert !== undefined)
     .mapValues((e) => e.alert!)
     .to(`${prefix}${ALERTS}`, { key });
+
+  // Per sensor and 10 s of event time: one summary when the window closes; late readings, untouched, to a stream of their own.
+  plausible
+    .groupByKey()
+    .windowedBy(TimeWindows.ofSize(WINDOW_MS).grace(WINDOW_GRACE_MS))
+    .aggregate<WindowSum>(() => ({ n: 0, sum: 0, min: null, max: null }), (_, r, w) => addToWindow(w, r.celsius), {
+      name: 'sensor-windows-store',
+      emit: 'final',
+      late: { sideOutput: `${prefix}${LATE_READINGS}` },
+    })
+    .mapValues((w): WindowStats => ({ readings: w.n, min: w.min!, max: w.max!, mean: Math.round((w.sum / w.n) * 100) / 100 }))
+    // Partitioned by the sensor, not the whole windowed key: a sensor's windows stay in one partition, in closing order.
+    .to(`${prefix}${WINDOWS}`, { key: jsonSerde<Windowed<string>>() });
   return builder.build();
 }
 

@@ -37,6 +37,13 @@ export interface SentRecord {
   readonly record: AppendRecord;
 }
 
+/** A gateway's uplink outage: what it measured from `from` on was queued and sent at `until` or the first flush after. */
+export interface Outage {
+  readonly gateway: string;
+  readonly from: number;
+  readonly until: number;
+}
+
 /** What the workload has sent so far: the truth the demo's summary is checked against. */
 export interface WorkloadCounts {
   readings: number;
@@ -99,6 +106,8 @@ export class SensorWorkload {
   readonly gateways: readonly Gateway[];
   readonly sensors: readonly string[];
   readonly counts: WorkloadCounts = { readings: 0, calibrations: 0, glitches: 0, invalidTimestamps: 0, undecodable: 0, outOfOrder: 0, lateBy5s: 0, outages: 0 };
+  /** The gateway outages so far, in the order they began. */
+  readonly outages: Outage[] = [];
   /** Readings per second, all sensors together. */
   readonly rate: number;
   readonly #partitions: number;
@@ -218,6 +227,7 @@ export class SensorWorkload {
     if (g.random() < 0.0015) {
       g.offlineUntil = at + 4000 + Math.round(g.random() * 8000);
       this.counts.outages++;
+      this.outages.push({ gateway: g.profile.name, from: at, until: g.offlineUntil });
       return;
     }
     let n = 0;

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { EmbeddedLog } from '../connectors/embedded/embedded-log.ts';
 import { Application, type Progress, type RunSummary } from '../runtime/application.ts';
 import { integerOption, parseCommandArgs } from './args.ts';
-import { ALERTS, CALIBRATIONS, DEMO_APPLICATION_ID, READINGS, demoApplication } from './demo-topology.ts';
+import { ALERTS, CALIBRATIONS, DEMO_APPLICATION_ID, LATE_READINGS, READINGS, WINDOW_GRACE_MS, WINDOW_MS, WINDOWS, demoApplication } from './demo-topology.ts';
 import { SensorWorkload } from './demo-workload.ts';
 import { appendBacklog, DemoClock, LiveProducer } from './demo-producer.ts';
 import { addUp, describeBacklog, formatDuration, summarize, Ui, verdict } from './demo-report.ts';
@@ -24,12 +24,15 @@ An end-to-end tour on a temporary embedded data directory (no server):
      records — glitches, invalid timestamps, undecodable values — all
      deterministically from a seed, and writes a backlog of it;
   2. runs the demo topology (src/cli/demo-topology.ts: filter, calibrate by
-     event time, per-sensor statistics in a state store, alerts) in catch-up
-     mode, with a progress bar, while the gateways keep sending;
+     event time, per-sensor statistics in a state store, alerts, and 10-second
+     event-time windows per sensor with 5 s of grace, emitted once when they
+     close, late readings to a side-output stream) in catch-up mode, with a
+     progress bar, while the gateways keep sending;
   3. resumes in real-time mode and tails the streams as they grow;
   4. prints a summary: records in and out, dead letters, timestamp fallbacks,
-     nondeterministic decisions, the output's fingerprints — and checks them
-     against a from-scratch catch-up replay of the same input.
+     nondeterministic decisions, windows, late readings and why they were
+     late, the output's fingerprints — and checks them against a from-scratch
+     catch-up replay of the same input.
 
 Options:
   --records N        readings in the backlog (default 30000)
@@ -104,7 +107,7 @@ async function tour(ui: Ui, log: EmbeddedLog, clock: DemoClock, o: DemoOptions, 
 
   const totals = addUp(runs);
   ui.heading('4. Summary');
-  summarize(ui, log, applicationId, totals, workload.counts, MAX_IDLE_MS);
+  summarize(ui, log, applicationId, totals, workload, MAX_IDLE_MS);
 
   ui.heading('5. Fingerprints: SHA-256 of each output stream over (partition, key, value, timestamp)');
   const live = fingerprintLines(log, runs[0].outputStreams);
@@ -123,7 +126,9 @@ function introduce(ui: Ui, o: DemoOptions): void {
   ui.para(
     'Sensors report through gateways; each gateway stamps readings with its own, slightly wrong clock and sends them in batches, ' +
       `sometimes late. A maintenance tool calibrates sensors now and then. The topology (${DEMO_TOPOLOGY_PATH}) drops glitches, ` +
-      "applies each sensor's calibration as of the reading's event time, keeps per-sensor statistics in a state store and raises alerts.",
+      "applies each sensor's calibration as of the reading's event time, keeps per-sensor statistics in a state store and raises alerts. " +
+      `It also summarizes each sensor's readings in ${WINDOW_MS / 1000}-second windows of event time, emitted once each when the stream time passes ` +
+      `their end + ${WINDOW_GRACE_MS / 1000} s of grace; readings that come later than that go to ${LATE_READINGS}.`,
   );
   ui.line(`data dir   ${o.dataDir}${o.keep ? ' (kept: --keep)' : ' (removed at the end; --keep keeps it)'}`);
 }
@@ -222,6 +227,9 @@ async function replayCheck(ui: Ui, log: EmbeddedLog, outputs: readonly string[],
 function lookAround(ui: Ui, dataDir: string, applicationId: string): void {
   ui.line('Look around:');
   ui.line(`  tidemark consume --data-dir ${dataDir} --stream ${ALERTS}`);
+  ui.line(`  tidemark consume --data-dir ${dataDir} --stream ${WINDOWS}`);
+  ui.line(`  tidemark consume --data-dir ${dataDir} --stream ${LATE_READINGS}`);
+  ui.line(`  tidemark audit --data-dir ${dataDir} --application-id ${applicationId} --kind late-record`);
   ui.line(`  tidemark consume --data-dir ${dataDir} --stream ${applicationId}.dead-letter`);
   ui.line(`  tidemark audit --data-dir ${dataDir} --application-id ${applicationId} --kind nondeterministic`);
   ui.line(`  tidemark run ${DEMO_TOPOLOGY_PATH} --data-dir ${dataDir}   # resumes from its last commit: nothing new to do`);

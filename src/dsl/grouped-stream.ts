@@ -1,6 +1,8 @@
 import { jsonSerde, type Serde } from '../time/serde.ts';
 import type { StoreKind } from '../state/key-value-store.ts';
 import type { Processor } from '../runtime/processor.ts';
+import type { StreamPartitioner } from '../runtime/topology.ts';
+import { partitionForKey } from '../runtime/partitioner.ts';
 import type { EmitStrategy, LatePolicy } from '../windows/emission.ts';
 import { TimeWindows } from '../windows/time-windows.ts';
 import { SlidingWindows } from '../windows/sliding-windows.ts';
@@ -133,6 +135,18 @@ export class SessionWindowedKStream<K, V> {
   }
 }
 
+/**
+ * Windowed results are partitioned by their inner key, as Kafka Streams'
+ * `WindowedStreamPartitioner` does, so all windows of a key land in the
+ * partition the key itself would (a null key: partition 0).
+ */
+function byInnerKey<K>(keySerde: Serde<K>): StreamPartitioner {
+  return (windowed, _bytes, _value, partitions) => {
+    const inner = keySerde.serialize((windowed as Windowed<K>).key);
+    return inner === null ? 0 : partitionForKey(inner, partitions);
+  };
+}
+
 /** Declares an aggregation's store on the builder and returns its name. */
 function declareStore<K, V, A>(stream: KStream<K, V>, options: AggregateOptions<A>, kind: string, ordered: boolean): string {
   const builder = stream.builder;
@@ -189,5 +203,5 @@ function windowedNode<K, V, A>(
     });
     builder.connect(name, lateNode);
   }
-  return new KStream<Windowed<K>, A>(builder, resultsNode, jsonSerde(), spec.aggSerde, false);
+  return new KStream<Windowed<K>, A>(builder, resultsNode, jsonSerde(), spec.aggSerde, false, byInnerKey(stream.keySerde));
 }

@@ -41,16 +41,19 @@ export class KStream<K, V> {
   readonly valueSerde: Serde<V>;
   /** True after the key changed (`selectKey`, `map`): a stateful step must repartition first. */
   readonly repartitionRequired: boolean;
+  /** How `to()` partitions when given no partitioner (windowed results: by the inner key). @internal */
+  readonly defaultPartitioner: StreamPartitioner | undefined;
   /** The stream read back from this one's internal repartition stream, once a stateful step created it. */
   #repartitioned: KStream<K, V> | undefined;
 
   /** @internal */
-  constructor(builder: StreamsBuilder, nodeName: string, keySerde: Serde<K>, valueSerde: Serde<V>, repartitionRequired: boolean) {
+  constructor(builder: StreamsBuilder, nodeName: string, keySerde: Serde<K>, valueSerde: Serde<V>, repartitionRequired: boolean, defaultPartitioner?: StreamPartitioner) {
     this.#builder = builder;
     this.nodeName = nodeName;
     this.keySerde = keySerde;
     this.valueSerde = valueSerde;
     this.repartitionRequired = repartitionRequired;
+    this.defaultPartitioner = defaultPartitioner;
   }
 
   #stateless<K2, V2>(
@@ -294,7 +297,7 @@ export class KStream<K, V> {
       stream,
       keySerde: (options.key ?? this.keySerde) as Serde<unknown>,
       valueSerde: (options.value ?? this.valueSerde) as Serde<unknown>,
-      partitioner: options.partitioner as StreamPartitioner | undefined,
+      partitioner: (options.partitioner as StreamPartitioner | undefined) ?? this.defaultPartitioner,
       internal: false,
       partitions: options.partitions,
       children: [],

@@ -47,7 +47,11 @@ export function handleLateRecord(ctx: AnyContext, spec: Pick<AggregateSpec<unkno
   if (spec.lateNode !== undefined) ctx.forward(record, spec.lateNode);
 }
 
-/** Store keys are ASCII strings; `:` separates variable-length key hex from what follows. */
-export const SEP = ':';
-/** Sorts after `SEP` and every hex digit that can follow it: the end of a key's range. */
-export const AFTER = ';';
+/**
+ * Store keys are ASCII strings; `.` separates variable-length key hex from
+ * what follows. It sorts below every hex digit, so `<keyHex>.` orders keys
+ * by their bytes even when one key is a prefix of another (`61.` < `6162.`).
+ */
+export const SEP = '.';
+/** Sorts right after `SEP` and still below every hex digit: the end of a key's range. */
+export const AFTER = '/';

@@ -23,13 +23,26 @@ const CLOSED = 1;
 
 /*
  * Store layout (one ordered store, ASCII keys):
- *   k<keyHex>:<end><start>  → [OPEN|CLOSED, …aggregate bytes]   the sessions of a key, by end
- *   c<end><keyHex>:<start>  → [1]                               open sessions, by end: the closing scan
- *   p<end><keyHex>:<start>  → [1]                               closed sessions kept for late joins, by end: the purge scan
+ *   k<keyHex>.<end><start>  → [OPEN|CLOSED, …aggregate bytes]   the sessions of a key, by end
+ *   c<end><keyHex>.<start>  → [1]                               open sessions, by end: the closing scan
+ *   p<end><keyHex>.<start>  → [1]                               closed sessions kept for late joins, by end: the purge scan
+ *   l<keyHex>               → <end> (16 hex digits, ASCII)      the end of the key's latest closed session
+ *
+ * Why `l`: a record within `gap` of a closed session is late, but a closed
+ * session cannot be kept until no record can join it any more — an open
+ * session of the key can be extended backwards, one out-of-order record at a
+ * time (each within `gap` of it, so each accepted), until a record bridges it
+ * to the closed one. Sessions of a key close in end order and never overlap,
+ * so a record whose own merged session is open would join a closed session
+ * exactly when its timestamp is at most (latest closed end) + gap: one
+ * entry per key is enough, and is kept for as long as the key may get records.
  */
 const primaryKey = (keyHex: string, s: Session): string => `k${keyHex}${SEP}${encodeTime(s.end)}${encodeTime(s.start)}`;
 const indexKey = (prefix: 'c' | 'p', keyHex: string, s: Session): string => `${prefix}${encodeTime(s.end)}${keyHex}${SEP}${encodeTime(s.start)}`;
 const MARK = Uint8Array.of(1);
+const lastClosedKey = (keyHex: string): string => `l${keyHex}`;
+const ascii = new TextEncoder();
+const fromAscii = new TextDecoder();
 
 /** Parses an index key back into the key hex and the session. */
 function parseIndexKey(k: string): { keyHex: string; session: Session } {
@@ -74,8 +87,16 @@ export function sessionAggregate<K, V, A>(windows: SessionWindows, spec: Session
       const found = sessionsNear(store, keyHex, record.timestamp, gap);
       const merged = mergeSessions(found, record.timestamp);
       const closed = found.find((s) => s.closed);
-      if (closed !== undefined || isWindowClosed(sessionCloseEnd(merged, gap), grace, st)) {
-        const why = closed !== undefined ? `would join session [${closed.start}, ${closed.end}], already closed` : `its session [${merged.start}, ${merged.end}] closed at stream time ${st}`;
+      const lastClosed = store.get(lastClosedKey(keyHex));
+      const lastClosedEnd = lastClosed === undefined ? undefined : decodeTime(fromAscii.decode(lastClosed));
+      const joinsClosed = closed !== undefined || (lastClosedEnd !== undefined && record.timestamp <= lastClosedEnd + gap);
+      if (joinsClosed || isWindowClosed(sessionCloseEnd(merged, gap), grace, st)) {
+        const why =
+          closed !== undefined
+            ? `would join session [${closed.start}, ${closed.end}], already closed`
+            : joinsClosed
+              ? `would join the key's session ending at ${lastClosedEnd}, already closed`
+              : `its session [${merged.start}, ${merged.end}] closed at stream time ${st}`;
         return handleLateRecord(ctx, spec, record, `timestamp ${record.timestamp} ${why}`);
       }
       let agg = spec.init();
@@ -105,6 +126,8 @@ export function sessionAggregate<K, V, A>(windows: SessionWindows, spec: Session
         store.put(pk, withState(CLOSED, bytes));
         store.delete(k);
         store.put(indexKey('p', keyHex, session), MARK);
+        // Sessions close in end order: this one ends after every earlier closed session of the key.
+        store.put(lastClosedKey(keyHex), ascii.encode(encodeTime(session.end)));
       }
       // A closed session is kept while a record could still join it without being late on its own
       // (timestamp up to end + gap, not yet closed itself): until end + 2·gap + 1 + grace <= st.

@@ -10,10 +10,10 @@ import { AFTER, SEP, forwardResult, handleLateRecord, keyHexOf, type AggregateSp
 
 /*
  * Record-anchored windows exist only where records are, so the store keeps
- * the accepted records themselves (until no open window can contain them)
+ * the accepted records themselves (until no open window contains them or exists because of them)
  * and computes each window from them:
- *   r<keyHex>:<ts><seq>  → value bytes     a key's records, in time order
- *   x<ts><keyHex>:<seq>  → [1]             every record by time: the closing and purge scans
+ *   r<keyHex>.<ts><seq>  → value bytes     a key's records, in time order
+ *   x<ts><keyHex>.<seq>  → [1]             every record by time: the closing and purge scans
  *   m                    → JSON meta       the next sequence number; the stream time of the last closing scan
  */
 interface Meta {
@@ -96,8 +96,9 @@ export function slidingWindowAggregate<K, V, A>(windows: SlidingWindows, spec: A
       store.put(timeKey(keyHex, t, seq), MARK);
       if (spec.emit !== 'updates') return;
       for (const s of open) emitWindow(ctx, record, record.key, keyHex, s, store);
-      // The record's own right window is new if a later record is near and no record at t was there before.
-      const rightIsNew = !before.includes(t) && before.some((q) => q > t && q <= t + d + 1);
+      // The record's own right window [t + 1, t + d + 1] is new if a later record is near, no record
+      // at t was there before, and it is not the left window of a record at t + d + 1 (then it existed).
+      const rightIsNew = !before.includes(t) && !before.includes(t + d + 1) && before.some((q) => q > t && q <= t + d + 1);
       if (rightIsNew && !isWindowClosed(t + d + 2, grace, st)) emitWindow(ctx, record, record.key, keyHex, t + 1, store);
     },
     onStreamTime(st, trigger, ctx) {
@@ -106,8 +107,11 @@ export function slidingWindowAggregate<K, V, A>(windows: SlidingWindows, spec: A
       if (spec.emit === 'final') closeWindows(store, meta.closedUpTo, st, trigger, ctx);
       meta.closedUpTo = st;
       writeMeta(store, meta);
-      // A record at q is in no window that is still open once q + d + 1 + grace <= st.
-      const purgeBelow = st - d - grace - (spec.emit === 'updates' ? spec.retentionMs : 0);
+      // A record at q is in no open window once q + d + 1 + grace <= st, but its right window
+      // [q + 1, q + d + 1] exists only while q is known: it must be closed (q + d + 2 + grace <= st)
+      // and no record it contains may still be accepted (t <= q + d + 1 is, while st < t + d + 1 + grace),
+      // or that record would not be counted as skipped by it. Keep q until q + 2d + 2 + grace <= st.
+      const purgeBelow = st - 2 * d - 1 - grace - (spec.emit === 'updates' ? spec.retentionMs : 0);
       for (const [k] of store.range('x', `x${encodeTime(purgeBelow)}`)) {
         const ts = decodeTime(k.slice(1, 17));
         const sep = k.lastIndexOf(SEP);
