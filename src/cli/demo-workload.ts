@@ -22,6 +22,7 @@
 import { partitionForKey } from '../runtime/partitioner.ts';
 import type { AppendRecord } from '../runtime/log.ts';
 import { CALIBRATIONS, READINGS } from './demo-topology.ts';
+import { seededRandom } from '../testing/seeded-random.ts';
 
 /** A gateway: which sensors it serves, how wrong its clock is, how often it sends. */
 export interface Gateway {
@@ -88,18 +89,6 @@ const encoder = new TextEncoder();
 
 /** What is wrong with a planted record, counted when it is sent. */
 type Plant = 'glitch' | 'invalidTimestamp' | 'undecodable' | undefined;
-
-/** mulberry32: a tiny, fast, seedable PRNG; Math.random cannot be seeded. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A simulation of the sensors, gateways and maintenance tool; call {@link SensorWorkload.sentBy} as time goes on. */
 export class SensorWorkload {
