@@ -1,7 +1,7 @@
 /**
  * A window: the half-open interval `[start, end)` of event time (DESIGN 4.4).
  * Session windows are kept as their inclusive bounds `[firstTs, lastTs]`
- * and use `end = lastTs + gap + 1` only for closing (see `session.ts`).
+ * and use `end = lastTs + gap + 1` only for closing (see `session-windows.ts`).
  */
 export interface TimeWindow {
   readonly start: number;

@@ -26,23 +26,19 @@ const CLOSED = 1;
  *   k<keyHex>.<end><start>  → [OPEN|CLOSED, …aggregate bytes]   the sessions of a key, by end
  *   c<end><keyHex>.<start>  → [1]                               open sessions, by end: the closing scan
  *   p<end><keyHex>.<start>  → [1]                               closed sessions kept for late joins, by end: the purge scan
- *   l<keyHex>               → <end> (16 hex digits, ASCII)      the end of the key's latest closed session
  *
- * Why `l`: a record within `gap` of a closed session is late, but a closed
- * session cannot be kept until no record can join it any more — an open
- * session of the key can be extended backwards, one out-of-order record at a
- * time (each within `gap` of it, so each accepted), until a record bridges it
- * to the closed one. Sessions of a key close in end order and never overlap,
- * so a record whose own merged session is open would join a closed session
- * exactly when its timestamp is at most (latest closed end) + gap: one
- * entry per key is enough, and is kept for as long as the key may get records.
+ * A record is late when its own session `[ts, ts]` would already be closed
+ * (`ts + gap + 1 + grace <= st`), even if it would extend an open session
+ * backwards, and when it would join a closed session. The first rule bounds
+ * the state: a record that is not late has `ts > st − gap − 1 − grace`, so it
+ * can join only closed sessions ending after `st − 2·gap − 1 − grace`; older
+ * closed sessions are purged. (Without it, an open session could be extended
+ * backwards one accepted record at a time until it reached a session emitted
+ * long ago, and every closed session would have to be kept forever.)
  */
 const primaryKey = (keyHex: string, s: Session): string => `k${keyHex}${SEP}${encodeTime(s.end)}${encodeTime(s.start)}`;
 const indexKey = (prefix: 'c' | 'p', keyHex: string, s: Session): string => `${prefix}${encodeTime(s.end)}${keyHex}${SEP}${encodeTime(s.start)}`;
 const MARK = Uint8Array.of(1);
-const lastClosedKey = (keyHex: string): string => `l${keyHex}`;
-const ascii = new TextEncoder();
-const fromAscii = new TextDecoder();
 
 /** Parses an index key back into the key hex and the session. */
 function parseIndexKey(k: string): { keyHex: string; session: Session } {
@@ -87,16 +83,12 @@ export function sessionAggregate<K, V, A>(windows: SessionWindows, spec: Session
       const found = sessionsNear(store, keyHex, record.timestamp, gap);
       const merged = mergeSessions(found, record.timestamp);
       const closed = found.find((s) => s.closed);
-      const lastClosed = store.get(lastClosedKey(keyHex));
-      const lastClosedEnd = lastClosed === undefined ? undefined : decodeTime(fromAscii.decode(lastClosed));
-      const joinsClosed = closed !== undefined || (lastClosedEnd !== undefined && record.timestamp <= lastClosedEnd + gap);
-      if (joinsClosed || isWindowClosed(sessionCloseEnd(merged, gap), grace, st)) {
+      const own = { start: record.timestamp, end: record.timestamp };
+      if (closed !== undefined || isWindowClosed(sessionCloseEnd(own, gap), grace, st)) {
         const why =
           closed !== undefined
             ? `would join session [${closed.start}, ${closed.end}], already closed`
-            : joinsClosed
-              ? `would join the key's session ending at ${lastClosedEnd}, already closed`
-              : `its session [${merged.start}, ${merged.end}] closed at stream time ${st}`;
+            : `its own session [${own.start}, ${own.end}] closed at stream time ${st} (gap ${gap}, grace ${grace})`;
         return handleLateRecord(ctx, spec, record, `timestamp ${record.timestamp} ${why}`);
       }
       let agg = spec.init();
@@ -126,11 +118,9 @@ export function sessionAggregate<K, V, A>(windows: SessionWindows, spec: Session
         store.put(pk, withState(CLOSED, bytes));
         store.delete(k);
         store.put(indexKey('p', keyHex, session), MARK);
-        // Sessions close in end order: this one ends after every earlier closed session of the key.
-        store.put(lastClosedKey(keyHex), ascii.encode(encodeTime(session.end)));
       }
-      // A closed session is kept while a record could still join it without being late on its own
-      // (timestamp up to end + gap, not yet closed itself): until end + 2·gap + 1 + grace <= st.
+      // A closed session is kept while a record that is not late could still join it
+      // (timestamp up to end + gap, its own session not closed): until end + 2·gap + 1 + grace <= st.
       for (const [k] of store.range('p', `p${encodeTime(st - 2 * gap - grace - spec.retentionMs)}`)) {
         const { keyHex, session } = parseIndexKey(k);
         store.delete(primaryKey(keyHex, session));
