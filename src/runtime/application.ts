@@ -154,6 +154,7 @@ export class Application {
       deadLetterStream: options.deadLetterStream ?? `${this.applicationId}.dead-letter`,
       startOffset: (stream, partition) =>
         from === 'earliest' ? 0 : from === 'latest' ? this.#log.endOffset(stream, partition) : (from[`${stream}/${partition}`] ?? 0),
+      producerPending: (producer, stream, partition) => this.#tasks.some((t) => `${this.applicationId}/${t.id}` === producer && t.hasPending(stream, partition)),
     };
   }
 

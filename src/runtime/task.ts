@@ -38,6 +38,11 @@ export interface TaskEnvironment {
   readonly deadLetterStream: string;
   /** Where a task without a checkpoint starts reading each input partition. */
   readonly startOffset: (stream: string, partition: number) => number;
+  /**
+   * Whether the task writing as `producer` (`<applicationId>/<taskId>`) runs in this run and still
+   * holds records to process, or outputs to commit to `stream`/`partition`.
+   */
+  readonly producerPending?: (producer: string, stream: string, partition: number) => boolean;
 }
 
 /** One input partition of a task, and the buffers its records wait in. */
@@ -302,8 +307,13 @@ export class StreamTask {
         this.#idleSince = decision.idle ? (this.#idleSince ?? now) : undefined;
         break;
       }
-      if (decision.passedOver.length > 0) this.#notePassingOver(decision.passedOver, decision.buffer);
-      else {
+      if (decision.passedOver.length > 0) {
+        // An internal partition's share is not idle while its producer task, in this run, still holds
+        // records or uncommitted outputs for it (it may itself be waiting at the tail): its data is on
+        // the way, and passing it over would put it after records that follow it in catch-up.
+        if (decision.passedOver.some((b) => b.producer !== '' && this.#env.producerPending?.(b.producer, b.stream, b.partition) === true)) break;
+        this.#notePassingOver(decision.passedOver, decision.buffer);
+      } else {
         this.#idleSince = undefined;
         this.#passingOver.clear();
       }
@@ -318,6 +328,11 @@ export class StreamTask {
       done++;
     }
     return done;
+  }
+
+  /** Whether this task still holds buffered records, or uncommitted outputs to `stream`/`partition`: more output for it may be coming. */
+  hasPending(stream: string, partition: number): boolean {
+    return this.#allBuffers.some((b) => !b.isEmpty()) || this.#outputs.some((o) => o.stream === stream && o.partition === partition);
   }
 
   /** Proceeding without partitions that may still have data: the one nondeterministic choice of scheduling (DESIGN 4.2). */
