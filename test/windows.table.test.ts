@@ -799,3 +799,19 @@ test('groupBy then windowedBy: a windowed count by the new key', () => {
   assert.deepEqual(out.filter((r) => r[0] === 'fr').map((r) => r[3]), [1, 2]);
   assert.deepEqual(out.filter((r) => r[0] === 'de'), [['de', 0, 10, 1, 9]]);
 });
+
+test('aggregations drop a record with a null key, counted and audited (as Kafka Streams skips them)', () => {
+  const b = new StreamsBuilder();
+  const grouped = b.stream<string | null, number>('in').groupByKey();
+  grouped.windowedBy(TimeWindows.ofSize(10)).count().to('windowed');
+  grouped.count().to('plain');
+  const d = new TopologyTestDriver(b.build());
+  d.inputStream<string | null, number>('in').pipeAll([
+    { key: 'a', value: 1, eventTime: 1 },
+    { key: null, value: 2, eventTime: 2 },
+  ]);
+  assert.equal(d.readOutput('windowed').length, 1);
+  assert.equal(d.readOutput('plain').length, 1);
+  assert.equal(d.summary().dropped, 2);
+  assert.deepEqual(d.audit().filter((a) => a.kind === 'dropped').map((a) => a.offset), [1, 1]);
+});

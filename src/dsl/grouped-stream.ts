@@ -65,6 +65,7 @@ export class KGroupedStream<K, V> {
     const aggSerde = options.value ?? (jsonSerde() as Serde<A>);
     const create = (): Processor => ({
       process(record, ctx) {
+        if (record.key === null || record.key === undefined) return ctx.reportDropped(record, NULL_KEY);
         const kv = ctx.getStore<K, A>(store);
         const key = record.key as K;
         const old = kv.get(key);
@@ -147,6 +148,24 @@ function byInnerKey<K>(keySerde: Serde<K>): StreamPartitioner {
   };
 }
 
+/** Why an aggregation drops a record with a null key (as Kafka Streams does): there is no key to aggregate under. */
+const NULL_KEY = 'a null key cannot be aggregated (set a key with selectKey or groupBy)';
+
+/** Wraps an aggregation operator so that records with a null key are dropped, counted and audited. */
+function skippingNullKeys(create: () => Processor): () => Processor {
+  return () => {
+    const inner = create();
+    return {
+      ...(inner.init === undefined ? {} : { init: inner.init.bind(inner) }),
+      ...(inner.onStreamTime === undefined ? {} : { onStreamTime: inner.onStreamTime.bind(inner) }),
+      process(record, ctx) {
+        if (record.key === null || record.key === undefined) return ctx.reportDropped(record, NULL_KEY);
+        inner.process(record, ctx);
+      },
+    };
+  };
+}
+
 /** Declares an aggregation's store on the builder and returns its name. */
 function declareStore<K, V, A>(stream: KStream<K, V>, options: AggregateOptions<A>, kind: string, ordered: boolean): string {
   const builder = stream.builder;
@@ -185,7 +204,7 @@ function windowedNode<K, V, A>(
     lateNode,
     retentionMs: options.retentionMs ?? 0,
   };
-  builder.addNode({ kind: 'processor', name, create: operator(spec) as () => Processor, stores: [store], children: [] });
+  builder.addNode({ kind: 'processor', name, create: skippingNullKeys(operator(spec) as () => Processor), stores: [store], children: [] });
   builder.connect(stream.nodeName, name);
   builder.addNode({ kind: 'processor', name: resultsNode, create: () => ({ process: (r, ctx) => ctx.forward(r) }), stores: [], children: [] });
   builder.connect(name, resultsNode);

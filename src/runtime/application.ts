@@ -63,6 +63,8 @@ export interface RunSummary {
   /** Records late for every window they belong to (dropped or side-output), and windows that skipped a record. */
   readonly lateRecords: number;
   readonly lateWindows: number;
+  /** Records a processor could not use and dropped (a null key in an aggregation), each audited. */
+  readonly dropped: number;
   readonly outputs: ReadonlyMap<string, number>;
   readonly audit: ReadonlyMap<AuditKind, number>;
   readonly fallbacks: number;
@@ -205,6 +207,7 @@ export class Application {
     let enforcedProcessing = 0;
     let lateRecords = 0;
     let lateWindows = 0;
+    let dropped = 0;
     for (const t of this.#tasks) {
       consumed += t.counters.consumed;
       processed += t.counters.processed;
@@ -212,6 +215,7 @@ export class Application {
       enforcedProcessing += t.counters.enforcedProcessing;
       lateRecords += t.counters.lateRecords;
       lateWindows += t.counters.lateWindows;
+      dropped += t.counters.dropped;
       for (const [s, n] of t.counters.output) outputs.set(s, (outputs.get(s) ?? 0) + n);
     }
     const fallbacks = (auditor.counts.get('fallback:brokerTime') ?? 0) + (auditor.counts.get('fallback:streamTime') ?? 0);
@@ -223,6 +227,7 @@ export class Application {
       deadLettered,
       lateRecords,
       lateWindows,
+      dropped,
       outputs,
       audit: new Map(auditor.counts),
       fallbacks,

@@ -11,7 +11,8 @@ export type AuditKind =
   | 'fallback:streamTime'
   | 'dead-letter'
   | 'late-record'
-  | 'late-window';
+  | 'late-window'
+  | 'dropped';
 
 /** A sink for audit lines as they happen (they are also committed with the task's data). */
 export type AuditListener = (entry: AuditEntry) => void;

@@ -35,6 +35,8 @@ export interface ProcessorContext<KOut = unknown, VOut = unknown> {
    * and audited with the record's position.
    */
   reportLate(record: StreamRecord, detail: string, lateFor: 'record' | 'window'): void;
+  /** Reports a record the processor cannot use and drops (e.g. a null key in an aggregation): counted and audited. */
+  reportDropped(record: StreamRecord, reason: string): void;
 }
 
 /**

@@ -88,6 +88,8 @@ export interface TaskCounters {
   lateRecords: number;
   /** Windows that skipped a record because they were closed. */
   lateWindows: number;
+  /** Records a processor could not use (a null key in an aggregation). */
+  dropped: number;
   output: Map<string, number>;
   enforcedProcessing: number;
 }
@@ -103,7 +105,7 @@ export class StreamTask {
   readonly id: string;
   readonly partition: number;
   readonly subTopology: SubTopology;
-  readonly counters: TaskCounters = { consumed: 0, processed: 0, deadLettered: 0, lateRecords: 0, lateWindows: 0, output: new Map(), enforcedProcessing: 0 };
+  readonly counters: TaskCounters = { consumed: 0, processed: 0, deadLettered: 0, lateRecords: 0, lateWindows: 0, dropped: 0, output: new Map(), enforcedProcessing: 0 };
   readonly #env: TaskEnvironment;
   readonly #inputs: TaskInput[] = [];
   readonly #allBuffers: PartitionBuffer[] = [];
@@ -502,6 +504,10 @@ export class StreamTask {
         return s;
       },
       reportLate: (record, detail, lateFor) => this.#reportLate(node, record, detail, lateFor),
+      reportDropped: (record, reason) => {
+        this.counters.dropped++;
+        this.#env.auditor.record('dropped', this.id, record, `${node}: ${reason}`);
+      },
     };
   }
 
