@@ -31,11 +31,99 @@ function lowerBound(sorted: readonly string[], key: string): number {
   return lo;
 }
 
+/**
+ * Distinct strings in sorted order, kept in chunks of at most `2·load`
+ * (Python's `sortedcontainers` layout): an insert or delete moves at most
+ * one chunk's elements, where one sorted array would move up to all of them
+ * (a window store of a few hundred thousand entries spent most of its time
+ * in `Array.prototype.splice`). Chunks are never empty.
+ */
+export class SortedKeys {
+  readonly #load: number;
+  #chunks: string[][] = [];
+  #size = 0;
+
+  constructor(load = 256) {
+    this.#load = load;
+  }
+
+  get size(): number {
+    return this.#size;
+  }
+
+  /** Index of the first chunk whose last key is >= `key`; `#chunks.length` when there is none. */
+  #chunkFor(key: string): number {
+    const chunks = this.#chunks;
+    let lo = 0;
+    let hi = chunks.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      const c = chunks[mid]!;
+      if (c[c.length - 1]! < key) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** Adds `key`, which must not be present. */
+  insert(key: string): void {
+    const chunks = this.#chunks;
+    this.#size++;
+    if (chunks.length === 0) {
+      chunks.push([key]);
+      return;
+    }
+    const i = Math.min(this.#chunkFor(key), chunks.length - 1);
+    const c = chunks[i]!;
+    c.splice(lowerBound(c, key), 0, key);
+    if (c.length > 2 * this.#load) chunks.splice(i + 1, 0, c.splice(this.#load));
+  }
+
+  /** Removes `key` if present. */
+  delete(key: string): void {
+    const chunks = this.#chunks;
+    const i = this.#chunkFor(key);
+    const c = chunks[i];
+    if (c === undefined) return;
+    const j = lowerBound(c, key);
+    if (c[j] !== key) return;
+    c.splice(j, 1);
+    this.#size--;
+    // Merge small neighbours, so that deletes cannot leave many tiny chunks behind.
+    if (c.length === 0) chunks.splice(i, 1);
+    else if (i + 1 < chunks.length && c.length + chunks[i + 1]!.length <= this.#load) c.push(...chunks.splice(i + 1, 1)[0]!);
+    else if (i > 0 && chunks[i - 1]!.length + c.length <= this.#load) chunks[i - 1]!.push(...chunks.splice(i, 1)[0]!);
+  }
+
+  /** The keys with `from <= key < to`, in order (a copy). */
+  slice(from: string, to: string): string[] {
+    const out: string[] = [];
+    const chunks = this.#chunks;
+    let i = this.#chunkFor(from);
+    if (i >= chunks.length) return out;
+    let j = lowerBound(chunks[i]!, from);
+    for (; i < chunks.length; i++, j = 0) {
+      const c = chunks[i]!;
+      for (; j < c.length; j++) {
+        const k = c[j]!;
+        if (k >= to) return out;
+        out.push(k);
+      }
+    }
+    return out;
+  }
+
+  clear(): void {
+    this.#chunks = [];
+    this.#size = 0;
+  }
+}
+
 /** An ordered store held in memory (a sorted key index over a map), restored at start from its committed entries. */
 export class InMemoryOrderedStore implements CommittableOrderedStore {
   readonly name: string;
   readonly #data = new Map<string, Uint8Array>();
-  readonly #sorted: string[] = [];
+  readonly #sorted = new SortedKeys();
   #pending = new Map<string, Uint8Array | null>();
   #undo = new Map<string, Uint8Array | undefined>();
 
@@ -43,7 +131,7 @@ export class InMemoryOrderedStore implements CommittableOrderedStore {
     this.name = name;
     for (const [k, v] of backend.entries(name)) {
       this.#data.set(k, v);
-      this.#sorted.push(k);
+      this.#sorted.insert(k);
     }
   }
 
@@ -53,7 +141,7 @@ export class InMemoryOrderedStore implements CommittableOrderedStore {
 
   put(key: string, value: Uint8Array): void {
     this.#remember(key);
-    if (!this.#data.has(key)) this.#sorted.splice(lowerBound(this.#sorted, key), 0, key);
+    if (!this.#data.has(key)) this.#sorted.insert(key);
     this.#data.set(key, value);
     this.#pending.set(key, value);
   }
@@ -62,13 +150,13 @@ export class InMemoryOrderedStore implements CommittableOrderedStore {
     if (!this.#data.has(key)) return;
     this.#remember(key);
     this.#data.delete(key);
-    this.#sorted.splice(lowerBound(this.#sorted, key), 1);
+    this.#sorted.delete(key);
     this.#pending.set(key, null);
   }
 
   *range(from: string, to: string): IterableIterator<[string, Uint8Array]> {
     // Copy the slice: the caller may delete what it reads.
-    const keys = this.#sorted.slice(lowerBound(this.#sorted, from), lowerBound(this.#sorted, to));
+    const keys = this.#sorted.slice(from, to);
     for (const k of keys) {
       const v = this.#data.get(k);
       if (v !== undefined) yield [k, v];
@@ -105,7 +193,7 @@ export class LmdbOrderedStore implements CommittableOrderedStore {
   readonly name: string;
   readonly #backend: StateBackend;
   #pending = new Map<string, Uint8Array | null>();
-  #pendingSorted: string[] = [];
+  readonly #pendingSorted = new SortedKeys();
   #committedCount: number;
 
   constructor(name: string, backend: StateBackend) {
@@ -133,11 +221,11 @@ export class LmdbOrderedStore implements CommittableOrderedStore {
 
   /** Keeps the overlay's keys sorted, so range scans slice them instead of sorting. */
   #note(key: string): void {
-    if (!this.#pending.has(key)) this.#pendingSorted.splice(lowerBound(this.#pendingSorted, key), 0, key);
+    if (!this.#pending.has(key)) this.#pendingSorted.insert(key);
   }
 
   *range(from: string, to: string): IterableIterator<[string, Uint8Array]> {
-    const overlay = this.#pendingSorted.slice(lowerBound(this.#pendingSorted, from), lowerBound(this.#pendingSorted, to));
+    const overlay = this.#pendingSorted.slice(from, to);
     const pending = new Map(overlay.map((k) => [k, this.#pending.get(k)!] as const));
     let i = 0;
     for (const [k, v] of [...this.#backend.entries(this.name, from, to)]) {
@@ -173,12 +261,12 @@ export class LmdbOrderedStore implements CommittableOrderedStore {
     this.#committedCount = this.count();
     const writes = [...this.#pending].map(([key, value]) => ({ store: this.name, key, value }));
     this.#pending = new Map();
-    this.#pendingSorted = [];
+    this.#pendingSorted.clear();
     return writes;
   }
 
   discardWrites(): void {
     this.#pending = new Map();
-    this.#pendingSorted = [];
+    this.#pendingSorted.clear();
   }
 }

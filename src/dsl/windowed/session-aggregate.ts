@@ -75,57 +75,69 @@ function withState(state: number, aggregate: Uint8Array): Uint8Array {
  */
 export function sessionAggregate<K, V, A>(windows: SessionWindows, spec: SessionAggregateSpec<K, V, A>): () => Processor<K, V, Windowed<K>, A> {
   const { gap, graceMs: grace } = windows;
-  return () => ({
-    process(record, ctx) {
-      const store = ctx.getOrderedStore(spec.store);
-      const st = ctx.streamTime;
-      const keyHex = keyHexOf(spec, record.key);
-      const found = sessionsNear(store, keyHex, record.timestamp, gap);
-      const merged = mergeSessions(found, record.timestamp);
-      const closed = found.find((s) => s.closed);
-      const own = { start: record.timestamp, end: record.timestamp };
-      if (closed !== undefined || isWindowClosed(sessionCloseEnd(own, gap), grace, st)) {
-        const why =
-          closed !== undefined
-            ? `would join session [${closed.start}, ${closed.end}], already closed`
-            : `its own session [${own.start}, ${own.end}] closed at stream time ${st} (gap ${gap}, grace ${grace})`;
-        return handleLateRecord(ctx, spec, record, `timestamp ${record.timestamp} ${why}`);
-      }
-      let agg = spec.init();
-      for (const s of found) agg = spec.merge(record.key, agg, spec.aggSerde.deserialize(s.aggregate));
-      agg = spec.add(record.key, record.value, agg);
-      for (const s of found) {
-        store.delete(s.primaryKey);
-        store.delete(indexKey('c', keyHex, s));
-        const mergedAway = s.start !== merged.start || s.end !== merged.end;
-        if (spec.emit === 'updates' && mergedAway) forwardResult(ctx, spec, record, { key: record.key, start: s.start, end: s.end }, null, s.end);
-      }
-      store.put(primaryKey(keyHex, merged), withState(OPEN, spec.aggSerde.serialize(agg)!));
-      store.put(indexKey('c', keyHex, merged), MARK);
-      if (spec.emit === 'updates') forwardResult(ctx, spec, record, { key: record.key, start: merged.start, end: merged.end }, agg, merged.end);
-    },
-    onStreamTime(st, trigger, ctx) {
-      const store = ctx.getOrderedStore(spec.store);
-      // Closed: end + gap + 1 + grace <= st.
-      for (const [k] of store.range('c', `c${encodeTime(st - gap - grace)}`)) {
-        const { keyHex, session } = parseIndexKey(k);
-        const pk = primaryKey(keyHex, session);
-        const bytes = store.get(pk)!.subarray(1);
-        if (spec.emit === 'final') {
-          const key = spec.keySerde.deserialize(hexToBytes(keyHex));
-          forwardResult(ctx, spec, trigger, { key, ...session }, spec.aggSerde.deserialize(bytes), session.end);
+  return () => {
+    // Closing and purge scans start where the previous ones ended: everything below is
+    // gone (closed, or purged), and no session ending there can be created or closed
+    // again (see the note above the store layout). In an LMDB store this spares passing
+    // over every entry deleted since the last commit. A restart starts from the prefix.
+    let closedTo = 'c';
+    let purgedTo = 'p';
+    return {
+      process(record, ctx) {
+        const store = ctx.getOrderedStore(spec.store);
+        const st = ctx.streamTime;
+        const keyHex = keyHexOf(spec, record.key);
+        const found = sessionsNear(store, keyHex, record.timestamp, gap);
+        const merged = mergeSessions(found, record.timestamp);
+        const closed = found.find((s) => s.closed);
+        const own = { start: record.timestamp, end: record.timestamp };
+        if (closed !== undefined || isWindowClosed(sessionCloseEnd(own, gap), grace, st)) {
+          const why =
+            closed !== undefined
+              ? `would join session [${closed.start}, ${closed.end}], already closed`
+              : `its own session [${own.start}, ${own.end}] closed at stream time ${st} (gap ${gap}, grace ${grace})`;
+          return handleLateRecord(ctx, spec, record, `timestamp ${record.timestamp} ${why}`);
         }
-        store.put(pk, withState(CLOSED, bytes));
-        store.delete(k);
-        store.put(indexKey('p', keyHex, session), MARK);
-      }
-      // A closed session is kept while a record that is not late could still join it
-      // (timestamp up to end + gap, its own session not closed): until end + 2·gap + 1 + grace <= st.
-      for (const [k] of store.range('p', `p${encodeTime(st - 2 * gap - grace - spec.retentionMs)}`)) {
-        const { keyHex, session } = parseIndexKey(k);
-        store.delete(primaryKey(keyHex, session));
-        store.delete(k);
-      }
-    },
-  });
+        let agg = spec.init();
+        for (const s of found) agg = spec.merge(record.key, agg, spec.aggSerde.deserialize(s.aggregate));
+        agg = spec.add(record.key, record.value, agg);
+        for (const s of found) {
+          store.delete(s.primaryKey);
+          store.delete(indexKey('c', keyHex, s));
+          const mergedAway = s.start !== merged.start || s.end !== merged.end;
+          if (spec.emit === 'updates' && mergedAway) forwardResult(ctx, spec, record, { key: record.key, start: s.start, end: s.end }, null, s.end);
+        }
+        store.put(primaryKey(keyHex, merged), withState(OPEN, spec.aggSerde.serialize(agg)!));
+        store.put(indexKey('c', keyHex, merged), MARK);
+        if (spec.emit === 'updates') forwardResult(ctx, spec, record, { key: record.key, start: merged.start, end: merged.end }, agg, merged.end);
+      },
+      onStreamTime(st, trigger, ctx) {
+        const store = ctx.getOrderedStore(spec.store);
+        // Closed: end + gap + 1 + grace <= st.
+        const closeTo = `c${encodeTime(st - gap - grace)}`;
+        for (const [k] of store.range(closedTo, closeTo)) {
+          const { keyHex, session } = parseIndexKey(k);
+          const pk = primaryKey(keyHex, session);
+          const bytes = store.get(pk)!.subarray(1);
+          if (spec.emit === 'final') {
+            const key = spec.keySerde.deserialize(hexToBytes(keyHex));
+            forwardResult(ctx, spec, trigger, { key, ...session }, spec.aggSerde.deserialize(bytes), session.end);
+          }
+          store.put(pk, withState(CLOSED, bytes));
+          store.delete(k);
+          store.put(indexKey('p', keyHex, session), MARK);
+        }
+        // A closed session is kept while a record that is not late could still join it
+        // (timestamp up to end + gap, its own session not closed): until end + 2·gap + 1 + grace <= st.
+        if (closeTo > closedTo) closedTo = closeTo;
+        const purgeTo = `p${encodeTime(st - 2 * gap - grace - spec.retentionMs)}`;
+        for (const [k] of store.range(purgedTo, purgeTo)) {
+          const { keyHex, session } = parseIndexKey(k);
+          store.delete(primaryKey(keyHex, session));
+          store.delete(k);
+        }
+        if (purgeTo > purgedTo) purgedTo = purgeTo;
+      },
+    };
+  };
 }

@@ -1,0 +1,259 @@
+/**
+ * The windows benchmark's cases: for each window kind (tumbling, hopping,
+ * session; counts, `emit: 'final'`), the hand-written loop, tidemark on the
+ * in-memory path and tidemark on the embedded LMDB log. Each case sets up
+ * untimed, times its runs on fresh state, and — for tidemark — checks its
+ * output record by record against the loop's (same windows, counts,
+ * timestamps and order in every output partition) and its late-record count
+ * against the loop's, failing loudly on the first difference.
+ */
+import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Application, EmbeddedLog, MemoryLog, Serdes, SessionWindows, StreamsBuilder, TimeWindows } from '../src/index.ts';
+import type { Log, TaskStorage } from '../src/runtime/log.ts';
+import type { Topology } from '../src/runtime/topology.ts';
+import type { StoreKind } from '../src/state/key-value-store.ts';
+import { sessionLoop, timeWindowLoop, type LoopResult, type OutRecord } from './windows-loops.ts';
+import { INPUT, appendBatches, generate, slice, type Workload } from './windows-workload.ts';
+
+export const OUTPUT = 'window-counts';
+export const STORE = 'windows';
+export const APP_ID = 'windows-bench';
+
+/** The window definitions of the benchmark. */
+export const WINDOWS = {
+  tumbling: { size: 10_000, advance: 10_000, grace: 5_000 },
+  hopping: { size: 10_000, advance: 2_000, grace: 5_000 },
+  session: { gap: 30_000, grace: 5_000 },
+} as const;
+
+export type Kind = keyof typeof WINDOWS;
+export type Path = 'loop' | 'memory' | 'embedded';
+export const KINDS: readonly Kind[] = ['tumbling', 'hopping', 'session'];
+export const PATHS: readonly Path[] = ['loop', 'memory', 'embedded'];
+
+export function describeWindows(kind: Kind): string {
+  if (kind === 'session') return `session, gap ${WINDOWS.session.gap / 1000} s, grace ${WINDOWS.session.grace / 1000} s`;
+  const w = WINDOWS[kind];
+  return `${kind}, size ${w.size / 1000} s${w.advance !== w.size ? `, advance ${w.advance / 1000} s` : ''}, grace ${w.grace / 1000} s`;
+}
+
+export interface CaseResult {
+  readonly name: string;
+  readonly records: number;
+  /** Wall-clock and CPU (all threads) seconds of each timed run. */
+  readonly runs: readonly number[];
+  readonly cpuRuns: readonly number[];
+  readonly outputs: number;
+  readonly late: number;
+  /** SHA-256 (shortened) of the output records, partition by partition. */
+  readonly digest: string;
+  /** Tidemark cases: whether the output equals the loop's (a difference throws instead). */
+  readonly verified: boolean;
+  /** RSS once the workload was generated, and the process's peak up to the end of the timed runs (before verification). */
+  readonly workloadRss: number;
+  readonly peakRss: number;
+}
+
+// ---------------------------------------------------------------------------
+// Loops.
+
+export function runLoop(kind: Kind, w: Workload): LoopResult[] {
+  return w.partitions.map((list) => {
+    if (kind === 'session') return sessionLoop(list, WINDOWS.session.gap, WINDOWS.session.grace);
+    const d = WINDOWS[kind];
+    return timeWindowLoop(list, d.size, d.advance, d.grace);
+  });
+}
+
+// ---------------------------------------------------------------------------
+// Tidemark.
+
+/** readings → groupByKey → windowedBy(kind) → count({ emit: 'final' }) → window-counts. The values are not read (bytes serde). */
+export function topology(kind: Kind, store: StoreKind): Topology {
+  const b = new StreamsBuilder();
+  const grouped = b.stream<string, Uint8Array | null>(INPUT, { key: Serdes.string(), value: Serdes.bytes() }).groupByKey();
+  const options = { emit: 'final', store, name: STORE } as const;
+  if (kind === 'session') {
+    grouped.windowedBy(SessionWindows.ofInactivityGap(WINDOWS.session.gap).grace(WINDOWS.session.grace)).count(options).to(OUTPUT);
+  } else {
+    const d = WINDOWS[kind];
+    grouped.windowedBy(TimeWindows.ofSize(d.size).advanceBy(d.advance).grace(d.grace)).count(options).to(OUTPUT);
+  }
+  return b.build();
+}
+
+function produceMemory(w: Workload): MemoryLog {
+  const log = new MemoryLog();
+  log.ensureStream(INPUT, w.partitions.length);
+  for (const batch of appendBatches(w, 100_000)) log.appendSync(batch);
+  return log;
+}
+
+async function produceEmbedded(w: Workload, dir: string): Promise<EmbeddedLog> {
+  const log = await EmbeddedLog.open({ dataDir: dir });
+  log.ensureStream(INPUT, w.partitions.length);
+  for (const batch of appendBatches(w, 20_000)) await log.append(batch);
+  return log;
+}
+
+interface AppRun {
+  readonly processed: number;
+  readonly late: number;
+}
+
+async function runApp(kind: Kind, store: StoreKind, log: Log & TaskStorage): Promise<AppRun> {
+  const app = new Application(topology(kind, store), { applicationId: APP_ID, log });
+  const s = await app.run({ mode: 'catch-up' });
+  if (s.deadLettered > 0) throw new Error(`windows bench: ${s.deadLettered} records dead-lettered`);
+  return { processed: s.processed, late: s.lateRecords };
+}
+
+function outputsOf(log: Log, partitions: number): OutRecord[][] {
+  const out: OutRecord[][] = [];
+  for (let p = 0; p < partitions; p++) {
+    const list: OutRecord[] = [];
+    const end = log.partitionCount(OUTPUT) === undefined ? 0 : log.endOffset(OUTPUT, p);
+    for (let from = 0; from < end; from += 50_000) {
+      for (const r of log.read(OUTPUT, p, from, 50_000)) list.push({ key: r.key!, value: r.value!, timestamp: r.eventTime! });
+    }
+    out.push(list);
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------
+// Comparison.
+
+export function digest(partitions: readonly (readonly OutRecord[])[]): string {
+  const hash = createHash('sha256');
+  const head = Buffer.alloc(20);
+  partitions.forEach((list, p) => {
+    for (const r of list) {
+      head.writeUInt32BE(p, 0);
+      head.writeDoubleBE(r.timestamp, 4);
+      head.writeInt32BE(r.key.byteLength, 12);
+      head.writeInt32BE(r.value.byteLength, 16);
+      hash.update(head);
+      hash.update(r.key);
+      hash.update(r.value);
+    }
+  });
+  return hash.digest('hex').slice(0, 12);
+}
+
+const text = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('utf8');
+const show = (r: OutRecord | undefined): string => (r === undefined ? '(none)' : `${text(r.key)} = ${text(r.value)} @ ${r.timestamp}`);
+const sameBytes = (a: Uint8Array, b: Uint8Array): boolean => Buffer.compare(a, b) === 0;
+
+/** Throws, describing the first difference, unless tidemark's output equals the loop's record by record. */
+export function assertSameOutputs(name: string, tidemark: readonly (readonly OutRecord[])[], loop: readonly LoopResult[]): void {
+  for (let p = 0; p < loop.length; p++) {
+    const a = tidemark[p] ?? [];
+    const b = loop[p]!.outputs;
+    const n = Math.max(a.length, b.length);
+    for (let i = 0; i < n; i++) {
+      const x = a[i];
+      const y = b[i];
+      if (x !== undefined && y !== undefined && x.timestamp === y.timestamp && sameBytes(x.key, y.key) && sameBytes(x.value, y.value)) continue;
+      throw new Error(
+        `windows bench: ${name} differs from the hand-written loop in output partition ${p} at offset ${i} ` +
+          `(tidemark ${a.length} records, loop ${b.length}):\n  tidemark: ${show(x)}\n  loop:     ${show(y)}`,
+      );
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Timing.
+
+const gc = (globalThis as { gc?: () => void }).gc ?? (() => {});
+
+async function timed(fn: () => Promise<unknown> | unknown): Promise<{ seconds: number; cpuSeconds: number }> {
+  gc();
+  const c0 = process.cpuUsage();
+  const t0 = process.hrtime.bigint();
+  await fn();
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  const c = process.cpuUsage(c0);
+  return { seconds, cpuSeconds: (c.user + c.system) / 1e6 };
+}
+
+const peakRss = (): number => process.resourceUsage().maxRSS * 1024;
+
+export interface CaseOptions {
+  readonly records: number;
+  readonly seed: number;
+  readonly partitions: number;
+  readonly repeats: number;
+}
+
+/** Runs one case (in its own child process, so that its peak RSS is its own). */
+export async function runCase(kind: Kind, path: Path, o: CaseOptions): Promise<CaseResult> {
+  const name = `${kind}/${path}`;
+  const w = generate(o.records, o.seed, o.partitions);
+  gc();
+  const workloadRss = process.memoryUsage().rss;
+  const runs: number[] = [];
+  const cpuRuns: number[] = [];
+
+  if (path === 'loop') {
+    runLoop(kind, slice(w, 0.1)); // warm-up
+    let out: LoopResult[] = [];
+    for (let i = 0; i < o.repeats; i++) {
+      const t = await timed(() => (out = runLoop(kind, w)));
+      runs.push(t.seconds);
+      cpuRuns.push(t.cpuSeconds);
+    }
+    const peak = peakRss();
+    const parts = out.map((r) => r.outputs);
+    return { name, records: w.count, runs, cpuRuns, outputs: count(parts), late: out.reduce((n, r) => n + r.late, 0), digest: digest(parts), verified: true, workloadRss, peakRss: peak };
+  }
+
+  const dirs: string[] = [];
+  const fresh = async (x: Workload): Promise<Log & TaskStorage & { close(): Promise<void> }> => {
+    if (path === 'memory') return produceMemory(x);
+    const dir = mkdtempSync(join(tmpdir(), 'tidemark-windows-bench-'));
+    dirs.push(dir);
+    return produceEmbedded(x, dir);
+  };
+  const store: StoreKind = path === 'memory' ? 'in-memory' : 'lmdb';
+  try {
+    const warm = await fresh(slice(w, path === 'memory' ? 0.1 : 0.05));
+    await runApp(kind, store, warm);
+    await warm.close();
+    let last: (Log & TaskStorage & { close(): Promise<void> }) | undefined;
+    let run: AppRun = { processed: 0, late: 0 };
+    for (let i = 0; i < o.repeats; i++) {
+      if (last !== undefined) await last.close();
+      last = undefined;
+      gc();
+      const log = await fresh(w);
+      const t = await timed(async () => {
+        run = await runApp(kind, store, log);
+        if (log instanceof EmbeddedLog) await log.flushed();
+      });
+      if (run.processed !== w.count) throw new Error(`windows bench: ${name} processed ${run.processed} of ${w.count} records`);
+      runs.push(t.seconds);
+      cpuRuns.push(t.cpuSeconds);
+      last = log;
+    }
+    const peak = peakRss();
+    const parts = outputsOf(last!, o.partitions);
+    await last!.close();
+    // Verification, after the peak RSS was taken: the loop's results on the same records.
+    const expected = runLoop(kind, w);
+    assertSameOutputs(name, parts, expected);
+    const loopLate = expected.reduce((n, r) => n + r.late, 0);
+    if (run.late !== loopLate) throw new Error(`windows bench: ${name} counted ${run.late} late records, the hand-written loop ${loopLate}`);
+    return { name, records: w.count, runs, cpuRuns, outputs: count(parts), late: run.late, digest: digest(parts), verified: true, workloadRss, peakRss: peak };
+  } finally {
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  }
+}
+
+function count(parts: readonly (readonly unknown[])[]): number {
+  return parts.reduce((n, l) => n + l.length, 0);
+}
