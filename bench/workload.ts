@@ -7,6 +7,7 @@
  */
 import { partitionForKey } from '../src/runtime/partitioner.ts';
 import type { AppendRecord } from '../src/runtime/log.ts';
+import { seededRandom } from '../src/testing/seeded-random.ts';
 
 export const PARTITIONS = 8;
 export const KEYS = 10_000;
@@ -64,17 +65,8 @@ export interface Workload {
   readonly outOfOrder: number;
 }
 
-/** mulberry32: a small, fast, seedable PRNG. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A deterministic pseudo-random generator, for inputs that do not come from fast-check. */
+export const prng = seededRandom;
 
 const CHANNELS = ['apple', 'google', 'facebook', 'baidu'];
 

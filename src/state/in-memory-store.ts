@@ -1,4 +1,4 @@
-import { hexToBytes, keyToHex, type CommittableStore, type StateBackend, type StateWrite, type StoreDefinition } from './key-value-store.ts';
+import { KeyHexCache, hexToBytes, type CommittableStore, type StateBackend, type StateWrite, type StoreDefinition } from './key-value-store.ts';
 
 /**
  * A store held wholly in memory. Its changes are still committed with the
@@ -9,9 +9,7 @@ import { hexToBytes, keyToHex, type CommittableStore, type StateBackend, type St
 export class InMemoryKeyValueStore<K, V> implements CommittableStore<K, V> {
   readonly name: string;
   readonly #def: StoreDefinition<K, V>;
-  /** The last primitive key serialized and its hex, so that a read-modify-write (get, then put) serializes its key once. */
-  #lastKey: unknown = undefined;
-  #lastHex: string | undefined;
+  readonly #keys: KeyHexCache<K>;
   readonly #data = new Map<string, { key: K; value: V }>();
   #pending = new Map<string, Uint8Array | null>();
   /** Values before the first uncommitted write of each key, to roll back. */
@@ -20,6 +18,7 @@ export class InMemoryKeyValueStore<K, V> implements CommittableStore<K, V> {
   constructor(def: StoreDefinition<K, V>, backend: StateBackend) {
     this.name = def.name;
     this.#def = def;
+    this.#keys = new KeyHexCache(def.keySerde);
     for (const [hex, bytes] of backend.entries(def.name)) {
       this.#data.set(hex, { key: def.keySerde.deserialize(hexToBytes(hex)), value: def.valueSerde.deserialize(bytes) });
     }
@@ -52,20 +51,8 @@ export class InMemoryKeyValueStore<K, V> implements CommittableStore<K, V> {
     }
   }
 
-  /**
-   * Hex of the serialized key. Serdes are pure functions, so the bytes of a
-   * primitive key (string, number, …; compared with Object.is) are taken from
-   * the call before when it had the same key. Objects are always serialized:
-   * they may have been mutated in between.
-   */
   #hexOf(key: K): string {
-    if (this.#lastHex !== undefined && Object.is(key, this.#lastKey)) return this.#lastHex;
-    const hex = keyToHex(this.#def.keySerde.serialize(key));
-    if (key === null || (typeof key !== 'object' && typeof key !== 'function')) {
-      this.#lastKey = key;
-      this.#lastHex = hex;
-    }
-    return hex;
+    return this.#keys.hexOf(key);
   }
 
   drainWrites(): StateWrite[] {

@@ -61,6 +61,32 @@ export function keyToHex(bytes: Uint8Array | null): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
 }
 
+/**
+ * Hex of a store's serialized keys, remembering the last primitive key: a
+ * read-modify-write (get, then put) then serializes its key once. Serdes are
+ * pure functions, so equal primitive keys (Object.is) have equal bytes;
+ * objects are always serialized, as they may have been mutated in between.
+ */
+export class KeyHexCache<K> {
+  readonly #serde: Serde<K>;
+  #lastKey: unknown = undefined;
+  #lastHex: string | undefined;
+
+  constructor(serde: Serde<K>) {
+    this.#serde = serde;
+  }
+
+  hexOf(key: K): string {
+    if (this.#lastHex !== undefined && Object.is(key, this.#lastKey)) return this.#lastHex;
+    const hex = keyToHex(this.#serde.serialize(key));
+    if (key === null || (typeof key !== 'object' && typeof key !== 'function')) {
+      this.#lastKey = key;
+      this.#lastHex = hex;
+    }
+    return hex;
+  }
+}
+
 export function hexToBytes(hex: string): Uint8Array {
   return Buffer.from(hex, 'hex');
 }

@@ -1,4 +1,4 @@
-import { hexToBytes, keyToHex, type CommittableStore, type StateBackend, type StateWrite, type StoreDefinition } from './key-value-store.ts';
+import { KeyHexCache, hexToBytes, type CommittableStore, type StateBackend, type StateWrite, type StoreDefinition } from './key-value-store.ts';
 
 /**
  * A store kept in LMDB: committed entries are read from the database on
@@ -8,15 +8,14 @@ import { hexToBytes, keyToHex, type CommittableStore, type StateBackend, type St
 export class LmdbKeyValueStore<K, V> implements CommittableStore<K, V> {
   readonly name: string;
   readonly #def: StoreDefinition<K, V>;
-  /** The last primitive key serialized and its hex, so that a read-modify-write (get, then put) serializes its key once. */
-  #lastKey: unknown = undefined;
-  #lastHex: string | undefined;
+  readonly #keys: KeyHexCache<K>;
   readonly #backend: StateBackend;
   #pending = new Map<string, { key: K; value: V | undefined; bytes: Uint8Array | null }>();
 
   constructor(def: StoreDefinition<K, V>, backend: StateBackend) {
     this.name = def.name;
     this.#def = def;
+    this.#keys = new KeyHexCache(def.keySerde);
     this.#backend = backend;
   }
 
@@ -58,20 +57,8 @@ export class LmdbKeyValueStore<K, V> implements CommittableStore<K, V> {
     yield* emitOverlayUpTo(undefined);
   }
 
-  /**
-   * Hex of the serialized key. Serdes are pure functions, so the bytes of a
-   * primitive key (string, number, …; compared with Object.is) are taken from
-   * the call before when it had the same key. Objects are always serialized:
-   * they may have been mutated in between.
-   */
   #hexOf(key: K): string {
-    if (this.#lastHex !== undefined && Object.is(key, this.#lastKey)) return this.#lastHex;
-    const hex = keyToHex(this.#def.keySerde.serialize(key));
-    if (key === null || (typeof key !== 'object' && typeof key !== 'function')) {
-      this.#lastKey = key;
-      this.#lastHex = hex;
-    }
-    return hex;
+    return this.#keys.hexOf(key);
   }
 
   drainWrites(): StateWrite[] {
