@@ -98,9 +98,10 @@ export interface LongCheckpoint {
   readonly storeEntries: number;
   readonly outputs: number;
   readonly late: number;
-  /** RSS and V8 heap after a full GC, bytes. */
+  /** RSS, V8 heap and off-heap memory (array buffers, native) after a full GC, bytes. */
   readonly rss: number;
   readonly heapUsed: number;
+  readonly external: number;
   readonly seconds: number;
 }
 
@@ -150,6 +151,7 @@ export async function runLong(records: number, seed: number, partitions: number,
         late: lateSoFar(),
         rss: mem.rss,
         heapUsed: mem.heapUsed,
+        external: mem.external,
         seconds: (performance.now() - t0) / 1000,
       });
     }

@@ -167,9 +167,9 @@ async function parent(): Promise<void> {
 
   if (long !== undefined) {
     console.log(`\nmemory run: ${describeWindows('tumbling')}, in-memory path, ${fmtInt(long.records)} records generated on the fly in chunks of 50 000 appended to the log during one run, ${long.partitions} tasks`);
-    const rows: string[][] = [['records', 'event time', 'store entries', 'windows emitted', 'late', 'RSS', 'heap used', 'elapsed']];
+    const rows: string[][] = [['records', 'event time', 'store entries', 'windows emitted', 'late', 'RSS', 'heap used', 'off-heap', 'elapsed']];
     for (const c of long.checkpoints) {
-      rows.push([fmtInt(c.records), `${c.eventHours.toFixed(2)} h`, fmtInt(c.storeEntries), fmtInt(c.outputs), fmtInt(c.late), fmtMb(c.rss), fmtMb(c.heapUsed), `${c.seconds.toFixed(1)} s`]);
+      rows.push([fmtInt(c.records), `${c.eventHours.toFixed(2)} h`, fmtInt(c.storeEntries), fmtInt(c.outputs), fmtInt(c.late), fmtMb(c.rss), fmtMb(c.heapUsed), fmtMb(c.external), `${c.seconds.toFixed(1)} s`]);
     }
     console.log(table(rows));
     const cps = long.checkpoints;
@@ -183,7 +183,7 @@ async function parent(): Promise<void> {
     );
     const c = long.conservation;
     console.log(`check: emitted counts ${fmtInt(c.emitted)} + still open ${fmtInt(c.open)} + late ${fmtInt(c.late)} = ${fmtInt(c.emitted + c.open + c.late)} = input records.`);
-    console.log(`(RSS and heap after a full GC. The log drops input once committed as consumed, and counts outputs (${fmtInt(cps.at(-1)?.outputs ?? 0)}) and audit entries (${fmtInt(long.audited)}) instead of keeping them: it stands in for a broker.)`);
+    console.log(`(RSS, heap and off-heap memory after a full GC. The log drops input once committed as consumed, and counts outputs (${fmtInt(cps.at(-1)?.outputs ?? 0)}) and audit entries (${fmtInt(long.audited)}) instead of keeping them: it stands in for a broker.)`);
   }
 
   const load1 = loadavg()[0]!;
