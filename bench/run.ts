@@ -18,16 +18,9 @@ import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { CASES, runCase, type CaseResult } from './cases.ts';
 import { KEYS, OUT_OF_ORDER, PARTITIONS, generate } from './workload.ts';
+import { envInt } from './env.ts';
 
 const RESULT_TAG = '@@bench-result ';
-
-function envInt(name: string, fallback: number): number {
-  const v = process.env[name];
-  if (v === undefined || v === '') return fallback;
-  const n = Number(v.replace(/[_\s]/g, ''));
-  if (!Number.isSafeInteger(n) || n <= 0) throw new Error(`${name} must be a positive integer, got ${v}`);
-  return n;
-}
 
 const records = envInt('BENCH_RECORDS', 1_000_000);
 const embeddedRecords = envInt('BENCH_EMBEDDED_RECORDS', 300_000);

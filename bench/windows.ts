@@ -26,16 +26,9 @@ import { fileURLToPath } from 'node:url';
 import { KINDS, PATHS, describeWindows, runCase, type CaseResult, type Kind, type Path } from './windows-cases.ts';
 import { runLong, type LongResult } from './windows-long.ts';
 import { FAR_DELAY_MS, FAR_SHARE, KEYS, NEAR_DELAY_MS, OUT_OF_ORDER, generate } from './windows-workload.ts';
+import { envInt } from './env.ts';
 
 const RESULT_TAG = '@@windows-bench-result ';
-
-function envInt(name: string, fallback: number): number {
-  const v = process.env[name];
-  if (v === undefined || v === '') return fallback;
-  const n = Number(v.replace(/[_\s]/g, ''));
-  if (!Number.isSafeInteger(n) || n <= 0) throw new Error(`${name} must be a positive integer, got ${v}`);
-  return n;
-}
 
 const records = envInt('BENCH_RECORDS', 200_000);
 const embeddedRecords = envInt('BENCH_EMBEDDED_RECORDS', 50_000);
