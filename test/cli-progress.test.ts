@@ -4,7 +4,7 @@ import { createProgressDisplay, renderBar } from '../src/cli/progress.ts';
 import type { Progress } from '../src/runtime/application.ts';
 
 function progress(processed: number, lag: number, mode: Progress['mode'] = 'catch-up'): Progress {
-  return { mode, consumed: processed + lag, processed, lag, lagByPartition: new Map(), streamTimes: new Map([['0_0', Date.UTC(2025, 5, 1, 9, 30, 5)]]) };
+  return { mode, consumed: processed + lag, processed, lag, lagByPartition: new Map(), streamTimes: new Map([['0_0', Date.UTC(2025, 5, 1, 9, 30, 5)]]), watermarks: new Map() };
 }
 
 /** A fake output and clock: what was written, at which virtual time. */

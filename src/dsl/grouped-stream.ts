@@ -1,5 +1,6 @@
 import { jsonSerde, type Serde } from '../time/serde.ts';
 import type { StoreKind } from '../state/key-value-store.ts';
+import type { EventClock } from '../time/event-clock.ts';
 import type { Processor } from '../runtime/processor.ts';
 import type { StreamPartitioner } from '../runtime/topology.ts';
 import { partitionForKey } from '../runtime/partitioner.ts';
@@ -32,6 +33,13 @@ export interface WindowedAggregateOptions<A> extends AggregateOptions<A> {
   readonly late?: LatePolicy;
   /** Extra time a closed window's state is kept in `updates` mode (default 0). */
   readonly retentionMs?: number;
+  /**
+   * The event clock windows close on (default: the topology's, see
+   * `StreamsBuilder`'s `eventClock`). In watermark mode the windows' grace
+   * is Flink's allowed lateness: a window fires when the watermark passes
+   * its end, and records within the lateness update it.
+   */
+  readonly clock?: EventClock;
 }
 
 type Adder<K, V, A> = (key: K, value: V, aggregate: A) => A;
@@ -158,6 +166,7 @@ function skippingNullKeys(create: () => Processor): () => Processor {
     return {
       ...(inner.init === undefined ? {} : { init: inner.init.bind(inner) }),
       ...(inner.onStreamTime === undefined ? {} : { onStreamTime: inner.onStreamTime.bind(inner) }),
+      ...(inner.onWatermark === undefined ? {} : { onWatermark: inner.onWatermark.bind(inner) }),
       process(record, ctx) {
         if (record.key === null || record.key === undefined) return ctx.reportDropped(record, NULL_KEY);
         inner.process(record, ctx);
@@ -203,6 +212,7 @@ function windowedNode<K, V, A>(
     resultsNode,
     lateNode,
     retentionMs: options.retentionMs ?? 0,
+    clock: options.clock ?? builder.eventClock,
   };
   builder.addNode({ kind: 'processor', name, create: skippingNullKeys(operator(spec) as () => Processor), stores: [store], children: [] });
   builder.connect(stream.nodeName, name);

@@ -1,3 +1,4 @@
+import { Watermarks } from '../time/watermark.ts';
 import { jsonSerde, type Serde } from '../time/serde.ts';
 import { eventTimeExtractor, type TimestampExtractor } from '../time/extractor.ts';
 import type { StreamRecord } from '../time/record.ts';
@@ -227,6 +228,8 @@ export class KStream<K, V> {
       // The record's timestamp travels as the internal record's event time.
       extractor: eventTimeExtractor() as TimestampExtractor,
       onInvalidTimestamp: 'fail',
+      // The writing tasks write watermark records into it (in watermark mode).
+      watermarks: Watermarks.fromStream(),
       internal: true,
       children: [],
     });

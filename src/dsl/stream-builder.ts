@@ -1,6 +1,8 @@
+import type { EventClock } from '../time/event-clock.ts';
 import { jsonSerde, type Serde } from '../time/serde.ts';
 import { eventTimeExtractor, type TimestampExtractor } from '../time/extractor.ts';
 import type { InvalidTimestampPolicy } from '../time/invalid-timestamp-policy.ts';
+import { Watermarks, type WatermarkStrategy } from '../time/watermark.ts';
 import type { StoreDefinition } from '../state/key-value-store.ts';
 import type { Topology, TopologyNode } from '../runtime/topology.ts';
 import { KStream } from './kstream.ts';
@@ -13,6 +15,24 @@ export interface SourceOptions<K, V> {
   readonly timestamp?: TimestampExtractor<K, V>;
   /** What to do when that timestamp is invalid (default: fall back to broker time, counted and audited). */
   readonly onInvalidTimestamp?: InvalidTimestampPolicy;
+  /**
+   * How this source's watermarks are made (watermark mode; DESIGN 4.3):
+   * a generator over its records, or `Watermarks.fromStream()` to read the
+   * watermark records its producers wrote. Default: `Watermarks.monotonic()`.
+   */
+  readonly watermarks?: WatermarkStrategy<K, V>;
+}
+
+/** Options of a whole topology. */
+export interface TopologyOptions {
+  /**
+   * The event clock of window operators and event-time timers: `stream-time`
+   * (the default; Kafka Streams' model) or `watermark` (Flink's; tasks also
+   * write watermark records into the streams they write).
+   */
+  readonly eventClock?: EventClock;
+  /** Watermark mode: write a watermark record each time a task's output watermark crosses a multiple of this many event-time ms (default 1000). */
+  readonly watermarkIntervalMs?: number;
 }
 
 /**
@@ -34,6 +54,18 @@ export class StreamsBuilder {
   /** The source node reading each stream. */
   readonly #sourceOf = new Map<string, string>();
   #counter = 0;
+  readonly #options: TopologyOptions;
+
+  constructor(options: TopologyOptions = {}) {
+    const interval = options.watermarkIntervalMs;
+    if (interval !== undefined && (!Number.isSafeInteger(interval) || interval < 1)) throw new RangeError(`watermarkIntervalMs must be a positive integer, got ${interval}`);
+    this.#options = options;
+  }
+
+  /** The event clock window operators use unless told otherwise. */
+  get eventClock(): EventClock {
+    return this.#options.eventClock ?? 'stream-time';
+  }
 
   /** Reads a stream. Sources are numbered in declaration order: the scheduler's first tie-breaker. */
   stream<K = string | null, V = unknown>(stream: string, options: SourceOptions<K, V> = {}): KStream<K, V> {
@@ -52,6 +84,7 @@ export class StreamsBuilder {
       valueSerde: valueSerde as Serde<unknown>,
       extractor: (options.timestamp ?? eventTimeExtractor()) as TimestampExtractor,
       onInvalidTimestamp: options.onInvalidTimestamp ?? 'brokerTime',
+      watermarks: (options.watermarks ?? Watermarks.monotonic()) as WatermarkStrategy,
       internal: false,
       children: [],
     });
@@ -68,7 +101,7 @@ export class StreamsBuilder {
 
   /** The finished topology. */
   build(): Topology {
-    return { nodes: new Map(this.#nodes), stores: new Map(this.#stores) };
+    return { nodes: new Map(this.#nodes), stores: new Map(this.#stores), eventClock: this.eventClock, watermarkIntervalMs: this.#options.watermarkIntervalMs ?? 1000 };
   }
 
   /** @internal */

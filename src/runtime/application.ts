@@ -5,6 +5,7 @@ import { Auditor, type AuditKind, type AuditListener } from './audit.ts';
 import { subTopologies, withApplicationId, type SubTopology, type Topology } from './topology.ts';
 import { StreamTask, type TaskEnvironment } from './task.ts';
 import { BadInputError } from './input-failure.ts';
+import type { TraceEvent } from './trace.ts';
 
 /** Catch-up replays up to the end offsets seen at start and stops; real-time tails forever. */
 export type RunMode = 'catch-up' | 'real-time';
@@ -39,6 +40,14 @@ export interface RunOptions {
   readonly progressIntervalMs?: number;
   /** Aborting it stops a run cleanly: the tasks commit and `run` resolves. */
   readonly signal?: AbortSignal;
+  /**
+   * Run only the tasks of this instance: those whose partition modulo
+   * `instances` is `instance`. Several processes, each one instance, share
+   * an application on the embedded log (static assignment).
+   */
+  readonly instance?: { readonly instance: number; readonly instances: number };
+  /** Receives every task's trace (records, stream time, watermarks, watermark records): see `tidemark timeline`. */
+  readonly trace?: (event: TraceEvent) => void;
 }
 
 /** Progress anyone can read while a run goes on: lag, stream time per task. */
@@ -52,6 +61,8 @@ export interface Progress {
   readonly lagByPartition: ReadonlyMap<string, number>;
   /** Stream time per task id. */
   readonly streamTimes: ReadonlyMap<string, number>;
+  /** Watermark per task id (the least of its operators'). */
+  readonly watermarks: ReadonlyMap<string, number>;
 }
 
 /** What a run did, for its summary line and for tests. */
@@ -73,6 +84,9 @@ export interface RunSummary {
   readonly enforcedProcessing: number;
   readonly commits: number;
   readonly streamTimes: ReadonlyMap<string, number>;
+  /** Watermark per task id, and per operator (`taskId node`). */
+  readonly watermarks: ReadonlyMap<string, number>;
+  readonly operatorWatermarks: ReadonlyMap<string, number>;
   /** Output streams of the topology (data, not internal), for fingerprints. */
   readonly outputStreams: readonly string[];
 }
@@ -122,7 +136,7 @@ export class Application {
     } else {
       await run.loop.runUntil(this.#tasks, () => false);
     }
-    run.loop.commit();
+    run.loop.stop();
     return run.summary();
   }
 
@@ -134,7 +148,7 @@ export class Application {
     const clock = options.clock ?? systemClock;
     const auditor = new Auditor(clock, options.onAudit);
     const subs = subTopologies(this.topology);
-    const stages = this.#createTasks(subs, this.#environment(options, clock, auditor));
+    const stages = this.#createTasks(subs, this.#environment(options, clock, auditor), options.instance);
     this.#tasks = stages.flat();
     const loop = new RunLoop(this.#log, this.#tasks, options, clock);
     return { stages, loop, summary: () => this.#summary(options.mode, auditor, loop.commits, subs) };
@@ -157,11 +171,15 @@ export class Application {
       startOffset: (stream, partition) =>
         from === 'earliest' ? 0 : from === 'latest' ? this.#log.endOffset(stream, partition) : (from[`${stream}/${partition}`] ?? 0),
       producerPending: (producer, stream, partition) => this.#tasks.some((t) => `${this.applicationId}/${t.id}` === producer && t.hasPending(stream, partition)),
+      ...(options.trace === undefined ? {} : { trace: options.trace }),
     };
   }
 
   /** Creates the streams a run writes and one task per partition of each sub-topology, grouped in data-flow stages. */
-  #createTasks(subs: readonly SubTopology[], env: TaskEnvironment): StreamTask[][] {
+  #createTasks(subs: readonly SubTopology[], env: TaskEnvironment, instance: RunOptions['instance']): StreamTask[][] {
+    if (instance !== undefined && !(Number.isInteger(instance.instances) && instance.instances >= 1 && Number.isInteger(instance.instance) && instance.instance >= 0 && instance.instance < instance.instances)) {
+      throw new RangeError(`instance ${instance.instance} of ${instance.instances}: need 0 <= instance < instances`);
+    }
     const taskCounts = new Map<number, number>();
     const writers = new Map<string, string[]>();
     const stages: StreamTask[][] = [];
@@ -179,7 +197,9 @@ export class Application {
     if (this.#log.partitionCount(env.deadLetterStream) === undefined) this.#log.ensureStream(env.deadLetterStream, maxTasks);
     for (const sub of subs) {
       const tasks: StreamTask[] = [];
-      for (let p = 0; p < taskCounts.get(sub.id)!; p++) tasks.push(new StreamTask(env, sub, p, (s) => writers.get(s) ?? []));
+      for (let p = 0; p < taskCounts.get(sub.id)!; p++) {
+        if (instance === undefined || p % instance.instances === instance.instance) tasks.push(new StreamTask(env, sub, p, (s) => writers.get(s) ?? []));
+      }
       stages.push(tasks);
     }
     return stages;
@@ -235,6 +255,8 @@ export class Application {
       enforcedProcessing,
       commits,
       streamTimes: new Map(this.#tasks.map((t) => [t.id, t.streamTime])),
+      watermarks: new Map(this.#tasks.map((t) => [t.id, t.watermark])),
+      operatorWatermarks: new Map(this.#tasks.flatMap((t) => [...t.operatorWatermarks()].map(([node, w]) => [`${t.id} ${node}`, w] as const))),
       outputStreams,
     };
   }
@@ -318,6 +340,15 @@ export class RunLoop {
     return moved;
   }
 
+  /**
+   * A clean stop: each task tells the consumers of its output streams not to
+   * wait for it (watermark mode), then everything commits.
+   */
+  stop(): void {
+    for (const t of this.#tasks) t.publishStop();
+    this.commit();
+  }
+
   /** Commits every task's outputs, state, positions and clocks in one transaction. */
   commit(): void {
     this.#storage.commit(this.#tasks.map((t) => t.prepareCommit()));
@@ -337,6 +368,14 @@ export class RunLoop {
     }
     let lag = 0;
     for (const v of lagByPartition.values()) lag += v;
-    onProgress({ mode: this.#options.mode, consumed, processed: this.#processed, lag, lagByPartition, streamTimes: new Map(this.#tasks.map((t) => [t.id, t.streamTime])) });
+    onProgress({
+      mode: this.#options.mode,
+      consumed,
+      processed: this.#processed,
+      lag,
+      lagByPartition,
+      streamTimes: new Map(this.#tasks.map((t) => [t.id, t.streamTime])),
+      watermarks: new Map(this.#tasks.map((t) => [t.id, t.watermark])),
+    });
   }
 }

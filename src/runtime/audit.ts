@@ -7,6 +7,8 @@ export type AuditKind =
   | 'nondeterministic:end-of-input'
   | 'nondeterministic:ingest-time'
   | 'nondeterministic:wall-clock'
+  | 'nondeterministic:idle-watermark'
+  | 'nondeterministic:processing-time'
   | 'fallback:brokerTime'
   | 'fallback:streamTime'
   | 'dead-letter'

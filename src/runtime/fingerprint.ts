@@ -10,9 +10,11 @@ import { PRODUCER_HEADER } from './headers.ts';
  * the interleaving of their commits is a matter of timing, not of the input,
  * so a partition's records are taken producer by producer (in producer-name
  * order), each producer's in offset order; with one writer per partition
- * that is plain offset order.
+ * that is plain offset order. Watermark records are left out of the data's
+ * fingerprint and get one of their own (`records: 'watermarks'`).
  */
-export function fingerprintStream(log: Log, stream: string, batch = 10_000): string {
+export function fingerprintStream(log: Log, stream: string, records: 'data' | 'watermarks' = 'data', batch = 10_000): string {
+  const wanted = records === 'watermarks';
   const hash = createHash('sha256');
   const partitions = log.partitionCount(stream) ?? 0;
   for (let p = 0; p < partitions; p++) {
@@ -20,6 +22,7 @@ export function fingerprintStream(log: Log, stream: string, batch = 10_000): str
     const end = log.endOffset(stream, p);
     for (let from = 0; from < end; from += batch) {
       for (const r of log.read(stream, p, from, batch)) {
+        if ((r.control === 'watermark') !== wanted) continue;
         const producer = r.headers[PRODUCER_HEADER] ?? '';
         const list = byProducer.get(producer) ?? [];
         list.push(r);

@@ -1,5 +1,6 @@
 import type { Headers, LogRecord } from '../time/record.ts';
 import type { StateBackend, StateWrite } from '../state/key-value-store.ts';
+import type { SavedWatermarks } from './task-watermarks.ts';
 
 /** A record to append: the log assigns its offset and `brokerTime`. */
 export interface AppendRecord {
@@ -9,6 +10,8 @@ export interface AppendRecord {
   readonly value: Uint8Array | null;
   readonly headers?: Headers;
   readonly eventTime: number | null;
+  /** A control record (a watermark record), told apart from data by every reader. */
+  readonly control?: 'watermark';
 }
 
 /**
@@ -53,6 +56,8 @@ export interface TaskCheckpoint {
   readonly partitionTimes: Readonly<Record<string, number>>;
   /** How many commits this task has made. */
   readonly commits: number;
+  /** Watermarks of the task's inputs and operators, and the last ones it wrote (absent in checkpoints of older versions). */
+  readonly watermarks?: SavedWatermarks;
 }
 
 /** Everything one task commits at once (DESIGN 4.8). */

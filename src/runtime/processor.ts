@@ -1,6 +1,7 @@
 import type { Headers, StreamRecord } from '../time/record.ts';
 import type { KeyValueStore } from '../state/key-value-store.ts';
 import type { OrderedStore } from '../state/ordered-store.ts';
+import type { Timer, TimerService } from './timers.ts';
 
 /** What a processor forwards downstream: a record whose key, value, timestamp or headers may have changed. */
 export type Forwarded<K, V> = Omit<StreamRecord<K, V>, 'key' | 'value' | 'headers'> & {
@@ -21,6 +22,14 @@ export interface ProcessorContext<KOut = unknown, VOut = unknown> {
   readonly partition: number;
   /** The task's stream time: the largest timestamp processed so far, this record included. */
   readonly streamTime: number;
+  /**
+   * This processor's input watermark: the minimum over the watermarks of the
+   * non-idle input partitions upstream of it, never decreasing
+   * (`NO_WATERMARK` until every one of them has promised something).
+   */
+  readonly watermark: number;
+  /** Event-time and processing-time timers of this processor in this task; they fire `onTimer`. */
+  readonly timers: TimerService;
   /** Sends a record to the children (or only the named child). */
   forward(record: Forwarded<KOut, VOut>, child?: string): void;
   /** A key-value store declared on this processor. */
@@ -61,4 +70,17 @@ export interface Processor<KIn = unknown, VIn = unknown, KOut = unknown, VOut = 
    * operators close windows. `trigger` is the record that advanced it.
    */
   onStreamTime?(streamTime: number, trigger: StreamRecord, ctx: ProcessorContext<KOut, VOut>): void;
+  /**
+   * Called when this processor's input watermark advances, after the
+   * record (or watermark record) that advanced it: where window operators
+   * in watermark mode fire windows. `trigger` is that record.
+   */
+  onWatermark?(watermark: number, trigger: StreamRecord, ctx: ProcessorContext<KOut, VOut>): void;
+  /**
+   * A timer of this processor fired: an event-time timer once its event
+   * clock (the topology's: stream time, or the watermark) reached the timer's
+   * time, after `onStreamTime` / `onWatermark`; a processing-time one once
+   * the wall clock did.
+   */
+  onTimer?(timer: Timer, ctx: ProcessorContext<KOut, VOut>): void;
 }

@@ -1,9 +1,12 @@
+import type { EventClock } from '../time/event-clock.ts';
 import type { Headers, LogRecord, StreamRecord } from '../time/record.ts';
 import type { Clock } from '../time/clock.ts';
 import { DeserializationError } from '../time/serde.ts';
 import { resolveTimestamp } from '../time/invalid-timestamp-policy.ts';
 import { advanceStreamTime } from '../time/stream-time.ts';
 import { NO_TIMESTAMP } from '../time/timestamp.ts';
+import { NO_WATERMARK } from '../time/watermark.ts';
+import type { WatermarkReport } from '../time/producer-watermarks.ts';
 import { PartitionBuffer } from '../scheduling/partition-buffer.ts';
 import { decideNext } from '../scheduling/scheduler.ts';
 import type { CommittableStore, KeyValueStore } from '../state/key-value-store.ts';
@@ -13,8 +16,12 @@ import { InMemoryOrderedStore, LmdbOrderedStore, type CommittableOrderedStore, t
 import type { AppendRecord, CommitUnit, InputPosition, Log, TaskCheckpoint, TaskStorage } from './log.ts';
 import { partitionKey } from './log.ts';
 import type { Auditor } from './audit.ts';
-import type { SinkNode, SourceNode, SubTopology, Topology } from './topology.ts';
-import type { ProcessorContext } from './processor.ts';
+import type { SinkNode, SourceNode, SubTopology, Topology, TopologyNode } from './topology.ts';
+import type { Processor, ProcessorContext } from './processor.ts';
+import { TaskWatermarks } from './task-watermarks.ts';
+import { ProcessorTimers, type TimerDomain } from './timers.ts';
+import { readWatermarkRecord, watermarkRecord } from './watermark-record.ts';
+import type { TraceEvent } from './trace.ts';
 import { partitionForKey } from './partitioner.ts';
 import { BadInputError, ProcessingError, type InputFailure } from './input-failure.ts';
 import { DEAD_LETTER_HEADERS, PRODUCER_HEADER } from './headers.ts';
@@ -43,6 +50,8 @@ export interface TaskEnvironment {
    * holds records to process, or outputs to commit to `stream`/`partition`.
    */
   readonly producerPending?: (producer: string, stream: string, partition: number) => boolean;
+  /** Receives the task's trace: records, clocks and watermark records, for the timeline picture. */
+  readonly trace?: (event: TraceEvent) => void;
 }
 
 /** One input partition of a task, and the buffers its records wait in. */
@@ -77,7 +86,24 @@ type BufferedRecord = StreamRecord & {
   readonly partitionTimeBefore: number;
   /** Set when the timestamp is a fallback: audited when the record is processed, so exactly once. */
   readonly fallback?: { readonly kind: 'fallback:brokerTime' | 'fallback:streamTime'; readonly detail: string };
+  /** A watermark record: scheduled at its watermark, it moves the input's watermark when processed. */
+  readonly report?: WatermarkReport;
+  /** The `tidemark.producer` header: whose data this is, for watermarks read from the stream. */
+  readonly producer?: string;
 };
+
+/**
+ * A processor node's clocks as one task sees them: which watermark group
+ * feeds it, the watermark it was last told, its hooks and its timers.
+ */
+interface NodeClock {
+  readonly node: string;
+  readonly group: number;
+  notified: number;
+  readonly processor: Processor;
+  readonly ctx: ProcessorContext;
+  readonly timers: ProcessorTimers | undefined;
+}
 
 /** Counters of one task, read by the runtime's metrics. */
 export interface TaskCounters {
@@ -112,8 +138,18 @@ export class StreamTask {
   readonly #inputOf = new Map<PartitionBuffer, TaskInput>();
   readonly #stores = new Map<string, CommittableStore<unknown, unknown>>();
   readonly #orderedStores = new Map<string, CommittableOrderedStore>();
-  /** Processors told when stream time advances (window operators closing windows), in topology order. */
-  readonly #clockListeners: (() => void)[] = [];
+  /** Processors told when stream time or their watermark advances (window operators closing windows), in topology order. */
+  readonly #nodeClocks: NodeClock[] = [];
+  readonly #eventClock: EventClock;
+  readonly #watermarks: TaskWatermarks;
+  /** Watermark group of each node: the inputs upstream of it. */
+  readonly #groupOf = new Map<string, number>();
+  /** The streams this task writes, with the watermark groups of the sinks writing each. */
+  readonly #sinkGroups = new Map<string, number[]>();
+  readonly #producersOf: (stream: string) => readonly string[];
+  readonly #internalSinks = new Set<string>();
+  #traceSeq = 0;
+  #lateInCurrent = false;
   readonly #entries = new Map<string, (r: StreamRecord) => void>();
   #streamTime = NO_TIMESTAMP;
   #commits = 0;
@@ -130,9 +166,26 @@ export class StreamTask {
     this.subTopology = subTopology;
     this.partition = partition;
     this.id = `${subTopology.id}_${partition}`;
+    this.#eventClock = env.topology.eventClock ?? 'stream-time';
+    this.#producersOf = producersOf;
     const checkpoint = env.storage.readCheckpoint(env.applicationId, this.id);
     this.#restoreClocks(checkpoint);
     subTopology.sources.forEach((source, sourceIndex) => this.#addInput(source, sourceIndex, checkpoint, producersOf(source.stream)));
+    const upstream = upstreamInputs(subTopology, env.topology);
+    const groups = [...new Map([...upstream.values()].map((g) => [g.join(','), g])).values()];
+    this.#watermarks = new TaskWatermarks(
+      this.#inputs.map((i) => ({ key: partitionKey(i.stream, i.partition), strategy: i.source.watermarks })),
+      groups,
+      checkpoint?.watermarks,
+      env.clock.now(),
+    );
+    for (const [node, inputs] of upstream) this.#groupOf.set(node, this.#watermarks.groupOf(inputs));
+    for (const sink of subTopology.sinks) {
+      if (sink.internal) this.#internalSinks.add(sink.stream);
+      const list = this.#sinkGroups.get(sink.stream) ?? [];
+      list.push(this.#groupOf.get(sink.name)!);
+      this.#sinkGroups.set(sink.stream, list);
+    }
     const backend = env.storage.stateBackend(env.applicationId, this.id);
     for (const name of subTopology.stores) {
       const def = env.topology.stores.get(name);
@@ -146,6 +199,23 @@ export class StreamTask {
   /** The largest timestamp processed so far; never decreases. */
   get streamTime(): number {
     return this.#streamTime;
+  }
+
+  /** The task's watermark: the least of its operators' input watermarks (`NO_WATERMARK` before any). */
+  get watermark(): number {
+    let min = Infinity;
+    for (const g of new Set(this.#groupOf.values())) min = Math.min(min, this.#watermarks.groupWatermark(g));
+    return min === Infinity ? NO_WATERMARK : min;
+  }
+
+  /** Each processor's and sink's input watermark, by node name. */
+  operatorWatermarks(): Map<string, number> {
+    return new Map([...this.#groupOf].map(([node, g]) => [node, this.#watermarks.groupWatermark(g)]));
+  }
+
+  /** Each input partition's watermark (`stream/partition`); undefined: idle, holding nothing back. */
+  inputWatermarks(): { key: string; watermark: number | undefined }[] {
+    return this.#watermarks.inputs();
   }
 
   #restoreClocks(checkpoint: TaskCheckpoint | undefined): void {
@@ -225,7 +295,7 @@ export class StreamTask {
   /** Reads more records into the buffers that run low; returns how many were read. */
   fetch(): number {
     let fetched = 0;
-    for (const input of this.#inputs) {
+    for (const [index, input] of this.#inputs.entries()) {
       let buffered = 0;
       let starving = false;
       for (const b of input.buffers.values()) {
@@ -240,7 +310,7 @@ export class StreamTask {
       if (want > 0) {
         const records = this.#env.log.read(input.stream, input.partition, input.fetchPosition, want);
         const ingestTime = records.length > 0 ? this.#env.clock.now() : 0;
-        for (const raw of records) this.#admit(input, raw, ingestTime);
+        for (const raw of records) this.#admit(input, index, raw, ingestTime);
         if (records.length > 0) input.fetchPosition = records[records.length - 1]!.offset + 1;
         fetched += records.length;
       }
@@ -251,14 +321,29 @@ export class StreamTask {
   }
 
   /** Deserializes and timestamps a fetched record, and queues it (or its failure) in its buffer. */
-  #admit(input: TaskInput, raw: LogRecord, ingestTime: number): void {
-    const producer = input.source.internal ? (raw.headers[PRODUCER_HEADER] ?? '') : '';
+  #admit(input: TaskInput, index: number, raw: LogRecord, ingestTime: number): void {
+    const writer = raw.headers[PRODUCER_HEADER];
+    const producer = input.source.internal ? (writer ?? '') : '';
     if (raw.offset < (input.skipBelow.get(producer) ?? 0)) return;
+    this.#watermarks.onFetched(index, writer, ingestTime);
     const buf = this.#bufferFor(input, producer);
     const partitionTimeBefore = input.partitionTime;
     const failed = (error: string, field: string, fatal = this.#env.badInput === 'fail'): void => {
       buf.push(this.#failureRecord(input, raw, ingestTime, { raw, error, field, fatal }));
     };
+    if (raw.control === 'watermark') {
+      // Sources with a generator make their own watermarks: the stream's watermark records are not theirs to read.
+      if (input.source.watermarks.kind !== 'from-stream') return;
+      let report: WatermarkReport;
+      try {
+        report = readWatermarkRecord(raw);
+      } catch (e) {
+        return failed(errorMessage(e), 'value');
+      }
+      const control: BufferedRecord = { stream: raw.stream, partition: raw.partition, offset: raw.offset, key: null, value: null, headers: raw.headers, eventTime: raw.eventTime, brokerTime: raw.brokerTime, ingestTime, timestamp: report.watermark, partitionTimeBefore, report };
+      buf.push(control);
+      return;
+    }
     const size = (raw.key?.byteLength ?? 0) + (raw.value?.byteLength ?? 0);
     if (size > this.#env.maxRecordBytes) return failed(`record too large: ${size} bytes, the limit is ${this.#env.maxRecordBytes}`, 'value');
     let key: unknown;
@@ -284,7 +369,7 @@ export class StreamTask {
       resolution.kind === 'fallback'
         ? { kind: `fallback:${resolution.used}`, detail: `${extractor.name}: ${resolution.reason}; used ${resolution.used} ${timestamp}` }
         : undefined;
-    const record: BufferedRecord = { stream: raw.stream, partition: raw.partition, offset: raw.offset, key, value, headers: raw.headers, eventTime: raw.eventTime, brokerTime: raw.brokerTime, ingestTime, timestamp, partitionTimeBefore, fallback };
+    const record: BufferedRecord = { stream: raw.stream, partition: raw.partition, offset: raw.offset, key, value, headers: raw.headers, eventTime: raw.eventTime, brokerTime: raw.brokerTime, ingestTime, timestamp, partitionTimeBefore, fallback, producer: writer };
     buf.push(record);
   }
 
@@ -302,6 +387,8 @@ export class StreamTask {
   process(budget: number): number {
     let done = 0;
     const now = this.#env.clock.now();
+    if (this.#env.maxIdleMs !== Infinity) this.#declareIdle(now);
+    this.#fireProcessingTimers(now);
     while (done < budget) {
       const decision = decideNext(this.#allBuffers, this.#env.maxIdleMs, this.#idleSince, now);
       if (decision.kind === 'empty') break;
@@ -325,7 +412,7 @@ export class StreamTask {
       const failure = (buf.head() as BufferedRecord).failure;
       if (failure?.fatal) throw new BadInputError(failure);
       const record = buf.take() as BufferedRecord;
-      this.#notePassingAtEnd(buf, record.timestamp);
+      if (record.report === undefined) this.#notePassingAtEnd(buf, record.timestamp);
       this.#processOne(record, buf);
       done++;
     }
@@ -384,6 +471,9 @@ export class StreamTask {
   #processOne(record: BufferedRecord, buf: PartitionBuffer): void {
     const input = this.#inputOf.get(buf)!;
     input.processedUpTo.set(buf.producer, record.offset + 1);
+    // A record and the clock changes it causes share one step of the trace.
+    this.#traceSeq++;
+    if (record.report !== undefined) return this.#processWatermarkRecord(record, record.report, input);
     if (input.passedAtEnd !== undefined) this.#noteLateAfterEnd(input, record);
     if (record.failure !== undefined) return this.#deadLetter(record.failure);
     if (record.fallback !== undefined) this.#env.auditor.record(record.fallback.kind, this.id, record, record.fallback.detail);
@@ -394,16 +484,137 @@ export class StreamTask {
     const before = this.#streamTime;
     this.#streamTime = advanceStreamTime(before, record.timestamp);
     this.#current = record;
+    this.#lateInCurrent = false;
     this.counters.processed++;
     try {
       this.#entries.get(record.stream)!(record);
+      this.#trace({ kind: 'record', time: record.timestamp, key: traceKey(record.key), late: this.#lateInCurrent, stream: record.stream, partition: record.partition, offset: record.offset });
       // Stream time moved: operators that close windows on it do so now, after the
       // record's own depth-first pass, whether or not the record reached them.
-      if (this.#streamTime > before) for (const onAdvance of this.#clockListeners) onAdvance();
+      if (this.#streamTime > before) {
+        this.#trace({ kind: 'stream-time', time: this.#streamTime });
+        this.#onStreamTimeAdvanced(record);
+      }
+      // Then the watermark, which a generator computes from the records processed, this one included.
+      this.#watermarks.onData(this.#inputs.indexOf(input), record, record.producer, record.ingestTime);
+      this.#advanceWatermarks(record);
     } catch (e) {
       if (e instanceof ProcessingError || e instanceof BadInputError) throw e;
       throw new ProcessingError(this.#currentNode, record, e);
     }
+  }
+
+  #processWatermarkRecord(record: BufferedRecord, report: WatermarkReport, input: TaskInput): void {
+    this.#current = record;
+    this.#trace({ kind: 'watermark-record', time: report.watermark, producer: `${report.application}/${report.task}`, stream: record.stream, partition: record.partition, offset: record.offset });
+    this.#watermarks.onReport(this.#inputs.indexOf(input), report, record.ingestTime);
+    try {
+      this.#advanceWatermarks(record);
+    } catch (e) {
+      if (e instanceof ProcessingError || e instanceof BadInputError) throw e;
+      throw new ProcessingError(this.#currentNode, record, e);
+    }
+  }
+
+  #onStreamTimeAdvanced(trigger: StreamRecord): void {
+    for (const c of this.#nodeClocks) {
+      this.#inNode(c.node, () => c.processor.onStreamTime?.(this.#streamTime, trigger, c.ctx));
+      if (this.#eventClock === 'stream-time') this.#fireEventTimers(c, this.#streamTime);
+    }
+  }
+
+  /**
+   * Recomputes the watermarks after a record; operators whose input
+   * watermark advanced fire (windows, event-time timers), then the task
+   * writes watermark records into its output streams where due.
+   */
+  #advanceWatermarks(trigger: StreamRecord): void {
+    if (!this.#watermarks.update()) return;
+    this.#trace({ kind: 'watermark', time: this.watermark });
+    for (const c of this.#nodeClocks) {
+      const w = this.#watermarks.groupWatermark(c.group);
+      if (w <= c.notified) continue;
+      c.notified = w;
+      this.#inNode(c.node, () => c.processor.onWatermark?.(w, trigger, c.ctx));
+      if (this.#eventClock === 'watermark') this.#fireEventTimers(c, w);
+    }
+    if (this.#eventClock === 'watermark') this.#publishWatermarks(false);
+  }
+
+  #fireEventTimers(c: NodeClock, now: number): void {
+    if (c.timers === undefined) return;
+    for (let t = c.timers.takeDue('event-time', now); t !== undefined; t = c.timers.takeDue('event-time', now)) {
+      const timer = t;
+      this.#inNode(c.node, () => c.processor.onTimer!(timer, c.ctx));
+    }
+  }
+
+  /** Processing-time timers fire by the wall clock: each firing is a nondeterministic decision. */
+  #fireProcessingTimers(now: number): void {
+    for (const c of this.#nodeClocks) {
+      if (c.timers === undefined) continue;
+      for (let t = c.timers.takeDue('processing-time', now); t !== undefined; t = c.timers.takeDue('processing-time', now)) {
+        const timer = t;
+        const where = this.#current ?? { stream: '', partition: this.partition, offset: -1 };
+        this.#env.auditor.record('nondeterministic:processing-time', this.id, where, `${c.node}: processing-time timer ${timer.time}${timer.name ? ` (${timer.name})` : ''} fired at wall-clock ${now}`);
+        this.#inNode(c.node, () => c.processor.onTimer!(timer, c.ctx));
+      }
+    }
+  }
+
+  /** Real-time idleness (DESIGN 4.3, 4.7): inputs silent past their timeout stop holding the watermark back. Audited. */
+  #declareIdle(now: number): void {
+    const quiet = (i: number): boolean => {
+      const input = this.#inputs[i]!;
+      return [...input.buffers.values()].every((b) => b.isEmpty()) && input.fetchPosition >= this.#env.log.endOffset(input.stream, input.partition);
+    };
+    const decisions = this.#watermarks.declareIdle(now, quiet);
+    if (decisions.length === 0) return;
+    for (const d of decisions) {
+      const input = this.#inputs[d.input]!;
+      this.#env.auditor.record('nondeterministic:idle-watermark', this.id, { stream: input.stream, partition: input.partition, offset: input.fetchPosition }, d.detail);
+    }
+    const first = this.#inputs[decisions[0]!.input]!;
+    const trigger: StreamRecord = { stream: first.stream, partition: first.partition, offset: first.fetchPosition, key: null, value: null, headers: {}, eventTime: null, brokerTime: null, ingestTime: now, timestamp: this.#streamTime };
+    this.#current = trigger as BufferedRecord;
+    this.#advanceWatermarks(trigger);
+  }
+
+  /**
+   * Watermark mode: writes a watermark record into every partition of each
+   * output stream whose watermark crossed a multiple of the interval since
+   * the last one written — or, at a clean stop, one saying the task stops.
+   */
+  #publishWatermarks(stopping: boolean): void {
+    const interval = this.#env.topology.watermarkIntervalMs ?? 1000;
+    for (const [stream, groups] of this.#sinkGroups) {
+      // A stop is not announced inside the application: its tasks resume where they stopped,
+      // and a downstream task released by it would fire windows an uninterrupted run would not.
+      if (stopping && this.#internalSinks.has(stream)) continue;
+      const w = Math.min(...groups.map((g) => this.#watermarks.groupWatermark(g)));
+      const last = this.#watermarks.published(stream);
+      if (!stopping && (w === NO_WATERMARK || Math.floor(w / interval) <= Math.floor(last / interval))) continue;
+      const report: WatermarkReport = { application: this.#env.applicationId, task: this.id, tasks: this.#producersOf(stream).length, watermark: w, stopped: stopping };
+      for (let p = 0; p < this.#partitionsOf(stream); p++) this.#outputs.push(watermarkRecord(stream, p, report));
+      this.#watermarks.markPublished(stream, w);
+    }
+  }
+
+  /** A clean stop (watermark mode): tells the consumers of every output stream not to wait for this task. */
+  publishStop(): void {
+    if (this.#eventClock === 'watermark') this.#publishWatermarks(true);
+  }
+
+  #inNode(node: string, fn: () => void): void {
+    const outer = this.#currentNode;
+    this.#currentNode = node;
+    fn();
+    this.#currentNode = outer;
+  }
+
+  #trace(event: DistributiveOmit<TraceEvent, 'node' | 'seq'>): void {
+    const trace = this.#env.trace;
+    if (trace !== undefined) trace({ ...event, node: `${this.#env.applicationId}/${this.id}`, seq: this.#traceSeq } as TraceEvent);
   }
 
   #deadLetter(failure: InputFailure): void {
@@ -449,21 +660,17 @@ export class StreamTask {
       else {
         const processor = node.create();
         const byName = new Map(children);
-        const ctx = this.#contextFor(node.name, node.stores, (r, child) => {
+        const group = this.#groupOf.get(node.name)!;
+        const timers = processor.onTimer === undefined ? undefined : this.#timersOf(node.name);
+        const ctx = this.#contextFor(node.name, node.stores, group, timers, (r, child) => {
           if (child === undefined) return toAll(r);
           const target = byName.get(child);
           if (target === undefined) throw new Error(`processor ${node.name} forwarded to ${child}, which is not one of its children`);
           target(r);
         });
         processor.init?.(ctx);
-        const onStreamTime = processor.onStreamTime?.bind(processor);
-        if (onStreamTime !== undefined) {
-          this.#clockListeners.push(() => {
-            const outer = this.#currentNode;
-            this.#currentNode = node.name;
-            onStreamTime(this.#streamTime, this.#current!, ctx);
-            this.#currentNode = outer;
-          });
+        if (processor.onStreamTime !== undefined || processor.onWatermark !== undefined || timers !== undefined) {
+          this.#nodeClocks.push({ node: node.name, group, notified: this.#watermarks.groupWatermark(group), processor, ctx, timers });
         }
         fn = (r) => {
           const outer = this.#currentNode;
@@ -477,8 +684,20 @@ export class StreamTask {
     return fn;
   }
 
-  #contextFor(node: string, stores: readonly string[], forward: (r: StreamRecord, child?: string) => void): ProcessorContext {
+  /** A processor's timers live in a store of their own, committed with the task's state, so they survive crashes exactly once. */
+  #timersOf(node: string): ProcessorTimers {
+    const name = `__timers/${node}`;
+    const store = new InMemoryOrderedStore(name, this.#env.storage.stateBackend(this.#env.applicationId, this.id));
+    this.#orderedStores.set(name, store);
+    return new ProcessorTimers(store, node);
+  }
+
+  #contextFor(node: string, stores: readonly string[], group: number, timers: ProcessorTimers | undefined, forward: (r: StreamRecord, child?: string) => void): ProcessorContext {
     const streamTime = (): number => this.#streamTime;
+    const watermark = (): number => this.#watermarks.groupWatermark(group);
+    const noTimers = (domain: TimerDomain) => (): never => {
+      throw new Error(`processor ${node} registered a ${domain} timer but has no onTimer() to fire it`);
+    };
     const store = (name: string): CommittableStore<unknown, unknown> | undefined => (stores.includes(name) ? this.#stores.get(name) : undefined);
     const readWallClock = (): number => {
       const where = this.#current ?? { stream: '', partition: this.partition, offset: -1 };
@@ -490,6 +709,15 @@ export class StreamTask {
       partition: this.partition,
       get streamTime() {
         return streamTime();
+      },
+      get watermark() {
+        return watermark();
+      },
+      timers: timers ?? {
+        registerEventTimeTimer: noTimers('event-time'),
+        deleteEventTimeTimer: noTimers('event-time'),
+        registerProcessingTimeTimer: noTimers('processing-time'),
+        deleteProcessingTimeTimer: noTimers('processing-time'),
       },
       forward: forward as ProcessorContext['forward'],
       getStore<K, V>(name: string): KeyValueStore<K, V> {
@@ -513,8 +741,10 @@ export class StreamTask {
 
   /** Late records are data (DESIGN 4.5): each is counted and audited with its position. */
   #reportLate(node: string, record: StreamRecord, detail: string, lateFor: 'record' | 'window'): void {
-    if (lateFor === 'record') this.counters.lateRecords++;
-    else this.counters.lateWindows++;
+    if (lateFor === 'record') {
+      this.counters.lateRecords++;
+      if (record === this.#current) this.#lateInCurrent = true;
+    } else this.counters.lateWindows++;
     this.#env.auditor.record(lateFor === 'record' ? 'late-record' : 'late-window', this.id, record, `${node}: ${detail}`);
   }
 
@@ -592,9 +822,37 @@ export class StreamTask {
       };
       partitionTimes[key] = partitionTime;
     }
-    return { positions, streamTime: this.#streamTime, partitionTimes, commits: this.#commits };
+    return { positions, streamTime: this.#streamTime, partitionTimes, commits: this.#commits, watermarks: this.#watermarks.snapshot() };
   }
 }
+
+/**
+ * The inputs (source indices) upstream of each processor and sink of a
+ * sub-topology: an operator's watermark is the minimum over exactly those
+ * (DESIGN 4.3), so a branch fed by one source does not wait for another.
+ */
+function upstreamInputs(sub: SubTopology, topology: Topology): Map<string, number[]> {
+  const reached = new Map<string, Set<number>>();
+  const visit = (node: TopologyNode, source: number): void => {
+    for (const name of node.children) {
+      let set = reached.get(name);
+      if (set === undefined) reached.set(name, (set = new Set()));
+      if (set.has(source)) continue;
+      set.add(source);
+      visit(topology.nodes.get(name)!, source);
+    }
+  };
+  sub.sources.forEach((source, index) => visit(source, index));
+  return new Map([...reached].map(([name, set]) => [name, [...set].sort((a, b) => a - b)]));
+}
+
+/** A record key as the trace shows it. */
+function traceKey(key: unknown): string | undefined {
+  if (key === null || key === undefined) return undefined;
+  return typeof key === 'string' ? key : JSON.stringify(key);
+}
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
 function errorMessage(e: unknown): string {
   return e instanceof Error ? e.message : String(e);

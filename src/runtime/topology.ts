@@ -3,6 +3,8 @@ import type { TimestampExtractor } from '../time/extractor.ts';
 import type { InvalidTimestampPolicy } from '../time/invalid-timestamp-policy.ts';
 import type { StoreDefinition } from '../state/key-value-store.ts';
 import type { Processor } from './processor.ts';
+import type { WatermarkStrategy } from '../time/watermark.ts';
+import type { EventClock } from '../time/event-clock.ts';
 
 /** A node reading a stream into the topology. */
 export interface SourceNode {
@@ -13,6 +15,8 @@ export interface SourceNode {
   readonly valueSerde: Serde<unknown>;
   readonly extractor: TimestampExtractor;
   readonly onInvalidTimestamp: InvalidTimestampPolicy;
+  /** How the source's partitions' watermarks are made. */
+  readonly watermarks: WatermarkStrategy;
   /** Internal streams (repartitioning) are split by producer task when scheduling. */
   readonly internal: boolean;
   readonly children: string[];
@@ -50,6 +54,14 @@ export type TopologyNode = SourceNode | ProcessorNode | SinkNode;
 export interface Topology {
   readonly nodes: ReadonlyMap<string, TopologyNode>;
   readonly stores: ReadonlyMap<string, StoreDefinition>;
+  /**
+   * The clock window operators and event-time timers use (default
+   * `stream-time`). In `watermark` mode every task also writes watermark
+   * records into the streams it writes (DESIGN 4.10).
+   */
+  readonly eventClock?: EventClock;
+  /** Watermark mode: a task writes a watermark record each time its output watermark crosses a multiple of this (event-time ms). */
+  readonly watermarkIntervalMs?: number;
 }
 
 /** A connected part of a topology: its sources are co-partitioned and processed together by one task per partition. */
@@ -132,5 +144,5 @@ export function withApplicationId(topology: Topology, applicationId: string): To
   for (const [name, node] of topology.nodes) {
     nodes.set(name, node.kind !== 'processor' && node.internal ? { ...node, stream: `${applicationId}-${node.stream}` } : node);
   }
-  return { nodes, stores: topology.stores };
+  return { ...topology, nodes };
 }

@@ -1,6 +1,8 @@
 import { ManualClock } from '../time/clock.ts';
 import { jsonSerde, type Serde } from '../time/serde.ts';
-import type { Headers } from '../time/record.ts';
+import type { Headers, LogRecord } from '../time/record.ts';
+import type { WatermarkReport } from '../time/producer-watermarks.ts';
+import { readWatermarkRecord, watermarkRecord } from '../runtime/watermark-record.ts';
 import { MemoryLog } from '../connectors/memory/memory-log.ts';
 import { Application, type RunMode, type RunSummary, type StartedRun } from '../runtime/application.ts';
 import type { AuditEntry } from '../runtime/log.ts';
@@ -126,20 +128,43 @@ export class TopologyTestDriver {
     return this.#run;
   }
 
-  /** Records written to `stream` since the last read of it. */
+  /**
+   * Appends a watermark record W(`watermark`) from an external producer
+   * task to every partition of `stream` (or one), as the producer API does,
+   * and processes what it releases.
+   */
+  pipeWatermark(stream: string, watermark: number, producer: { application: string; task: string; tasks?: number; stopped?: boolean; partition?: number }): void {
+    const partitions = this.log.partitionCount(stream);
+    if (partitions === undefined) throw new Error(`no stream ${stream}`);
+    const report = { application: producer.application, task: producer.task, tasks: producer.tasks ?? 1, watermark, stopped: producer.stopped ?? false };
+    const targets = producer.partition === undefined ? [...Array(partitions).keys()] : [producer.partition];
+    this.pipeRaw(targets.map((p) => watermarkRecord(stream, p, report)));
+  }
+
+  /** Watermark records written to `stream` since the last read of them. */
+  readWatermarks(stream: string): (WatermarkReport & { partition: number; offset: number })[] {
+    return this.#readNew(stream, 'watermarks').map((r) => ({ ...readWatermarkRecord(r), partition: r.partition, offset: r.offset }));
+  }
+
+  /** Data records written to `stream` since the last read of it (watermark records are read by {@link readWatermarks}). */
   readOutput<K = unknown, V = unknown>(stream: string, serdes: { key?: Serde<K>; value?: Serde<V> } = {}): TestOutputRecord<K, V>[] {
-    const partitions = this.log.partitionCount(stream) ?? 0;
-    const read = this.#read.get(stream) ?? new Array<number>(partitions).fill(0);
     const keySerde = serdes.key ?? (jsonSerde() as Serde<K>);
     const valueSerde = serdes.value ?? (jsonSerde() as Serde<V>);
-    const out: TestOutputRecord<K, V>[] = [];
+    return this.#readNew(stream, 'data').map((r) => ({ key: keySerde.deserialize(r.key), value: valueSerde.deserialize(r.value), timestamp: r.eventTime ?? -1, partition: r.partition, offset: r.offset, headers: r.headers }));
+  }
+
+  #readNew(stream: string, which: 'data' | 'watermarks'): LogRecord[] {
+    const partitions = this.log.partitionCount(stream) ?? 0;
+    const cursor = `${which} ${stream}`;
+    const read = this.#read.get(cursor) ?? new Array<number>(partitions).fill(0);
+    const out: LogRecord[] = [];
     for (let p = 0; p < partitions; p++) {
       for (const r of this.log.read(stream, p, read[p] ?? 0, Number.MAX_SAFE_INTEGER)) {
-        out.push({ key: keySerde.deserialize(r.key), value: valueSerde.deserialize(r.value), timestamp: r.eventTime ?? -1, partition: p, offset: r.offset, headers: r.headers });
+        if ((r.control === 'watermark') === (which === 'watermarks')) out.push(r);
         read[p] = r.offset + 1;
       }
     }
-    this.#read.set(stream, read);
+    this.#read.set(cursor, read);
     return out;
   }
 
@@ -164,6 +189,16 @@ export class TopologyTestDriver {
   /** Stream time of each task. */
   streamTimes(): Map<string, number> {
     return new Map(this.#app.tasks.map((t) => [t.id, t.streamTime]));
+  }
+
+  /** Watermark of each task: the least of its operators' input watermarks. */
+  watermarks(): Map<string, number> {
+    return new Map(this.#app.tasks.map((t) => [t.id, t.watermark]));
+  }
+
+  /** Input watermark of each operator of a task (default `0_0`), by node name. */
+  operatorWatermarks(taskId = '0_0'): Map<string, number> {
+    return this.#app.tasks.find((t) => t.id === taskId)?.operatorWatermarks() ?? new Map();
   }
 
   /** The stream's fingerprint (DESIGN 4.11). */

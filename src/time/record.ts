@@ -21,6 +21,11 @@ export interface LogRecord {
   readonly eventTime: number | null;
   /** Time the log appended the record (Kafka LogAppendTime). */
   readonly brokerTime: number | null;
+  /**
+   * Set on control records, which never reach user code as data: a
+   * `watermark` record carries a producer task's watermark (DESIGN 4.10).
+   */
+  readonly control?: 'watermark';
 }
 
 /** A log record as received by a consumer: `ingestTime` is when this consumer got it. */

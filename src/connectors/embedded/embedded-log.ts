@@ -12,6 +12,8 @@ interface StoredRecord {
   h: Headers;
   e: number | null;
   b: number;
+  /** 1 on a watermark record: the flag a plain reader of the log tells control records by. */
+  w?: 1;
 }
 
 export interface EmbeddedLogOptions {
@@ -104,6 +106,7 @@ export class EmbeddedLog implements Log, TaskStorage {
         headers: value.h,
         eventTime: value.e,
         brokerTime: value.b,
+        ...(value.w === 1 ? { control: 'watermark' as const } : {}),
       });
     }
     return out;
@@ -142,7 +145,9 @@ export class EmbeddedLog implements Log, TaskStorage {
       const offset = streamEnds[r.partition] ?? this.endOffset(r.stream, r.partition);
       streamEnds[r.partition] = offset + 1;
       const headers = r.headers ?? {};
-      this.#records.putSync([r.stream, r.partition, offset], { k: r.key, v: r.value, h: headers, e: r.eventTime, b: brokerTime });
+      const stored: StoredRecord = { k: r.key, v: r.value, h: headers, e: r.eventTime, b: brokerTime };
+      if (r.control === 'watermark') stored.w = 1;
+      this.#records.putSync([r.stream, r.partition, offset], stored);
       if (collect) appended.push({ ...r, headers, offset, brokerTime });
     }
     for (const [stream, streamEnds] of ends) {

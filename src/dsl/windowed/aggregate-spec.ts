@@ -4,6 +4,7 @@ import type { ProcessorContext } from '../../runtime/processor.ts';
 import type { EmitStrategy } from '../../windows/emission.ts';
 import type { Windowed } from '../../windows/window.ts';
 import { keyToHex } from '../../state/key-value-store.ts';
+import { eventClockNow, type EventClock } from '../../time/event-clock.ts';
 
 /** What a windowed aggregation operator needs: its store, serdes, functions, and where results and late records go. */
 export interface AggregateSpec<K, V, A> {
@@ -20,6 +21,33 @@ export interface AggregateSpec<K, V, A> {
   readonly lateNode: string | undefined;
   /** How long after a window closes its state is kept (updates mode). */
   readonly retentionMs: number;
+  /** The event clock the operator closes windows on; the windows' grace is the allowed lateness in watermark mode. */
+  readonly clock: EventClock;
+}
+
+/** The operator's event clock, read as one number (see {@link eventClockNow}). */
+export function clockNow(spec: Pick<AggregateSpec<unknown, unknown, unknown>, 'clock'>, ctx: AnyContext): number {
+  return eventClockNow(spec.clock, ctx.streamTime, ctx.watermark);
+}
+
+/** Words for error and audit lines: which clock, at what value. */
+export function describeClock(spec: Pick<AggregateSpec<unknown, unknown, unknown>, 'clock'>, ctx: AnyContext): string {
+  return spec.clock === 'stream-time' ? `stream time ${ctx.streamTime}` : `watermark ${ctx.watermark}`;
+}
+
+/**
+ * Calls `advance(now)` on the hook of the operator's clock: window operators
+ * implement both hooks and ignore the clock they do not run on.
+ */
+export function clockHooks(spec: Pick<AggregateSpec<unknown, unknown, unknown>, 'clock'>, advance: (now: number, trigger: StreamRecord, ctx: AnyContext) => void) {
+  return {
+    onStreamTime(st: number, trigger: StreamRecord, ctx: AnyContext): void {
+      if (spec.clock === 'stream-time') advance(st, trigger, ctx);
+    },
+    onWatermark(w: number, trigger: StreamRecord, ctx: AnyContext): void {
+      if (spec.clock === 'watermark') advance(eventClockNow('watermark', 0, w), trigger, ctx);
+    },
+  };
 }
 
 type AnyContext = ProcessorContext<any, any>;

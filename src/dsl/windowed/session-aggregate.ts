@@ -5,7 +5,8 @@ import { isWindowClosed } from '../../windows/lateness.ts';
 import { decodeTime, encodeTime } from '../../windows/emission.ts';
 import { mergeSessions, sessionCloseEnd, type Session, type SessionWindows } from '../../windows/session-windows.ts';
 import type { Windowed } from '../../windows/window.ts';
-import { AFTER, SEP, forwardResult, handleLateRecord, keyHexOf, type AggregateSpec } from './aggregate-spec.ts';
+import { fireDelay } from '../../time/event-clock.ts';
+import { AFTER, SEP, clockHooks, clockNow, describeClock, forwardResult, handleLateRecord, keyHexOf, type AggregateSpec } from './aggregate-spec.ts';
 
 /** Session aggregations also merge two sessions' aggregates when a record bridges them. */
 export interface SessionAggregateSpec<K, V, A> extends AggregateSpec<K, V, A> {
@@ -69,12 +70,19 @@ function withState(state: number, aggregate: Uint8Array): Uint8Array {
 /**
  * Aggregates records into session windows per key (DESIGN 4.4): a record
  * within `gap` of a session (inclusive) joins it, and sessions it bridges
- * merge. A session `[a, b]` closes when stream time reaches
- * `b + gap + 1 + grace`; a record that would join a closed session is late,
- * so a final result is never contradicted (Kafka Streams would merge it).
+ * merge. A session `[a, b]` closes when the event clock (`clockNow`)
+ * reaches `b + gap + 1 + grace`; a record that would join a closed session
+ * is late, so a final result is never contradicted (Kafka Streams would
+ * merge it). With `final` emission in watermark mode a session fires when
+ * the watermark passes `b + gap`; a record within the allowed lateness (the
+ * grace) that joins it retracts the fired result (a tombstone) and the
+ * merged session fires again.
  */
 export function sessionAggregate<K, V, A>(windows: SessionWindows, spec: SessionAggregateSpec<K, V, A>): () => Processor<K, V, Windowed<K>, A> {
   const { gap, graceMs: grace } = windows;
+  const delay = fireDelay(spec.clock, grace);
+  const firesEarly = spec.emit === 'final' && delay < grace;
+  const fired = (s: Session, now: number): boolean => firesEarly && isWindowClosed(sessionCloseEnd(s, gap), delay, now);
   return () => {
     // Closing and purge scans start where the previous ones ended: everything below is
     // gone (closed, or purged), and no session ending there can be created or closed
@@ -82,10 +90,15 @@ export function sessionAggregate<K, V, A>(windows: SessionWindows, spec: Session
     // over every entry deleted since the last commit. A restart starts from the prefix.
     let closedTo = 'c';
     let purgedTo = 'p';
+    // Open sessions below `firedTo` have fired (early firing only); set from the restored clock.
+    let firedTo = 'c';
     return {
+      init(ctx) {
+        firedTo = `c${encodeTime(clockNow(spec, ctx) - gap - delay)}`;
+      },
       process(record, ctx) {
         const store = ctx.getOrderedStore(spec.store);
-        const st = ctx.streamTime;
+        const st = clockNow(spec, ctx);
         const keyHex = keyHexOf(spec, record.key);
         const found = sessionsNear(store, keyHex, record.timestamp, gap);
         const merged = mergeSessions(found, record.timestamp);
@@ -95,7 +108,7 @@ export function sessionAggregate<K, V, A>(windows: SessionWindows, spec: Session
           const why =
             closed !== undefined
               ? `would join session [${closed.start}, ${closed.end}], already closed`
-              : `its own session [${own.start}, ${own.end}] closed at stream time ${st} (gap ${gap}, grace ${grace})`;
+              : `its own session [${own.start}, ${own.end}] closed at ${describeClock(spec, ctx)} (gap ${gap}, grace ${grace})`;
           return handleLateRecord(ctx, spec, record, `timestamp ${record.timestamp} ${why}`);
         }
         let agg = spec.init();
@@ -105,21 +118,31 @@ export function sessionAggregate<K, V, A>(windows: SessionWindows, spec: Session
           store.delete(s.primaryKey);
           store.delete(indexKey('c', keyHex, s));
           const mergedAway = s.start !== merged.start || s.end !== merged.end;
-          if (spec.emit === 'updates' && mergedAway) forwardResult(ctx, spec, record, { key: record.key, start: s.start, end: s.end }, null, s.end);
+          if ((spec.emit === 'updates' || fired(s, st)) && mergedAway) forwardResult(ctx, spec, record, { key: record.key, start: s.start, end: s.end }, null, s.end);
         }
         store.put(primaryKey(keyHex, merged), withState(OPEN, spec.aggSerde.serialize(agg)!));
         store.put(indexKey('c', keyHex, merged), MARK);
-        if (spec.emit === 'updates') forwardResult(ctx, spec, record, { key: record.key, start: merged.start, end: merged.end }, agg, merged.end);
+        if (spec.emit === 'updates' || fired(merged, st)) forwardResult(ctx, spec, record, { key: record.key, start: merged.start, end: merged.end }, agg, merged.end);
       },
-      onStreamTime(st, trigger, ctx) {
+      ...clockHooks(spec, (st, trigger, ctx) => {
         const store = ctx.getOrderedStore(spec.store);
+        if (firesEarly) {
+          // Fired: end + gap + 1 + delay <= now. They stay open, to be updated within the allowed lateness.
+          const fireTo = `c${encodeTime(st - gap - delay)}`;
+          for (const [k] of store.range(firedTo, fireTo)) {
+            const { keyHex, session } = parseIndexKey(k);
+            const bytes = store.get(primaryKey(keyHex, session))!.subarray(1);
+            forwardResult(ctx, spec, trigger, { key: spec.keySerde.deserialize(hexToBytes(keyHex)), ...session }, spec.aggSerde.deserialize(bytes), session.end);
+          }
+          if (fireTo > firedTo) firedTo = fireTo;
+        }
         // Closed: end + gap + 1 + grace <= st.
         const closeTo = `c${encodeTime(st - gap - grace)}`;
         for (const [k] of store.range(closedTo, closeTo)) {
           const { keyHex, session } = parseIndexKey(k);
           const pk = primaryKey(keyHex, session);
           const bytes = store.get(pk)!.subarray(1);
-          if (spec.emit === 'final') {
+          if (spec.emit === 'final' && !firesEarly) {
             const key = spec.keySerde.deserialize(hexToBytes(keyHex));
             forwardResult(ctx, spec, trigger, { key, ...session }, spec.aggSerde.deserialize(bytes), session.end);
           }
@@ -137,7 +160,7 @@ export function sessionAggregate<K, V, A>(windows: SessionWindows, spec: Session
           store.delete(k);
         }
         if (purgeTo > purgedTo) purgedTo = purgeTo;
-      },
+      }),
     };
   };
 }

@@ -6,7 +6,8 @@ import { isWindowClosed } from '../../windows/lateness.ts';
 import { decodeTime, encodeTime } from '../../windows/emission.ts';
 import type { SlidingWindows } from '../../windows/sliding-windows.ts';
 import type { Windowed } from '../../windows/window.ts';
-import { AFTER, SEP, forwardResult, handleLateRecord, keyHexOf, type AggregateSpec } from './aggregate-spec.ts';
+import { fireDelay } from '../../time/event-clock.ts';
+import { AFTER, SEP, clockHooks, clockNow, describeClock, forwardResult, handleLateRecord, keyHexOf, type AggregateSpec } from './aggregate-spec.ts';
 
 /*
  * Record-anchored windows exist only where records are, so the store keeps
@@ -61,13 +62,17 @@ export function slidingStartsContaining(t: number, near: readonly number[], d: n
 
 /**
  * Aggregates records into record-anchored sliding windows per key (Kafka
- * Streams' `SlidingWindows`), on the task's stream time. A window is
+ * Streams' `SlidingWindows`), on the operator's event clock. A window is
  * `[start, start + d]` inclusive, reported as the half-open
- * `[start, start + d + 1)`; it closes when stream time reaches
- * `start + d + 1 + grace`.
+ * `[start, start + d + 1)`; it closes when the clock (`clockNow`) reaches
+ * `start + d + 1 + grace`. With `final` emission in watermark mode it fires
+ * earlier, when the watermark passes its end, and re-fires on records within
+ * the allowed lateness (the grace).
  */
 export function slidingWindowAggregate<K, V, A>(windows: SlidingWindows, spec: AggregateSpec<K, V, A>): () => Processor<K, V, Windowed<K>, A> {
   const { timeDifference: d, graceMs: grace } = windows;
+  const delay = fireDelay(spec.clock, grace);
+  const firesEarly = spec.emit === 'final' && delay < grace;
   const aggregateOf = (key: K, keyHex: string, start: number, store: OrderedStore): A => {
     let agg = spec.init();
     for (const [, bytes] of recordsBetween(store, keyHex, start, start + d)) agg = spec.add(key, spec.valueSerde.deserialize(bytes), agg);
@@ -79,29 +84,31 @@ export function slidingWindowAggregate<K, V, A>(windows: SlidingWindows, spec: A
   return () => ({
     process(record, ctx) {
       const store = ctx.getOrderedStore(spec.store);
-      const st = ctx.streamTime;
+      const st = clockNow(spec, ctx);
       const t = record.timestamp;
       const keyHex = keyHexOf(spec, record.key);
       const before = recordsBetween(store, keyHex, t - d - 1, t + d + 1).map(([k]) => tsOf(k));
       const near = [...before, t];
       const starts = slidingStartsContaining(t, near, d);
       const open = starts.filter((s) => !isWindowClosed(s + d + 1, grace, st));
-      if (open.length === 0) return handleLateRecord(ctx, spec, record, `late for every sliding window containing timestamp ${t} (stream time ${st}, grace ${grace})`);
-      for (const s of starts) if (!open.includes(s)) ctx.reportLate(record, `window [${s}, ${s + d + 1}) closed at stream time ${st}`, 'window');
+      if (open.length === 0) return handleLateRecord(ctx, spec, record, `late for every sliding window containing timestamp ${t} (${describeClock(spec, ctx)}, grace ${grace})`);
+      for (const s of starts) if (!open.includes(s)) ctx.reportLate(record, `window [${s}, ${s + d + 1}) closed at ${describeClock(spec, ctx)}`, 'window');
       const meta = readMeta(store);
       const seq = meta.seq.toString(16).padStart(12, '0');
       meta.seq++;
       writeMeta(store, meta);
       store.put(recordKey(keyHex, t, seq), spec.valueSerde.serialize(record.value) ?? new Uint8Array(0));
       store.put(timeKey(keyHex, t, seq), MARK);
-      if (spec.emit !== 'updates') return;
-      for (const s of open) emitWindow(ctx, record, record.key, keyHex, s, store);
+      // Updates: every changed window. Final: only windows that already fired and now change,
+      // within the allowed lateness (watermark mode) — the others fire when the clock reaches them.
+      const emits = (s: number): boolean => spec.emit === 'updates' || (firesEarly && isWindowClosed(s + d + 1, delay, st));
+      for (const s of open) if (emits(s)) emitWindow(ctx, record, record.key, keyHex, s, store);
       // The record's own right window [t + 1, t + d + 1] is new if a later record is near, no record
       // at t was there before, and it is not the left window of a record at t + d + 1 (then it existed).
       const rightIsNew = !before.includes(t) && !before.includes(t + d + 1) && before.some((q) => q > t && q <= t + d + 1);
-      if (rightIsNew && !isWindowClosed(t + d + 2, grace, st)) emitWindow(ctx, record, record.key, keyHex, t + 1, store);
+      if (rightIsNew && !isWindowClosed(t + d + 2, grace, st) && emits(t + 1)) emitWindow(ctx, record, record.key, keyHex, t + 1, store);
     },
-    onStreamTime(st, trigger, ctx) {
+    ...clockHooks(spec, (st, trigger, ctx) => {
       const store = ctx.getOrderedStore(spec.store);
       const meta = readMeta(store);
       if (spec.emit === 'final') closeWindows(store, meta.closedUpTo, st, trigger, ctx);
@@ -118,15 +125,15 @@ export function slidingWindowAggregate<K, V, A>(windows: SlidingWindows, spec: A
         store.delete(recordKey(k.slice(17, sep), ts, k.slice(sep + 1)));
         store.delete(k);
       }
-    },
+    }),
   });
 
-  /** Emits, in (start, key) order, every window whose closing point `start + d + 1 + grace` lies in `(from, st]`. */
+  /** Emits, in (start, key) order, every window whose firing point `start + d + 1 + delay` lies in `(from, st]`. */
   function closeWindows(store: OrderedStore, from: number | null, st: number, trigger: StreamRecord, ctx: Parameters<Processor['process']>[1]): void {
-    const lo = from === null ? '' : `x${encodeTime(from - d - 1 - grace)}`;
+    const lo = from === null ? '' : `x${encodeTime(from - d - 1 - delay)}`;
     const closing = new Map<string, { keyHex: string; start: number }>();
-    const closesNow = (start: number): boolean => isWindowClosed(start + d + 1, grace, st) && (from === null || !isWindowClosed(start + d + 1, grace, from));
-    for (const [k] of store.range(lo === '' ? 'x' : lo, `x${encodeTime(st - grace)}`)) {
+    const closesNow = (start: number): boolean => isWindowClosed(start + d + 1, delay, st) && (from === null || !isWindowClosed(start + d + 1, delay, from));
+    for (const [k] of store.range(lo === '' ? 'x' : lo, `x${encodeTime(st - delay)}`)) {
       const q = decodeTime(k.slice(1, 17));
       const keyHex = k.slice(17, k.lastIndexOf(SEP));
       if (closesNow(q - d)) closing.set(`${encodeTime(q - d)}${keyHex}`, { keyHex, start: q - d });

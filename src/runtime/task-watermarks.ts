@@ -1,0 +1,244 @@
+import { NO_WATERMARK, advanceWatermark, combineWatermarks, type WatermarkStrategy } from '../time/watermark.ts';
+import { parseProducerId, producersWatermark, type ProducerApplication, type WatermarkReport } from '../time/producer-watermarks.ts';
+import type { StreamRecord } from '../time/record.ts';
+
+/** What a task checkpoints of its watermarks, so a restart resumes them exactly. */
+export interface SavedWatermarks {
+  /** Generated watermark per input partition (`stream/partition`). */
+  readonly partitions: Readonly<Record<string, number>>;
+  /** Producers reported per input partition, by application, then task. */
+  readonly producers: Readonly<Record<string, Readonly<Record<string, SavedApplication>>>>;
+  /** Watermark per operator group (its upstream inputs, e.g. `0,1`): it never decreases, across restarts too. */
+  readonly groups: Readonly<Record<string, number>>;
+  /** The watermark last written into each output stream. */
+  readonly published: Readonly<Record<string, number>>;
+}
+
+interface SavedApplication {
+  readonly tasks: number | null;
+  readonly producers: Readonly<Record<string, { readonly watermark: number; readonly stopped: boolean }>>;
+}
+
+/** One input partition of a task, as far as watermarks go. */
+export interface WatermarkInput {
+  /** `stream/partition`. */
+  readonly key: string;
+  readonly strategy: WatermarkStrategy;
+}
+
+interface InputState extends WatermarkInput {
+  watermark: number;
+  /** Idleness of a generated input, or of a from-stream input that has no producer at all. */
+  idle: boolean;
+  lastRecordAt: number;
+  readonly applications: Map<string, ProducerApplication>;
+}
+
+/** A group of operators fed by the same inputs: they share one watermark. */
+interface Group {
+  readonly key: string;
+  readonly inputs: readonly number[];
+  watermark: number;
+}
+
+/** An idleness decision to audit: which input, which producer, and why. */
+export interface IdleDecision {
+  readonly input: number;
+  readonly detail: string;
+}
+
+/**
+ * The watermarks of one task (DESIGN 4.3, 4.10): per input partition, from
+ * its generator or from the watermark records of its producers; per group
+ * of operators, the minimum over the non-idle inputs upstream of them,
+ * never decreasing. Everything but idleness moves only when the task
+ * processes a record, so watermarks are a function of the input.
+ */
+export class TaskWatermarks {
+  readonly #inputs: InputState[];
+  readonly #groups: Group[];
+  readonly #published = new Map<string, number>();
+
+  constructor(inputs: readonly WatermarkInput[], groups: readonly (readonly number[])[], saved: SavedWatermarks | undefined, now: number) {
+    this.#inputs = inputs.map((i) => ({ ...i, watermark: saved?.partitions[i.key] ?? NO_WATERMARK, idle: false, lastRecordAt: now, applications: restoreApplications(saved?.producers[i.key], now) }));
+    this.#groups = groups.map((g) => {
+      const key = groupKey(g);
+      return { key, inputs: g, watermark: saved?.groups[key] ?? NO_WATERMARK };
+    });
+    for (const [stream, w] of Object.entries(saved?.published ?? {})) this.#published.set(stream, w);
+  }
+
+  /** Index of the group fed by exactly these inputs. */
+  groupOf(inputs: readonly number[]): number {
+    const key = groupKey(inputs);
+    const i = this.#groups.findIndex((g) => g.key === key);
+    if (i < 0) throw new Error(`no watermark group for inputs ${key}`);
+    return i;
+  }
+
+  groupWatermark(group: number): number {
+    return this.#groups[group]!.watermark;
+  }
+
+  /** The current watermark of an input partition; undefined when it holds nothing back (idle, or all its producers gone). */
+  inputWatermark(input: number): number | undefined {
+    const s = this.#inputs[input]!;
+    if (s.idle) return undefined;
+    if (s.strategy.kind === 'generated') return s.watermark;
+    if (s.applications.size === 0) return NO_WATERMARK;
+    return producersWatermark(s.applications.values());
+  }
+
+  /** A data record of `input` was processed: its generator sees it, or its producer becomes known. */
+  onData(input: number, record: StreamRecord, producer: string | undefined, now: number): void {
+    const s = this.#inputs[input]!;
+    if (s.strategy.kind === 'generated') {
+      s.watermark = advanceWatermark(s.watermark, s.strategy.generator.next(s.watermark, record));
+      return;
+    }
+    if (producer === undefined || producer === '') return;
+    const { application, task } = parseProducerId(producer);
+    const app = this.#application(s, application, undefined, now);
+    const p = app.producers.get(task);
+    if (p === undefined) app.producers.set(task, { watermark: NO_WATERMARK, stopped: false, idle: false, lastSeenAt: now });
+    else p.stopped = false;
+  }
+
+  /** A watermark record of `input` was processed. Generated inputs ignore watermark records. */
+  onReport(input: number, report: WatermarkReport, now: number): void {
+    const s = this.#inputs[input]!;
+    if (s.strategy.kind === 'generated') return;
+    const app = this.#application(s, report.application, report.tasks, now);
+    app.tasks = report.tasks;
+    const p = app.producers.get(report.task);
+    if (p === undefined) app.producers.set(report.task, { watermark: report.watermark, stopped: report.stopped, idle: false, lastSeenAt: now });
+    else {
+      p.watermark = advanceWatermark(p.watermark, report.watermark);
+      p.stopped = report.stopped;
+    }
+  }
+
+  #application(s: InputState, name: string, tasks: number | undefined, now: number): ProducerApplication {
+    let app = s.applications.get(name);
+    if (app === undefined) {
+      app = { tasks, producers: new Map(), missingIdle: false, firstSeenAt: now };
+      s.applications.set(name, app);
+    }
+    return app;
+  }
+
+  /** A record of `input` (from `producer`, when known) was fetched: whatever it comes from is not idle. */
+  onFetched(input: number, producer: string | undefined, now: number): void {
+    const s = this.#inputs[input]!;
+    s.lastRecordAt = now;
+    s.idle = false;
+    if (s.strategy.kind !== 'from-stream' || producer === undefined || producer === '') return;
+    const { application, task } = parseProducerId(producer);
+    const app = s.applications.get(application);
+    const p = app?.producers.get(task);
+    if (p !== undefined) {
+      p.lastSeenAt = now;
+      p.idle = false;
+    } else if (app !== undefined) app.missingIdle = false;
+  }
+
+  /**
+   * Real-time: declares idle what has had no record for its strategy's
+   * idleness timeout, among the inputs `quiet(i)` says have nothing
+   * buffered or unfetched. Each declaration is a nondeterministic decision,
+   * returned for the audit.
+   */
+  declareIdle(now: number, quiet: (input: number) => boolean): IdleDecision[] {
+    const decisions: IdleDecision[] = [];
+    this.#inputs.forEach((s, i) => {
+      const ms = s.strategy.idlenessMs;
+      if (ms === undefined || !quiet(i)) return;
+      const silent = (since: number): boolean => now - since >= ms;
+      if (s.strategy.kind === 'generated' || s.applications.size === 0) {
+        if (!s.idle && silent(s.lastRecordAt)) {
+          s.idle = true;
+          decisions.push({ input: i, detail: `no records for ${ms} ms: left out of the watermark until it has data again` });
+        }
+        return;
+      }
+      for (const [name, app] of s.applications) {
+        for (const [task, p] of app.producers) {
+          if (p.stopped || p.idle || !silent(p.lastSeenAt)) continue;
+          p.idle = true;
+          decisions.push({ input: i, detail: `producer ${name}/${task} silent for ${ms} ms (last watermark ${p.watermark}): no longer waited for` });
+        }
+        if (!app.missingIdle && app.tasks !== undefined && app.producers.size < app.tasks && silent(app.firstSeenAt)) {
+          app.missingIdle = true;
+          decisions.push({ input: i, detail: `${app.tasks - app.producers.size} of ${app.tasks} tasks of ${name} never reported in ${ms} ms: no longer waited for` });
+        }
+      }
+    });
+    return decisions;
+  }
+
+  /** Recomputes every group's watermark from its inputs; returns whether any advanced. */
+  update(): boolean {
+    let advanced = false;
+    for (const g of this.#groups) {
+      const w = combineWatermarks(g.inputs.map((i) => {
+        const iw = this.inputWatermark(i);
+        return { watermark: iw ?? NO_WATERMARK, idle: iw === undefined };
+      }));
+      if (w !== undefined && w > g.watermark) {
+        g.watermark = w;
+        advanced = true;
+      }
+    }
+    return advanced;
+  }
+
+  /** The watermark last written into `stream`. */
+  published(stream: string): number {
+    return this.#published.get(stream) ?? NO_WATERMARK;
+  }
+
+  markPublished(stream: string, watermark: number): void {
+    this.#published.set(stream, watermark);
+  }
+
+  /** Watermark per input partition, for display: undefined ones show as idle. */
+  inputs(): { key: string; watermark: number | undefined }[] {
+    return this.#inputs.map((s, i) => ({ key: s.key, watermark: this.inputWatermark(i) }));
+  }
+
+  snapshot(): SavedWatermarks {
+    const partitions: Record<string, number> = {};
+    const producers: Record<string, Record<string, SavedApplication>> = {};
+    for (const s of this.#inputs) {
+      if (s.strategy.kind === 'generated') partitions[s.key] = s.watermark;
+      else if (s.applications.size > 0) {
+        const apps: Record<string, SavedApplication> = {};
+        for (const [name, app] of s.applications) {
+          const tasks: Record<string, { watermark: number; stopped: boolean }> = {};
+          for (const [task, p] of app.producers) tasks[task] = { watermark: p.watermark, stopped: p.stopped };
+          apps[name] = { tasks: app.tasks ?? null, producers: tasks };
+        }
+        producers[s.key] = apps;
+      }
+    }
+    return {
+      partitions,
+      producers,
+      groups: Object.fromEntries(this.#groups.map((g) => [g.key, g.watermark])),
+      published: Object.fromEntries(this.#published),
+    };
+  }
+}
+
+function groupKey(inputs: readonly number[]): string {
+  return [...inputs].sort((a, b) => a - b).join(',');
+}
+
+function restoreApplications(saved: Readonly<Record<string, SavedApplication>> | undefined, now: number): Map<string, ProducerApplication> {
+  const apps = new Map<string, ProducerApplication>();
+  for (const [name, a] of Object.entries(saved ?? {})) {
+    const producers = new Map(Object.entries(a.producers).map(([task, p]) => [task, { watermark: p.watermark, stopped: p.stopped, idle: false, lastSeenAt: now }]));
+    apps.set(name, { tasks: a.tasks ?? undefined, producers, missingIdle: false, firstSeenAt: now });
+  }
+  return apps;
+}

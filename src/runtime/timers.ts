@@ -1,0 +1,98 @@
+import type { OrderedStore } from '../state/ordered-store.ts';
+import { decodeTime, encodeTime } from '../windows/emission.ts';
+
+/** Which clock a timer waits for. */
+export type TimerDomain = 'event-time' | 'processing-time';
+
+/** A timer that fired: its domain, time and (optional) name. */
+export interface Timer {
+  readonly domain: TimerDomain;
+  readonly time: number;
+  readonly name: string;
+}
+
+/**
+ * Timers a processor registers (Flink's `TimerService`). Event-time timers
+ * fire, in time order (then name order), once the processor's event clock
+ * (stream time, or its input watermark in watermark mode) reaches their
+ * time; they are state, committed with the task's outputs, so after a crash
+ * each fires exactly once. Processing-time timers fire by the wall clock:
+ * each firing is a nondeterministic decision, counted and audited.
+ *
+ * @example
+ * process(record, ctx) {
+ *   ctx.timers.registerEventTimeTimer(record.timestamp + 60_000, String(record.key));
+ * },
+ * onTimer(timer, ctx) {
+ *   ctx.forward({ ...someRecord, value: `no activity since ${timer.time - 60_000}` });
+ * }
+ */
+export interface TimerService {
+  registerEventTimeTimer(time: number, name?: string): void;
+  deleteEventTimeTimer(time: number, name?: string): void;
+  registerProcessingTimeTimer(time: number, name?: string): void;
+  deleteProcessingTimeTimer(time: number, name?: string): void;
+}
+
+const PREFIX: Readonly<Record<TimerDomain, string>> = { 'event-time': 'e', 'processing-time': 'p' };
+const MARK = Uint8Array.of(1);
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** Store key of a timer: domain, time (so a range scan finds the due ones in time order), then the name's bytes in hex. */
+function timerKey(domain: TimerDomain, time: number, name: string): string {
+  return `${PREFIX[domain]}${encodeTime(time)}${Buffer.from(encoder.encode(name)).toString('hex')}`;
+}
+
+/** The timers of one processor of one task, kept in an ordered store. */
+export class ProcessorTimers implements TimerService {
+  readonly #store: OrderedStore;
+  readonly #node: string;
+
+  constructor(store: OrderedStore, node: string) {
+    this.#store = store;
+    this.#node = node;
+  }
+
+  registerEventTimeTimer(time: number, name = ''): void {
+    this.#store.put(timerKey('event-time', this.#checked(time), name), MARK);
+  }
+
+  deleteEventTimeTimer(time: number, name = ''): void {
+    this.#store.delete(timerKey('event-time', this.#checked(time), name));
+  }
+
+  registerProcessingTimeTimer(time: number, name = ''): void {
+    this.#store.put(timerKey('processing-time', this.#checked(time), name), MARK);
+  }
+
+  deleteProcessingTimeTimer(time: number, name = ''): void {
+    this.#store.delete(timerKey('processing-time', this.#checked(time), name));
+  }
+
+  #checked(time: number): number {
+    if (!Number.isSafeInteger(time)) throw new RangeError(`processor ${this.#node}: a timer's time must be an integer, got ${time}`);
+    return time;
+  }
+
+  /**
+   * Removes and returns the earliest timer of `domain` due at `now`
+   * (time <= now), or undefined. Called until it returns undefined, so a
+   * timer registered while others fire fires too, when it is due.
+   */
+  takeDue(domain: TimerDomain, now: number): Timer | undefined {
+    const prefix = PREFIX[domain];
+    for (const [k] of this.#store.range(prefix, `${prefix}${encodeTime(now + 1)}`)) {
+      this.#store.delete(k);
+      return { domain, time: decodeTime(k.slice(1, 17)), name: decoder.decode(Buffer.from(k.slice(17), 'hex')) };
+    }
+    return undefined;
+  }
+
+  /** Whether any timer of `domain` is registered. */
+  has(domain: TimerDomain): boolean {
+    const prefix = PREFIX[domain];
+    for (const _ of this.#store.range(prefix, `${prefix}\uffff`)) return true;
+    return false;
+  }
+}

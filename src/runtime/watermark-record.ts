@@ -1,0 +1,39 @@
+import type { LogRecord } from '../time/record.ts';
+import { describePosition } from '../time/record.ts';
+import type { WatermarkReport } from '../time/producer-watermarks.ts';
+import type { AppendRecord } from './log.ts';
+import { PRODUCER_HEADER } from './headers.ts';
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/**
+ * A watermark record for one partition (DESIGN 4.10): flagged as control on
+ * the log, its value the JSON of the report, its producer header the
+ * producing task — like the data that task writes — and its event time the
+ * watermark, so a plain reader sees W(t) at t.
+ */
+export function watermarkRecord(stream: string, partition: number, report: WatermarkReport): AppendRecord {
+  const value = encoder.encode(JSON.stringify({ application: report.application, task: report.task, tasks: report.tasks, watermark: report.watermark, stopped: report.stopped }));
+  return { stream, partition, key: null, value, eventTime: Math.max(0, report.watermark), control: 'watermark', headers: { [PRODUCER_HEADER]: `${report.application}/${report.task}` } };
+}
+
+/** Reads a watermark record's report; a clear error names the record's position and the field at fault. */
+export function readWatermarkRecord(r: LogRecord): WatermarkReport {
+  const fail = (why: string): never => {
+    throw new Error(`watermark record ${describePosition(r)}: ${why}`);
+  };
+  let v: unknown;
+  try {
+    v = JSON.parse(decoder.decode(r.value ?? new Uint8Array(0)));
+  } catch (e) {
+    return fail(`value is not JSON (${(e as Error).message})`);
+  }
+  if (typeof v !== 'object' || v === null) return fail('value is not an object');
+  const o = v as Record<string, unknown>;
+  if (typeof o.application !== 'string' || o.application === '') fail('"application" must be a non-empty string');
+  if (typeof o.task !== 'string') fail('"task" must be a string');
+  if (!Number.isSafeInteger(o.tasks) || (o.tasks as number) < 1) fail('"tasks" must be a positive integer');
+  if (!Number.isSafeInteger(o.watermark)) fail('"watermark" must be an integer');
+  return { application: o.application as string, task: o.task as string, tasks: o.tasks as number, watermark: o.watermark as number, stopped: o.stopped === true };
+}
