@@ -1,11 +1,43 @@
 /**
- * What a task did, event by event, for the event-time timeline picture
- * (`tidemark timeline`): one line of NDJSON each. `node` names the task
- * (`<applicationId>/<taskId>`) or a producer; `seq` orders one node's
- * events. Times are the records' timestamps, and the clocks' values.
+ * What a task did, step by step, for the event-time timeline picture
+ * (`tidemark timeline`): one line of NDJSON each.
+ *
+ * @module
+ */
+
+interface TraceEventBase {
+  /** The node: a task of an application instance (`B0`, `app/0_1`) or a producer (`A0`). */
+  readonly node: string;
+  /** The node's own order, 0, 1, 2, …; events of different nodes are not ordered against each other. */
+  readonly seq: number;
+  /** An event time: an integer (ms, or abstract units); for clocks MIN_SAFE_INTEGER is "none yet", MAX_SAFE_INTEGER "end of stream". */
+  readonly time: number;
+}
+
+/** Where a record was read from (or, for a producer, written to). All optional: the picture does not need them. */
+export interface LogPosition {
+  readonly stream?: string;
+  readonly partition?: number;
+  readonly offset?: number;
+}
+
+/**
+ * One line of a trace.
+ *
+ * - `record`: the node processed (a producer: wrote) a data record with event
+ *   timestamp `time`; `late: true` when it was late (dropped or side output).
+ * - `stream-time`: the node's stream time became `time`.
+ * - `watermark`: the node's watermark (its event clock in watermark mode) became `time`.
+ * - `watermark-record`: the node received (a producer: wrote) a watermark
+ *   record W(`time`) from (for) `producer`.
+ *
+ * @example
+ * {"node":"C1","seq":12,"kind":"record","time":2,"key":"Z","late":true,"stream":"b","partition":1,"offset":5}
+ * {"node":"C1","seq":3,"kind":"watermark-record","time":2,"producer":"B/0_0","stream":"b","partition":1,"offset":3}
  */
 export type TraceEvent =
-  | { readonly node: string; readonly seq: number; readonly kind: 'record'; readonly time: number; readonly key?: string | undefined; readonly late: boolean; readonly stream: string; readonly partition: number; readonly offset: number }
-  | { readonly node: string; readonly seq: number; readonly kind: 'stream-time'; readonly time: number }
-  | { readonly node: string; readonly seq: number; readonly kind: 'watermark'; readonly time: number }
-  | { readonly node: string; readonly seq: number; readonly kind: 'watermark-record'; readonly time: number; readonly producer: string; readonly stream: string; readonly partition: number; readonly offset: number };
+  | (TraceEventBase & LogPosition & { readonly kind: 'record'; readonly key?: string | undefined; readonly late?: boolean })
+  | (TraceEventBase & { readonly kind: 'stream-time' })
+  | (TraceEventBase & { readonly kind: 'watermark' })
+  | (TraceEventBase & LogPosition & { readonly kind: 'watermark-record'; readonly producer: string });
+
