@@ -4,6 +4,7 @@ import type { LogRecord } from '../time/record.ts';
 import { existingDataDir, integerOption, parseCommandArgs, requiredString } from './args.ts';
 import { CliError } from './errors.ts';
 import { displayBytes } from './record-format.ts';
+import { readWatermarkRecord } from '../runtime/watermark-record.ts';
 import type { CommandIo } from './io.ts';
 import { onInterrupt } from './interrupt.ts';
 
@@ -22,12 +23,21 @@ command read it). Keys and values are shown as JSON when they parse as JSON;
 otherwise as a UTF-8 string, or base64 for other bytes, and the line says so
 with "keyFormat"/"valueFormat": "string" or "base64".
 
+Watermark records (written by producers and by tidemark tasks in watermark
+mode, DESIGN 4.10) are control records, not data; they are printed as
+
+  {"stream":"b","partition":1,"offset":7,"watermark":22,"producer":"B/0_1",
+   "tasks":2,"stopped":false,"brokerTime":…,"ingestTime":…}
+
+--data-only leaves them out.
+
 Options:
   --data-dir D        embedded log directory
   --stream S          stream to read
   --partition P       only this partition (default: all)
   --from-offset N     start at offset N in each partition read (default 0)
   --limit N           stop after N records
+  --data-only         leave watermark records out
   --follow            keep tailing: print new records as they are appended,
                       until Ctrl-C (waits for the stream if it does not exist yet)
   -h, --help          this help
@@ -42,6 +52,7 @@ const OPTIONS = {
   'from-offset': { type: 'string' },
   limit: { type: 'string' },
   follow: { type: 'boolean' },
+  'data-only': { type: 'boolean' },
 } as const;
 
 const FETCH = 1000;
@@ -57,6 +68,7 @@ export async function consumeCommand(argv: readonly string[], io: CommandIo): Pr
   const fromOffset = integerOption(values, 'from-offset', 0);
   const limit = integerOption(values, 'limit', Infinity, 1);
   const follow = values.follow === true;
+  const dataOnly = values['data-only'] === true;
 
   const log = await EmbeddedLog.open({ dataDir });
   // Only a tail needs a clean stop; a finite read may die on Ctrl-C like any command.
@@ -76,7 +88,8 @@ export async function consumeCommand(argv: readonly string[], io: CommandIo): Pr
         for (let next = from; printed < limit; ) {
           const records = log.read(stream, p, next, Math.min(FETCH, limit - printed));
           if (records.length === 0) break;
-          await write(io.stdout, records.map((r) => JSON.stringify(consumedLine(r, Date.now()))).join('\n') + '\n');
+          const shown = dataOnly ? records.filter((r) => r.control !== 'watermark') : records;
+          if (shown.length > 0) await write(io.stdout, shown.map((r) => JSON.stringify(consumedLine(r, Date.now()))).join('\n') + '\n');
           next = records[records.length - 1]!.offset + 1;
           positions.set(p, next);
           printed += records.length;
@@ -113,6 +126,10 @@ async function partitionCount(log: EmbeddedLog, stream: string, follow: boolean,
  * the bytes were not JSON.
  */
 export function consumedLine(r: LogRecord, ingestTime: number): Record<string, unknown> {
+  if (r.control === 'watermark') {
+    const w = readWatermarkRecord(r);
+    return { stream: r.stream, partition: r.partition, offset: r.offset, watermark: w.watermark, producer: `${w.application}/${w.task}`, tasks: w.tasks, stopped: w.stopped, brokerTime: r.brokerTime, ingestTime };
+  }
   const key = displayBytes(r.key);
   const value = displayBytes(r.value);
   return {

@@ -3,7 +3,10 @@ import { EmbeddedLog } from '../connectors/embedded/embedded-log.ts';
 import { partitionForKey } from '../runtime/partitioner.ts';
 import type { AppendRecord } from '../runtime/log.ts';
 import { choiceOption, integerOption, parseCommandArgs, requiredString } from './args.ts';
-import { CliError } from './errors.ts';
+import { CliError, UsageError } from './errors.ts';
+import { PRODUCER_HEADER } from '../runtime/headers.ts';
+import { watermarkRecord } from '../runtime/watermark-record.ts';
+import { NO_WATERMARK } from '../time/watermark.ts';
 import { encodeField, jsonType, KEY_FORMATS, VALUE_FORMATS, type KeyFormat, type ValueFormat } from './record-format.ts';
 import type { CommandIo } from './io.ts';
 
@@ -24,6 +27,14 @@ the embedded log in D. The stream is created when missing.
              (murmur2), and partition 0 for a null key
   headers    optional; an object of string values
 
+With --producer, records are tagged as written by that producer task, and a
+line may instead be a watermark or a clean stop (DESIGN 4.10), written into
+every partition of the stream, or the one given:
+
+  {"watermark": 1717236000000}            W(t): no more records at or before t
+  {"watermark": 22, "partition": 1}       only into partition 1
+  {"stop": true}                          consumers no longer wait for it
+
 Options:
   --data-dir D            embedded log directory (created when missing)
   --stream S              stream to append to
@@ -33,6 +44,9 @@ Options:
                           as Kafka's StringSerializer writes it
   --value-format F        json (default), string, or raw-base64 (a base64 string
                           written as the bytes it encodes: any bytes at all)
+  --producer APP/TASK     write as producer task TASK of application APP
+  --tasks N               how many tasks of APP write each partition (default 1):
+                          a consumer waits for all of them
   -h, --help              this help
 
 Records are appended in batches, each batch atomically and durably (on
@@ -48,9 +62,12 @@ const OPTIONS = {
   partitions: { type: 'string' },
   'key-format': { type: 'string' },
   'value-format': { type: 'string' },
+  producer: { type: 'string' },
+  tasks: { type: 'string' },
 } as const;
 
 const FIELDS = new Set(['key', 'value', 'eventTime', 'partition', 'headers']);
+const CONTROL_FIELDS = new Set(['watermark', 'stop', 'partition']);
 /** Records per append: large enough to amortize the durable flush, small enough to stream. */
 const BATCH_SIZE = 1000;
 
@@ -62,6 +79,8 @@ export interface LineFormat {
   readonly valueFormat: ValueFormat;
   /** Event time for lines without one: the producer's clock, as Kafka's CreateTime. */
   readonly now: () => number;
+  /** The producer task writing, when given: its records are tagged, and it may write watermarks. */
+  readonly producer?: { readonly application: string; readonly task: string; readonly tasks: number; lastWatermark: number };
 }
 
 /** `tidemark produce`: NDJSON on stdin to a stream. Returns the exit status. */
@@ -73,6 +92,7 @@ export async function produceCommand(argv: readonly string[], io: CommandIo): Pr
   const keyFormat = choiceOption(values, 'key-format', KEY_FORMATS, 'json');
   const valueFormat = choiceOption(values, 'value-format', VALUE_FORMATS, 'json');
   const requested = values.partitions === undefined ? undefined : integerOption(values, 'partitions', 1, 1, 100_000);
+  const producer = producerOption(values.producer as string | undefined, integerOption(values, 'tasks', 1, 1, 100_000));
 
   const log = await EmbeddedLog.open({ dataDir });
   try {
@@ -84,7 +104,7 @@ export async function produceCommand(argv: readonly string[], io: CommandIo): Pr
     // Created with the first batch (or at the end of an empty input), so that a first line in error leaves nothing behind.
     const create = (): void => log.ensureStream(stream, partitions);
     if (io.stdin.isTTY === true) io.err('reading NDJSON records from stdin; end with Ctrl-D');
-    const format: LineFormat = { stream, partitions, keyFormat, valueFormat, now: () => Date.now() };
+    const format: LineFormat = { stream, partitions, keyFormat, valueFormat, now: () => Date.now(), ...(producer === undefined ? {} : { producer }) };
     const count = await appendLines(io.stdin, format, (batch) => (create(), log.append(batch)));
     create();
     const created = existing === undefined ? ` (created it with ${partitions} partition${partitions === 1 ? '' : 's'})` : '';
@@ -118,7 +138,7 @@ export async function appendLines(input: Readable, format: LineFormat, append: (
     lineNo++;
     if (line.trim() === '') return;
     try {
-      batch.push(parseLine(line, format));
+      batch.push(...parseLine(line, format));
     } catch (e) {
       await flush();
       const before = appended === 0 ? 'nothing was appended' : `the ${appended} record${appended === 1 ? '' : 's'} before it ${appended === 1 ? 'was' : 'were'} appended, none after it`;
@@ -144,8 +164,15 @@ export async function appendLines(input: Readable, format: LineFormat, append: (
   return appended;
 }
 
-/** One NDJSON line to a record to append; throws a message (without the line number) when malformed. */
-export function parseLine(line: string, format: LineFormat): AppendRecord {
+function producerOption(given: string | undefined, tasks: number): LineFormat['producer'] {
+  if (given === undefined) return undefined;
+  const slash = given.lastIndexOf('/');
+  if (slash <= 0 || slash === given.length - 1) throw new UsageError(`--producer must be APP/TASK, got ${JSON.stringify(given)}`);
+  return { application: given.slice(0, slash), task: given.slice(slash + 1), tasks, lastWatermark: NO_WATERMARK };
+}
+
+/** One NDJSON line to the records to append; throws a message (without the line number) when malformed. */
+export function parseLine(line: string, format: LineFormat): AppendRecord[] {
   let obj: unknown;
   try {
     obj = JSON.parse(line);
@@ -154,19 +181,44 @@ export function parseLine(line: string, format: LineFormat): AppendRecord {
   }
   if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) throw new Error(`expected a JSON object, got ${jsonType(obj)}`);
   const fields = obj as Record<string, unknown>;
+  if ('watermark' in fields || 'stop' in fields) return controlLine(fields, format);
   for (const name of Object.keys(fields)) {
     if (!FIELDS.has(name)) throw new Error(`unknown field "${name}" (a line has key, value, eventTime, partition, headers)`);
   }
   const key = encodeField(fields.key, format.keyFormat, 'key');
   const value = encodeField(fields.value, format.valueFormat, 'value');
-  return {
-    stream: format.stream,
-    partition: partitionOf(fields.partition, key, format.partitions),
-    key,
-    value,
-    headers: headersOf(fields.headers),
-    eventTime: eventTimeOf(fields, format.now),
-  };
+  const headers = headersOf(fields.headers);
+  return [
+    {
+      stream: format.stream,
+      partition: partitionOf(fields.partition, key, format.partitions),
+      key,
+      value,
+      headers: format.producer === undefined ? headers : { ...headers, [PRODUCER_HEADER]: `${format.producer.application}/${format.producer.task}` },
+      eventTime: eventTimeOf(fields, format.now),
+    },
+  ];
+}
+
+/** A watermark or stop line: one watermark record per partition (or the one given). */
+function controlLine(fields: Record<string, unknown>, format: LineFormat): AppendRecord[] {
+  for (const name of Object.keys(fields)) {
+    if (!CONTROL_FIELDS.has(name)) throw new Error(`unknown field "${name}" in a watermark line (it has watermark or stop, and partition)`);
+  }
+  const producer = format.producer;
+  if (producer === undefined) throw new Error('a watermark or stop line needs --producer APP/TASK: consumers combine watermarks per producer');
+  const stopped = 'stop' in fields;
+  if (stopped && (fields.stop !== true || 'watermark' in fields)) throw new Error('a stop line is {"stop": true}, without a watermark');
+  let watermark = producer.lastWatermark;
+  if (!stopped) {
+    const w = fields.watermark;
+    if (typeof w !== 'number' || !Number.isSafeInteger(w)) throw new Error(`"watermark" must be an integer, got ${JSON.stringify(w)}`);
+    if (w < producer.lastWatermark) throw new Error(`"watermark" ${w} is below ${producer.lastWatermark}, already written: a watermark never goes back`);
+    producer.lastWatermark = watermark = w;
+  }
+  const report = { application: producer.application, task: producer.task, tasks: producer.tasks, watermark, stopped };
+  const targets = fields.partition === undefined ? [...Array(format.partitions).keys()] : [partitionOf(fields.partition, null, format.partitions)];
+  return targets.map((p) => watermarkRecord(format.stream, p, report));
 }
 
 function partitionOf(given: unknown, key: Uint8Array | null, partitions: number): number {

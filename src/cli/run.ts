@@ -9,6 +9,9 @@ import { createProgressDisplay, formatCount } from './progress.ts';
 import { loadTopologyModule } from './topology-module.ts';
 import { onInterrupt } from './interrupt.ts';
 import type { CommandIo } from './io.ts';
+import { closeSync, openSync, writeSync } from 'node:fs';
+import type { TraceEvent } from '../runtime/trace.ts';
+import { MAX_WATERMARK, NO_WATERMARK } from '../time/watermark.ts';
 
 export const runHelp = `Usage: tidemark run <topology module> --data-dir D [options]
 
@@ -45,6 +48,10 @@ Options:
   --bad-input B              dead-letter (default): undecodable records and invalid
                              timestamps the topology rejects go to
                              <applicationId>.dead-letter; fail: stop at the first one
+  --instance I/N             run only the tasks of instance I of N (partition mod N = I):
+                             several processes share one application (static assignment)
+  --trace FILE               write the run's trace (records, stream time, watermarks,
+                             watermark records per task) as NDJSON, for tidemark timeline
   --quiet                    no progress display
   -h, --help                 this help
 
@@ -68,6 +75,8 @@ const OPTIONS = {
   'fetch-size': { type: 'string' },
   'bad-input': { type: 'string' },
   quiet: { type: 'boolean' },
+  instance: { type: 'string' },
+  trace: { type: 'string' },
 } as const;
 
 /** `tidemark run`: loads a topology module and runs it. Returns the exit status. */
@@ -86,7 +95,9 @@ export async function runCommand(argv: readonly string[], io: CommandIo): Promis
     commitIntervalMs: integerOption(values, 'commit-interval-ms', 100),
     fetchSize: integerOption(values, 'fetch-size', 500, 1),
     badInput: choiceOption(values, 'bad-input', ['dead-letter', 'fail'] as const, 'dead-letter'),
+    ...instanceOption(optionalString(values, 'instance')),
   };
+  const tracePath = optionalString(values, 'trace');
   const { applicationId, topology } = await loadTopologyModule(modulePath);
 
   const log = await EmbeddedLog.open({ dataDir });
@@ -94,11 +105,12 @@ export async function runCommand(argv: readonly string[], io: CommandIo): Promis
   // On a terminal the progress line is still open: end it before saying more.
   const interrupt = onInterrupt(() => io.err(`${io.stderr.isTTY === true ? '\n' : ''}${applicationId}: stopping — committing what was processed (Ctrl-C again to quit at once)`));
   const started = Date.now();
+  const trace = tracePath === undefined ? undefined : openTrace(tracePath);
   try {
     const app = new Application(topology, { applicationId, log });
     let summary: RunSummary;
     try {
-      summary = await app.run({ ...options, signal: interrupt.signal, onProgress: progress?.update, progressIntervalMs: 100 });
+      summary = await app.run({ ...options, signal: interrupt.signal, onProgress: progress?.update, progressIntervalMs: 100, ...(trace === undefined ? {} : { trace: trace.write }) });
     } finally {
       progress?.finish();
     }
@@ -109,9 +121,24 @@ export async function runCommand(argv: readonly string[], io: CommandIo): Promis
     if (e instanceof BadInputError || e instanceof ProcessingError) throw new CliError(e.message);
     throw e;
   } finally {
+    trace?.close();
     interrupt.dispose();
     await log.close();
   }
+}
+
+/** `--instance I/N`. */
+function instanceOption(given: string | undefined): { instance?: { instance: number; instances: number } } {
+  if (given === undefined) return {};
+  const m = /^(\d+)\/(\d+)$/.exec(given);
+  if (m === null || Number(m[1]) >= Number(m[2])) throw new UsageError(`--instance must be I/N with 0 <= I < N, got ${JSON.stringify(given)}`);
+  return { instance: { instance: Number(m[1]), instances: Number(m[2]) } };
+}
+
+/** The trace file: NDJSON lines, written synchronously so a crash loses no line of what was processed. */
+function openTrace(path: string): { write: (e: TraceEvent) => void; close: () => void } {
+  const fd = openSync(path, 'a');
+  return { write: (e) => writeSync(fd, `${JSON.stringify(e)}\n`), close: () => closeSync(fd) };
 }
 
 /**
@@ -152,6 +179,7 @@ export function describeRun(
     `  records    ${formatCount(s.consumed)} read · ${formatCount(s.processed)} processed · ${formatCount(s.deadLettered)} dead-lettered${s.deadLettered > 0 ? ` (to ${ctx.deadLetterStream})` : ''}`,
     `  time       ${plural(s.fallbacks, 'timestamp fallback')} · ${plural(s.nondeterministicDecisions, 'nondeterministic decision')}${maxStreamTime >= 0 ? ` · stream time ${new Date(maxStreamTime).toISOString()}` : ''}`,
     `  outputs    ${outputs === '' ? 'none' : outputs}`,
+    ...clockLines(s),
   ];
   if (s.nondeterministicDecisions > 0) {
     const kinds = [...s.audit].filter(([k]) => k.startsWith('nondeterministic:')).map(([k, n]) => `${n} ${k.slice('nondeterministic:'.length)}`);
@@ -159,6 +187,31 @@ export function describeRun(
     lines.push(`  note       ${kinds.join(', ')}: a replay of the same input may differ from this run${first !== undefined ? ` (latest: ${first.stream}/${first.partition}@${first.offset}, ${first.detail})` : ''}`);
   }
   return lines;
+}
+
+const MAX_CLOCK_LINES = 16;
+
+/**
+ * Stream time and watermark of every task, and the watermark of each
+ * operator where they differ within a task (a branch fed by fewer inputs).
+ */
+export function clockLines(s: RunSummary): string[] {
+  const lines: string[] = [];
+  const tasks = [...s.streamTimes].sort(([a], [b]) => a.localeCompare(b, 'en', { numeric: true }));
+  for (const [task, st] of tasks.slice(0, MAX_CLOCK_LINES)) {
+    const w = s.watermarks.get(task) ?? NO_WATERMARK;
+    const operators = [...s.operatorWatermarks].filter(([k, ow]) => k.startsWith(`${task} `) && ow !== w).map(([k, ow]) => `${k.slice(task.length + 1)} ${formatClock(ow)}`);
+    lines.push(`  task ${task.padEnd(6)}stream time ${formatClock(st)} · watermark ${formatClock(w)}${operators.length > 0 ? ` (${operators.join(', ')})` : ''}`);
+  }
+  if (tasks.length > MAX_CLOCK_LINES) lines.push(`  …          ${tasks.length - MAX_CLOCK_LINES} more tasks (the run's progress and summary hold them all)`);
+  return lines;
+}
+
+/** A clock value: `none` before any, `∞` at the end of input, an ISO time for epoch milliseconds, else the number. */
+export function formatClock(t: number): string {
+  if (t <= NO_WATERMARK || t < 0) return 'none';
+  if (t >= MAX_WATERMARK) return '∞';
+  return t >= 1e11 ? new Date(t).toISOString() : String(t);
 }
 
 /** `1 commit`, `2 commits`. */

@@ -54,25 +54,28 @@ export class StreamProducer {
    * Writes W(`watermark`) into every partition of `stream`: this producer
    * will write no more records with a timestamp at or below it there. A
    * watermark below one already emitted is refused: it would take back a
-   * promise consumers may have acted on.
+   * promise consumers may have acted on. A producer that owns some
+   * partitions only (each written by `tasks` producers) passes them.
    */
-  emitWatermark(stream: string, watermark: number): Promise<LogRecord[]> {
+  emitWatermark(stream: string, watermark: number, partitions?: readonly number[]): Promise<LogRecord[]> {
     if (!Number.isSafeInteger(watermark)) throw new RangeError(`watermark for ${stream}: must be an integer, got ${watermark}`);
     const last = this.#emitted.get(stream) ?? NO_WATERMARK;
     if (watermark < last) throw new RangeError(`watermark for ${stream}: ${watermark} is below ${last}, which ${this.id} already emitted`);
     this.#emitted.set(stream, watermark);
-    return this.#writeReport(stream, watermark, false);
+    return this.#writeReport(stream, watermark, false, partitions);
   }
 
   /** A clean stop: consumers of `stream` no longer wait for this producer, until it writes again. */
-  stop(stream: string): Promise<LogRecord[]> {
-    return this.#writeReport(stream, this.#emitted.get(stream) ?? NO_WATERMARK, true);
+  stop(stream: string, partitions?: readonly number[]): Promise<LogRecord[]> {
+    return this.#writeReport(stream, this.#emitted.get(stream) ?? NO_WATERMARK, true, partitions);
   }
 
-  #writeReport(stream: string, watermark: number, stopped: boolean): Promise<LogRecord[]> {
+  #writeReport(stream: string, watermark: number, stopped: boolean, only: readonly number[] | undefined): Promise<LogRecord[]> {
     const partitions = this.#log.partitionCount(stream);
     if (partitions === undefined) throw new Error(`cannot write a watermark to stream ${stream}: no such stream`);
+    const bad = only?.find((p) => !Number.isInteger(p) || p < 0 || p >= partitions);
+    if (bad !== undefined) throw new RangeError(`cannot write a watermark to ${stream}/${bad}: the stream has partitions 0..${partitions - 1}`);
     const report: WatermarkReport = { ...this.#identity, watermark, stopped };
-    return this.#log.append([...Array(partitions).keys()].map((p) => watermarkRecord(stream, p, report)));
+    return this.#log.append((only ?? [...Array(partitions).keys()]).map((p) => watermarkRecord(stream, p, report)));
   }
 }
