@@ -506,7 +506,8 @@ export class StreamTask {
 
   #processWatermarkRecord(record: BufferedRecord, report: WatermarkReport, input: TaskInput): void {
     this.#current = record;
-    this.#trace({ kind: 'watermark-record', time: report.watermark, producer: `${report.application}/${report.task}`, stream: record.stream, partition: record.partition, offset: record.offset });
+    // A stop is a release, not a watermark: the picture shows watermarks only.
+    if (!report.stopped) this.#trace({ kind: 'watermark-record', time: report.watermark, producer: `${report.application}/${report.task}`, stream: record.stream, partition: record.partition, offset: record.offset });
     this.#watermarks.onReport(this.#inputs.indexOf(input), report, record.ingestTime);
     try {
       this.#advanceWatermarks(record);
