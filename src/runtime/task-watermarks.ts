@@ -144,18 +144,20 @@ export class TaskWatermarks {
 
   /**
    * Real-time: declares idle what has had no record for its strategy's
-   * idleness timeout, among the inputs `quiet(i)` says have nothing
-   * buffered or unfetched. Each declaration is a nondeterministic decision,
+   * idleness timeout: an input with nothing buffered or unfetched, or a
+   * producer none of whose records was fetched meanwhile. Each declaration is a nondeterministic decision,
    * returned for the audit.
    */
-  declareIdle(now: number, quiet: (input: number) => boolean): IdleDecision[] {
+  declareIdle(now: number, drained: (input: number) => boolean, fetchedToEnd: (input: number) => boolean): IdleDecision[] {
     const decisions: IdleDecision[] = [];
     this.#inputs.forEach((s, i) => {
       const ms = s.strategy.idlenessMs;
-      if (ms === undefined || !quiet(i)) return;
+      // A producer is silent when none of its records was fetched for `ms` while the partition
+      // was read to its end; a whole input, when it has nothing buffered either.
+      if (ms === undefined || !fetchedToEnd(i)) return;
       const silent = (since: number): boolean => now - since >= ms;
       if (s.strategy.kind === 'generated' || s.applications.size === 0) {
-        if (!s.idle && silent(s.lastRecordAt)) {
+        if (!s.idle && drained(i) && silent(s.lastRecordAt)) {
           s.idle = true;
           decisions.push({ input: i, detail: `no records for ${ms} ms: left out of the watermark until it has data again` });
         }

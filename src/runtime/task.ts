@@ -565,11 +565,12 @@ export class StreamTask {
 
   /** Real-time idleness (DESIGN 4.3, 4.7): inputs silent past their timeout stop holding the watermark back. Audited. */
   #declareIdle(now: number): void {
-    const quiet = (i: number): boolean => {
+    const drained = (i: number): boolean => [...this.#inputs[i]!.buffers.values()].every((b) => b.isEmpty());
+    const fetchedToEnd = (i: number): boolean => {
       const input = this.#inputs[i]!;
-      return [...input.buffers.values()].every((b) => b.isEmpty()) && input.fetchPosition >= this.#env.log.endOffset(input.stream, input.partition);
+      return input.fetchPosition >= this.#env.log.endOffset(input.stream, input.partition);
     };
-    const decisions = this.#watermarks.declareIdle(now, quiet);
+    const decisions = this.#watermarks.declareIdle(now, drained, fetchedToEnd);
     if (decisions.length === 0) return;
     for (const d of decisions) {
       const input = this.#inputs[d.input]!;
@@ -578,6 +579,7 @@ export class StreamTask {
     const first = this.#inputs[decisions[0]!.input]!;
     const trigger: StreamRecord = { stream: first.stream, partition: first.partition, offset: first.fetchPosition, key: null, value: null, headers: {}, eventTime: null, brokerTime: null, ingestTime: now, timestamp: this.#streamTime };
     this.#current = trigger as BufferedRecord;
+    this.#traceSeq++;
     this.#advanceWatermarks(trigger);
   }
 
