@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { LogRecord } from '../time/record.ts';
 import type { Log } from './log.ts';
 import { PRODUCER_HEADER } from './headers.ts';
+import { readWatermarkRecord } from './watermark-record.ts';
 
 /**
  * The identity of a stream's contents (DESIGN 4.11): SHA-256 over its
@@ -11,7 +12,10 @@ import { PRODUCER_HEADER } from './headers.ts';
  * so a partition's records are taken producer by producer (in producer-name
  * order), each producer's in offset order; with one writer per partition
  * that is plain offset order. Watermark records are left out of the data's
- * fingerprint and get one of their own (`records: 'watermarks'`).
+ * fingerprint and get one of their own (`records: 'watermarks'`), which
+ * leaves out the stop records a clean stop writes: they mark where a run
+ * ended, not how far event time went, so a run stopped and resumed matches
+ * one that never stopped.
  */
 export function fingerprintStream(log: Log, stream: string, records: 'data' | 'watermarks' = 'data', batch = 10_000): string {
   const wanted = records === 'watermarks';
@@ -22,7 +26,7 @@ export function fingerprintStream(log: Log, stream: string, records: 'data' | 'w
     const end = log.endOffset(stream, p);
     for (let from = 0; from < end; from += batch) {
       for (const r of log.read(stream, p, from, batch)) {
-        if ((r.control === 'watermark') !== wanted) continue;
+        if ((r.control === 'watermark') !== wanted || (wanted && readWatermarkRecord(r).stopped)) continue;
         const producer = r.headers[PRODUCER_HEADER] ?? '';
         const list = byProducer.get(producer) ?? [];
         list.push(r);
