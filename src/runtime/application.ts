@@ -121,6 +121,7 @@ export class Application {
 
   /** Runs until caught up (catch-up), or until `signal` aborts (real-time), or `maxRecords`. */
   async run(options: RunOptions): Promise<RunSummary> {
+    await this.#log.prepare?.(this.plan(options));
     const run = this.start(options);
     if (options.mode === 'catch-up') {
       for (const t of this.#tasks) t.startCatchUp('external');
@@ -131,12 +132,12 @@ export class Application {
         if (!(await run.loop.runUntil(stage, () => stage.every((t) => t.isCaughtUp())))) break;
         // The next stage stops at the end offsets of the internal streams this stage wrote:
         // commit first, or its last outputs (since the last interval commit) would be left out.
-        run.loop.commit();
+        await run.loop.commit();
       }
     } else {
       await run.loop.runUntil(this.#tasks, () => false);
     }
-    run.loop.stop();
+    await run.loop.stop();
     return run.summary();
   }
 
@@ -147,11 +148,11 @@ export class Application {
   start(options: RunOptions): StartedRun {
     const clock = options.clock ?? systemClock;
     const auditor = new Auditor(clock, options.onAudit);
-    const subs = subTopologies(this.topology);
-    const stages = this.#createTasks(subs, this.#environment(options, clock, auditor), options.instance);
+    const plan = this.plan(options);
+    const stages = this.#createTasks(plan, this.#environment(options, clock, auditor));
     this.#tasks = stages.flat();
     const loop = new RunLoop(this.#log, this.#tasks, options, clock);
-    return { stages, loop, summary: () => this.#summary(options.mode, auditor, loop.commits, subs) };
+    return { stages, loop, summary: () => this.#summary(options.mode, auditor, loop.commits, plan.subTopologies) };
   }
 
   #environment(options: RunOptions, clock: Clock, auditor: Auditor): TaskEnvironment {
@@ -175,41 +176,55 @@ export class Application {
     };
   }
 
-  /** Creates the streams a run writes and one task per partition of each sub-topology, grouped in data-flow stages. */
-  #createTasks(subs: readonly SubTopology[], env: TaskEnvironment, instance: RunOptions['instance']): StreamTask[][] {
+  /**
+   * What a run needs from the log before its tasks exist: the streams it
+   * writes (created when missing) and the tasks this instance runs, with
+   * their stores. A log whose metadata and state live elsewhere (a broker)
+   * prepares them asynchronously from it; the embedded log needs nothing.
+   */
+  plan(options: Pick<RunOptions, 'instance' | 'deadLetterStream'>): RunPlan {
+    const instance = options.instance;
     if (instance !== undefined && !(Number.isInteger(instance.instances) && instance.instances >= 1 && Number.isInteger(instance.instance) && instance.instance >= 0 && instance.instance < instance.instances)) {
       throw new RangeError(`instance ${instance.instance} of ${instance.instances}: need 0 <= instance < instances`);
     }
+    const subs = subTopologies(this.topology);
     const taskCounts = new Map<number, number>();
     const writers = new Map<string, string[]>();
-    const stages: StreamTask[][] = [];
+    const create = new Map<string, number>();
     for (const sub of subs) {
-      const partitions = this.#coPartitionedCount(sub);
+      const partitions = this.#coPartitionedCount(sub, create);
       taskCounts.set(sub.id, partitions);
       for (const sink of sub.sinks) {
-        if (this.#log.partitionCount(sink.stream) === undefined) this.#log.ensureStream(sink.stream, sink.partitions ?? partitions);
+        if (!create.has(sink.stream)) create.set(sink.stream, this.#log.partitionCount(sink.stream) ?? sink.partitions ?? partitions);
         const ids = writers.get(sink.stream) ?? [];
         for (let p = 0; p < partitions; p++) ids.push(`${this.applicationId}/${sub.id}_${p}`);
         writers.set(sink.stream, ids);
       }
     }
-    const maxTasks = Math.max(1, ...taskCounts.values());
-    if (this.#log.partitionCount(env.deadLetterStream) === undefined) this.#log.ensureStream(env.deadLetterStream, maxTasks);
-    for (const sub of subs) {
-      const tasks: StreamTask[] = [];
-      for (let p = 0; p < taskCounts.get(sub.id)!; p++) {
-        if (instance === undefined || p % instance.instances === instance.instance) tasks.push(new StreamTask(env, sub, p, (s) => writers.get(s) ?? []));
-      }
-      stages.push(tasks);
-    }
-    return stages;
+    const deadLetterStream = options.deadLetterStream ?? `${this.applicationId}.dead-letter`;
+    if (!create.has(deadLetterStream)) create.set(deadLetterStream, this.#log.partitionCount(deadLetterStream) ?? Math.max(1, ...taskCounts.values()));
+    const tasks = subs.flatMap((sub) =>
+      [...Array(taskCounts.get(sub.id)!).keys()]
+        .filter((p) => instance === undefined || p % instance.instances === instance.instance)
+        .map((partition) => ({ taskId: `${sub.id}_${partition}`, subTopology: sub.id, partition, stores: sub.stores, sources: sub.sources.map((s) => s.stream) })),
+    );
+    return { applicationId: this.applicationId, subTopologies: subs, streams: [...create].map(([stream, partitions]) => ({ stream, partitions })), tasks, writers };
   }
 
-  #coPartitionedCount(sub: SubTopology): number {
+  /** Creates the streams a run writes and this instance's tasks, grouped in data-flow stages. */
+  #createTasks(plan: RunPlan, env: TaskEnvironment): StreamTask[][] {
+    for (const { stream, partitions } of plan.streams) if (this.#log.partitionCount(stream) === undefined) this.#log.ensureStream(stream, partitions);
+    return plan.subTopologies.map((sub) =>
+      plan.tasks.filter((t) => t.subTopology === sub.id).map((t) => new StreamTask(env, sub, t.partition, (s) => plan.writers.get(s) ?? [])),
+    );
+  }
+
+  /** The partition count of a sub-topology's co-partitioned sources; `planned` holds the streams the run will create. */
+  #coPartitionedCount(sub: SubTopology, planned: ReadonlyMap<string, number>): number {
     let count: number | undefined;
     let first = '';
     for (const source of sub.sources) {
-      const n = this.#log.partitionCount(source.stream);
+      const n = this.#log.partitionCount(source.stream) ?? planned.get(source.stream);
       if (n === undefined) throw new Error(`input stream ${source.stream} does not exist: create it, or produce to it, before running`);
       if (count === undefined) [count, first] = [n, source.stream];
       else if (n !== count) {
@@ -262,6 +277,18 @@ export class Application {
   }
 }
 
+/** What a run creates and runs: see {@link Application.plan}. */
+export interface RunPlan {
+  readonly applicationId: string;
+  readonly subTopologies: readonly SubTopology[];
+  /** Streams the run writes (outputs, internal streams, the dead-letter stream), with their partition counts. */
+  readonly streams: readonly { readonly stream: string; readonly partitions: number }[];
+  /** The tasks this instance runs. */
+  readonly tasks: readonly { readonly taskId: string; readonly subTopology: number; readonly partition: number; readonly stores: readonly string[]; readonly sources: readonly string[] }[];
+  /** Producer ids (`application/task`) of every task writing each stream, in all instances. */
+  readonly writers: ReadonlyMap<string, readonly string[]>;
+}
+
 /** A run's tasks (in data-flow stages), its loop and its summary. */
 export interface StartedRun {
   readonly stages: readonly (readonly StreamTask[])[];
@@ -304,11 +331,11 @@ export class RunLoop {
         // Bad input under `fail` stops before the bad record: commit the work before it,
         // so a restart resumes at that record. Any other error may have left a record
         // half-processed, so nothing since the last commit is kept.
-        if (e instanceof BadInputError) this.commit();
+        if (e instanceof BadInputError) await this.commit();
         throw e;
       }
       const now = this.#clock.now();
-      if (now - this.#lastCommit >= commitInterval) this.commit();
+      if (now - this.#lastCommit >= commitInterval) await this.commit();
       this.#reportProgress(now, false);
       if (done()) {
         this.#reportProgress(now, true);
@@ -344,16 +371,21 @@ export class RunLoop {
    * A clean stop: each task tells the consumers of its output streams not to
    * wait for it (watermark mode), then everything commits.
    */
-  stop(): void {
+  stop(): void | Promise<void> {
     for (const t of this.#tasks) t.publishStop();
-    this.commit();
+    return this.commit();
   }
 
-  /** Commits every task's outputs, state, positions and clocks in one transaction. */
-  commit(): void {
-    this.#storage.commit(this.#tasks.map((t) => t.prepareCommit()));
+  /**
+   * Commits every task's outputs, state, positions and clocks at once: in
+   * one transaction on the embedded log (synchronously), in a transaction
+   * per task on a broker (the promise resolves when all are committed).
+   */
+  commit(): void | Promise<void> {
+    const done = this.#storage.commit(this.#tasks.map((t) => t.prepareCommit()));
     this.commits++;
     this.#lastCommit = this.#clock.now();
+    return done;
   }
 
   #reportProgress(now: number, force: boolean): void {

@@ -1,6 +1,7 @@
 import type { Headers, LogRecord } from '../time/record.ts';
 import type { StateBackend, StateWrite } from '../state/key-value-store.ts';
 import type { SavedWatermarks } from './task-watermarks.ts';
+import type { RunPlan } from './application.ts';
 
 /** A record to append: the log assigns its offset and `brokerTime`. */
 export interface AppendRecord {
@@ -32,6 +33,20 @@ export interface Log {
   /** Appends records in one atomic, durable write; returns them with their offsets and broker times. */
   append(records: readonly AppendRecord[]): Promise<LogRecord[]>;
   close(): Promise<void>;
+  /**
+   * Before a run: create the streams it writes, load metadata and end
+   * offsets, restore the state of its tasks. For a log whose reads and
+   * commits go to a broker; the synchronous calls of the run are then
+   * served from what this prepared.
+   */
+  prepare?(plan: RunPlan): Promise<void>;
+  /**
+   * The first offset at or after `from` where a data record may be: a
+   * broker's log has offsets without records (transaction markers, aborted
+   * records under read_committed), which a reader must step over to reach
+   * the end. Undefined, or `from`, where every offset holds a record.
+   */
+  skipTo?(stream: string, partition: number, from: number): number;
 }
 
 /** A task's input position in one partition, and per producer where the producers' records were split. */
@@ -87,8 +102,12 @@ export interface AuditEntry {
 export interface TaskStorage {
   readCheckpoint(applicationId: string, taskId: string): TaskCheckpoint | undefined;
   stateBackend(applicationId: string, taskId: string): StateBackend;
-  /** Appends the outputs, applies the state writes and writes the checkpoint, all or nothing. */
-  commit(units: readonly CommitUnit[]): void;
+  /**
+   * Appends the outputs, applies the state writes and writes the checkpoint,
+   * all or nothing per unit (the embedded log: all units at once,
+   * synchronously; a broker: a transaction per task).
+   */
+  commit(units: readonly CommitUnit[]): void | Promise<void>;
   /** Audit entries committed by an application, oldest first. */
   readAudit(applicationId: string): AuditEntry[];
   /** Deletes every task's checkpoint, state and audit of an application (a reset). */

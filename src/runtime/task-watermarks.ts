@@ -80,6 +80,13 @@ export class TaskWatermarks {
     return this.#groups[group]!.watermark;
   }
 
+  /** The least watermark of all groups: the task's (`NO_WATERMARK` without any group). */
+  minimum(): number {
+    let min: number | undefined;
+    for (const g of this.#groups) if (min === undefined || g.watermark < min) min = g.watermark;
+    return min ?? NO_WATERMARK;
+  }
+
   /** The current watermark of an input partition; undefined when it holds nothing back (idle, or all its producers gone). */
   inputWatermark(input: number): number | undefined {
     const s = this.#inputs[input]!;

@@ -203,9 +203,7 @@ export class StreamTask {
 
   /** The task's watermark: the least of its operators' input watermarks (`NO_WATERMARK` before any). */
   get watermark(): number {
-    let min = Infinity;
-    for (const g of new Set(this.#groupOf.values())) min = Math.min(min, this.#watermarks.groupWatermark(g));
-    return min === Infinity ? NO_WATERMARK : min;
+    return this.#watermarks.minimum();
   }
 
   /** Each processor's and sink's input watermark, by node name. */
@@ -312,6 +310,9 @@ export class StreamTask {
         const ingestTime = records.length > 0 ? this.#env.clock.now() : 0;
         for (const raw of records) this.#admit(input, index, raw, ingestTime);
         if (records.length > 0) input.fetchPosition = records[records.length - 1]!.offset + 1;
+        // Offsets without records (a broker's transaction markers) are stepped over, or the end is never reached.
+        const skipTo = this.#env.log.skipTo?.(input.stream, input.partition, input.fetchPosition);
+        if (skipTo !== undefined && skipTo > input.fetchPosition) input.fetchPosition = input.catchUpEnd === undefined ? skipTo : Math.min(skipTo, input.catchUpEnd);
         fetched += records.length;
       }
       this.#refreshEnd(input);
@@ -531,7 +532,7 @@ export class StreamTask {
    */
   #advanceWatermarks(trigger: StreamRecord): void {
     if (!this.#watermarks.update()) return;
-    this.#trace({ kind: 'watermark', time: this.watermark });
+    if (this.#env.trace !== undefined) this.#trace({ kind: 'watermark', time: this.watermark });
     for (const c of this.#nodeClocks) {
       const w = this.#watermarks.groupWatermark(c.group);
       if (w <= c.notified) continue;
