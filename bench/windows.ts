@@ -2,7 +2,9 @@
  * `npm run bench`, windows part (issue 4): tumbling, hopping and session
  * counts over 10 000 keys with 5 % out-of-order records, each against a
  * hand-written loop computing the same results, measured in one run; then a
- * long run showing that the window store stays bounded.
+ * long run showing that the window store stays bounded. Tumbling and hopping
+ * also run in watermark mode (issue 5), against both the stream-time run of
+ * the same workload and the loop, which compute the same results.
  *
  * Each case runs in its own child process, so that its peak RSS is its own
  * (the generated workload included); the parent starts them in turn and
@@ -16,14 +18,28 @@
  *   BENCH_SEED               workload seed (default 42)
  *   BENCH_REPEATS            timed runs of the loop and in-memory cases, the best is reported (default 2)
  *   BENCH_EMBEDDED_REPEATS   the same for the embedded cases (default 1)
- *   BENCH_WINDOW_CASES       comma-separated case names or prefixes (`hopping`, `session/memory`, `long`; default all)
+ *   BENCH_WINDOW_CASES       comma-separated case names or prefixes (`hopping`, `session/memory`, `tumbling-watermark`, `long`; default all)
+ * Case names: `<kind>/<path>`, and `<kind>-watermark/<path>` for watermark mode; a ratio is printed when its baseline case ran too.
  * `node bench/windows.ts --case hopping/memory` runs one case in this process
  * (for profiling: `node --cpu-prof bench/windows.ts --case hopping/memory`).
  */
 import { spawnSync } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { KINDS, PATHS, describeWindows, runCase, type CaseResult, type Kind, type Path } from './windows-cases.ts';
+import {
+  KINDS,
+  PATHS,
+  WATERMARK_INTERVAL_MS,
+  WATERMARK_KINDS,
+  WATERMARK_PATHS,
+  caseName,
+  describeWatermarkWindows,
+  describeWindows,
+  runCase,
+  type CaseResult,
+  type Kind,
+  type Path,
+} from './windows-cases.ts';
 import { runLong, type LongResult } from './windows-long.ts';
 import { FAR_DELAY_MS, FAR_SHARE, KEYS, NEAR_DELAY_MS, OUT_OF_ORDER, generate } from './windows-workload.ts';
 import { envInt } from './env.ts';
@@ -39,7 +55,23 @@ const repeats = envInt('BENCH_REPEATS', 2);
 const embeddedRepeats = envInt('BENCH_EMBEDDED_REPEATS', 1);
 const LONG_CHECKPOINTS = 10;
 
-const ALL_CASES: readonly string[] = [...KINDS.flatMap((k) => PATHS.map((p) => `${k}/${p}`)), 'long'];
+interface CaseSpec {
+  readonly kind: Kind;
+  readonly path: Path;
+  readonly watermark: boolean;
+}
+
+// A watermark-mode case runs right after the stream-time case it is compared with.
+const CASE_SPECS: ReadonlyMap<string, CaseSpec> = new Map(
+  KINDS.flatMap((kind) =>
+    PATHS.flatMap((path) => {
+      const specs: CaseSpec[] = [{ kind, path, watermark: false }];
+      if (WATERMARK_KINDS.includes(kind) && WATERMARK_PATHS.includes(path)) specs.push({ kind, path, watermark: true });
+      return specs.map((c) => [caseName(c.kind, c.path, c.watermark ? 'watermark' : 'stream-time'), c] as const);
+    }),
+  ),
+);
+const ALL_CASES: readonly string[] = [...CASE_SPECS.keys(), 'long'];
 
 function selected(): string[] {
   const want = process.env['BENCH_WINDOW_CASES']?.split(',').map((s) => s.trim()).filter(Boolean);
@@ -53,10 +85,11 @@ async function child(name: string): Promise<void> {
   let result: CaseResult | LongResult;
   if (name === 'long') result = await runLong(longRecords, seed, partitions, LONG_CHECKPOINTS);
   else {
-    const [kind, path] = name.split('/') as [Kind, Path];
-    if (!KINDS.includes(kind) || !PATHS.includes(path)) throw new Error(`no case ${name}; cases: ${ALL_CASES.join(', ')}`);
-    const embedded = path === 'embedded';
-    result = await runCase(kind, path, { records: embedded ? embeddedRecords : records, seed, partitions, repeats: embedded ? embeddedRepeats : repeats });
+    const spec = CASE_SPECS.get(name);
+    if (spec === undefined) throw new Error(`no case ${name}; cases: ${ALL_CASES.join(', ')}`);
+    const embedded = spec.path === 'embedded';
+    const options = { records: embedded ? embeddedRecords : records, seed, partitions, repeats: embedded ? embeddedRepeats : repeats };
+    result = await runCase(spec.kind, spec.path, options, spec.watermark ? 'watermark' : 'stream-time');
   }
   process.stdout.write(`${RESULT_TAG}${JSON.stringify(result)}\n`);
 }
@@ -122,39 +155,60 @@ async function parent(): Promise<void> {
   }
 
   if (results.size > 0) {
-    const rows: string[][] = [['windows', 'path', 'records', 'records/s', 'vs loop', 'per CPU-s', 'vs loop', 'runs (s)', 'outputs', 'late', 'same as loop', 'peak RSS']];
-    for (const kind of KINDS) {
-      const base = results.get(`${kind}/loop`);
+    const rows: string[][] = [
+      ['windows', 'path', 'records', 'records/s', 'vs loop', 'vs stream time', 'per CPU-s', 'vs loop', 'vs stream time', 'runs (s)', 'outputs', 'late', 'watermark records', 'same as loop', 'peak RSS'],
+    ];
+    const rate = (r: CaseResult | undefined): number | undefined => r && r.records / best(r.runs);
+    const cpuRate = (r: CaseResult | undefined): number | undefined => r && r.records / best(r.cpuRuns);
+    const ratio = (x: number | undefined, base: number | undefined): string => (x !== undefined && base !== undefined ? pct(x / base) : '?');
+    const blocks = KINDS.flatMap((kind) => [{ kind, watermark: false }, ...(WATERMARK_KINDS.includes(kind) ? [{ kind, watermark: true }] : [])]);
+    for (const { kind, watermark } of blocks) {
+      const loop = results.get(caseName(kind, 'loop'));
+      let first = true;
       for (const path of PATHS) {
-        const r = results.get(`${kind}/${path}`);
+        const name = caseName(kind, path, watermark ? 'watermark' : 'stream-time');
+        const r = results.get(name);
         if (r === undefined) continue;
-        const rate = r.records / best(r.runs);
-        const cpuRate = r.records / best(r.cpuRuns);
-        const baseRate = base && base.records / best(base.runs);
-        const baseCpu = base && base.records / best(base.cpuRuns);
+        const isLoop = path === 'loop';
+        // Watermark mode: the stream-time case of the same kind and path ran on the same records and must have written the same outputs.
+        const streamTime = watermark ? results.get(caseName(kind, path)) : undefined;
+        const sameAsStreamTime = streamTime === undefined || (streamTime.digest === r.digest && streamTime.late === r.late && streamTime.records === r.records);
+        if (!sameAsStreamTime) {
+          console.error(`windows bench: ${name} (digest ${r.digest}, ${r.late} late) differs from ${caseName(kind, path)} (digest ${streamTime!.digest}, ${streamTime!.late} late)`);
+          process.exitCode = 1;
+        }
         rows.push([
-          path === 'loop' ? kind : '',
+          first ? (watermark ? `${kind} (watermark)` : kind) : '',
           path,
           fmtInt(r.records),
-          fmtRate(rate),
-          path === 'loop' ? '(baseline)' : baseRate ? pct(rate / baseRate) : '?',
-          fmtRate(cpuRate),
-          path === 'loop' ? '' : baseCpu ? pct(cpuRate / baseCpu) : '?',
+          fmtRate(rate(r)!),
+          isLoop ? '(baseline)' : ratio(rate(r), rate(loop)),
+          watermark ? ratio(rate(r), rate(streamTime)) : '',
+          fmtRate(cpuRate(r)!),
+          isLoop ? '' : ratio(cpuRate(r), cpuRate(loop)),
+          watermark ? ratio(cpuRate(r), cpuRate(streamTime)) : '',
           r.runs.map((s) => s.toFixed(2)).join('/'),
           fmtInt(r.outputs),
           fmtInt(r.late),
-          path === 'loop' ? r.digest : r.verified ? `yes ${r.digest}` : 'NO',
+          watermark ? fmtInt(r.watermarkRecords) : '',
+          isLoop ? r.digest : r.verified && sameAsStreamTime ? `yes ${r.digest}` : 'NO',
           fmtMb(r.peakRss),
         ]);
+        first = false;
       }
     }
     console.log(table(rows));
     console.log('');
     for (const kind of KINDS) console.log(`${kind}: ${describeWindows(kind)}; count per key, emit final (one result per window when it closes), late records dropped.`);
-    console.log('records/s: input records over the best timed run (wall clock); per CPU-s: over its CPU time, all threads. Ratios: against the loop of the same window kind.');
+    for (const kind of WATERMARK_KINDS) console.log(`${kind} (watermark): ${describeWatermarkWindows(kind)}; the same results as ${kind}.`);
+    console.log('records/s: input records over the best timed run (wall clock); per CPU-s: over its CPU time, all threads. Ratios: against the loop of the same window kind, and (watermark mode) against the stream-time case of the same kind and path, all in this run.');
     console.log('loop: plain JS per partition (Map of windows, or per-key session lists + a heap), decoding keys and encoding the results as tidemark writes them.');
     console.log('memory: MemoryLog + Application, catch-up, in-memory window store; embedded: EmbeddedLog (LMDB) in a temp dir, lmdb window store, exactly-once commits every 100 ms.');
     console.log('same as loop: every output record (partition, windowed key, count, timestamp, order) and the late-record count equal the loop\'s on the same records; the digest covers the outputs.');
+    console.log(
+      `watermark mode: each task's watermark is its one partition's, maxTimestamp − grace − 1, so windows close when they do on stream time with that grace; ` +
+        `watermark records: the control records the tasks wrote into the output stream (one per output partition each time a task's watermark crosses a multiple of ${WATERMARK_INTERVAL_MS / 1000} s, and at the clean stop), skipped by the comparison.`,
+    );
     if (embeddedRecords !== records) console.log(`(the embedded cases run ${fmtInt(embeddedRecords)} records: their ratio is against the loop's rate on ${fmtInt(records)}.)`);
   }
 
