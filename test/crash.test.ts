@@ -9,10 +9,21 @@
  * with n, and the sums add up) and its fingerprints equal those of an
  * uninterrupted run on the same input.
  *
- * `TIDEMARK_CRASH_KILLS` sets the number of kills (default 30);
- * `TIDEMARK_CRASH_SEED` replays the random kill points of a run (printed).
+ * A second test does the same with a watermark-mode topology (the
+ * determinism fixtures' `watermark` topology: windows firing on
+ * `boundedOutOfOrderness` watermarks with and without allowed lateness, a
+ * repartition whose watermark records carry event time to the second
+ * sub-topology, event-time timers): its watermarks, fired windows and
+ * timers are committed state too, so the output — data fingerprints,
+ * watermark fingerprints, the watermark records themselves (stop reports
+ * aside: each completed life writes them) at the same places among the
+ * data, and the internal stream's data — equals an uninterrupted run's.
+ *
+ * `TIDEMARK_CRASH_KILLS` sets the number of kills (default 30; the
+ * watermark test makes half as many); `TIDEMARK_CRASH_SEED` replays the
+ * random kill points of a run (printed).
  */
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -21,14 +32,18 @@ import { join } from 'node:path';
 import { EmbeddedLog, fingerprintStream } from '../src/index.ts';
 import {
   APP_ID,
-  CRASH_INPUT,
   CRASH_OUTPUTS,
   CRASH_PARTITIONS,
   DEAD_LETTER_STREAM,
   appendInOrder,
   crashInput,
+  crashWatermarkInput,
+  fingerprints,
   openProducer,
   prng,
+  streamSizes,
+  watermarkReports,
+  watermarkStreams,
   type InputRecord,
 } from './fixtures/determinism-topologies.ts';
 
@@ -51,15 +66,18 @@ interface Life {
   readonly stderr: string;
 }
 
+/** Which topology the child runs: the stateful crash topology, or the watermark-mode one. */
+type Topology = 'crash' | 'watermark';
+
 /**
  * Runs the child on `dataDir`. `killAt` says when to SIGKILL it: after
  * `afterMs` from spawn (`from: 'spawn'`) or from its `running` line; never
  * when undefined.
  */
-function runChild(dataDir: string, killAt?: { from: 'spawn' | 'running'; afterMs: number }): Promise<Life> {
+function runChild(topology: Topology, dataDir: string, killAt?: { from: 'spawn' | 'running'; afterMs: number }): Promise<Life> {
   return new Promise((resolve, reject) => {
     const spawnedAt = Date.now();
-    const child = spawn(process.execPath, [CHILD, dataDir, String(COMMIT_INTERVAL_MS), String(FETCH_SIZE)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CHILD, dataDir, String(COMMIT_INTERVAL_MS), String(FETCH_SIZE), topology], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     let runningAt: number | undefined;
@@ -89,7 +107,7 @@ function runChild(dataDir: string, killAt?: { from: 'spawn' | 'running'; afterMs
 async function produce(dataDir: string, records: readonly InputRecord[]): Promise<void> {
   const { log, clock } = await openProducer(dataDir);
   try {
-    log.ensureStream(CRASH_INPUT, CRASH_PARTITIONS);
+    log.ensureStream(records[0]!.stream, CRASH_PARTITIONS);
     await appendInOrder(log, clock, records, 1_000);
   } finally {
     await log.close();
@@ -184,20 +202,31 @@ async function verify(crashedDir: string, uninterruptedDir: string, input: reado
   }
 }
 
-test('a stateful topology killed with SIGKILL at random points and restarted loses and duplicates nothing', { timeout: 10 * 60_000 }, async (t) => {
+/**
+ * Kills the child running `topology` on copies of `input` at random points,
+ * restarting it each time, `kills` times in all; after each round (lives
+ * until one completes), `verify` compares the round's data directory with
+ * the uninterrupted run's.
+ */
+async function killAndRestart(
+  t: TestContext,
+  topology: Topology,
+  input: readonly InputRecord[],
+  kills: number,
+  verify: (crashedDir: string, uninterruptedDir: string) => Promise<void>,
+): Promise<void> {
   const root = mkdtempSync(join(tmpdir(), 'tidemark-crash-'));
   t.after(() => rmSync(root, { recursive: true, force: true }));
-  const input = crashInput(RECORDS, 20_261_124);
   const uninterruptedDir = join(root, 'uninterrupted');
   await produce(uninterruptedDir, input);
 
   // The uninterrupted run, which also tells how long start-up and processing take.
-  const whole = await runChild(uninterruptedDir);
+  const whole = await runChild(topology, uninterruptedDir);
   assert.equal(whole.code, 0, `uninterrupted run failed: ${whole.stderr}`);
   assert.ok(whole.done);
   const full = await committedProgress(uninterruptedDir);
   const random = prng(SEED);
-  t.diagnostic(`seed ${SEED} (TIDEMARK_CRASH_SEED); ${KILLS} kills; uninterrupted run: start-up ${whole.startupMs} ms, processing ${whole.ranMs} ms`);
+  t.diagnostic(`seed ${SEED} (TIDEMARK_CRASH_SEED); ${kills} kills; uninterrupted run: start-up ${whole.startupMs} ms, processing ${whole.ranMs} ms`);
 
   // Kill points are spread over the whole run (both stages): each life is
   // killed at a random point around an even share of the work left (from
@@ -205,8 +234,8 @@ test('a stateful topology killed with SIGKILL at random points and restarted los
   // left; 15% of lives are killed during start-up instead. Should a life
   // complete before its kill, that round is checked and another begins on
   // a fresh copy of the input, so that every counted kill is mid-run.
-  let kills = 0;
-  for (let round = 1; kills < KILLS; round++) {
+  let killed = 0;
+  for (let round = 1; killed < kills; round++) {
     const dir = join(root, `crashed-${round}`);
     await produce(dir, input);
     let progress = 0;
@@ -221,14 +250,14 @@ test('a stateful topology killed with SIGKILL at random points and restarted los
     const pace = (): number => (spentMs >= 200 ? Math.min(nominal, Math.max(0.35 * nominal, gained / spentMs)) : nominal);
     for (let j = 0; !completed; j++) {
       let killAt: { from: 'spawn' | 'running'; afterMs: number } | undefined;
-      if (kills >= KILLS) killAt = undefined;
+      if (killed >= kills) killAt = undefined;
       else if (random() < 0.15) killAt = { from: 'spawn', afterMs: Math.floor(random() * whole.startupMs * 0.8) };
       else {
         // An even share of the work left for each kill left (and the final life), at a random point around it.
-        const shareMs = (full - progress) / (KILLS - kills + 1) / pace();
+        const shareMs = (full - progress) / (kills - killed + 1) / pace();
         killAt = { from: 'running', afterMs: Math.floor(shareMs * (0.2 + random())) };
       }
-      const life = await runChild(dir, killAt);
+      const life = await runChild(topology, dir, killAt);
       lives++;
       if (life.done) {
         // Completed (it prints `done` after its last commit); the kill may still have landed before it exited.
@@ -236,7 +265,7 @@ test('a stateful topology killed with SIGKILL at random points and restarted los
         completed = true;
       } else {
         assert.equal(life.signal, 'SIGKILL', `child ended otherwise than killed: code ${life.code}, ${life.stderr}`);
-        kills++;
+        killed++;
       }
       const now = await committedProgress(dir);
       assert.ok(now >= progress, `committed positions went back after a kill: ${progress} -> ${now}`);
@@ -247,8 +276,36 @@ test('a stateful topology killed with SIGKILL at random points and restarted los
       progress = now;
       trail.push(`${Math.round((100 * now) / full)}%`);
     }
-    t.diagnostic(`round ${round}: ${lives} lives, ${kills} kills so far; committed progress after each life: ${trail.join(' ')}`);
-    await verify(dir, uninterruptedDir, input);
+    t.diagnostic(`round ${round}: ${lives} lives, ${killed} kills so far; committed progress after each life: ${trail.join(' ')}`);
+    await verify(dir, uninterruptedDir);
     assert.equal(progress, full, 'committed input positions (external and internal streams) differ from the uninterrupted run');
   }
+}
+
+test('a stateful topology killed with SIGKILL at random points and restarted loses and duplicates nothing', { timeout: 10 * 60_000 }, async (t) => {
+  const input = crashInput(RECORDS, 20_261_124);
+  await killAndRestart(t, 'crash', input, KILLS, (crashedDir, uninterruptedDir) => verify(crashedDir, uninterruptedDir, input));
+});
+
+test('a watermark-mode topology killed with SIGKILL at random points and restarted writes the same data and watermark records', { timeout: 10 * 60_000 }, async (t) => {
+  const input = crashWatermarkInput(RECORDS, 20_261_125);
+  await killAndRestart(t, 'watermark', input, Math.max(1, Math.ceil(KILLS / 2)), async (crashedDir, uninterruptedDir) => {
+    const expected = await EmbeddedLog.open({ dataDir: uninterruptedDir });
+    const actual = await EmbeddedLog.open({ dataDir: crashedDir });
+    try {
+      const sizes = streamSizes(expected, 'watermark');
+      // Not vacuous: windows fired and re-fired, records were late, timers fired, watermark records crossed the repartition.
+      for (const [stream, n] of Object.entries(sizes)) if (stream !== DEAD_LETTER_STREAM) assert.ok(n > 0, `the uninterrupted run wrote nothing to ${stream}`);
+      assert.deepEqual(streamSizes(actual, 'watermark'), sizes, 'record counts (data, and watermark records other than stop reports)');
+      for (const s of watermarkStreams('watermark')) {
+        // Record for record, each at the same place among its writer's data; stop reports aside (every completed life writes them).
+        const reports = (log: EmbeddedLog) => watermarkReports(log, s).filter((r) => !r.stopped);
+        assert.deepEqual(reports(actual), reports(expected), `watermark records of ${s}`);
+      }
+      assert.deepEqual(fingerprints(actual, 'watermark'), fingerprints(expected, 'watermark'));
+    } finally {
+      await expected.close();
+      await actual.close();
+    }
+  });
 });

@@ -30,7 +30,10 @@ export interface RunOptions {
   readonly badInput?: 'dead-letter' | 'fail';
   /** Default `<applicationId>.dead-letter`. */
   readonly deadLetterStream?: string;
-  /** Stop (after a commit) once this many records were processed: to stop and restart at chosen points. */
+  /**
+   * Stop (after a commit) once this many records were taken from the
+   * inputs — watermark records included — to stop and restart at chosen points.
+   */
   readonly maxRecords?: number;
   /** Wall clock for ingest time, idleness and commit intervals; the system clock by default. */
   readonly clock?: Clock;
@@ -128,6 +131,8 @@ export class Application {
       // A sub-topology reading an internal stream starts once its writers are done, so
       // the internal stream's end is known and its producers' shares merge deterministically.
       for (const stage of run.stages) {
+        const internal = stage.flatMap((t) => t.subTopology.sources.filter((s) => s.internal).map((s) => s.stream));
+        if (internal.length > 0) await this.#log.refreshEnds?.(internal);
         for (const t of stage) t.startCatchUp('internal');
         if (!(await run.loop.runUntil(stage, () => stage.every((t) => t.isCaughtUp())))) break;
         // The next stage stops at the end offsets of the internal streams this stage wrote:

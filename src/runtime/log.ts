@@ -47,6 +47,8 @@ export interface Log {
    * the end. Undefined, or `from`, where every offset holds a record.
    */
   skipTo?(stream: string, partition: number, from: number): number;
+  /** Re-reads the end offsets of `streams` from a broker, for `endOffset` to serve (catch-up's stages). */
+  refreshEnds?(streams: readonly string[]): Promise<void>;
 }
 
 /** A task's input position in one partition, and per producer where the producers' records were split. */

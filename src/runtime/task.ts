@@ -559,7 +559,11 @@ export class StreamTask {
         const timer = t;
         const where = this.#current ?? { stream: '', partition: this.partition, offset: -1 };
         this.#env.auditor.record('nondeterministic:processing-time', this.id, where, `${c.node}: processing-time timer ${timer.time}${timer.name ? ` (${timer.name})` : ''} fired at wall-clock ${now}`);
-        this.#inNode(c.node, () => c.processor.onTimer!(timer, c.ctx));
+        try {
+          this.#inNode(c.node, () => c.processor.onTimer!(timer, c.ctx));
+        } catch (e) {
+          throw e instanceof ProcessingError ? e : new ProcessingError(c.node, where, e);
+        }
       }
     }
   }
@@ -700,7 +704,7 @@ export class StreamTask {
     const streamTime = (): number => this.#streamTime;
     const watermark = (): number => this.#watermarks.groupWatermark(group);
     const noTimers = (domain: TimerDomain) => (): never => {
-      throw new Error(`processor ${node} registered a ${domain} timer but has no onTimer() to fire it`);
+      throw new Error(`processor ${node} registered ${domain === 'event-time' ? 'an' : 'a'} ${domain} timer but has no onTimer() to fire it`);
     };
     const store = (name: string): CommittableStore<unknown, unknown> | undefined => (stores.includes(name) ? this.#stores.get(name) : undefined);
     const readWallClock = (): number => {
