@@ -28,7 +28,7 @@ export type { Topology } from './runtime/topology.ts';
 export type { Log, TaskStorage, AppendRecord, AuditEntry, TaskCheckpoint } from './runtime/log.ts';
 export { BadInputError, ProcessingError } from './runtime/input-failure.ts';
 export { PRODUCER_HEADER, DEAD_LETTER_HEADERS } from './runtime/headers.ts';
-export { fingerprintStream } from './runtime/fingerprint.ts';
+export { fingerprintStream, fingerprintPartitions } from './runtime/fingerprint.ts';
 export { murmur2, partitionForKey, toPositive } from './runtime/partitioner.ts';
 export { StreamsBuilder, type SourceOptions, type TopologyOptions } from './dsl/stream-builder.ts';
 export { KStream, BranchedStream, type SinkOptions, type RepartitionOptions } from './dsl/kstream.ts';
@@ -42,3 +42,4 @@ export { alignedStart, floorMod, resultTimestamp, type TimeWindow, type Windowed
 export type { EmitStrategy, LatePolicy } from './windows/emission.ts';
 export { EmbeddedLog, type EmbeddedLogOptions } from './connectors/embedded/embedded-log.ts';
 export { MemoryLog } from './connectors/memory/memory-log.ts';
+export { KafkaLog, kafkaTopics, type KafkaLogOptions } from './connectors/kafka/kafka-log.ts';

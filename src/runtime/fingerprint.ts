@@ -18,20 +18,26 @@ import { readWatermarkRecord } from './watermark-record.ts';
  * one that never stopped.
  */
 export function fingerprintStream(log: Log, stream: string, records: 'data' | 'watermarks' = 'data', batch = 10_000): string {
+  const partitions = log.partitionCount(stream) ?? 0;
+  function* partition(p: number): Generator<LogRecord> {
+    const end = log.endOffset(stream, p);
+    for (let from = 0; from < end; from += batch) yield* log.read(stream, p, from, batch);
+  }
+  return fingerprintPartitions([...Array(partitions).keys()].map(partition), records);
+}
+
+/** {@link fingerprintStream} over records already read: one iterable per partition, in partition order. */
+export function fingerprintPartitions(partitions: readonly Iterable<LogRecord>[], records: 'data' | 'watermarks' = 'data'): string {
   const wanted = records === 'watermarks';
   const hash = createHash('sha256');
-  const partitions = log.partitionCount(stream) ?? 0;
-  for (let p = 0; p < partitions; p++) {
+  for (const partition of partitions) {
     const byProducer = new Map<string, LogRecord[]>();
-    const end = log.endOffset(stream, p);
-    for (let from = 0; from < end; from += batch) {
-      for (const r of log.read(stream, p, from, batch)) {
-        if ((r.control === 'watermark') !== wanted || (wanted && readWatermarkRecord(r).stopped)) continue;
-        const producer = r.headers[PRODUCER_HEADER] ?? '';
-        const list = byProducer.get(producer) ?? [];
-        list.push(r);
-        byProducer.set(producer, list);
-      }
+    for (const r of partition) {
+      if ((r.control === 'watermark') !== wanted || (wanted && readWatermarkRecord(r).stopped)) continue;
+      const producer = r.headers[PRODUCER_HEADER] ?? '';
+      const list = byProducer.get(producer) ?? [];
+      list.push(r);
+      byProducer.set(producer, list);
     }
     for (const producer of [...byProducer.keys()].sort()) {
       for (const r of byProducer.get(producer)!) hashRecord(hash, r);

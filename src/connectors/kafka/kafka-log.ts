@@ -1,0 +1,466 @@
+import { Admin, Consumer, Producer, type ClusterMetadata } from '@platformatic/kafka';
+import type { LogRecord } from '../../time/record.ts';
+import type { StateBackend } from '../../state/key-value-store.ts';
+import type { AppendRecord, AuditEntry, CommitUnit, Log, TaskCheckpoint, TaskStorage } from '../../runtime/log.ts';
+import type { RunPlan } from '../../runtime/application.ts';
+import { assertAppendable } from '../../runtime/log-checks.ts';
+import { committedRecords, messageOf, type FetchedPartition } from './kafka-records.ts';
+
+export interface KafkaLogOptions {
+  /** `host:port` of a broker, e.g. `127.0.0.1:9092`. */
+  readonly bootstrap: string;
+  readonly clientId?: string;
+  /** Longest a fetch waits for data at the end of a partition (default 50 ms). */
+  readonly maxWaitMs?: number;
+}
+
+/** Names of the topics tidemark keeps an application's state in (docs/kafka.md). */
+export const kafkaTopics = {
+  /** A store's changelog: compacted, one partition per task of the store's sub-topology. */
+  changelog: (applicationId: string, store: string): string => `${applicationId}-${store}-changelog`,
+  /** Task checkpoints (positions, stream time, watermarks): compacted, keyed by task. */
+  checkpoints: (applicationId: string): string => `${applicationId}-checkpoints`,
+  /** The audit log of the application. */
+  audit: (applicationId: string): string => `${applicationId}-audit`,
+};
+
+/** Configs of every topic tidemark creates: the broker stamps append time, so `brokerTime` is known. */
+const LOG_APPEND_TIME = { name: 'message.timestamp.type', value: 'LogAppendTime' };
+const COMPACT = { name: 'cleanup.policy', value: 'compact' };
+const READ_COMMITTED = 1;
+const decoder = new TextDecoder();
+
+/**
+ * What is known of one partition being read: every offset in
+ * `[start, nextFetch)` was fetched, and its data records not yet read past
+ * are in `records`.
+ */
+interface PartitionCache {
+  records: LogRecord[];
+  /** Undefined: nothing fetched (the partition is not being read). */
+  start: number | undefined;
+  nextFetch: number;
+  /** Last stable offset: the end of the committed data. */
+  end: number;
+}
+
+/**
+ * Apache Kafka as tidemark's log and task storage (DESIGN 4.8, §5), through
+ * `@platformatic/kafka`:
+ *
+ * - reads are raw fetches under read_committed, done ahead in the
+ *   background and served to the (synchronous) runtime from a cache, with
+ *   each partition's last stable offset as its end ("may still have data" is
+ *   exactly the lag);
+ * - a commit is one Kafka transaction per task, holding its outputs, its
+ *   state changes (to compacted changelog topics), its checkpoint
+ *   (positions, stream time, watermarks, timers) and its audit; the
+ *   transactional id is the task's, so a new owner of a task fences the old;
+ * - before a run, `prepare` creates the topics, reads end offsets and
+ *   restores each task's checkpoint and state from those topics.
+ *
+ * @example
+ * const log = await KafkaLog.open({ bootstrap: '127.0.0.1:9092' });
+ * const summary = await new Application(topology, { applicationId: 'counts', log }).run({ mode: 'catch-up' });
+ * await log.close();
+ */
+export class KafkaLog implements Log, TaskStorage {
+  readonly #admin: Admin;
+  readonly #consumer: Consumer;
+  readonly #producer: Producer;
+  readonly #maxWaitMs: number;
+  readonly #clientId: string;
+  readonly #bootstrap: string;
+  #metadata: ClusterMetadata | undefined;
+  readonly #partitions = new Map<string, number>();
+  readonly #caches = new Map<string, PartitionCache>();
+  readonly #checkpoints = new Map<string, TaskCheckpoint>();
+  readonly #state = new Map<string, Map<string, Uint8Array>>();
+  readonly #audit = new Map<string, AuditEntry[]>();
+  readonly #taskProducers = new Map<string, Producer>();
+  #fetching: Promise<void> | undefined;
+  #fetchError: unknown;
+  #closed = false;
+
+  private constructor(options: KafkaLogOptions) {
+    this.#bootstrap = options.bootstrap;
+    this.#clientId = options.clientId ?? 'tidemark';
+    const base = { clientId: this.#clientId, bootstrapBrokers: [options.bootstrap], retries: 5, retryDelay: 200, timeout: 10_000 };
+    this.#admin = new Admin(base);
+    this.#consumer = new Consumer({ ...base, groupId: `${this.#clientId}-reader` });
+    this.#producer = new Producer({ ...base, idempotent: true, acks: -1 });
+    this.#maxWaitMs = options.maxWaitMs ?? 50;
+  }
+
+  /** Connects and loads the metadata of every topic. */
+  static async open(options: KafkaLogOptions): Promise<KafkaLog> {
+    const log = new KafkaLog(options);
+    await log.#refreshMetadata();
+    return log;
+  }
+
+  async #refreshMetadata(topics?: readonly string[]): Promise<void> {
+    const names = topics ?? (await this.#admin.listTopics()).filter((t) => !t.startsWith('__'));
+    if (names.length === 0) return;
+    this.#metadata = await this.#consumer.metadata({ topics: [...names], forceUpdate: true });
+    for (const [name, t] of this.#metadata.topics) this.#partitions.set(name, t.partitionsCount);
+  }
+
+  // ---------------------------------------------------------------------------
+  // Streams
+  // ---------------------------------------------------------------------------
+
+  ensureStream(stream: string, partitions: number): void {
+    const existing = this.#partitions.get(stream);
+    if (existing === undefined) throw new Error(`stream ${stream} does not exist on Kafka yet: create it with createStreams() (a run's prepare() does)`);
+    if (existing !== partitions) throw new Error(`stream ${stream} exists with ${existing} partitions, not ${partitions}`);
+  }
+
+  /** Creates the topics that do not exist yet (LogAppendTime; `compact` where asked), and waits for their metadata. */
+  async createStreams(streams: readonly { stream: string; partitions: number; compact?: boolean }[]): Promise<void> {
+    await this.#refreshMetadata();
+    const missing = streams.filter((s) => !this.#partitions.has(s.stream));
+    for (const s of streams) {
+      const n = this.#partitions.get(s.stream);
+      if (n !== undefined && n !== s.partitions) throw new Error(`stream ${s.stream} exists with ${n} partitions, not ${s.partitions}`);
+    }
+    // One request per distinct config: createTopics takes one config list for all its topics.
+    for (const compact of [false, true]) {
+      const group = missing.filter((s) => (s.compact ?? false) === compact);
+      if (group.length === 0) continue;
+      try {
+        await this.#admin.createTopics({ topics: group.map((s) => ({ topic: s.stream, partitions: s.partitions, replicas: 1 })), configs: compact ? [LOG_APPEND_TIME, COMPACT] : [LOG_APPEND_TIME] });
+      } catch (e) {
+        // Another instance may have created them meanwhile: the metadata below decides.
+        if (!/already exists/i.test(String((e as Error).message) + JSON.stringify((e as { errors?: unknown }).errors ?? ''))) throw e;
+      }
+    }
+    if (missing.length > 0) await this.#waitForTopics(missing.map((s) => s.stream));
+  }
+
+  async #waitForTopics(topics: readonly string[]): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.#refreshMetadata([...new Set([...this.#partitions.keys(), ...topics])]);
+        const ready = topics.every((t) => this.#metadata?.topics.get(t)?.partitions.every((p) => p.leader >= 0));
+        if (ready) return;
+      } catch (e) {
+        if (attempt > 50) throw e;
+      }
+      if (attempt > 50) throw new Error(`topics ${topics.join(', ')} were created but have no leader after 10 s`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+
+  partitionCount(stream: string): number | undefined {
+    return this.#partitions.get(stream);
+  }
+
+  streams(): string[] {
+    return [...this.#partitions.keys()].sort();
+  }
+
+  // ---------------------------------------------------------------------------
+  // Reading
+  // ---------------------------------------------------------------------------
+
+  #cache(stream: string, partition: number): PartitionCache {
+    const key = `${stream}/${partition}`;
+    let c = this.#caches.get(key);
+    if (c === undefined) {
+      c = { records: [], start: undefined, nextFetch: 0, end: 0 };
+      this.#caches.set(key, c);
+    }
+    return c;
+  }
+
+  endOffset(stream: string, partition: number): number {
+    this.#throwFetchError();
+    return this.#cache(stream, partition).end;
+  }
+
+  /** Reads what was fetched ahead from `fromOffset` on; asks for more in the background. Never waits. */
+  read(stream: string, partition: number, fromOffset: number, max: number): LogRecord[] {
+    this.#throwFetchError();
+    const c = this.#cache(stream, partition);
+    // Outside what was fetched (a first read, or a task rewinding to its checkpoint): fetch from there.
+    if (c.start === undefined || fromOffset < c.start || fromOffset > c.nextFetch) this.#seek(c, fromOffset);
+    let i = 0;
+    while (i < c.records.length && c.records[i]!.offset < fromOffset) i++;
+    if (i > 0) c.records.splice(0, i);
+    c.start = fromOffset;
+    const out = c.records.slice(0, max);
+    this.#pump();
+    return out;
+  }
+
+  #seek(c: PartitionCache, offset: number): void {
+    c.records = [];
+    c.start = offset;
+    c.nextFetch = offset;
+  }
+
+  /** The first offset at or after `from` that may hold a data record: transaction markers and aborted records are stepped over. */
+  skipTo(stream: string, partition: number, from: number): number {
+    const c = this.#cache(stream, partition);
+    if (c.start === undefined || from < c.start || from > c.nextFetch) return from;
+    return c.records.find((r) => r.offset >= from)?.offset ?? c.nextFetch;
+  }
+
+  #throwFetchError(): void {
+    if (this.#fetchError !== undefined) {
+      const e = this.#fetchError;
+      this.#fetchError = undefined;
+      throw e;
+    }
+  }
+
+  /** Starts a background fetch of every partition that is read and running low, unless one is under way. */
+  #pump(): void {
+    if (this.#fetching !== undefined || this.#closed) return;
+    const wanted = [...this.#caches].filter(([, c]) => c.start !== undefined && c.records.length < 2000);
+    if (wanted.length === 0) return;
+    this.#fetching = this.#fetch(wanted)
+      .catch((e: unknown) => {
+        this.#fetchError = e;
+      })
+      .finally(() => {
+        this.#fetching = undefined;
+      });
+  }
+
+  async #fetch(wanted: [string, PartitionCache][]): Promise<void> {
+    const byTopic = new Map<string, { partition: number; cache: PartitionCache }[]>();
+    for (const [key, cache] of wanted) {
+      const slash = key.lastIndexOf('/');
+      const topic = key.slice(0, slash);
+      const list = byTopic.get(topic) ?? [];
+      list.push({ partition: Number(key.slice(slash + 1)), cache });
+      byTopic.set(topic, list);
+    }
+    const metadata = this.#metadata!;
+    const topicIds = new Map<string, string>();
+    const topics = [...byTopic].map(([topic, parts]) => {
+      const meta = metadata.topics.get(topic);
+      if (meta === undefined) throw new Error(`no Kafka topic ${topic}`);
+      topicIds.set(meta.id, topic);
+      return { topicId: meta.id, partitions: parts.map((p) => ({ partition: p.partition, currentLeaderEpoch: -1, fetchOffset: BigInt(p.cache.nextFetch), lastFetchedEpoch: -1, partitionMaxBytes: 1 << 20 })) };
+    });
+    const node = metadata.topics.get([...byTopic.keys()][0]!)!.partitions[0]!.leader;
+    const response = await this.#consumer.fetch({ node, topics, isolationLevel: READ_COMMITTED, maxWaitTime: this.#maxWaitMs, minBytes: 1, maxBytes: 8 << 20 });
+    for (const t of response.responses) {
+      const topic = topicIds.get(t.topicId)!;
+      for (const p of t.partitions) {
+        const cache = byTopic.get(topic)!.find((x) => x.partition === p.partitionIndex)!.cache;
+        if (p.errorCode !== 0) throw new Error(`fetching ${topic}/${p.partitionIndex} at ${cache.nextFetch}: Kafka error code ${p.errorCode}`);
+        const { records, next } = committedRecords(topic, p.partitionIndex, { batches: (p.records ?? []) as unknown as FetchedPartition['batches'], abortedTransactions: p.abortedTransactions });
+        // A batch may start before the fetch offset: keep what is at or after it.
+        for (const r of records) if (r.offset >= cache.nextFetch) cache.records.push(r);
+        if (next !== undefined && Number(next) > cache.nextFetch) cache.nextFetch = Number(next);
+        cache.end = Number(p.lastStableOffset >= 0n ? p.lastStableOffset : p.highWatermark);
+      }
+    }
+  }
+
+  async append(records: readonly AppendRecord[]): Promise<LogRecord[]> {
+    for (const r of records) assertAppendable(r, this.#partitions.get(r.stream));
+    if (records.length === 0) return [];
+    const result = await this.#producer.send({ messages: records.map(messageOf) });
+    const base = new Map((result.offsets ?? []).map((o) => [`${o.topic}/${o.partition}`, Number(o.offset)]));
+    const seen = new Map<string, number>();
+    return records.map((r) => {
+      const key = `${r.stream}/${r.partition}`;
+      const i = seen.get(key) ?? 0;
+      seen.set(key, i + 1);
+      return { ...r, headers: r.headers ?? {}, offset: (base.get(key) ?? -1) + i, brokerTime: null };
+    });
+  }
+
+  // ---------------------------------------------------------------------------
+  // Task storage
+  // ---------------------------------------------------------------------------
+
+  /**
+   * Creates the run's topics (outputs, internal streams, dead letters, and
+   * the application's changelog, checkpoint and audit topics), reads the end
+   * offsets of its inputs, and restores each of its tasks: the checkpoint,
+   * the state and the audit, read to their ends under read_committed. Opens
+   * each task's transactional producer, which fences any other process still
+   * holding the task.
+   */
+  async prepare(plan: RunPlan): Promise<void> {
+    const app = plan.applicationId;
+    const taskCounts = new Map<number, number>();
+    for (const t of plan.tasks) taskCounts.set(t.subTopology, Math.max(taskCounts.get(t.subTopology) ?? 0, t.partition + 1));
+    const storeTopics = plan.subTopologies.flatMap((sub) =>
+      sub.stores.map((store) => ({ stream: kafkaTopics.changelog(app, store), partitions: this.#subTopologyTasks(sub.id, sub.sources.map((s) => s.stream)), compact: true })),
+    );
+    await this.createStreams([
+      ...plan.streams,
+      ...storeTopics,
+      { stream: kafkaTopics.checkpoints(app), partitions: 1, compact: true },
+      { stream: kafkaTopics.audit(app), partitions: 1 },
+    ]);
+    const inputs = [...new Set(plan.tasks.flatMap((t) => t.sources))];
+    await this.#refreshEnds([...inputs, ...plan.streams.map((s) => s.stream)]);
+    await this.#restoreCheckpoints(app);
+    for (const t of plan.tasks) {
+      for (const store of t.stores) await this.#restoreState(app, t.taskId, store, kafkaTopics.changelog(app, store), t.partition);
+      await this.#openTaskProducer(app, t.taskId);
+    }
+  }
+
+  #subTopologyTasks(_id: number, sources: readonly string[]): number {
+    const n = sources.map((s) => this.#partitions.get(s)).find((x) => x !== undefined);
+    return n ?? 1;
+  }
+
+  /** Refreshes the end (last stable) offsets of `streams`: what catch-up reads up to. */
+  async refreshEnds(streams: readonly string[]): Promise<void> {
+    await this.#refreshEnds(streams);
+  }
+
+  async #refreshEnds(streams: readonly string[]): Promise<void> {
+    const topics = [...new Set(streams)].filter((s) => this.#partitions.has(s));
+    if (topics.length === 0) return;
+    const offsets = await this.#consumer.listOffsets({ topics, isolationLevel: READ_COMMITTED });
+    for (const [topic, ends] of offsets) ends.forEach((end, p) => (this.#cache(topic, p).end = Number(end)));
+  }
+
+  /** Reads a whole partition, committed records only, to its current end. */
+  async #readAll(topic: string, partition: number): Promise<LogRecord[]> {
+    await this.#refreshEnds([topic]);
+    const c = this.#cache(topic, partition);
+    const end = c.end;
+    this.#seek(c, 0);
+    const out: LogRecord[] = [];
+    while (c.nextFetch < end) {
+      const before = c.nextFetch;
+      await this.#fetch([[`${topic}/${partition}`, c]]);
+      out.push(...c.records);
+      c.records = [];
+      if (c.nextFetch === before) throw new Error(`reading ${topic}/${partition}: no progress at offset ${before} (end ${end})`);
+    }
+    c.start = undefined;
+    return out;
+  }
+
+  /** Every committed record of `stream`, one array per partition: to fingerprint or inspect it. */
+  async readStream(stream: string): Promise<LogRecord[][]> {
+    const partitions = this.#partitions.get(stream);
+    if (partitions === undefined) throw new Error(`no Kafka topic ${stream}`);
+    const out: LogRecord[][] = [];
+    for (let p = 0; p < partitions; p++) out.push(await this.#readAll(stream, p));
+    return out;
+  }
+
+  async #restoreCheckpoints(app: string): Promise<void> {
+    for (const r of await this.#readAll(kafkaTopics.checkpoints(app), 0)) {
+      if (r.key === null) continue;
+      const task = decoder.decode(r.key);
+      if (r.value === null || r.value.byteLength === 0) this.#checkpoints.delete(`${app}/${task}`);
+      else this.#checkpoints.set(`${app}/${task}`, JSON.parse(decoder.decode(r.value)) as TaskCheckpoint);
+    }
+    const audit: AuditEntry[] = [];
+    for (const r of await this.#readAll(kafkaTopics.audit(app), 0)) if (r.value !== null) audit.push(...(JSON.parse(decoder.decode(r.value)) as AuditEntry[]));
+    this.#audit.set(app, audit);
+  }
+
+  async #restoreState(app: string, taskId: string, store: string, topic: string, partition: number): Promise<void> {
+    const state = new Map<string, Uint8Array>();
+    for (const r of await this.#readAll(topic, partition)) {
+      if (r.key === null) continue;
+      const key = decoder.decode(r.key);
+      if (r.value === null) state.delete(key);
+      else state.set(key, r.value);
+    }
+    this.#state.set(`${app}/${taskId}/${store}`, state);
+  }
+
+  async #openTaskProducer(app: string, taskId: string): Promise<void> {
+    const key = `${app}/${taskId}`;
+    if (this.#taskProducers.has(key)) return;
+    const producer = new Producer({ clientId: `${this.#clientId}-${taskId}`, bootstrapBrokers: [this.#bootstrap], transactionalId: `${app}-${taskId}`, idempotent: true, acks: -1, retries: 5, retryDelay: 200, timeout: 10_000 });
+    // An empty transaction registers the transactional id now, bumping its epoch: a zombie still holding the task is fenced before this one reads anything.
+    const tx = await producer.beginTransaction();
+    await tx.cancel();
+    this.#taskProducers.set(key, producer);
+  }
+
+  readCheckpoint(applicationId: string, taskId: string): TaskCheckpoint | undefined {
+    return this.#checkpoints.get(`${applicationId}/${taskId}`);
+  }
+
+  stateBackend(applicationId: string, taskId: string): StateBackend {
+    const of = (store: string): Map<string, Uint8Array> => {
+      const key = `${applicationId}/${taskId}/${store}`;
+      let m = this.#state.get(key);
+      if (m === undefined) this.#state.set(key, (m = new Map()));
+      return m;
+    };
+    return {
+      get: (store, key) => of(store).get(key),
+      *entries(store, from = '', to = '\uffff') {
+        const m = of(store);
+        for (const k of [...m.keys()].filter((k) => k >= from && k < to).sort()) yield [k, m.get(k)!] as const;
+      },
+      count: (store) => of(store).size,
+    };
+  }
+
+  /** One transaction per task: outputs, changelog, checkpoint and audit, all or nothing. */
+  async commit(units: readonly CommitUnit[]): Promise<void> {
+    await Promise.all(units.map((u) => this.#commitUnit(u)));
+  }
+
+  async #commitUnit(u: CommitUnit): Promise<void> {
+    const producer = this.#taskProducers.get(`${u.applicationId}/${u.taskId}`);
+    if (producer === undefined) throw new Error(`task ${u.taskId} of ${u.applicationId} was not prepared on Kafka`);
+    const partition = Number(u.taskId.slice(u.taskId.indexOf('_') + 1));
+    const messages = [
+      ...u.outputs.map(messageOf),
+      ...u.stateWrites.map((w) => ({
+        topic: kafkaTopics.changelog(u.applicationId, w.store),
+        partition,
+        key: Buffer.from(w.key, 'utf8'),
+        value: w.value === null ? undefined : Buffer.from(w.value.buffer, w.value.byteOffset, w.value.byteLength),
+      })),
+      { topic: kafkaTopics.checkpoints(u.applicationId), partition: 0, key: Buffer.from(u.taskId, 'utf8'), value: Buffer.from(JSON.stringify(u.checkpoint), 'utf8') },
+      ...(u.audit.length > 0 ? [{ topic: kafkaTopics.audit(u.applicationId), partition: 0, key: Buffer.from(u.taskId, 'utf8'), value: Buffer.from(JSON.stringify(u.audit), 'utf8') }] : []),
+    ];
+    const tx = await producer.beginTransaction();
+    try {
+      await tx.send({ messages });
+      await tx.commit();
+    } catch (e) {
+      await tx.abort().catch(() => undefined);
+      throw e;
+    }
+    // Committed: the task's own view of its state and checkpoint moves on.
+    for (const w of u.stateWrites) {
+      const m = this.#state.get(`${u.applicationId}/${u.taskId}/${w.store}`) ?? new Map<string, Uint8Array>();
+      this.#state.set(`${u.applicationId}/${u.taskId}/${w.store}`, m);
+      if (w.value === null) m.delete(w.key);
+      else m.set(w.key, w.value);
+    }
+    this.#checkpoints.set(`${u.applicationId}/${u.taskId}`, u.checkpoint);
+    if (u.audit.length > 0) this.#audit.set(u.applicationId, [...(this.#audit.get(u.applicationId) ?? []), ...u.audit]);
+  }
+
+  readAudit(applicationId: string): AuditEntry[] {
+    return [...(this.#audit.get(applicationId) ?? [])];
+  }
+
+  resetApplication(applicationId: string): void {
+    throw new Error(`resetting ${applicationId} on Kafka: delete its topics (${kafkaTopics.checkpoints(applicationId)}, ${kafkaTopics.audit(applicationId)}, its changelogs) with the admin tools`);
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    await this.#fetching;
+    for (const p of this.#taskProducers.values()) await p.close();
+    await this.#producer.close();
+    await this.#consumer.close();
+    await this.#admin.close();
+  }
+}
