@@ -47,7 +47,11 @@ export interface Log {
    * the end. Undefined, or `from`, where every offset holds a record.
    */
   skipTo?(stream: string, partition: number, from: number): number;
-  /** Re-reads the end offsets of `streams` from a broker, for `endOffset` to serve (catch-up's stages). */
+  /**
+   * Re-reads the end offsets of `streams` from a broker, for `endOffset` to
+   * serve: catch-up calls it for internal streams once their writers have
+   * committed, and the ends must then include everything they committed.
+   */
   refreshEnds?(streams: readonly string[]): Promise<void>;
 }
 

@@ -19,7 +19,7 @@ import type { Auditor } from './audit.ts';
 import type { SinkNode, SourceNode, SubTopology, Topology, TopologyNode } from './topology.ts';
 import type { Processor, ProcessorContext } from './processor.ts';
 import { TaskWatermarks } from './task-watermarks.ts';
-import { ProcessorTimers, type TimerDomain } from './timers.ts';
+import { ProcessorTimers, isTimerStore, timerStoreName, type TimerDomain } from './timers.ts';
 import { readWatermarkRecord, watermarkRecord } from './watermark-record.ts';
 import type { TraceEvent } from './trace.ts';
 import { partitionForKey } from './partitioner.ts';
@@ -188,6 +188,7 @@ export class StreamTask {
     }
     const backend = env.storage.stateBackend(env.applicationId, this.id);
     for (const name of subTopology.stores) {
+      if (isTimerStore(name)) continue;
       const def = env.topology.stores.get(name);
       if (def === undefined) throw new Error(`store ${name} is used but not declared`);
       if (def.ordered) this.#orderedStores.set(name, def.kind === 'lmdb' ? new LmdbOrderedStore(name, backend) : new InMemoryOrderedStore(name, backend));
@@ -694,7 +695,7 @@ export class StreamTask {
 
   /** A processor's timers live in a store of their own, committed with the task's state, so they survive crashes exactly once. */
   #timersOf(node: string): ProcessorTimers {
-    const name = `__timers/${node}`;
+    const name = timerStoreName(node);
     const store = new InMemoryOrderedStore(name, this.#env.storage.stateBackend(this.#env.applicationId, this.id));
     this.#orderedStores.set(name, store);
     return new ProcessorTimers(store, node);

@@ -2,6 +2,18 @@ import type { OrderedStore } from '../state/ordered-store.ts';
 import { decodeTime, encodeTime } from '../windows/emission.ts';
 
 /** Which clock a timer waits for. */
+/** The hidden store a processor's timers live in (committed, and changelogged, like any state). */
+export function timerStoreName(node: string): string {
+  return `${TIMER_STORE_PREFIX}${node}`;
+}
+
+const TIMER_STORE_PREFIX = '__timers/';
+
+/** Whether `store` is a processor's timer store (made by the task, not declared by the user). */
+export function isTimerStore(store: string): boolean {
+  return store.startsWith(TIMER_STORE_PREFIX);
+}
+
 export type TimerDomain = 'event-time' | 'processing-time';
 
 /** A timer that fired: its domain, time and (optional) name. */

@@ -3,6 +3,7 @@ import type { TimestampExtractor } from '../time/extractor.ts';
 import type { InvalidTimestampPolicy } from '../time/invalid-timestamp-policy.ts';
 import type { StoreDefinition } from '../state/key-value-store.ts';
 import type { Processor } from './processor.ts';
+import { timerStoreName } from './timers.ts';
 import type { WatermarkStrategy } from '../time/watermark.ts';
 import type { EventClock } from '../time/event-clock.ts';
 
@@ -116,10 +117,15 @@ export function subTopologies(topology: Topology): SubTopology[] {
       nodes,
       sources: nodes.filter((n): n is SourceNode => n.kind === 'source'),
       sinks: nodes.filter((n): n is SinkNode => n.kind === 'sink'),
-      stores: [...new Set(nodes.flatMap((n) => (n.kind === 'processor' ? n.stores : [])))],
+      stores: [...new Set(nodes.flatMap((n) => (n.kind === 'processor' ? [...n.stores, ...(hasTimers(n) ? [timerStoreName(n.name)] : [])] : [])))],
     }));
   const ordered = orderByDataFlow(unordered);
   return ordered.map((g, id) => ({ id, ...g }));
+}
+
+/** Whether the processor of `node` has timers (an `onTimer`), so its task keeps a timer store: one instance is made to see. */
+function hasTimers(node: ProcessorNode): boolean {
+  return node.create().onTimer !== undefined;
 }
 
 /** Orders groups so that a group reading an internal stream follows every group writing it. */

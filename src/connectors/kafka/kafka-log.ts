@@ -5,6 +5,7 @@ import type { AppendRecord, AuditEntry, CommitUnit, Log, TaskCheckpoint, TaskSto
 import type { RunPlan } from '../../runtime/application.ts';
 import { assertAppendable } from '../../runtime/log-checks.ts';
 import { committedRecords, messageOf, type FetchedPartition } from './kafka-records.ts';
+import { isRetriableKafkaError, kafkaErrorText, retryWhile } from './kafka-errors.ts';
 
 export interface KafkaLogOptions {
   /** `host:port` of a broker, e.g. `127.0.0.1:9092`. */
@@ -14,10 +15,19 @@ export interface KafkaLogOptions {
   readonly maxWaitMs?: number;
 }
 
+/**
+ * A name Kafka accepts in a topic name: characters other than ASCII letters,
+ * digits, `.`, `_` and `-` (a timer store's `/`, say) become `_` and their
+ * code in hex (`__timers/alerts` → `__timers_2falerts`).
+ */
+export function topicSafe(name: string): string {
+  return name.replace(/[^a-zA-Z0-9._-]/g, (c) => `_${c.codePointAt(0)!.toString(16)}`);
+}
+
 /** Names of the topics tidemark keeps an application's state in (docs/kafka.md). */
 export const kafkaTopics = {
   /** A store's changelog: compacted, one partition per task of the store's sub-topology. */
-  changelog: (applicationId: string, store: string): string => `${applicationId}-${store}-changelog`,
+  changelog: (applicationId: string, store: string): string => `${applicationId}-${topicSafe(store)}-changelog`,
   /** Task checkpoints (positions, stream time, watermarks): compacted, keyed by task. */
   checkpoints: (applicationId: string): string => `${applicationId}-checkpoints`,
   /** The audit log of the application. */
@@ -27,8 +37,14 @@ export const kafkaTopics = {
 /** Configs of every topic tidemark creates: the broker stamps append time, so `brokerTime` is known. */
 const LOG_APPEND_TIME = { name: 'message.timestamp.type', value: 'LogAppendTime' };
 const COMPACT = { name: 'cleanup.policy', value: 'compact' };
+const READ_UNCOMMITTED = 0;
 const READ_COMMITTED = 1;
+/** Longer than the broker's default transaction timeout (60 s), after which it aborts an open transaction. */
+const SETTLE_TIMEOUT_MS = 70_000;
+const METADATA_TIMEOUT_MS = 30_000;
 const decoder = new TextDecoder();
+/** How long a new owner of a task waits for the transaction of the last one to end (its abort or commit markers). */
+const TRANSACTION_INIT_TIMEOUT_MS = 60_000;
 
 /**
  * What is known of one partition being read: every offset in
@@ -42,6 +58,8 @@ interface PartitionCache {
   nextFetch: number;
   /** Last stable offset: the end of the committed data. */
   end: number;
+  /** One past the last record this process committed here (0: none). */
+  committedEnd: number;
 }
 
 /**
@@ -100,10 +118,15 @@ export class KafkaLog implements Log, TaskStorage {
   }
 
   async #refreshMetadata(topics?: readonly string[]): Promise<void> {
-    const names = topics ?? (await this.#admin.listTopics()).filter((t) => !t.startsWith('__'));
-    if (names.length === 0) return;
-    this.#metadata = await this.#consumer.metadata({ topics: [...names], forceUpdate: true });
-    for (const [name, t] of this.#metadata.topics) this.#partitions.set(name, t.partitionsCount);
+    // A topic being created or deleted meanwhile answers with a retriable error for a moment.
+    await retryWhile(isRetriableKafkaError, METADATA_TIMEOUT_MS, async () => {
+      const names = topics ?? (await this.#admin.listTopics()).filter((t) => !t.startsWith('__'));
+      if (names.length === 0) return;
+      this.#metadata = await this.#consumer.metadata({ topics: [...names], forceUpdate: true });
+      for (const [name, t] of this.#metadata.topics) this.#partitions.set(name, t.partitionsCount);
+    }).catch((e: unknown) => {
+      throw new Error(`reading Kafka's metadata${topics === undefined ? '' : ` of ${topics.join(', ')}`} from ${this.#bootstrap}: ${kafkaErrorText(e)}`, { cause: e });
+    });
   }
 
   // ---------------------------------------------------------------------------
@@ -168,15 +191,22 @@ export class KafkaLog implements Log, TaskStorage {
     const key = `${stream}/${partition}`;
     let c = this.#caches.get(key);
     if (c === undefined) {
-      c = { records: [], start: undefined, nextFetch: 0, end: 0 };
+      c = { records: [], start: undefined, nextFetch: 0, end: 0, committedEnd: 0 };
       this.#caches.set(key, c);
     }
     return c;
   }
 
+  /**
+   * The last stable offset last seen — or, past it, the end of what this
+   * process itself committed there: a downstream task of the same process
+   * then waits for those records (their transaction markers may still be on
+   * the way) instead of taking the partition for quiet.
+   */
   endOffset(stream: string, partition: number): number {
     this.#throwFetchError();
-    return this.#cache(stream, partition).end;
+    const c = this.#cache(stream, partition);
+    return Math.max(c.end, c.committedEnd);
   }
 
   /** Reads what was fetched ahead from `fromOffset` on; asks for more in the background. Never waits. */
@@ -247,7 +277,9 @@ export class KafkaLog implements Log, TaskStorage {
       return { topicId: meta.id, partitions: parts.map((p) => ({ partition: p.partition, currentLeaderEpoch: -1, fetchOffset: BigInt(p.cache.nextFetch), lastFetchedEpoch: -1, partitionMaxBytes: 1 << 20 })) };
     });
     const node = metadata.topics.get([...byTopic.keys()][0]!)!.partitions[0]!.leader;
-    const response = await this.#consumer.fetch({ node, topics, isolationLevel: READ_COMMITTED, maxWaitTime: this.#maxWaitMs, minBytes: 1, maxBytes: 8 << 20 });
+    const response = await this.#consumer.fetch({ node, topics, isolationLevel: READ_COMMITTED, maxWaitTime: this.#maxWaitMs, minBytes: 1, maxBytes: 8 << 20 }).catch((e: unknown) => {
+      throw new Error(`fetching from ${[...byTopic.keys()].join(', ')}: ${kafkaErrorText(e)}`, { cause: e });
+    });
     for (const t of response.responses) {
       const topic = topicIds.get(t.topicId)!;
       for (const p of t.partitions) {
@@ -265,7 +297,9 @@ export class KafkaLog implements Log, TaskStorage {
   async append(records: readonly AppendRecord[]): Promise<LogRecord[]> {
     for (const r of records) assertAppendable(r, this.#partitions.get(r.stream));
     if (records.length === 0) return [];
-    const result = await this.#producer.send({ messages: records.map(messageOf) });
+    const result = await this.#producer.send({ messages: records.map(messageOf) }).catch((e: unknown) => {
+      throw new Error(`appending ${records.length} records to ${[...new Set(records.map((r) => r.stream))].join(', ')}: ${kafkaErrorText(e)}`, { cause: e });
+    });
     const base = new Map((result.offsets ?? []).map((o) => [`${o.topic}/${o.partition}`, Number(o.offset)]));
     const seen = new Map<string, number>();
     return records.map((r) => {
@@ -303,11 +337,10 @@ export class KafkaLog implements Log, TaskStorage {
     ]);
     const inputs = [...new Set(plan.tasks.flatMap((t) => t.sources))];
     await this.#refreshEnds([...inputs, ...plan.streams.map((s) => s.stream)]);
+    // Fence first: a zombie's open transaction is aborted before the restore reads what was committed.
+    for (const t of plan.tasks) await this.#openTaskProducer(app, t.taskId);
     await this.#restoreCheckpoints(app);
-    for (const t of plan.tasks) {
-      for (const store of t.stores) await this.#restoreState(app, t.taskId, store, kafkaTopics.changelog(app, store), t.partition);
-      await this.#openTaskProducer(app, t.taskId);
-    }
+    for (const t of plan.tasks) for (const store of t.stores) await this.#restoreState(app, t.taskId, store, kafkaTopics.changelog(app, store), t.partition);
   }
 
   #subTopologyTasks(_id: number, sources: readonly string[]): number {
@@ -315,21 +348,57 @@ export class KafkaLog implements Log, TaskStorage {
     return n ?? 1;
   }
 
-  /** Refreshes the end (last stable) offsets of `streams`: what catch-up reads up to. */
+  /**
+   * Refreshes the end offsets of `streams` once their writers have
+   * committed (catch-up's stages, for internal streams): see {@link #settle}.
+   */
   async refreshEnds(streams: readonly string[]): Promise<void> {
-    await this.#refreshEnds(streams);
+    await this.#settle(streams);
+  }
+
+  /**
+   * Sets each partition's end to its last stable offset once that has
+   * reached the log end seen at the call. A transaction's commit returns
+   * before the broker has written its markers into every partition, and
+   * until then the last stable offset stops short of the committed
+   * records; so what was committed before this call is all below the ends
+   * after it. Waits at most until the broker's transaction timeout would
+   * have aborted any other writer's open transaction.
+   */
+  async #settle(streams: readonly string[]): Promise<void> {
+    const topics = [...new Set(streams)].filter((s) => this.#partitions.has(s));
+    if (topics.length === 0) return;
+    const latest = await this.#listOffsets(topics, READ_UNCOMMITTED);
+    const deadline = Date.now() + SETTLE_TIMEOUT_MS;
+    for (;;) {
+      const stable = await this.#listOffsets(topics, READ_COMMITTED);
+      const open = [...stable].flatMap(([topic, ends]) => ends.flatMap((end, p) => (end < (latest.get(topic)?.[p] ?? end) ? [`${topic}/${p}`] : [])));
+      if (open.length === 0) {
+        for (const [topic, ends] of stable) ends.forEach((end, p) => (this.#cache(topic, p).end = Number(end)));
+        return;
+      }
+      if (Date.now() > deadline) throw new Error(`partitions ${open.join(', ')} still hold an open transaction after ${SETTLE_TIMEOUT_MS / 1000} s: another instance of the application is writing them`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  /** The end offsets of every partition of `topics`: the last stable ones (read_committed), or the log ends. */
+  async #listOffsets(topics: readonly string[], isolationLevel: typeof READ_COMMITTED | typeof READ_UNCOMMITTED): Promise<Map<string, bigint[]>> {
+    return retryWhile(isRetriableKafkaError, METADATA_TIMEOUT_MS, () => this.#consumer.listOffsets({ topics: [...topics], isolationLevel })).catch((e: unknown) => {
+      throw new Error(`listing the end offsets of ${topics.join(', ')}: ${kafkaErrorText(e)}`, { cause: e });
+    });
   }
 
   async #refreshEnds(streams: readonly string[]): Promise<void> {
     const topics = [...new Set(streams)].filter((s) => this.#partitions.has(s));
     if (topics.length === 0) return;
-    const offsets = await this.#consumer.listOffsets({ topics, isolationLevel: READ_COMMITTED });
+    const offsets = await this.#listOffsets(topics, READ_COMMITTED);
     for (const [topic, ends] of offsets) ends.forEach((end, p) => (this.#cache(topic, p).end = Number(end)));
   }
 
   /** Reads a whole partition, committed records only, to its current end. */
   async #readAll(topic: string, partition: number): Promise<LogRecord[]> {
-    await this.#refreshEnds([topic]);
+    await this.#settle([topic]);
     const c = this.#cache(topic, partition);
     const end = c.end;
     this.#seek(c, 0);
@@ -345,7 +414,7 @@ export class KafkaLog implements Log, TaskStorage {
     return out;
   }
 
-  /** Every committed record of `stream`, one array per partition: to fingerprint or inspect it. */
+  /** Every record of `stream` committed before the call, one array per partition: to fingerprint or inspect it. */
   async readStream(stream: string): Promise<LogRecord[][]> {
     const partitions = this.#partitions.get(stream);
     if (partitions === undefined) throw new Error(`no Kafka topic ${stream}`);
@@ -380,10 +449,15 @@ export class KafkaLog implements Log, TaskStorage {
   async #openTaskProducer(app: string, taskId: string): Promise<void> {
     const key = `${app}/${taskId}`;
     if (this.#taskProducers.has(key)) return;
-    const producer = new Producer({ clientId: `${this.#clientId}-${taskId}`, bootstrapBrokers: [this.#bootstrap], transactionalId: `${app}-${taskId}`, idempotent: true, acks: -1, retries: 5, retryDelay: 200, timeout: 10_000 });
+    const producer = new Producer({ clientId: `${this.#clientId}-${taskId}`, bootstrapBrokers: [this.#bootstrap], transactionalId: `${app}-${taskId}`, producerId: -1n, producerEpoch: -1, idempotent: true, acks: -1, retries: 5, retryDelay: 200, timeout: 10_000 });
     // An empty transaction registers the transactional id now, bumping its epoch: a zombie still holding the task is fenced before this one reads anything.
-    const tx = await producer.beginTransaction();
-    await tx.cancel();
+    // The coordinator answers CONCURRENT_TRANSACTIONS while it completes (or times out) the last owner's transaction: wait for it.
+    await retryWhile(isRetriableKafkaError, TRANSACTION_INIT_TIMEOUT_MS, async () => {
+      const tx = await producer.beginTransaction();
+      await tx.cancel();
+    }).catch((e: unknown) => {
+      throw new Error(`opening the transactional producer of task ${taskId} (transactional id ${app}-${taskId}): ${kafkaErrorText(e)}`, { cause: e });
+    });
     this.#taskProducers.set(key, producer);
   }
 
@@ -429,12 +503,19 @@ export class KafkaLog implements Log, TaskStorage {
       ...(u.audit.length > 0 ? [{ topic: kafkaTopics.audit(u.applicationId), partition: 0, key: Buffer.from(u.taskId, 'utf8'), value: Buffer.from(JSON.stringify(u.audit), 'utf8') }] : []),
     ];
     const tx = await producer.beginTransaction();
+    let written: { topic: string; partition: number; offset: bigint }[];
     try {
-      await tx.send({ messages });
+      written = (await tx.send({ messages })).offsets ?? [];
       await tx.commit();
     } catch (e) {
       await tx.abort().catch(() => undefined);
-      throw e;
+      throw new Error(`committing the transaction of task ${u.taskId} (${messages.length} records to ${[...new Set(messages.map((m) => m.topic))].join(', ')}): ${kafkaErrorText(e)}`, { cause: e });
+    }
+    const counts = new Map<string, number>();
+    for (const m of messages) counts.set(`${m.topic}/${m.partition}`, (counts.get(`${m.topic}/${m.partition}`) ?? 0) + 1);
+    for (const o of written) {
+      const c = this.#cache(o.topic, o.partition);
+      c.committedEnd = Math.max(c.committedEnd, Number(o.offset) + (counts.get(`${o.topic}/${o.partition}`) ?? 1));
     }
     // Committed: the task's own view of its state and checkpoint moves on.
     for (const w of u.stateWrites) {
