@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createProgressDisplay, renderBar } from '../src/cli/progress.ts';
+import { createProgressDisplay, partitionLags, plainLine, renderBar } from '../src/cli/progress.ts';
 import type { Progress } from '../src/runtime/application.ts';
 
 function progress(processed: number, lag: number, mode: Progress['mode'] = 'catch-up'): Progress {
@@ -73,4 +73,20 @@ test('the bar has a fixed width and fills in eighths of a cell', () => {
   for (const f of [0, 0.01, 0.5, 0.999, 1, 1.5]) assert.equal([...renderBar(f)].length, width, String(f));
   assert.notEqual(renderBar(0.01), renderBar(0));
   assert.equal(renderBar(1), `▕${'█'.repeat(width - 2)}▏`);
+});
+
+test('progress names the partitions still behind, most lag first, so a user sees where catch-up waits', () => {
+  const lagByPartition = new Map([
+    ['in/0', 334],
+    ['in/1', 900],
+    ['in/2', 0],
+    ['other/0', 12],
+  ]);
+  const p = { ...progress(100, 1246), lagByPartition };
+  assert.equal(plainLine('catch-up', p, 50), 'catch-up: lag 1246 (processed 100, 50 rec/s) · behind: in/1 900, in/0 334, other/0 12');
+  assert.equal(partitionLags(p, 2), 'behind: in/1 900, in/0 334, +1 more');
+  assert.equal(partitionLags({ ...p, lagByPartition: new Map([['in/0', 0]]) }), undefined, 'nothing behind, nothing said');
+  const f = fakeOutput(true);
+  createProgressDisplay(f.out, { now: f.now }).update(p);
+  assert.match(f.writes[0]!, /behind: in\/1 900, in\/0 334, other\/0 12/);
 });

@@ -94,7 +94,7 @@ test('an unknown flag is one line on stderr and a non-zero exit, for every comma
 test('usage mistakes and failures are one line each, without a stack trace', () => {
   const dir = freshDir();
   const cases: [string[], RegExp, number][] = [
-    [['produce', '--stream', 's'], /--data-dir is required/, 2],
+    [['produce', '--stream', 's'], /give the log: --data-dir D \(embedded\) or --kafka HOST:PORT/, 2],
     [['consume', '--data-dir'], /option --data-dir needs a value/, 2],
     [['consume', '--data-dir', join(dir, 'missing'), '--stream', 's'], /no data directory/, 1],
     [['run', '--data-dir', dir], /which topology module/, 2],

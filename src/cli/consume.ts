@@ -1,14 +1,14 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { EmbeddedLog } from '../connectors/embedded/embedded-log.ts';
+import { openCliLog, LOG_OPTIONS, type CliLog } from './log-option.ts';
 import type { LogRecord } from '../time/record.ts';
-import { existingDataDir, integerOption, parseCommandArgs, requiredString } from './args.ts';
+import { integerOption, parseCommandArgs, requiredString } from './args.ts';
 import { CliError } from './errors.ts';
 import { displayBytes } from './record-format.ts';
 import { readWatermarkRecord } from '../runtime/watermark-record.ts';
 import type { CommandIo } from './io.ts';
 import { onInterrupt } from './interrupt.ts';
 
-export const consumeHelp = `Usage: tidemark consume --data-dir D --stream S [options]
+export const consumeHelp = `Usage: tidemark consume (--data-dir D | --kafka HOST:PORT) --stream S [options]
 
 Prints the records of a stream as NDJSON, one line per record, partition by
 partition in offset order:
@@ -33,6 +33,7 @@ mode, DESIGN 4.10) are control records, not data; they are printed as
 
 Options:
   --data-dir D        embedded log directory
+  --kafka HOST:PORT   a Kafka broker instead (committed records only)
   --stream S          stream to read
   --partition P       only this partition (default: all)
   --from-offset N     start at offset N in each partition read (default 0)
@@ -46,7 +47,7 @@ Example:
   tidemark consume --data-dir ./data --stream readings --partition 2 --from-offset 100`;
 
 const OPTIONS = {
-  'data-dir': { type: 'string' },
+  ...LOG_OPTIONS,
   stream: { type: 'string' },
   partition: { type: 'string' },
   'from-offset': { type: 'string' },
@@ -62,7 +63,6 @@ const POLL_MS = 100;
 export async function consumeCommand(argv: readonly string[], io: CommandIo): Promise<number> {
   const { values } = parseCommandArgs(argv, OPTIONS);
   if (values.help === true) return io.out(consumeHelp), 0;
-  const dataDir = existingDataDir(values);
   const stream = requiredString(values, 'stream');
   const only = values.partition === undefined ? undefined : integerOption(values, 'partition', 0);
   const fromOffset = integerOption(values, 'from-offset', 0);
@@ -70,12 +70,12 @@ export async function consumeCommand(argv: readonly string[], io: CommandIo): Pr
   const follow = values.follow === true;
   const dataOnly = values['data-only'] === true;
 
-  const log = await EmbeddedLog.open({ dataDir });
+  const opened = await openCliLog(values);
   // Only a tail needs a clean stop; a finite read may die on Ctrl-C like any command.
   const interrupt = follow ? onInterrupt() : undefined;
   const signal = interrupt?.signal ?? new AbortController().signal;
   try {
-    const partitions = await partitionCount(log, stream, follow, signal);
+    const partitions = await partitionCount(opened, stream, follow, signal);
     if (partitions === undefined) return 0;
     if (only !== undefined && only >= partitions) throw new CliError(`stream ${stream} has partitions 0..${partitions - 1}, not ${only}`);
     const positions = new Map<number, number>();
@@ -86,7 +86,7 @@ export async function consumeCommand(argv: readonly string[], io: CommandIo): Pr
       for (const [p, from] of positions) {
         // Drain each partition to its end before the next, so a finite read lists partition by partition.
         for (let next = from; printed < limit; ) {
-          const records = log.read(stream, p, next, Math.min(FETCH, limit - printed));
+          const records = await opened.readToEnd(stream, p, next, Math.min(FETCH, limit - printed));
           if (records.length === 0) break;
           const shown = dataOnly ? records.filter((r) => r.control !== 'watermark') : records;
           if (shown.length > 0) await write(io.stdout, shown.map((r) => JSON.stringify(consumedLine(r, Date.now()))).join('\n') + '\n');
@@ -102,18 +102,20 @@ export async function consumeCommand(argv: readonly string[], io: CommandIo): Pr
     return 0;
   } finally {
     interrupt?.dispose();
-    await log.close();
+    await opened.close();
   }
 }
 
 /** The stream's partition count; with --follow, waits for it to be created (undefined if interrupted meanwhile). */
-async function partitionCount(log: EmbeddedLog, stream: string, follow: boolean, signal: AbortSignal): Promise<number | undefined> {
+async function partitionCount(opened: CliLog, stream: string, follow: boolean, signal: AbortSignal): Promise<number | undefined> {
+  const log = opened.log;
   for (;;) {
+    if (opened.refreshStreams !== undefined) await opened.refreshStreams();
     const n = log.partitionCount(stream);
     if (n !== undefined) return n;
     if (!follow) {
       const known = log.streams();
-      throw new CliError(`no stream ${stream} in ${log.dataDir}${known.length > 0 ? ` (streams: ${known.sort().join(', ')})` : ' (it has no streams yet)'}`);
+      throw new CliError(`no stream ${stream} in ${opened.where}${known.length > 0 ? ` (streams: ${known.sort().join(', ')})` : ' (it has no streams yet)'}`);
     }
     await sleep(POLL_MS, undefined, { signal }).catch(() => undefined);
     if (signal.aborted) return undefined;

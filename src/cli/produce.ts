@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import { EmbeddedLog } from '../connectors/embedded/embedded-log.ts';
+import { LOG_OPTIONS, openCliLog } from './log-option.ts';
 import { partitionForKey } from '../runtime/partitioner.ts';
 import type { AppendRecord } from '../runtime/log.ts';
 import { choiceOption, integerOption, parseCommandArgs, requiredString } from './args.ts';
@@ -10,10 +10,10 @@ import { NO_WATERMARK } from '../time/watermark.ts';
 import { encodeField, jsonType, KEY_FORMATS, VALUE_FORMATS, type KeyFormat, type ValueFormat } from './record-format.ts';
 import type { CommandIo } from './io.ts';
 
-export const produceHelp = `Usage: tidemark produce --data-dir D --stream S [options] < records.ndjson
+export const produceHelp = `Usage: tidemark produce (--data-dir D | --kafka HOST:PORT) --stream S [options] < records.ndjson
 
 Appends records read from stdin, one JSON object per line, to a stream of
-the embedded log in D. The stream is created when missing.
+the embedded log in D, or to a Kafka topic. The stream is created when missing.
 
   {"key": "s1", "value": {"celsius": 21.5}, "eventTime": 1717236000000,
    "partition": 0, "headers": {"source": "gw-1"}}
@@ -37,6 +37,8 @@ every partition of the stream, or the one given:
 
 Options:
   --data-dir D            embedded log directory (created when missing)
+  --kafka HOST:PORT       a Kafka broker instead: the topic is created with
+                          LogAppendTime, event time travels in a header
   --stream S              stream to append to
   --partitions N          partition count when creating the stream (default 1);
                           for an existing stream it must match
@@ -57,7 +59,7 @@ Example:
   echo '{"key":"s1","value":{"celsius":21.5}}' | tidemark produce --data-dir ./data --stream readings --partitions 4`;
 
 const OPTIONS = {
-  'data-dir': { type: 'string' },
+  ...LOG_OPTIONS,
   stream: { type: 'string' },
   partitions: { type: 'string' },
   'key-format': { type: 'string' },
@@ -87,14 +89,14 @@ export interface LineFormat {
 export async function produceCommand(argv: readonly string[], io: CommandIo): Promise<number> {
   const { values } = parseCommandArgs(argv, OPTIONS);
   if (values.help === true) return io.out(produceHelp), 0;
-  const dataDir = requiredString(values, 'data-dir');
   const stream = requiredString(values, 'stream');
   const keyFormat = choiceOption(values, 'key-format', KEY_FORMATS, 'json');
   const valueFormat = choiceOption(values, 'value-format', VALUE_FORMATS, 'json');
   const requested = values.partitions === undefined ? undefined : integerOption(values, 'partitions', 1, 1, 100_000);
   const producer = producerOption(values.producer as string | undefined, integerOption(values, 'tasks', 1, 1, 100_000));
 
-  const log = await EmbeddedLog.open({ dataDir });
+  const opened = await openCliLog(values, true);
+  const log = opened.log;
   try {
     const existing = log.partitionCount(stream);
     if (existing !== undefined && requested !== undefined && existing !== requested) {
@@ -102,16 +104,16 @@ export async function produceCommand(argv: readonly string[], io: CommandIo): Pr
     }
     const partitions = existing ?? requested ?? 1;
     // Created with the first batch (or at the end of an empty input), so that a first line in error leaves nothing behind.
-    const create = (): void => log.ensureStream(stream, partitions);
+    const create = (): Promise<void> => opened.ensureStream(stream, partitions);
     if (io.stdin.isTTY === true) io.err('reading NDJSON records from stdin; end with Ctrl-D');
     const format: LineFormat = { stream, partitions, keyFormat, valueFormat, now: () => Date.now(), ...(producer === undefined ? {} : { producer }) };
-    const count = await appendLines(io.stdin, format, (batch) => (create(), log.append(batch)));
-    create();
+    const count = await appendLines(io.stdin, format, async (batch) => (await create(), log.append(batch)));
+    await create();
     const created = existing === undefined ? ` (created it with ${partitions} partition${partitions === 1 ? '' : 's'})` : '';
     io.out(`appended ${count} record${count === 1 ? '' : 's'} to ${stream}${created}`);
     return 0;
   } finally {
-    await log.close();
+    await opened.close();
   }
 }
 

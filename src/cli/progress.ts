@@ -106,7 +106,7 @@ function fraction(p: Progress): number {
 
 /**
  * The terminal line: the head (label, bar or spinner) and the figures,
- * then optional parts — `extra`, then stream time — dropped whole, last
+ * then optional parts — `extra`, stream time, the partitions behind — dropped whole, last
  * first, when the terminal is too narrow, rather than cut mid-word.
  */
 function terminalLine(label: string, p: Progress, rate: number, spin: string, extra: string | undefined, columns: number | undefined): string {
@@ -119,6 +119,8 @@ function terminalLine(label: string, p: Progress, rate: number, spin: string, ex
   if (extra !== undefined) optional.push(extra);
   const time = streamTimeOf(p);
   if (time !== undefined) optional.push(`stream time ${formatTime(time)}`);
+  const behind = partitionLags(p, 3);
+  if (behind !== undefined) optional.push(behind);
   for (let keep = optional.length; keep >= 0; keep--) {
     const line = `${head} ${[...parts, ...optional.slice(0, keep)].join(' · ')}`;
     if (columns === undefined || [...line].length < columns || keep === 0) return line;
@@ -126,9 +128,23 @@ function terminalLine(label: string, p: Progress, rate: number, spin: string, ex
   return head;
 }
 
-/** `catch-up: lag 1234 (processed 5678, 12000 rec/s)`: plain digits, easy to grep. */
+/** `catch-up: lag 1234 (processed 5678, 12000 rec/s) · behind: in/1 900, in/0 334`: plain digits, easy to grep. */
 export function plainLine(label: string, p: Progress, rate: number): string {
-  return `${label}: lag ${p.lag} (processed ${p.processed}, ${Math.round(rate)} rec/s)`;
+  const behind = partitionLags(p);
+  return `${label}: lag ${p.lag} (processed ${p.processed}, ${Math.round(rate)} rec/s)${behind === undefined ? '' : ` · ${behind}`}`;
+}
+
+const MAX_PARTITION_LAGS = 6;
+
+/**
+ * The partitions still behind, most lag first — `behind: in/1 900, in/0 334,
+ * +3 more` — or undefined when none is: where a catch-up is waiting.
+ */
+export function partitionLags(p: Progress, max = MAX_PARTITION_LAGS): string | undefined {
+  const behind = [...p.lagByPartition].filter(([, n]) => n > 0).sort(([a, x], [b, y]) => y - x || a.localeCompare(b, 'en', { numeric: true }));
+  if (behind.length === 0) return undefined;
+  const shown = behind.slice(0, max).map(([partition, n]) => `${partition} ${n}`);
+  return `behind: ${shown.join(', ')}${behind.length > max ? `, +${behind.length - max} more` : ''}`;
 }
 
 /** A bar of BAR_WIDTH cells with eighth-cell resolution. */

@@ -1,9 +1,9 @@
 import { Application, type RunMode, type RunSummary, type StartPosition } from '../runtime/application.ts';
 import { BadInputError, ProcessingError } from '../runtime/input-failure.ts';
+import type { Log, TaskStorage } from '../runtime/log.ts';
 import { fingerprintStream } from '../runtime/fingerprint.ts';
-import type { Log } from '../runtime/log.ts';
-import { EmbeddedLog } from '../connectors/embedded/embedded-log.ts';
-import { choiceOption, existingDataDir, integerOption, optionalString, parseCommandArgs } from './args.ts';
+import { LOG_OPTIONS, openCliLog, type CliLog } from './log-option.ts';
+import { choiceOption, integerOption, optionalString, parseCommandArgs } from './args.ts';
 import { CliError, UsageError } from './errors.ts';
 import { createProgressDisplay, formatCount } from './progress.ts';
 import { loadTopologyModule } from './topology-module.ts';
@@ -13,9 +13,10 @@ import { closeSync, openSync, writeSync } from 'node:fs';
 import type { TraceEvent } from '../runtime/trace.ts';
 import { MAX_WATERMARK, NO_WATERMARK } from '../time/watermark.ts';
 
-export const runHelp = `Usage: tidemark run <topology module> --data-dir D [options]
+export const runHelp = `Usage: tidemark run <topology module> (--data-dir D | --kafka HOST:PORT) [options]
 
-Runs a topology on the embedded log in D.
+Runs a topology on the embedded log in D, or on a Kafka cluster (exactly-once:
+a transaction per task; its state in compacted changelog topics).
 
   --mode catch-up     (default) process every input partition up to its end
                       offset as seen at the start, then commit and exit
@@ -37,6 +38,7 @@ partitions without a committed position start.
 
 Options:
   --data-dir D               embedded log directory
+  --kafka HOST:PORT          a Kafka broker instead (tidemark kafka start gives one)
   --mode M                   catch-up (default) or real-time
   --from P                   earliest (default), latest, or offsets per partition:
                              clicks/0=120,clicks/1=98 (others start at 0)
@@ -67,7 +69,7 @@ and processor errors stop the run with one line naming stream, partition and
 offset (exit status 1).`;
 
 const OPTIONS = {
-  'data-dir': { type: 'string' },
+  ...LOG_OPTIONS,
   mode: { type: 'string' },
   from: { type: 'string' },
   'max-idle-ms': { type: 'string' },
@@ -85,7 +87,6 @@ export async function runCommand(argv: readonly string[], io: CommandIo): Promis
   if (values.help === true) return io.out(runHelp), 0;
   const modulePath = positionals[0];
   if (modulePath === undefined) throw new UsageError('which topology module? (tidemark run <module> --data-dir D)');
-  const dataDir = existingDataDir(values);
   const mode = choiceOption<RunMode>(values, 'mode', ['catch-up', 'real-time'], 'catch-up');
   const from = parseStartPosition(optionalString(values, 'from') ?? 'earliest');
   const options = {
@@ -100,7 +101,8 @@ export async function runCommand(argv: readonly string[], io: CommandIo): Promis
   const tracePath = optionalString(values, 'trace');
   const { applicationId, topology } = await loadTopologyModule(modulePath);
 
-  const log = await EmbeddedLog.open({ dataDir });
+  const opened = await openCliLog(values);
+  const log = opened.log;
   const progress = values.quiet === true ? undefined : createProgressDisplay(io.stderr);
   // On a terminal the progress line is still open: end it before saying more.
   const interrupt = onInterrupt(() => io.err(`${io.stderr.isTTY === true ? '\n' : ''}${applicationId}: stopping — committing what was processed (Ctrl-C again to quit at once)`));
@@ -115,7 +117,7 @@ export async function runCommand(argv: readonly string[], io: CommandIo): Promis
       progress?.finish();
     }
     for (const line of describeRun(applicationId, summary, log, { elapsedMs: Date.now() - started, interrupted: interrupt.signal.aborted, deadLetterStream: `${applicationId}.dead-letter` })) io.out(line);
-    for (const line of fingerprintLines(log, summary.outputStreams)) io.out(line);
+    for (const line of await fingerprintLinesOf(opened, summary.outputStreams)) io.out(line);
     return 0;
   } catch (e) {
     if (e instanceof BadInputError || e instanceof ProcessingError) throw new CliError(e.message);
@@ -123,7 +125,7 @@ export async function runCommand(argv: readonly string[], io: CommandIo): Promis
   } finally {
     trace?.close();
     interrupt.dispose();
-    await log.close();
+    await opened.close();
   }
 }
 
@@ -163,11 +165,18 @@ export function fingerprintLines(log: Log, streams: readonly string[]): string[]
   return [...streams].sort().map((s) => `fingerprint ${s} ${fingerprintStream(log, s)}`);
 }
 
+/** {@link fingerprintLines} of any log the CLI opened (a broker's streams are read asynchronously). */
+async function fingerprintLinesOf(log: CliLog, streams: readonly string[]): Promise<string[]> {
+  const lines: string[] = [];
+  for (const s of [...streams].sort()) lines.push(`fingerprint ${s} ${await log.fingerprint(s)}`);
+  return lines;
+}
+
 /** The summary of a run, a few human-readable lines. */
 export function describeRun(
   applicationId: string,
   s: RunSummary,
-  log: EmbeddedLog,
+  log: Pick<TaskStorage, 'readAudit'>,
   ctx: { elapsedMs: number; interrupted: boolean; deadLetterStream: string },
 ): string[] {
   const how = s.mode === 'catch-up' ? (ctx.interrupted ? 'catch-up interrupted' : 'caught up') : 'real-time run stopped';

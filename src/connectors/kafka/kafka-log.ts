@@ -175,6 +175,11 @@ export class KafkaLog implements Log, TaskStorage {
     }
   }
 
+  /** Reloads the list of topics and their partition counts (topics created elsewhere since). */
+  async refreshStreams(): Promise<void> {
+    await this.#refreshMetadata();
+  }
+
   partitionCount(stream: string): number | undefined {
     return this.#partitions.get(stream);
   }

@@ -1,0 +1,85 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { EmbeddedLog } from '../connectors/embedded/embedded-log.ts';
+import { KafkaLog } from '../connectors/kafka/kafka-log.ts';
+import type { Log, TaskStorage } from '../runtime/log.ts';
+import type { LogRecord } from '../time/record.ts';
+import { fingerprintPartitions, fingerprintStream } from '../runtime/fingerprint.ts';
+import { existingDataDir, optionalString, type ParsedArgs } from './args.ts';
+import { UsageError } from './errors.ts';
+
+/** The log a command works on: the embedded log of `--data-dir D`, or the Kafka cluster of `--kafka HOST:PORT`. */
+export interface CliLog {
+  readonly log: Log & TaskStorage;
+  /** Where, for messages: the directory, or `kafka HOST:PORT`. */
+  readonly where: string;
+  /** Creates `stream` with `partitions` partitions if it does not exist. */
+  ensureStream(stream: string, partitions: number): Promise<void>;
+  /** Reads `stream`'s partition from `from` to the end it has now (every committed record, on Kafka). */
+  readToEnd(stream: string, partition: number, from: number, max: number): Promise<LogRecord[]>;
+  /** Reloads the streams that exist, where others may create them (a broker). */
+  refreshStreams?(): Promise<void>;
+  /** The fingerprint (DESIGN 4.11) of a stream as it is now. */
+  fingerprint(stream: string): Promise<string>;
+  close(): Promise<void>;
+}
+
+/** The options every log-using command takes. */
+export const LOG_OPTIONS = {
+  'data-dir': { type: 'string' },
+  kafka: { type: 'string' },
+} as const;
+
+export const LOG_OPTIONS_HELP = `  --data-dir D           embedded log directory
+  --kafka HOST:PORT      a Kafka broker instead (tidemark kafka start gives one)`;
+
+/**
+ * Opens the log the options name: exactly one of `--data-dir` and `--kafka`.
+ * `createDataDir`: a missing directory is created (produce) rather than an error.
+ */
+export async function openCliLog(values: ParsedArgs['values'], createDataDir = false): Promise<CliLog> {
+  const bootstrap = optionalString(values, 'kafka');
+  const dataDir = optionalString(values, 'data-dir');
+  if ((bootstrap === undefined) === (dataDir === undefined)) throw new UsageError('give the log: --data-dir D (embedded) or --kafka HOST:PORT');
+  if (bootstrap !== undefined) {
+    if (!/^[^:\s]+:\d+$/.test(bootstrap)) throw new UsageError(`--kafka must be HOST:PORT, got ${JSON.stringify(bootstrap)}`);
+    return kafkaCliLog(await KafkaLog.open({ bootstrap }), bootstrap);
+  }
+  const log = await EmbeddedLog.open({ dataDir: createDataDir ? dataDir! : existingDataDir(values) });
+  return {
+    log,
+    where: log.dataDir,
+    ensureStream: async (stream, partitions) => log.ensureStream(stream, partitions),
+    readToEnd: async (stream, partition, from, max) => log.read(stream, partition, from, max),
+    fingerprint: async (stream) => fingerprintStream(log, stream),
+    close: () => log.close(),
+  };
+}
+
+function kafkaCliLog(log: KafkaLog, bootstrap: string): CliLog {
+  return {
+    log,
+    where: `kafka ${bootstrap}`,
+    ensureStream: (stream, partitions) => log.createStreams([{ stream, partitions }]),
+    refreshStreams: () => log.refreshStreams(),
+    async readToEnd(stream, partition, from, max) {
+      await log.refreshEnds([stream]);
+      const end = log.endOffset(stream, partition);
+      const out: LogRecord[] = [];
+      // Reads are served from fetches made in the background: wait for them, stepping over transaction markers.
+      for (let next = from; next < end && out.length < max; ) {
+        const records = log.read(stream, partition, next, max - out.length);
+        if (records.length > 0) {
+          out.push(...records);
+          next = records[records.length - 1]!.offset + 1;
+        } else {
+          const skipped = log.skipTo(stream, partition, next);
+          if (skipped > next) next = skipped;
+          else await sleep(5);
+        }
+      }
+      return out;
+    },
+    fingerprint: async (stream) => fingerprintPartitions(await log.readStream(stream)),
+    close: () => log.close(),
+  };
+}
