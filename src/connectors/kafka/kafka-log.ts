@@ -42,6 +42,12 @@ const READ_COMMITTED = 1;
 /** Longer than the broker's default transaction timeout (60 s), after which it aborts an open transaction. */
 const SETTLE_TIMEOUT_MS = 70_000;
 const METADATA_TIMEOUT_MS = 30_000;
+/**
+ * Every request is retried for about 30 s (120 × 250 ms) before a run fails:
+ * long enough to ride out a broker restart (5–10 s here) in the middle of a
+ * fetch or a transaction, which then goes on where it was.
+ */
+const CLIENT_RETRIES = { retries: 120, retryDelay: 250, timeout: 10_000 };
 const decoder = new TextDecoder();
 /** How long a new owner of a task waits for the transaction of the last one to end (its abort or commit markers). */
 const TRANSACTION_INIT_TIMEOUT_MS = 60_000;
@@ -103,7 +109,7 @@ export class KafkaLog implements Log, TaskStorage {
   private constructor(options: KafkaLogOptions) {
     this.#bootstrap = options.bootstrap;
     this.#clientId = options.clientId ?? 'tidemark';
-    const base = { clientId: this.#clientId, bootstrapBrokers: [options.bootstrap], retries: 5, retryDelay: 200, timeout: 10_000 };
+    const base = { clientId: this.#clientId, bootstrapBrokers: [options.bootstrap], ...CLIENT_RETRIES };
     this.#admin = new Admin(base);
     this.#consumer = new Consumer({ ...base, groupId: `${this.#clientId}-reader` });
     this.#producer = new Producer({ ...base, idempotent: true, acks: -1 });
@@ -331,8 +337,10 @@ export class KafkaLog implements Log, TaskStorage {
     const app = plan.applicationId;
     const taskCounts = new Map<number, number>();
     for (const t of plan.tasks) taskCounts.set(t.subTopology, Math.max(taskCounts.get(t.subTopology) ?? 0, t.partition + 1));
+    // A sub-topology fed by an internal stream has as many tasks as that stream will have partitions: it may not exist yet.
+    const planned = new Map(plan.streams.map((s) => [s.stream, s.partitions]));
     const storeTopics = plan.subTopologies.flatMap((sub) =>
-      sub.stores.map((store) => ({ stream: kafkaTopics.changelog(app, store), partitions: this.#subTopologyTasks(sub.id, sub.sources.map((s) => s.stream)), compact: true })),
+      sub.stores.map((store) => ({ stream: kafkaTopics.changelog(app, store), partitions: this.#subTopologyTasks(sub.id, sub.sources.map((s) => s.stream), planned), compact: true })),
     );
     await this.createStreams([
       ...plan.streams,
@@ -348,8 +356,8 @@ export class KafkaLog implements Log, TaskStorage {
     for (const t of plan.tasks) for (const store of t.stores) await this.#restoreState(app, t.taskId, store, kafkaTopics.changelog(app, store), t.partition);
   }
 
-  #subTopologyTasks(_id: number, sources: readonly string[]): number {
-    const n = sources.map((s) => this.#partitions.get(s)).find((x) => x !== undefined);
+  #subTopologyTasks(_id: number, sources: readonly string[], planned: ReadonlyMap<string, number>): number {
+    const n = sources.map((s) => this.#partitions.get(s) ?? planned.get(s)).find((x) => x !== undefined);
     return n ?? 1;
   }
 
@@ -454,7 +462,7 @@ export class KafkaLog implements Log, TaskStorage {
   async #openTaskProducer(app: string, taskId: string): Promise<void> {
     const key = `${app}/${taskId}`;
     if (this.#taskProducers.has(key)) return;
-    const producer = new Producer({ clientId: `${this.#clientId}-${taskId}`, bootstrapBrokers: [this.#bootstrap], transactionalId: `${app}-${taskId}`, producerId: -1n, producerEpoch: -1, idempotent: true, acks: -1, retries: 5, retryDelay: 200, timeout: 10_000 });
+    const producer = new Producer({ clientId: `${this.#clientId}-${taskId}`, bootstrapBrokers: [this.#bootstrap], transactionalId: `${app}-${taskId}`, producerId: -1n, producerEpoch: -1, idempotent: true, acks: -1, ...CLIENT_RETRIES });
     // An empty transaction registers the transactional id now, bumping its epoch: a zombie still holding the task is fenced before this one reads anything.
     // The coordinator answers CONCURRENT_TRANSACTIONS while it completes (or times out) the last owner's transaction: wait for it.
     await retryWhile(isRetriableKafkaError, TRANSACTION_INIT_TIMEOUT_MS, async () => {
