@@ -95,8 +95,13 @@ function settled(app: Application, log: KafkaLog): boolean {
   return app.tasks.every((t) => [...t.lag().values()].every((n) => n === 0) && internal.every((s) => partitions(s).every((p) => !t.hasPending(s, p))));
 }
 
-/** Produces the case into fresh topics, runs it on Kafka, and fingerprints what it wrote. */
-async function kafkaRun(t: TestContext, bootstrap: string, c: Case, records: readonly InputRecord[], mode: 'catch-up' | 'real-time', expectedTaken: number): Promise<Record<string, string>> {
+/**
+ * Produces the case into fresh topics, runs it on Kafka, and fingerprints
+ * what it wrote. `instances` > 1: that many instances of the application,
+ * each with a connection of its own, share the tasks (`instance: I/N`) and
+ * run at the same time (catch-up).
+ */
+async function kafkaRun(t: TestContext, bootstrap: string, c: Case, records: readonly InputRecord[], mode: 'catch-up' | 'real-time', expectedTaken: number, instances = 1): Promise<Record<string, string>> {
   const klog = await KafkaLog.open({ bootstrap });
   try {
     await klog.createStreams(streamsOf(c));
@@ -104,7 +109,11 @@ async function kafkaRun(t: TestContext, bootstrap: string, c: Case, records: rea
     for (const s of streamsOf(c)) for (let p = 0; p < s.partitions; p++) assert.equal(klog.endOffset(s.stream, p), 0, `${s.stream}/${p} starts empty`);
     await klog.append(records.map(({ stream, partition, key, value, headers, eventTime }) => ({ stream, partition, key, value, headers, eventTime })));
     const app = new Application(buildTopology(c.topology), { applicationId: APP_ID, log: klog });
-    if (mode === 'catch-up') await app.run({ mode, commitIntervalMs: 50 });
+    if (instances > 1) {
+      await runInstances(bootstrap, c, instances, expectedTaken);
+      await klog.refreshStreams(); // the instances created the output topics
+    }
+    else if (mode === 'catch-up') await app.run({ mode, commitIntervalMs: 50 });
     else {
       // Real time: stop once every record was taken and every task is at the ends of its inputs.
       const stop = new AbortController();
@@ -116,12 +125,41 @@ async function kafkaRun(t: TestContext, bootstrap: string, c: Case, records: rea
       const summary = await done;
       assert.equal(summary.processed + summary.deadLettered, expectedTaken, `${c.topology} real time took every record within 60 s`);
     }
-    t.diagnostic(`${c.topology} ${mode}: ${records.length} records`);
+    t.diagnostic(`${c.topology} ${mode}${instances > 1 ? `, ${instances} instances` : ''}: ${records.length} records`);
     return fingerprints(await snapshot(klog, streamsToCompare(c.topology)), c.topology);
   } finally {
     await klog.close();
   }
 }
+
+/** `n` instances of the application at once, each on a connection of its own, sharing the tasks statically. */
+async function runInstances(bootstrap: string, c: Case, n: number, expectedTaken: number): Promise<void> {
+  const logs = await Promise.all(Array.from({ length: n }, () => KafkaLog.open({ bootstrap })));
+  try {
+    const summaries = await Promise.all(
+      logs.map((log, instance) => new Application(buildTopology(c.topology), { applicationId: APP_ID, log }).run({ mode: 'catch-up', commitIntervalMs: 50, instance: { instance, instances: n } })),
+    );
+    assert.equal(summaries.reduce((sum, s) => sum + s.processed + s.deadLettered, 0), expectedTaken, 'the instances took every record once between them');
+  } finally {
+    await Promise.all(logs.map((l) => l.close()));
+  }
+}
+
+test('one, two or three instances of an application on Kafka write the same output as one process on the embedded log', { timeout: 600_000 }, async (t) => {
+  const broker = await kafkaBroker(t);
+  if (broker === undefined) return;
+  // Topologies without internal streams: with a static share of the tasks, an instance's catch-up cannot know when another's writes to a repartition topic end.
+  for (const [i, topology] of (['stateful', 'windowed'] as const).entries()) {
+    const c = casesFor(topology, 300 + i, 1)[0]!;
+    const withPartitions = { ...c, partitions: Object.fromEntries(Object.keys(c.partitions).map((g) => [g, 3])) };
+    const records = materialize(withPartitions);
+    const expected = await embeddedRun(withPartitions, records);
+    for (const instances of [1, 2, 3]) {
+      await resetTopics(broker.bootstrap);
+      assert.deepEqual(await kafkaRun(t, broker.bootstrap, withPartitions, records, 'catch-up', expected.taken, instances), expected.fingerprints, `${topology}, ${instances} instances`);
+    }
+  }
+});
 
 test('the same topology on the same input writes the same output on Kafka as on the embedded log, in catch-up and real time', { timeout: 600_000 }, async (t) => {
   const broker = await kafkaBroker(t);
