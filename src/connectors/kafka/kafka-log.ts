@@ -4,7 +4,7 @@ import type { StateBackend } from '../../state/key-value-store.ts';
 import type { AppendRecord, AuditEntry, CommitUnit, Log, TaskCheckpoint, TaskStorage } from '../../runtime/log.ts';
 import type { RunPlan } from '../../runtime/application.ts';
 import { assertAppendable } from '../../runtime/log-checks.ts';
-import { committedRecords, messageOf, type FetchedPartition } from './kafka-records.ts';
+import { committedRecords, messageOf, type FetchedBatch, type FetchedPartition } from './kafka-records.ts';
 import { isRetriableKafkaError, kafkaErrorText, retryWhile } from './kafka-errors.ts';
 
 export interface KafkaLogOptions {
@@ -296,13 +296,53 @@ export class KafkaLog implements Log, TaskStorage {
       for (const p of t.partitions) {
         const cache = byTopic.get(topic)!.find((x) => x.partition === p.partitionIndex)!.cache;
         if (p.errorCode !== 0) throw new Error(`fetching ${topic}/${p.partitionIndex} at ${cache.nextFetch}: Kafka error code ${p.errorCode}`);
-        const { records, next } = committedRecords(topic, p.partitionIndex, { batches: (p.records ?? []) as unknown as FetchedPartition['batches'], abortedTransactions: p.abortedTransactions });
+        let batches = (p.records ?? []) as unknown as FetchedPartition['batches'];
+        if ((p.abortedTransactions?.length ?? 0) > 0) batches = await this.#unfilteredBatches(t.topicId, node, p.partitionIndex, cache.nextFetch, p.lastStableOffset);
+        const { records, next } = committedRecords(topic, p.partitionIndex, { batches, abortedTransactions: p.abortedTransactions });
         // A batch may start before the fetch offset: keep what is at or after it.
         for (const r of records) if (r.offset >= cache.nextFetch) cache.records.push(r);
         if (next !== undefined && Number(next) > cache.nextFetch) cache.nextFetch = Number(next);
         cache.end = Number(p.lastStableOffset >= 0n ? p.lastStableOffset : p.highWatermark);
       }
     }
+  }
+
+  /**
+   * The batches of a read_committed fetch, as the broker sent them. The
+   * client filters a read_committed response itself before returning it,
+   * and wrongly (@platformatic/kafka 2.12.1): per producer, it drops every
+   * batch from the first offset of an aborted transaction it is told of to
+   * that producer's last abort marker in the response — so a committed
+   * transaction between two aborts of one producer is lost, when the later
+   * abort has no records in the partition (a task's transaction killed after
+   * registering its partitions and before writing, aborted by the next
+   * owner's fencing). Where the broker lists aborted transactions, the
+   * range from `from` to the last stable offset is read again
+   * read_uncommitted, unfiltered, and {@link committedRecords} applies
+   * Kafka's rule to it.
+   */
+  async #unfilteredBatches(topicId: string, node: number, partition: number, from: number, lastStable: bigint): Promise<FetchedPartition['batches']> {
+    const end = lastStable - 1n;
+    const out: FetchedBatch[] = [];
+    for (let offset = BigInt(from); offset <= end; ) {
+      const response = await this.#consumer.fetch({
+        node,
+        topics: [{ topicId, partitions: [{ partition, currentLeaderEpoch: -1, fetchOffset: offset, lastFetchedEpoch: -1, partitionMaxBytes: 1 << 20 }] }],
+        isolationLevel: READ_UNCOMMITTED,
+        maxWaitTime: 0,
+        minBytes: 1,
+        maxBytes: 8 << 20,
+      });
+      const batches = (response.responses[0]?.partitions.find((p) => p.partitionIndex === partition)?.records ?? []) as unknown as FetchedBatch[];
+      const before = offset;
+      for (const b of batches) {
+        const lastOffset = b.firstOffset + BigInt(b.lastOffsetDelta);
+        if (lastOffset >= offset && lastOffset <= end) out.push(b);
+        if (lastOffset + 1n > offset) offset = lastOffset + 1n;
+      }
+      if (offset === before) throw new Error(`re-reading partition ${partition} of topic ${topicId} at ${offset}: no progress (up to ${end})`);
+    }
+    return out;
   }
 
   async append(records: readonly AppendRecord[]): Promise<LogRecord[]> {
