@@ -25,8 +25,8 @@ import { promisify } from 'node:util';
 import fc from 'fast-check';
 import { Admin } from '@platformatic/kafka';
 import { Application, KafkaLog, Serdes, StreamsBuilder, murmur2, partitionForKey, toPositive } from '../src/index.ts';
-import { ensureKafkaJars, javaCommand, kafkaPrerequisites } from '../src/connectors/kafka/dev-broker.ts';
-import { KAFKA_SKIP_ENV, kafkaBroker, kafkaRequired } from './fixtures/kafka.ts';
+import { ensureKafkaJars, javaCommand } from '../src/connectors/kafka/dev-broker.ts';
+import { kafkaBroker, skippedWithoutKafka } from './fixtures/kafka.ts';
 
 const run = promisify(execFile);
 
@@ -97,16 +97,7 @@ public class PartitionerCheck {
 
 /** Java 17+ and the Kafka jars, or undefined after `t.skip(reason)` (a failure under TIDEMARK_REQUIRE_KAFKA=1). */
 async function kafkaJars(t: TestContext): Promise<string | undefined> {
-  const reason = process.env[KAFKA_SKIP_ENV] ?? (() => {
-    const p = kafkaPrerequisites();
-    return p.ok ? undefined : p.reason;
-  })();
-  if (reason !== undefined) {
-    if (kafkaRequired()) assert.fail(`TIDEMARK_REQUIRE_KAFKA=1 but ${reason}`);
-    t.skip(`Kafka tests skipped: ${reason}`);
-    return undefined;
-  }
-  return ensureKafkaJars();
+  return skippedWithoutKafka(t) ? undefined : ensureKafkaJars();
 }
 
 /** Runs PartitionerCheck.java in a temporary directory; `input` lines go to a file, the answer lines come back. */
