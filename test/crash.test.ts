@@ -45,6 +45,8 @@ import {
   watermarkReports,
   watermarkStreams,
   type InputRecord,
+  assertCrashOutputsExactlyOnce,
+  type CrashOutputRecord,
 } from './fixtures/determinism-topologies.ts';
 
 const KILLS = Math.max(1, Number(process.env['TIDEMARK_CRASH_KILLS'] ?? '30'));
@@ -131,16 +133,9 @@ async function committedProgress(dataDir: string): Promise<number> {
   }
 }
 
-interface OutputRecord {
-  readonly key: string;
-  readonly n: number;
-  readonly sum: number;
-  readonly v: number;
-}
-
 /** An output stream's records, per key, in offset order (each key is written to one partition). */
-function outputByKey(log: EmbeddedLog, stream: string): Map<string, OutputRecord[]> {
-  const byKey = new Map<string, OutputRecord[]>();
+function outputByKey(log: EmbeddedLog, stream: string): Map<string, CrashOutputRecord[]> {
+  const byKey = new Map<string, CrashOutputRecord[]>();
   const decoder = new TextDecoder();
   for (let p = 0; p < (log.partitionCount(stream) ?? 0); p++) {
     for (const r of log.read(stream, p, 0, Number.MAX_SAFE_INTEGER)) {
@@ -165,35 +160,7 @@ async function verify(crashedDir: string, uninterruptedDir: string, input: reado
   const expected = await EmbeddedLog.open({ dataDir: uninterruptedDir });
   const actual = await EmbeddedLog.open({ dataDir: crashedDir });
   try {
-    // Per key, the n-th input record (in its partition's order) comes out with n and the running sum.
-    const inputByKey = new Map<string, number[]>();
-    const decoder = new TextDecoder();
-    for (const r of input) {
-      const key = decoder.decode(r.key!);
-      const list = inputByKey.get(key) ?? [];
-      list.push((JSON.parse(decoder.decode(r.value!)) as { v: number }).v);
-      inputByKey.set(key, list);
-    }
-    const keys = outputByKey(actual, 'crash-keys');
-    assert.deepEqual([...keys.keys()].sort(), [...inputByKey.keys()].sort());
-    for (const [key, values] of inputByKey) {
-      let sum = 0;
-      const want = values.map((v, i) => ({ key, n: i + 1, sum: (sum += v), v }));
-      assert.deepEqual(keys.get(key), want, `output of key ${key}`);
-    }
-    // Per group (after the repartition): counts 1..n in order, sums add up, every input record once.
-    const groups = outputByKey(actual, 'crash-groups');
-    let groupRecords = 0;
-    for (const [group, outs] of groups) {
-      let sum = 0;
-      outs.forEach((o, i) => {
-        sum += o.v;
-        assert.equal(o.n, i + 1, `group ${group}: record ${i} has n ${o.n}`);
-        assert.equal(o.sum, sum, `group ${group}: record ${i} has sum ${o.sum}`);
-      });
-      groupRecords += outs.length;
-    }
-    assert.equal(groupRecords, input.length);
+    assertCrashOutputsExactlyOnce(input, outputByKey(actual, 'crash-keys'), outputByKey(actual, 'crash-groups'));
     // And the same bytes, in the same order, as the uninterrupted run.
     assert.deepEqual(fingerprintsOf(actual), fingerprintsOf(expected));
   } finally {

@@ -46,7 +46,7 @@ import { spawn } from 'node:child_process';
 import { Admin, Consumer, Producer } from '@platformatic/kafka';
 import { KafkaLog, fingerprintPartitions, kafkaTopics, type TaskCheckpoint } from '../src/index.ts';
 import { kafkaBroker } from './fixtures/kafka.ts';
-import { CRASH_INPUT, CRASH_OUTPUTS, CRASH_PARTITIONS, crashInput, prng, type InputRecord } from './fixtures/determinism-topologies.ts';
+import { CRASH_INPUT, CRASH_OUTPUTS, CRASH_PARTITIONS, assertCrashOutputsExactlyOnce, crashInput, prng, type CrashOutputRecord, type InputRecord } from './fixtures/determinism-topologies.ts';
 
 const KILLS = Math.max(1, Number(process.env['TIDEMARK_KAFKA_CRASH_KILLS'] ?? '10'));
 const SEED = Number(process.env['TIDEMARK_KAFKA_CRASH_SEED'] ?? Math.floor(Math.random() * 2 ** 31));
@@ -177,18 +177,11 @@ async function produce(bootstrap: string, records: readonly InputRecord[]): Prom
   });
 }
 
-interface OutputRecord {
-  readonly key: string;
-  readonly n: number;
-  readonly sum: number;
-  readonly v: number;
-}
-
 /** What a completed run left on Kafka, read under read_committed: everything the checks need. */
 interface RunResult {
   readonly fingerprints: Record<string, string>;
-  readonly keys: Map<string, OutputRecord[]>;
-  readonly groups: Map<string, OutputRecord[]>;
+  readonly keys: Map<string, CrashOutputRecord[]>;
+  readonly groups: Map<string, CrashOutputRecord[]>;
   /** The last committed checkpoint of each task, from the application's checkpoints topic. */
   readonly checkpoints: Map<string, TaskCheckpoint>;
   /** Per internal-stream partition (`stream/partition`): one past its last data record. */
@@ -196,8 +189,8 @@ interface RunResult {
 }
 
 /** An output topic's records, per key, in offset order (each key is written to one partition). */
-function byKey(partitions: readonly { key: Uint8Array | null; value: Uint8Array | null }[][]): Map<string, OutputRecord[]> {
-  const out = new Map<string, OutputRecord[]>();
+function byKey(partitions: readonly { key: Uint8Array | null; value: Uint8Array | null }[][]): Map<string, CrashOutputRecord[]> {
+  const out = new Map<string, CrashOutputRecord[]>();
   const decoder = new TextDecoder();
   for (const records of partitions) {
     for (const r of records) {
@@ -243,33 +236,7 @@ function inputPositions(checkpoints: ReadonlyMap<string, TaskCheckpoint>): Recor
  * the uninterrupted one.
  */
 function verify(actual: RunResult, input: readonly InputRecord[], expected?: RunResult): void {
-  // Per key, the n-th input record (in its partition's order) comes out with n and the running sum.
-  const inputByKey = new Map<string, number[]>();
-  const decoder = new TextDecoder();
-  for (const r of input) {
-    const key = decoder.decode(r.key!);
-    const list = inputByKey.get(key) ?? [];
-    list.push((JSON.parse(decoder.decode(r.value!)) as { v: number }).v);
-    inputByKey.set(key, list);
-  }
-  assert.deepEqual([...actual.keys.keys()].sort(), [...inputByKey.keys()].sort());
-  for (const [key, values] of inputByKey) {
-    let sum = 0;
-    const want = values.map((v, i) => ({ key, n: i + 1, sum: (sum += v), v }));
-    assert.deepEqual(actual.keys.get(key), want, `output of key ${key}`);
-  }
-  // Per group (after the repartition): counts 1..n in order, sums add up, every input record once.
-  let groupRecords = 0;
-  for (const [group, outs] of actual.groups) {
-    let sum = 0;
-    outs.forEach((o, i) => {
-      sum += o.v;
-      assert.equal(o.n, i + 1, `group ${group}: record ${i} has n ${o.n}`);
-      assert.equal(o.sum, sum, `group ${group}: record ${i} has sum ${o.sum}`);
-    });
-    groupRecords += outs.length;
-  }
-  assert.equal(groupRecords, input.length);
+  assertCrashOutputsExactlyOnce(input, actual.keys, actual.groups);
   // Every task committed its input to the end: the input topic's (no transaction markers in it, so the
   // same offsets in every run), and past the last data record of each repartition partition it reads.
   const perPartition = new Map<number, number>();
