@@ -41,6 +41,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
+import { propertyParams, propertyRuns } from './fixtures/property-runs.ts';
 import { StreamsBuilder } from '../src/dsl/stream-builder.ts';
 import type { KStream } from '../src/dsl/kstream.ts';
 import { TopologyTestDriver } from '../src/testing/topology-test-driver.ts';
@@ -55,18 +56,8 @@ import { PRODUCER_HEADER } from '../src/runtime/headers.ts';
 import { partitionForKey } from '../src/runtime/partitioner.ts';
 import type { RefWindows } from './fixtures/window-reference.ts';
 
-const SCALE = Math.max(0, Number(process.env['TIDEMARK_PROPERTY_RUNS'] ?? '1'));
-if (!Number.isFinite(SCALE)) throw new Error(`TIDEMARK_PROPERTY_RUNS must be a number (a multiplier), got ${process.env['TIDEMARK_PROPERTY_RUNS']}`);
-const RUNS = Math.max(1, Math.round(50 * SCALE));
-const SEED = process.env['TIDEMARK_PROPERTY_SEED'] === undefined ? undefined : Number(process.env['TIDEMARK_PROPERTY_SEED']);
-const PATH = process.env['TIDEMARK_PROPERTY_PATH'];
-
-const params = <T>(): fc.Parameters<T> => ({
-  numRuns: RUNS,
-  ...(SEED === undefined ? {} : { seed: SEED }),
-  ...(PATH === undefined ? {} : { path: PATH }),
-  endOnFailure: process.env['TIDEMARK_PROPERTY_NO_SHRINK'] === '1',
-});
+const RUNS = propertyRuns(50);
+const params = <T>(): fc.Parameters<T> => propertyParams<T>(RUNS);
 
 type Kind = 'tumbling' | 'hopping' | 'sliding' | 'session';
 type Mode = 'updates' | 'final';

@@ -23,6 +23,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
+import { propertyParams, propertyRuns } from './fixtures/property-runs.ts';
 import { StreamsBuilder } from '../src/dsl/stream-builder.ts';
 import type { KStream } from '../src/dsl/kstream.ts';
 import { TopologyTestDriver } from '../src/testing/topology-test-driver.ts';
@@ -34,18 +35,8 @@ import type { Windowed } from '../src/windows/window.ts';
 import type { StoreKind } from '../src/state/key-value-store.ts';
 import { referenceRun, type RefRecord, type RefWindows } from './fixtures/window-reference.ts';
 
-const SCALE = Math.max(0, Number(process.env['TIDEMARK_PROPERTY_RUNS'] ?? '1'));
-if (!Number.isFinite(SCALE)) throw new Error(`TIDEMARK_PROPERTY_RUNS must be a number (a multiplier), got ${process.env['TIDEMARK_PROPERTY_RUNS']}`);
-const RUNS = Math.max(1, Math.round(100 * SCALE));
-const SEED = process.env['TIDEMARK_PROPERTY_SEED'] === undefined ? undefined : Number(process.env['TIDEMARK_PROPERTY_SEED']);
-const PATH = process.env['TIDEMARK_PROPERTY_PATH'];
-
-const params = <T>(): fc.Parameters<T> => ({
-  numRuns: RUNS,
-  ...(SEED === undefined ? {} : { seed: SEED }),
-  ...(PATH === undefined ? {} : { path: PATH }),
-  endOnFailure: process.env['TIDEMARK_PROPERTY_NO_SHRINK'] === '1',
-});
+const RUNS = propertyRuns(100);
+const params = <T>(): fc.Parameters<T> => propertyParams<T>(RUNS);
 
 type Kind = 'tumbling' | 'hopping' | 'sliding' | 'session';
 type Mode = 'updates' | 'final';
