@@ -6,6 +6,7 @@ import { subTopologies, withApplicationId, type SubTopology, type Topology } fro
 import { StreamTask, type TaskEnvironment } from './task.ts';
 import { BadInputError } from './input-failure.ts';
 import type { TraceEvent } from './trace.ts';
+import { TaskMigratedError, type TaskGroup } from './task-group.ts';
 
 /** Catch-up replays up to the end offsets seen at start and stops; real-time tails forever. */
 export type RunMode = 'catch-up' | 'real-time';
@@ -49,6 +50,13 @@ export interface RunOptions {
    * an application on the embedded log (static assignment).
    */
   readonly instance?: { readonly instance: number; readonly instances: number };
+  /**
+   * Real-time only: share the tasks with the other members of this group
+   * (dynamic assignment; excludes `instance`). The run takes over the tasks
+   * the group assigns it — restoring their state, positions and clocks
+   * before processing — and hands over the ones it loses, committing first.
+   */
+  readonly group?: TaskGroup;
   /** Receives every task's trace (records, stream time, watermarks, watermark records): see `tidemark timeline`. */
   readonly trace?: (event: TraceEvent) => void;
 }
@@ -110,6 +118,8 @@ export class Application {
   readonly topology: Topology;
   readonly #log: Log & TaskStorage;
   #tasks: StreamTask[] = [];
+  /** Tasks this run held and handed over to another instance: their counters still count in the summary. */
+  #handedOver: StreamTask[] = [];
 
   constructor(topology: Topology, options: { applicationId: string; log: Log & TaskStorage }) {
     this.applicationId = options.applicationId;
@@ -124,6 +134,7 @@ export class Application {
 
   /** Runs until caught up (catch-up), or until `signal` aborts (real-time), or `maxRecords`. */
   async run(options: RunOptions): Promise<RunSummary> {
+    if (options.group !== undefined) return this.#runInGroup(options, options.group);
     await this.#log.prepare?.(this.plan(options));
     const run = this.start(options);
     if (options.mode === 'catch-up') {
@@ -147,17 +158,102 @@ export class Application {
   }
 
   /**
+   * A run sharing the application's tasks with the other members of
+   * `group`: it holds the tasks the group assigns it and follows every
+   * rebalance, until `signal` aborts; then it commits and leaves the group,
+   * whose other members take its tasks over. It writes no stop records:
+   * its tasks go on elsewhere.
+   */
+  async #runInGroup(options: RunOptions, group: TaskGroup): Promise<RunSummary> {
+    if (options.mode !== 'real-time') throw new Error('a run in a group is real-time: catch-up runs the whole application in one process, or a static share of it (`instance`)');
+    if (options.instance !== undefined) throw new Error('`group` and `instance` exclude each other: the group assigns the tasks');
+    const plan = this.plan(options);
+    await this.#log.prepare?.({ ...plan, tasks: [] });
+    await group.join(plan);
+    try {
+      const run = this.start(options, { ...plan, tasks: [] });
+      let generation: number | undefined;
+      for (;;) {
+        const assignment = group.assignment();
+        if (assignment.generation !== generation) {
+          generation = assignment.generation;
+          await this.#followAssignment(run, plan, assignment.tasks);
+        }
+        try {
+          if (!(await run.loop.runUntil(run.loop.tasksOf(), () => group.assignment().generation !== generation))) break;
+        } catch (e) {
+          if (!(e instanceof TaskMigratedError)) throw e;
+          run.handOver(e.taskIds);
+          await this.#log.releaseTasks?.(this.applicationId, e.taskIds);
+          // Taken over, so the group has moved on: look at its assignment afresh.
+          generation = undefined;
+        }
+      }
+      await this.#commitTolerating(run);
+      return run.summary();
+    } finally {
+      await group.leave();
+    }
+  }
+
+  /**
+   * Makes the run hold exactly the `assigned` tasks: commits and hands over
+   * the others (the new owner's restore starts from that commit), then
+   * takes over the new ones (the log fences their last owner and restores
+   * them) and creates them.
+   */
+  async #followAssignment(run: StartedRun, plan: RunPlan, assigned: ReadonlySet<string>): Promise<void> {
+    const held = new Set(run.loop.tasksOf().map((t) => t.id));
+    const lost = [...held].filter((id) => !assigned.has(id));
+    if (lost.length > 0) {
+      await this.#commitTolerating(run);
+      run.handOver(lost);
+      await this.#log.releaseTasks?.(this.applicationId, lost);
+    }
+    const gained = plan.tasks.filter((t) => assigned.has(t.taskId) && !held.has(t.taskId));
+    if (gained.length > 0) {
+      await this.#log.acquireTasks?.(plan, gained);
+      run.takeOver(gained);
+    }
+  }
+
+  /** Commits every task; tasks another instance has taken over meanwhile are handed over instead (their work is void). */
+  async #commitTolerating(run: StartedRun): Promise<void> {
+    try {
+      await run.loop.commit();
+    } catch (e) {
+      if (!(e instanceof TaskMigratedError)) throw e;
+      run.handOver(e.taskIds);
+      await this.#log.releaseTasks?.(this.applicationId, e.taskIds);
+    }
+  }
+
+  /**
    * Creates the tasks of a run without running the loop: for the test
    * driver, which steps it synchronously on virtual time.
    */
-  start(options: RunOptions): StartedRun {
+  start(options: RunOptions, plan: RunPlan = this.plan(options)): StartedRun {
     const clock = options.clock ?? systemClock;
     const auditor = new Auditor(clock, options.onAudit);
-    const plan = this.plan(options);
-    const stages = this.#createTasks(plan, this.#environment(options, clock, auditor));
+    const env = this.#environment(options, clock, auditor);
+    const stages = this.#createTasks(plan, env);
     this.#tasks = stages.flat();
+    this.#handedOver = [];
     const loop = new RunLoop(this.#log, this.#tasks, options, clock);
-    return { stages, loop, summary: () => this.#summary(options.mode, auditor, loop.commits, plan.subTopologies) };
+    const setTasks = (tasks: StreamTask[]): void => {
+      this.#tasks = tasks.sort((a, b) => a.subTopology.id - b.subTopology.id || a.partition - b.partition);
+      loop.setTasks(this.#tasks);
+    };
+    return {
+      stages,
+      loop,
+      summary: () => this.#summary(options.mode, auditor, loop.commits, plan.subTopologies),
+      takeOver: (tasks) => setTasks([...this.#tasks, ...tasks.map((t) => new StreamTask(env, plan.subTopologies.find((s) => s.id === t.subTopology)!, t.partition, (s) => plan.writers.get(s) ?? []))]),
+      handOver: (taskIds) => {
+        this.#handedOver.push(...this.#tasks.filter((t) => taskIds.includes(t.id)));
+        setTasks(this.#tasks.filter((t) => !taskIds.includes(t.id)));
+      },
+    };
   }
 
   #environment(options: RunOptions, clock: Clock, auditor: Auditor): TaskEnvironment {
@@ -248,7 +344,7 @@ export class Application {
     let lateRecords = 0;
     let lateWindows = 0;
     let dropped = 0;
-    for (const t of this.#tasks) {
+    for (const t of [...this.#tasks, ...this.#handedOver]) {
       consumed += t.counters.consumed;
       processed += t.counters.processed;
       deadLettered += t.counters.deadLettered;
@@ -299,13 +395,17 @@ export interface StartedRun {
   readonly stages: readonly (readonly StreamTask[])[];
   readonly loop: RunLoop;
   summary(): RunSummary;
+  /** Creates tasks taken over from another instance (restored by the log first) and runs them from now on. */
+  takeOver(tasks: RunPlan['tasks']): void;
+  /** Stops running these tasks: another instance holds them now. */
+  handOver(taskIds: readonly string[]): void;
 }
 
 /** The processing loop: fetch, schedule and process, commit on interval, report progress. */
 export class RunLoop {
   commits = 0;
   readonly #storage: TaskStorage;
-  readonly #tasks: readonly StreamTask[];
+  #tasks: readonly StreamTask[];
   readonly #options: RunOptions;
   readonly #clock: Clock;
   #lastCommit: number;
@@ -357,6 +457,11 @@ export class RunLoop {
   /** All tasks of the run. */
   tasksOf(): readonly StreamTask[] {
     return this.#tasks;
+  }
+
+  /** The tasks from now on (a group run's tasks change in a rebalance). */
+  setTasks(tasks: readonly StreamTask[]): void {
+    this.#tasks = tasks;
   }
 
   /** Fetches and processes what `tasks` can without waiting; returns how many records moved. */

@@ -53,6 +53,14 @@ export interface Log {
    * committed, and the ends must then include everything they committed.
    */
   refreshEnds?(streams: readonly string[]): Promise<void>;
+  /**
+   * Takes over tasks a group assigned to this instance in the middle of a
+   * run: fences their last owner, then restores their checkpoint and state
+   * (as `prepare` does for the tasks a run starts with).
+   */
+  acquireTasks?(plan: RunPlan, tasks: RunPlan['tasks']): Promise<void>;
+  /** Lets go of tasks that moved to another instance: stops reading their inputs and forgets their state. */
+  releaseTasks?(applicationId: string, taskIds: readonly string[]): Promise<void>;
 }
 
 /** A task's input position in one partition, and per producer where the producers' records were split. */

@@ -7,6 +7,8 @@ interface ClientError {
   readonly message?: string;
   readonly code?: string;
   readonly id?: string;
+  /** A protocol error's name, e.g. `PRODUCER_FENCED`. */
+  readonly apiId?: string;
   readonly canRetry?: boolean;
   readonly errors?: readonly unknown[];
 }
@@ -20,7 +22,7 @@ export function kafkaErrorText(e: unknown): string {
   const err = asClientError(e);
   const inner = (err.errors ?? []).map((x) => {
     const i = asClientError(x);
-    return `${i.id ?? i.code ?? 'error'}: ${i.message ?? ''}`.trim();
+    return `${i.apiId ?? i.id ?? i.code ?? 'error'}: ${i.message ?? ''}`.trim();
   });
   const head = err.message ?? String(e);
   return inner.length === 0 ? head : `${head} (${[...new Set(inner)].join('; ')})`;
@@ -35,6 +37,16 @@ export function isRetriableKafkaError(e: unknown): boolean {
   const err = asClientError(e);
   if (err.errors !== undefined && err.errors.length > 0) return err.errors.every(isRetriableKafkaError);
   return err.canRetry === true;
+}
+
+/**
+ * True when `e` says a newer producer holds the transactional id: another
+ * process took the task over, and this one's transaction is void.
+ */
+export function isFencedKafkaError(e: unknown): boolean {
+  const err = asClientError(e);
+  if (err.apiId === 'PRODUCER_FENCED' || err.apiId === 'INVALID_PRODUCER_EPOCH') return true;
+  return (err.errors ?? []).some(isFencedKafkaError);
 }
 
 /**

@@ -5,7 +5,8 @@ import type { AppendRecord, AuditEntry, CommitUnit, Log, TaskCheckpoint, TaskSto
 import type { RunPlan } from '../../runtime/application.ts';
 import { assertAppendable } from '../../runtime/log-checks.ts';
 import { committedRecords, messageOf, type FetchedBatch, type FetchedPartition } from './kafka-records.ts';
-import { isRetriableKafkaError, kafkaErrorText, retryWhile } from './kafka-errors.ts';
+import { isFencedKafkaError, isRetriableKafkaError, kafkaErrorText, retryWhile } from './kafka-errors.ts';
+import { TaskMigratedError } from '../../runtime/task-group.ts';
 
 export interface KafkaLogOptions {
   /** `host:port` of a broker, e.g. `127.0.0.1:9092`. */
@@ -102,6 +103,8 @@ export class KafkaLog implements Log, TaskStorage {
   readonly #state = new Map<string, Map<string, Uint8Array>>();
   readonly #audit = new Map<string, AuditEntry[]>();
   readonly #taskProducers = new Map<string, Producer>();
+  /** What each task of this process reads (by `application/task`), to stop reading it when the task moves away. */
+  readonly #taskSources = new Map<string, { sources: readonly string[]; partition: number }>();
   #fetching: Promise<void> | undefined;
   #fetchError: unknown;
   #closed = false;
@@ -375,8 +378,6 @@ export class KafkaLog implements Log, TaskStorage {
    */
   async prepare(plan: RunPlan): Promise<void> {
     const app = plan.applicationId;
-    const taskCounts = new Map<number, number>();
-    for (const t of plan.tasks) taskCounts.set(t.subTopology, Math.max(taskCounts.get(t.subTopology) ?? 0, t.partition + 1));
     // A sub-topology fed by an internal stream has as many tasks as that stream will have partitions: it may not exist yet.
     const planned = new Map(plan.streams.map((s) => [s.stream, s.partitions]));
     const storeTopics = plan.subTopologies.flatMap((sub) =>
@@ -388,12 +389,52 @@ export class KafkaLog implements Log, TaskStorage {
       { stream: kafkaTopics.checkpoints(app), partitions: 1, compact: true },
       { stream: kafkaTopics.audit(app), partitions: 1 },
     ]);
-    const inputs = [...new Set(plan.tasks.flatMap((t) => t.sources))];
-    await this.#refreshEnds([...inputs, ...plan.streams.map((s) => s.stream)]);
+    await this.#refreshEnds(plan.streams.map((s) => s.stream));
+    await this.acquireTasks(plan, plan.tasks);
+  }
+
+  /**
+   * Takes tasks over: opens each one's transactional producer, which fences
+   * any other process still holding the task and waits for its open
+   * transaction to end, then restores the tasks' checkpoints and state from
+   * what is committed. A run calls it through `prepare`, and again for the
+   * tasks a group hands it in a rebalance.
+   */
+  async acquireTasks(plan: RunPlan, tasks: RunPlan['tasks']): Promise<void> {
+    if (tasks.length === 0) return;
+    const app = plan.applicationId;
+    await this.#refreshEnds(tasks.flatMap((t) => t.sources));
     // Fence first: a zombie's open transaction is aborted before the restore reads what was committed.
-    for (const t of plan.tasks) await this.#openTaskProducer(app, t.taskId);
-    await this.#restoreCheckpoints(app);
-    for (const t of plan.tasks) for (const store of t.stores) await this.#restoreState(app, t.taskId, store, kafkaTopics.changelog(app, store), t.partition);
+    await Promise.all(tasks.map((t) => this.#openTaskProducer(app, t.taskId)));
+    await this.#restoreCheckpoints(app, new Set(tasks.map((t) => t.taskId)));
+    for (const t of tasks) {
+      this.#taskSources.set(`${app}/${t.taskId}`, { sources: t.sources, partition: t.partition });
+      for (const store of t.stores) await this.#restoreState(app, t.taskId, store, kafkaTopics.changelog(app, store), t.partition);
+    }
+  }
+
+  /**
+   * Lets go of tasks that moved to another instance: closes their producers
+   * (already fenced, or about to be), stops fetching their input partitions
+   * and forgets their state and checkpoint, which are restored afresh if the
+   * tasks come back.
+   */
+  async releaseTasks(applicationId: string, taskIds: readonly string[]): Promise<void> {
+    for (const taskId of taskIds) {
+      const key = `${applicationId}/${taskId}`;
+      const producer = this.#taskProducers.get(key);
+      this.#taskProducers.delete(key);
+      await producer?.close().catch(() => undefined);
+      this.#checkpoints.delete(key);
+      for (const stateKey of [...this.#state.keys()]) if (stateKey.startsWith(`${key}/`)) this.#state.delete(stateKey);
+      const read = this.#taskSources.get(key);
+      this.#taskSources.delete(key);
+      for (const stream of read?.sources ?? []) {
+        const c = this.#cache(stream, read!.partition);
+        c.records = [];
+        c.start = undefined;
+      }
+    }
   }
 
   #subTopologyTasks(_id: number, sources: readonly string[], planned: ReadonlyMap<string, number>): number {
@@ -476,10 +517,13 @@ export class KafkaLog implements Log, TaskStorage {
     return out;
   }
 
-  async #restoreCheckpoints(app: string): Promise<void> {
+  /** Reads the checkpoints of `tasks` and the whole audit log. */
+  async #restoreCheckpoints(app: string, tasks: ReadonlySet<string>): Promise<void> {
+    for (const task of tasks) this.#checkpoints.delete(`${app}/${task}`);
     for (const r of await this.#readAll(kafkaTopics.checkpoints(app), 0)) {
       if (r.key === null) continue;
       const task = decoder.decode(r.key);
+      if (!tasks.has(task)) continue;
       if (r.value === null || r.value.byteLength === 0) this.#checkpoints.delete(`${app}/${task}`);
       else this.#checkpoints.set(`${app}/${task}`, JSON.parse(decoder.decode(r.value)) as TaskCheckpoint);
     }
@@ -535,9 +579,18 @@ export class KafkaLog implements Log, TaskStorage {
     };
   }
 
-  /** One transaction per task: outputs, changelog, checkpoint and audit, all or nothing. */
+  /**
+   * One transaction per task: outputs, changelog, checkpoint and audit, all
+   * or nothing. Every unit is tried; when the only failures are tasks fenced
+   * by a new owner, a {@link TaskMigratedError} names them (the others are
+   * committed), else the first other error is thrown.
+   */
   async commit(units: readonly CommitUnit[]): Promise<void> {
-    await Promise.all(units.map((u) => this.#commitUnit(u)));
+    const results = await Promise.allSettled(units.map((u) => this.#commitUnit(u)));
+    const failures = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
+    const other = failures.find((e) => !(e instanceof TaskMigratedError));
+    if (other !== undefined) throw other;
+    if (failures.length > 0) throw new TaskMigratedError(failures.flatMap((e) => (e as TaskMigratedError).taskIds), { cause: failures[0] });
   }
 
   async #commitUnit(u: CommitUnit): Promise<void> {
@@ -555,13 +608,15 @@ export class KafkaLog implements Log, TaskStorage {
       { topic: kafkaTopics.checkpoints(u.applicationId), partition: 0, key: Buffer.from(u.taskId, 'utf8'), value: Buffer.from(JSON.stringify(u.checkpoint), 'utf8') },
       ...(u.audit.length > 0 ? [{ topic: kafkaTopics.audit(u.applicationId), partition: 0, key: Buffer.from(u.taskId, 'utf8'), value: Buffer.from(JSON.stringify(u.audit), 'utf8') }] : []),
     ];
-    const tx = await producer.beginTransaction();
     let written: { topic: string; partition: number; offset: bigint }[];
+    let tx: Awaited<ReturnType<Producer['beginTransaction']>> | undefined;
     try {
+      tx = await producer.beginTransaction();
       written = (await tx.send({ messages })).offsets ?? [];
       await tx.commit();
     } catch (e) {
-      await tx.abort().catch(() => undefined);
+      await tx?.abort().catch(() => undefined);
+      if (isFencedKafkaError(e)) throw new TaskMigratedError([u.taskId], { cause: e });
       throw new Error(`committing the transaction of task ${u.taskId} (${messages.length} records to ${[...new Set(messages.map((m) => m.topic))].join(', ')}): ${kafkaErrorText(e)}`, { cause: e });
     }
     const counts = new Map<string, number>();

@@ -1,0 +1,139 @@
+import { Consumer, type ClusterMetadata, type ExtendedGroupProtocolSubscription, type GroupAssignment, type GroupPartitionsAssignments } from '@platformatic/kafka';
+import type { RunPlan } from '../../runtime/application.ts';
+import { assignTasks, type TaskAssignment, type TaskGroup } from '../../runtime/task-group.ts';
+import { kafkaErrorText } from './kafka-errors.ts';
+
+export interface KafkaTaskGroupOptions {
+  /** `host:port` of a broker. */
+  readonly bootstrap: string;
+  readonly clientId?: string;
+  /** How long the group waits for a member that stopped heartbeating (killed) before moving its tasks (default 10 s; the broker's floor is 6 s). */
+  readonly sessionTimeoutMs?: number;
+  /** How often a member heartbeats, and so how soon it hears of a rebalance (default 500 ms). */
+  readonly heartbeatIntervalMs?: number;
+}
+
+/** The group protocol's name: every member must speak it, so it names what the assignment means. */
+const PROTOCOL = { name: 'tidemark-tasks', version: 1 };
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/**
+ * A task of the plan and the input partitions it reads: what a member is
+ * given in the group's assignment, so that Kafka's own tools show which
+ * member reads what.
+ */
+interface PlannedTask {
+  readonly taskId: string;
+  readonly partitions: readonly { readonly topic: string; readonly partition: number }[];
+}
+
+/** Every task of the application with its input partitions (co-partitioned inputs stay together: one task reads partition p of each). */
+function plannedTasks(plan: RunPlan): PlannedTask[] {
+  return plan.tasks.map((t) => ({ taskId: t.taskId, partitions: t.sources.map((topic) => ({ topic, partition: t.partition })) }));
+}
+
+/** The tasks whose input partitions a member was given. */
+export function tasksOfAssignment(tasks: readonly PlannedTask[], assignment: readonly GroupAssignment[]): Set<string> {
+  const given = new Set(assignment.flatMap((a) => a.partitions.map((p) => `${a.topic}/${p}`)));
+  return new Set(tasks.filter((t) => t.partitions.length > 0 && t.partitions.every((p) => given.has(`${p.topic}/${p.partition}`))).map((t) => t.taskId));
+}
+
+/**
+ * The instances of an application as a Kafka consumer group (group id: the
+ * application id), sharing its tasks like Kafka Streams' instances do. The
+ * group's leader assigns whole tasks — a task's co-partitioned input
+ * partitions go to one member together — by {@link assignTasks}, keeping
+ * tasks where they were as far as balance allows (each member tells the
+ * tasks it holds in its subscription). When a member joins, leaves or is
+ * killed, the group rebalances and each member reads its new assignment
+ * with {@link assignment}.
+ *
+ * Positions are not committed to the group: each task's checkpoint, in the
+ * task's own transaction, holds them (docs/kafka.md).
+ *
+ * @example
+ * const log = await KafkaLog.open({ bootstrap: '127.0.0.1:9092' });
+ * const group = new KafkaTaskGroup({ bootstrap: '127.0.0.1:9092' });
+ * await new Application(topology, { applicationId: 'counts', log }).run({ mode: 'real-time', group, signal });
+ */
+export class KafkaTaskGroup implements TaskGroup {
+  readonly #options: KafkaTaskGroupOptions;
+  #consumer: Consumer | undefined;
+  #tasks: PlannedTask[] = [];
+  #current: TaskAssignment = { generation: -1, tasks: new Set() };
+
+  constructor(options: KafkaTaskGroupOptions) {
+    this.#options = options;
+  }
+
+  async join(plan: RunPlan): Promise<void> {
+    if (this.#consumer !== undefined) throw new Error('this KafkaTaskGroup has joined already: use one per run');
+    this.#tasks = plannedTasks(plan);
+    const consumer = new Consumer({
+      clientId: `${this.#options.clientId ?? 'tidemark'}-group`,
+      bootstrapBrokers: [this.#options.bootstrap],
+      groupId: plan.applicationId,
+      autocommit: false,
+      sessionTimeout: this.#options.sessionTimeoutMs ?? 10_000,
+      rebalanceTimeout: 30_000,
+      heartbeatInterval: this.#options.heartbeatIntervalMs ?? 500,
+      retries: 120,
+      retryDelay: 250,
+    });
+    this.#consumer = consumer;
+    // The subscription: every input partition of every task, internal streams included.
+    consumer.topics.trackAll(...new Set(this.#tasks.flatMap((t) => t.partitions.map((p) => p.topic))));
+    consumer.on('consumer:group:join', (event: { generationId?: number; assignments?: GroupAssignment[] }) => {
+      this.#current = { generation: event.generationId ?? this.#current.generation + 1, tasks: tasksOfAssignment(this.#tasks, event.assignments ?? []) };
+    });
+    await consumer
+      .joinGroup({
+        protocols: [PROTOCOL],
+        protocolsMetadata: () => Buffer.from(encoder.encode(JSON.stringify([...this.#current.tasks]))),
+        partitionAssigner: (_leader, members, _topics, metadata) => this.#assign(members, metadata),
+      })
+      .catch((e: unknown) => {
+        throw new Error(`joining the consumer group ${plan.applicationId} at ${this.#options.bootstrap}: ${kafkaErrorText(e)}`, { cause: e });
+      });
+  }
+
+  /** The leader's side: whole tasks to members, as input partitions. */
+  #assign(members: Map<string, ExtendedGroupProtocolSubscription>, _metadata: ClusterMetadata): GroupPartitionsAssignments[] {
+    const owned = [...members].map(([id, m]) => ({ id, owned: ownedTasks(m.metadata) }));
+    const byTask = new Map(this.#tasks.map((t) => [t.taskId, t]));
+    return [...assignTasks([...byTask.keys()], owned)].map(([memberId, taskIds]) => {
+      const assignments = new Map<string, GroupAssignment>();
+      for (const id of taskIds) {
+        for (const p of byTask.get(id)!.partitions) {
+          const a = assignments.get(p.topic) ?? { topic: p.topic, partitions: [] };
+          a.partitions.push(p.partition);
+          assignments.set(p.topic, a);
+        }
+      }
+      return { memberId, assignments };
+    });
+  }
+
+  assignment(): TaskAssignment {
+    return this.#current;
+  }
+
+  async leave(): Promise<void> {
+    const consumer = this.#consumer;
+    if (consumer === undefined) return;
+    // Closing leaves the group: the others rebalance at once instead of after the session timeout.
+    await consumer.close(true);
+  }
+}
+
+/** The tasks a member says it holds, from its subscription's user data; none when unreadable. */
+function ownedTasks(userData: Buffer | string | undefined): string[] {
+  if (userData === undefined || userData.length === 0) return [];
+  try {
+    const parsed: unknown = JSON.parse(typeof userData === 'string' ? userData : decoder.decode(userData));
+    return Array.isArray(parsed) ? parsed.filter((x): x is string => typeof x === 'string') : [];
+  } catch {
+    return [];
+  }
+}
