@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -84,4 +84,76 @@ test('produce, run and consume with --kafka: the same fingerprint as on the embe
   const both = await cli(['consume', ...kafka, '--data-dir', dir, '--stream', 'readings']);
   assert.equal(both.status, 2);
   assert.match(both.stderr, /--data-dir D \(embedded\) or --kafka HOST:PORT/);
+});
+
+/** A CLI process left running: its output so far, and a way to stop it as Ctrl-C would. */
+function background(args: readonly string[]): { stdout: () => string; stderr: () => string; stop: () => Promise<Result> } {
+  const child = spawn(process.execPath, [MAIN, ...args], { env: { ...process.env, NO_COLOR: '1' } });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
+  child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+  const closed = new Promise<Result>((resolve) => child.on('close', (status) => resolve({ status, stdout, stderr })));
+  return {
+    stdout: () => stdout,
+    stderr: () => stderr,
+    stop: () => (child.kill('SIGTERM'), closed),
+  };
+}
+
+/** The last progress line of a real-time run: `real-time: lag N (processed M, …)`. */
+const lastProgress = (stderr: string): { lag: number; processed: number } | undefined => {
+  const all = [...stderr.matchAll(/^real-time: lag (\d+) \(processed (\d+),/gm)];
+  const m = all.at(-1);
+  return m === undefined ? undefined : { lag: Number(m[1]), processed: Number(m[2]) };
+};
+
+async function until(what: string, condition: () => boolean, timeoutMs = 90_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+test('two real-time runs of one application on Kafka share its tasks through the consumer group: the output is the embedded run\'s', { timeout: 240_000 }, async (t) => {
+  const broker = await kafkaBroker(t);
+  if (broker === undefined) return;
+  const first = readings(2000);
+  const second = readings(4000).split('\n').slice(2000).join('\n');
+  const dir = mkdtempSync(join(tmpdir(), 'tidemark-cli-group-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const kafka = ['--kafka', broker.bootstrap];
+  assert.equal((await cli(['produce', '--data-dir', dir, '--stream', 'readings', '--partitions', '4'], first + second)).status, 0);
+  const embedded = await cli(['run', MAX_TEMPERATURE, '--data-dir', dir, '--quiet']);
+  assert.equal(embedded.status, 0, embedded.stderr);
+
+  // The example under another application id, with topics of its own: the test above uses `readings` and `max-temperature`.
+  const module = join(dir, 'max-temperature-group.ts');
+  const source = readFileSync(MAX_TEMPERATURE, 'utf8')
+    .replaceAll("'../../src/index.ts'", JSON.stringify(fileURLToPath(new URL('../src/index.ts', import.meta.url))))
+    .replaceAll("'readings'", "'group-readings'")
+    .replaceAll("'max-temperature'", "'max-temperature-group'");
+  writeFileSync(module, source);
+  assert.equal((await cli(['produce', ...kafka, '--stream', 'group-readings', '--partitions', '4'], first)).status, 0);
+  const a = background(['run', module, ...kafka, '--mode', 'real-time']);
+  const b = background(['run', module, ...kafka, '--mode', 'real-time']);
+  try {
+    await until('both runs are tailing', () => lastProgress(a.stderr())?.lag === 0 && lastProgress(b.stderr()) !== undefined);
+    // The second half arrives while both run: each processes the partitions of the tasks the group gave it.
+    assert.equal((await cli(['produce', ...kafka, '--stream', 'group-readings'], second)).status, 0);
+    await until('both have processed the second half', () => (lastProgress(a.stderr())?.processed ?? 0) + (lastProgress(b.stderr())?.processed ?? 0) >= 4000 && lastProgress(a.stderr())?.lag === 0 && lastProgress(b.stderr())?.lag === 0);
+  } finally {
+    const [ra, rb] = [await a.stop(), await b.stop()];
+    t.diagnostic(`A: ${/group {6}(.*)/.exec(ra.stdout)?.[1]}; B: ${/group {6}(.*)/.exec(rb.stdout)?.[1]}`);
+    for (const r of [ra, rb]) {
+      assert.equal(r.status, 0, r.stderr);
+      assert.match(r.stdout, /group {6}held \S+.* · took over \d+ tasks?/);
+    }
+    assert.ok(lastProgress(rb.stderr)!.processed > 0 && lastProgress(ra.stderr)!.processed > 0, 'both processed records');
+  }
+  const check = await cli(['run', module, ...kafka, '--quiet']);
+  assert.equal(check.status, 0, check.stderr);
+  assert.match(check.stdout, /0 read · 0 processed/, 'the group runs committed everything');
+  assert.equal(/^fingerprint max-temperature-group (\S+)$/m.exec(check.stdout)?.[1], fingerprintOf(embedded.stdout));
 });

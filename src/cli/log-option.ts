@@ -1,6 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { EmbeddedLog } from '../connectors/embedded/embedded-log.ts';
 import { KafkaLog } from '../connectors/kafka/kafka-log.ts';
+import { KafkaTaskGroup } from '../connectors/kafka/kafka-task-group.ts';
+import type { TaskGroup } from '../runtime/task-group.ts';
 import type { Log, TaskStorage } from '../runtime/log.ts';
 import type { LogRecord } from '../time/record.ts';
 import { fingerprintPartitions, fingerprintStream } from '../runtime/fingerprint.ts';
@@ -18,6 +20,8 @@ export interface CliLog {
   readToEnd(stream: string, partition: number, from: number, max: number): Promise<LogRecord[]>;
   /** Reloads the streams that exist, where others may create them (a broker). */
   refreshStreams?(): Promise<void>;
+  /** A membership in the group of the application's instances, where the log has groups (Kafka's consumer groups). */
+  taskGroup?(): TaskGroup;
   /** The fingerprint (DESIGN 4.11) of a stream as it is now. */
   fingerprint(stream: string): Promise<string>;
   close(): Promise<void>;
@@ -61,6 +65,7 @@ function kafkaCliLog(log: KafkaLog, bootstrap: string): CliLog {
     where: `kafka ${bootstrap}`,
     ensureStream: (stream, partitions) => log.createStreams([{ stream, partitions }]),
     refreshStreams: () => log.refreshStreams(),
+    taskGroup: () => new KafkaTaskGroup({ bootstrap }),
     async readToEnd(stream, partition, from, max) {
       await log.refreshEnds([stream]);
       const end = log.endOffset(stream, partition);

@@ -22,6 +22,12 @@ a transaction per task; its state in compacted changelog topics).
                       offset as seen at the start, then commit and exit
   --mode real-time    tail the inputs until Ctrl-C or SIGTERM, then commit and exit
 
+On Kafka, real-time runs of one application join its consumer group (group id:
+the application id) and share its tasks: start the same command in more
+processes or on more machines and the group moves tasks to them, each restored
+from its changelog before it processes anything; stop one and the others take
+its tasks over. Catch-up runs the whole application, or --instance's share.
+
 The topology module is a .ts or .js ES module whose default export is
 { applicationId, topology }, or a function (maybe async) returning it:
 
@@ -51,7 +57,8 @@ Options:
                              timestamps the topology rejects go to
                              <applicationId>.dead-letter; fail: stop at the first one
   --instance I/N             run only the tasks of instance I of N (partition mod N = I):
-                             several processes share one application (static assignment)
+                             several processes share one application (static assignment,
+                             instead of the consumer group on Kafka)
   --trace FILE               write the run's trace (records, stream time, watermarks,
                              watermark records per task) as NDJSON, for tidemark timeline
   --quiet                    no progress display
@@ -103,6 +110,7 @@ export async function runCommand(argv: readonly string[], io: CommandIo): Promis
 
   const opened = await openCliLog(values);
   const log = opened.log;
+  const group = mode === 'real-time' && options.instance === undefined ? opened.taskGroup?.() : undefined;
   const progress = values.quiet === true ? undefined : createProgressDisplay(io.stderr);
   // On a terminal the progress line is still open: end it before saying more.
   const interrupt = onInterrupt(() => io.err(`${io.stderr.isTTY === true ? '\n' : ''}${applicationId}: stopping — committing what was processed (Ctrl-C again to quit at once)`));
@@ -112,7 +120,7 @@ export async function runCommand(argv: readonly string[], io: CommandIo): Promis
     const app = new Application(topology, { applicationId, log });
     let summary: RunSummary;
     try {
-      summary = await app.run({ ...options, signal: interrupt.signal, onProgress: progress?.update, progressIntervalMs: 100, ...(trace === undefined ? {} : { trace: trace.write }) });
+      summary = await app.run({ ...options, ...(group === undefined ? {} : { group }), signal: interrupt.signal, onProgress: progress?.update, progressIntervalMs: 100, ...(trace === undefined ? {} : { trace: trace.write }) });
     } finally {
       progress?.finish();
     }
@@ -190,6 +198,9 @@ export function describeRun(
     `  outputs    ${outputs === '' ? 'none' : outputs}`,
     ...clockLines(s),
   ];
+  if (s.tasksTakenOver > 0 || s.tasksHandedOver > 0) {
+    lines.push(`  group      held ${[...s.streamTimes.keys()].join(', ') || 'no task'} at the end · took over ${plural(s.tasksTakenOver, 'task')} · handed over ${s.tasksHandedOver}`);
+  }
   if (s.nondeterministicDecisions > 0) {
     const kinds = [...s.audit].filter(([k]) => k.startsWith('nondeterministic:')).map(([k, n]) => `${n} ${k.slice('nondeterministic:'.length)}`);
     const first = log.readAudit(applicationId).filter((e) => e.kind.startsWith('nondeterministic:')).at(-1);

@@ -100,6 +100,9 @@ export interface RunSummary {
   readonly operatorWatermarks: ReadonlyMap<string, number>;
   /** Output streams of the topology (data, not internal), for fingerprints. */
   readonly outputStreams: readonly string[];
+  /** A run in a group: the tasks it took over from other instances (its first ones included), and those it handed over. */
+  readonly tasksTakenOver: number;
+  readonly tasksHandedOver: number;
 }
 
 /**
@@ -120,6 +123,7 @@ export class Application {
   #tasks: StreamTask[] = [];
   /** Tasks this run held and handed over to another instance: their counters still count in the summary. */
   #handedOver: StreamTask[] = [];
+  #takenOver = 0;
 
   constructor(topology: Topology, options: { applicationId: string; log: Log & TaskStorage }) {
     this.applicationId = options.applicationId;
@@ -239,6 +243,7 @@ export class Application {
     const stages = this.#createTasks(plan, env);
     this.#tasks = stages.flat();
     this.#handedOver = [];
+    this.#takenOver = 0;
     const loop = new RunLoop(this.#log, this.#tasks, options, clock);
     const setTasks = (tasks: StreamTask[]): void => {
       this.#tasks = tasks.sort((a, b) => a.subTopology.id - b.subTopology.id || a.partition - b.partition);
@@ -248,7 +253,11 @@ export class Application {
       stages,
       loop,
       summary: () => this.#summary(options.mode, auditor, loop.commits, plan.subTopologies),
-      takeOver: (tasks) => setTasks([...this.#tasks, ...tasks.map((t) => new StreamTask(env, plan.subTopologies.find((s) => s.id === t.subTopology)!, t.partition, (s) => plan.writers.get(s) ?? []))]),
+      takeOver: (tasks) => {
+        this.#takenOver += tasks.length;
+        const sub = (id: number): SubTopology => plan.subTopologies.find((s) => s.id === id)!;
+        setTasks([...this.#tasks, ...tasks.map((t) => new StreamTask(env, sub(t.subTopology), t.partition, (s) => plan.writers.get(s) ?? []))]);
+      },
       handOver: (taskIds) => {
         this.#handedOver.push(...this.#tasks.filter((t) => taskIds.includes(t.id)));
         setTasks(this.#tasks.filter((t) => !taskIds.includes(t.id)));
@@ -374,6 +383,8 @@ export class Application {
       watermarks: new Map(this.#tasks.map((t) => [t.id, t.watermark])),
       operatorWatermarks: new Map(this.#tasks.flatMap((t) => [...t.operatorWatermarks()].map(([node, w]) => [`${t.id} ${node}`, w] as const))),
       outputStreams,
+      tasksTakenOver: this.#takenOver,
+      tasksHandedOver: this.#handedOver.length,
     };
   }
 }
