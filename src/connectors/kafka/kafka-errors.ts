@@ -50,6 +50,19 @@ export function isFencedKafkaError(e: unknown): boolean {
 }
 
 /**
+ * True for a transaction whose end is unknown because a new owner was
+ * fencing it at that moment: Kafka 4.4's coordinator, given EndTxn while
+ * its InitProducerId is half done, fails with an IllegalStateException
+ * ("… while it already a pending state PREPARE_EPOCH_FENCE") that reaches
+ * the client as UNKNOWN_SERVER_ERROR.
+ */
+export function isFencingRaceKafkaError(e: unknown): boolean {
+  const err = asClientError(e);
+  if (err.apiId === 'UNKNOWN_SERVER_ERROR') return true;
+  return (err.errors ?? []).some(isFencingRaceKafkaError);
+}
+
+/**
  * Runs `operation` until it succeeds, retrying while `retriable(error)` holds
  * and `timeoutMs` has not passed, with a delay growing from 100 ms to 2 s.
  */

@@ -5,7 +5,7 @@ import type { AppendRecord, AuditEntry, CommitUnit, Log, TaskCheckpoint, TaskSto
 import type { RunPlan } from '../../runtime/application.ts';
 import { assertAppendable } from '../../runtime/log-checks.ts';
 import { committedRecords, messageOf, type FetchedBatch, type FetchedPartition } from './kafka-records.ts';
-import { isFencedKafkaError, isRetriableKafkaError, kafkaErrorText, retryWhile } from './kafka-errors.ts';
+import { isFencedKafkaError, isFencingRaceKafkaError, isRetriableKafkaError, kafkaErrorText, retryWhile } from './kafka-errors.ts';
 import { TaskMigratedError } from '../../runtime/task-group.ts';
 
 export interface KafkaLogOptions {
@@ -616,7 +616,9 @@ export class KafkaLog implements Log, TaskStorage {
       await tx.commit();
     } catch (e) {
       await tx?.abort().catch(() => undefined);
-      if (isFencedKafkaError(e)) throw new TaskMigratedError([u.taskId], { cause: e });
+      // Fenced, or caught in the fencing: either way the task's work since its last commit may be void,
+      // and only a restore from what is committed (by the new owner, or by this process again) is safe.
+      if (isFencedKafkaError(e) || isFencingRaceKafkaError(e)) throw new TaskMigratedError([u.taskId], { cause: e });
       throw new Error(`committing the transaction of task ${u.taskId} (${messages.length} records to ${[...new Set(messages.map((m) => m.topic))].join(', ')}): ${kafkaErrorText(e)}`, { cause: e });
     }
     const counts = new Map<string, number>();
