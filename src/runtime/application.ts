@@ -187,8 +187,7 @@ export class Application {
           if (!(await run.loop.runUntil(run.loop.tasksOf(), () => group.assignment().generation !== generation))) break;
         } catch (e) {
           if (!(e instanceof TaskMigratedError)) throw e;
-          run.handOver(e.taskIds);
-          await this.#log.releaseTasks?.(this.applicationId, e.taskIds);
+          await this.#handOver(run, e.taskIds);
           // Taken over, so the group has moved on: look at its assignment afresh.
           generation = undefined;
         }
@@ -211,8 +210,7 @@ export class Application {
     const lost = [...held].filter((id) => !assigned.has(id));
     if (lost.length > 0) {
       await this.#commitTolerating(run);
-      run.handOver(lost);
-      await this.#log.releaseTasks?.(this.applicationId, lost);
+      await this.#handOver(run, lost);
     }
     const gained = plan.tasks.filter((t) => assigned.has(t.taskId) && !held.has(t.taskId));
     if (gained.length > 0) {
@@ -227,9 +225,14 @@ export class Application {
       await run.loop.commit();
     } catch (e) {
       if (!(e instanceof TaskMigratedError)) throw e;
-      run.handOver(e.taskIds);
-      await this.#log.releaseTasks?.(this.applicationId, e.taskIds);
+      await this.#handOver(run, e.taskIds);
     }
+  }
+
+  /** Stops running the tasks and lets the log forget them: another instance holds them now. */
+  async #handOver(run: StartedRun, taskIds: readonly string[]): Promise<void> {
+    run.handOver(taskIds);
+    await this.#log.releaseTasks?.(this.applicationId, taskIds);
   }
 
   /**
