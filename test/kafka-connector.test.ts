@@ -10,8 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { Application, EmbeddedLog, Extractors, KafkaLog, MemoryLog, ManualClock, Serdes, StreamsBuilder, DEAD_LETTER_HEADERS, type Log } from '../src/index.ts';
-import { Admin } from '@platformatic/kafka';
-import { kafkaBroker } from './fixtures/kafka.ts';
+import { kafkaBroker, resetTopics } from './fixtures/kafka.ts';
 import {
   APP_ID,
   appendInOrder,
@@ -27,21 +26,6 @@ import {
   type InputRecord,
   type TopologyName,
 } from './fixtures/determinism-topologies.ts';
-
-/** Deletes every topic (but Kafka's own) and waits until they are gone: each run starts from an empty broker. */
-async function resetTopics(bootstrap: string): Promise<void> {
-  const admin = new Admin({ clientId: 'tidemark-test', bootstrapBrokers: [bootstrap] });
-  try {
-    const topics = (await admin.listTopics()).filter((n) => !n.startsWith('__'));
-    if (topics.length > 0) await admin.deleteTopics({ topics });
-    for (let i = 0; (await admin.listTopics()).some((n) => topics.includes(n)); i++) {
-      if (i > 300) throw new Error(`topics ${topics.join(', ')} were not deleted within 30 s`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  } finally {
-    await admin.close();
-  }
-}
 
 /** Large cases whose timestamps are all valid: broker time (the fallback) is the broker's own on Kafka, so it cannot match the embedded log's. */
 function casesFor(topology: TopologyName, seed: number, count: number): Case[] {

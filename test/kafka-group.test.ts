@@ -10,7 +10,6 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Admin } from '@platformatic/kafka';
 import {
   Application,
   EmbeddedLog,
@@ -30,7 +29,7 @@ import {
 } from '../src/index.ts';
 import { seededRandom } from '../src/testing/seeded-random.ts';
 import { subTopologies } from '../src/runtime/topology.ts';
-import { kafkaBroker } from './fixtures/kafka.ts';
+import { kafkaBroker, resetTopics } from './fixtures/kafka.ts';
 
 const PARTITIONS = 4;
 const DEAD_LETTERS = 'group-app.dead-letter';
@@ -90,20 +89,6 @@ async function embeddedFingerprints(t: Topology, records: readonly AppendRecord[
     return out;
   } finally {
     rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-async function resetTopics(bootstrap: string): Promise<void> {
-  const admin = new Admin({ clientId: 'tidemark-test', bootstrapBrokers: [bootstrap] });
-  try {
-    const topics = (await admin.listTopics()).filter((n) => !n.startsWith('__'));
-    if (topics.length > 0) await admin.deleteTopics({ topics });
-    for (let i = 0; (await admin.listTopics()).some((n) => topics.includes(n)); i++) {
-      if (i > 300) throw new Error(`topics ${topics.join(', ')} were not deleted within 30 s`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  } finally {
-    await admin.close();
   }
 }
 
