@@ -21,7 +21,7 @@ export interface TaskAssignment {
 export interface TaskGroup {
   /** Joins the group of `plan`'s application; resolves once the first assignment has arrived. */
   join(plan: RunPlan): Promise<void>;
-  /** The latest assignment: read by the run between steps. */
+  /** The latest assignment: read by the run between steps. Throws when this member lost its place in the group and could not get it back. */
   assignment(): TaskAssignment;
   /** Leaves the group (the others take the tasks over at once) and closes the connection. */
   leave(): Promise<void>;

@@ -1,7 +1,7 @@
 import { Consumer, type ClusterMetadata, type ExtendedGroupProtocolSubscription, type GroupAssignment, type GroupPartitionsAssignments } from '@platformatic/kafka';
 import type { RunPlan } from '../../runtime/application.ts';
 import { assignTasks, type TaskAssignment, type TaskGroup } from '../../runtime/task-group.ts';
-import { kafkaErrorText } from './kafka-errors.ts';
+import { isRetriableKafkaError, kafkaErrorText, retryWhile } from './kafka-errors.ts';
 
 export interface KafkaTaskGroupOptions {
   /** `host:port` of a broker. */
@@ -15,6 +15,8 @@ export interface KafkaTaskGroupOptions {
 
 /** The group protocol's name: every member must speak it, so it names what the assignment means. */
 const PROTOCOL = { name: 'tidemark-tasks', version: 1 };
+/** How long a member whose rejoin failed tries again before its run stops. */
+const REJOIN_TIMEOUT_MS = 30_000;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
@@ -62,6 +64,10 @@ export class KafkaTaskGroup implements TaskGroup {
   #consumer: Consumer | undefined;
   #tasks: PlannedTask[] = [];
   #current: TaskAssignment = { generation: -1, tasks: new Set() };
+  #leaving = false;
+  #rejoining = false;
+  /** Why the membership ended against this member's will (a rejoin that failed), for the run to stop on. */
+  #failure: Error | undefined;
 
   constructor(options: KafkaTaskGroupOptions) {
     this.#options = options;
@@ -84,15 +90,29 @@ export class KafkaTaskGroup implements TaskGroup {
     this.#consumer = consumer;
     // The subscription: every input partition of every task, internal streams included.
     consumer.topics.trackAll(...new Set(this.#tasks.flatMap((t) => t.partitions.map((p) => p.topic))));
+    const joining = {
+      protocols: [PROTOCOL],
+      protocolsMetadata: () => Buffer.from(encoder.encode(JSON.stringify([...this.#current.tasks]))),
+      partitionAssigner: (_leader: string, members: Map<string, ExtendedGroupProtocolSubscription>, _topics: Set<string>, metadata: ClusterMetadata) => this.#assign(members, metadata),
+    };
+    // The client rejoins by itself when a heartbeat hears of a rebalance, and reports a rejoin that failed (a
+    // connection dropped meanwhile) as an 'error' event, which would be thrown at the process without a listener.
+    // A member leaving may see its own rejoin cut off by the close: that is no failure. Otherwise join again while
+    // the error is retriable; a member that cannot get back in stops its run (its tasks are someone else's now).
+    consumer.on('error', (e: unknown) => {
+      if (this.#leaving || this.#rejoining) return;
+      this.#rejoining = true;
+      retryWhile(isRetriableKafkaError, REJOIN_TIMEOUT_MS, () => consumer.joinGroup(joining))
+        .catch((err: unknown) => {
+          if (!this.#leaving) this.#failure ??= new Error(`rejoining the consumer group ${plan.applicationId} at ${this.#options.bootstrap} (the client's own rejoin failed: ${kafkaErrorText(e)}): ${kafkaErrorText(err)}`, { cause: err });
+        })
+        .finally(() => (this.#rejoining = false));
+    });
     consumer.on('consumer:group:join', (event: { generationId?: number; assignments?: GroupAssignment[] }) => {
       this.#current = { generation: event.generationId ?? this.#current.generation + 1, tasks: tasksOfAssignment(this.#tasks, event.assignments ?? []) };
     });
     await consumer
-      .joinGroup({
-        protocols: [PROTOCOL],
-        protocolsMetadata: () => Buffer.from(encoder.encode(JSON.stringify([...this.#current.tasks]))),
-        partitionAssigner: (_leader, members, _topics, metadata) => this.#assign(members, metadata),
-      })
+      .joinGroup(joining)
       .catch((e: unknown) => {
         throw new Error(`joining the consumer group ${plan.applicationId} at ${this.#options.bootstrap}: ${kafkaErrorText(e)}`, { cause: e });
       });
@@ -115,13 +135,16 @@ export class KafkaTaskGroup implements TaskGroup {
     });
   }
 
+  /** The latest assignment; throws once this member could not rejoin the group (its tasks are someone else's now). */
   assignment(): TaskAssignment {
+    if (this.#failure !== undefined) throw this.#failure;
     return this.#current;
   }
 
   async leave(): Promise<void> {
     const consumer = this.#consumer;
     if (consumer === undefined) return;
+    this.#leaving = true;
     // Closing leaves the group: the others rebalance at once instead of after the session timeout.
     await consumer.close(true);
   }
