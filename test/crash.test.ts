@@ -30,6 +30,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EmbeddedLog, fingerprintStream } from '../src/index.ts';
+import { assertLifeEnded, type ChildExit } from './fixtures/crash-life.ts';
 import {
   APP_ID,
   CRASH_OUTPUTS,
@@ -56,16 +57,11 @@ const COMMIT_INTERVAL_MS = 2;
 const FETCH_SIZE = 20;
 const CHILD = new URL('./fixtures/crash-child.ts', import.meta.url).pathname;
 
-interface Life {
-  /** The child's exit: code, or the signal that killed it. */
-  readonly code: number | null;
-  readonly signal: NodeJS.Signals | null;
-  readonly done: boolean;
+interface Life extends ChildExit {
   /** Milliseconds from spawn to `running`. */
   readonly startupMs: number;
   /** Milliseconds from `running` to the end of the child. */
   readonly ranMs: number;
-  readonly stderr: string;
 }
 
 /** Which topology the child runs: the stateful crash topology, or the watermark-mode one. */
@@ -226,12 +222,8 @@ async function killAndRestart(
       }
       const life = await runChild(topology, dir, killAt);
       lives++;
-      if (life.done) {
-        // Completed (it prints `done` after its last commit); the kill may still have landed before it exited.
-        assert.ok(life.code === 0 || life.signal === 'SIGKILL', `child failed: code ${life.code}, ${life.stderr}`);
-        completed = true;
-      } else {
-        assert.equal(life.signal, 'SIGKILL', `child ended otherwise than killed: code ${life.code}, ${life.stderr}`);
+      if (assertLifeEnded(life)) completed = true;
+      else {
         killed++;
       }
       const now = await committedProgress(dir);

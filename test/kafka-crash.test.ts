@@ -45,6 +45,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { Admin, Consumer, Producer } from '@platformatic/kafka';
 import { KafkaLog, fingerprintPartitions, kafkaTopics, type TaskCheckpoint } from '../src/index.ts';
+import { assertLifeEnded, type ChildExit } from './fixtures/crash-life.ts';
 import { kafkaBroker } from './fixtures/kafka.ts';
 import { CRASH_INPUT, CRASH_OUTPUTS, CRASH_PARTITIONS, assertCrashOutputsExactlyOnce, crashInput, prng, type CrashOutputRecord, type InputRecord } from './fixtures/determinism-topologies.ts';
 
@@ -64,11 +65,7 @@ interface Progress {
   readonly internal: number;
 }
 
-interface Life {
-  /** The child's exit: code, or the signal that killed it. */
-  readonly code: number | null;
-  readonly signal: NodeJS.Signals | null;
-  readonly done: boolean;
+interface Life extends ChildExit {
   /** What the child restored (after fencing) when it started processing; undefined if killed before. */
   readonly restored: Progress | undefined;
   /** What the child had committed when it completed; undefined unless done. */
@@ -79,7 +76,6 @@ interface Life {
   readonly startupMs: number;
   /** Milliseconds from `running` to the end of the child. */
   readonly ranMs: number;
-  readonly stderr: string;
 }
 
 /**
@@ -364,12 +360,8 @@ test('a stateful topology on Kafka killed with SIGKILL mid-transaction at random
       }
       const life = await runChild(bootstrap, app, killAt);
       lives++;
-      if (life.done) {
-        // Completed (it prints `done` after its last commit); the kill may still have landed before it exited.
-        assert.ok(life.code === 0 || life.signal === 'SIGKILL', `child failed: code ${life.code}, ${life.stderr}`);
-        completed = true;
-      } else {
-        assert.equal(life.signal, 'SIGKILL', `child ended otherwise than killed: code ${life.code}, ${life.stderr}`);
+      if (assertLifeEnded(life)) completed = true;
+      else {
         killed++;
         if (life.restored === undefined) startupKills++;
         else runningKills++;
