@@ -1,4 +1,4 @@
-import { Consumer, type ClusterMetadata, type ExtendedGroupProtocolSubscription, type GroupAssignment, type GroupPartitionsAssignments } from '@platformatic/kafka';
+import { Consumer, type ExtendedGroupProtocolSubscription, type GroupAssignment, type GroupPartitionsAssignments } from '@platformatic/kafka';
 import type { RunPlan } from '../../runtime/application.ts';
 import { assignTasks, type TaskAssignment, type TaskGroup } from '../../runtime/task-group.ts';
 import { isRetriableKafkaError, kafkaErrorText, retryWhile } from './kafka-errors.ts';
@@ -36,7 +36,7 @@ function plannedTasks(plan: RunPlan): PlannedTask[] {
 }
 
 /** The tasks whose input partitions a member was given. */
-export function tasksOfAssignment(tasks: readonly PlannedTask[], assignment: readonly GroupAssignment[]): Set<string> {
+function tasksOfAssignment(tasks: readonly PlannedTask[], assignment: readonly GroupAssignment[]): Set<string> {
   const given = new Set(assignment.flatMap((a) => a.partitions.map((p) => `${a.topic}/${p}`)));
   return new Set(tasks.filter((t) => t.partitions.length > 0 && t.partitions.every((p) => given.has(`${p.topic}/${p.partition}`))).map((t) => t.taskId));
 }
@@ -93,7 +93,7 @@ export class KafkaTaskGroup implements TaskGroup {
     const joining = {
       protocols: [PROTOCOL],
       protocolsMetadata: () => Buffer.from(encoder.encode(JSON.stringify([...this.#current.tasks]))),
-      partitionAssigner: (_leader: string, members: Map<string, ExtendedGroupProtocolSubscription>, _topics: Set<string>, metadata: ClusterMetadata) => this.#assign(members, metadata),
+      partitionAssigner: (_leader: string, members: Map<string, ExtendedGroupProtocolSubscription>) => this.#assign(members),
     };
     // The client rejoins by itself when a heartbeat hears of a rebalance, and reports a rejoin that failed (a
     // connection dropped meanwhile) as an 'error' event, which would be thrown at the process without a listener.
@@ -119,7 +119,7 @@ export class KafkaTaskGroup implements TaskGroup {
   }
 
   /** The leader's side: whole tasks to members, as input partitions. */
-  #assign(members: Map<string, ExtendedGroupProtocolSubscription>, _metadata: ClusterMetadata): GroupPartitionsAssignments[] {
+  #assign(members: Map<string, ExtendedGroupProtocolSubscription>): GroupPartitionsAssignments[] {
     const owned = [...members].map(([id, m]) => ({ id, owned: ownedTasks(m.metadata) }));
     const byTask = new Map(this.#tasks.map((t) => [t.taskId, t]));
     return [...assignTasks([...byTask.keys()], owned)].map(([memberId, taskIds]) => {
