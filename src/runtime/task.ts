@@ -194,7 +194,9 @@ export class StreamTask {
       if (def.ordered) this.#orderedStores.set(name, def.kind === 'lmdb' ? new LmdbOrderedStore(name, backend) : new InMemoryOrderedStore(name, backend));
       else this.#stores.set(name, def.kind === 'lmdb' ? new LmdbKeyValueStore(def, backend) : new InMemoryKeyValueStore(def, backend));
     }
-    for (const source of subTopology.sources) this.#entries.set(source.stream, this.#compile(source.name, new Map()));
+    // One map for every source: a node reached from several sources (below a merge) is built, and its processor created, once.
+    const built = new Map<string, (r: StreamRecord) => void>();
+    for (const source of subTopology.sources) this.#entries.set(source.stream, this.#compile(source.name, built));
   }
 
   /** The largest timestamp processed so far; never decreases. */
