@@ -23,7 +23,7 @@ export type { Processor, ProcessorContext, Forwarded } from './runtime/processor
 export type { Timer, TimerDomain, TimerService } from './runtime/timers.ts';
 export type { TraceEvent } from './runtime/trace.ts';
 export { StreamProducer, type ProducerIdentity } from './runtime/producer.ts';
-export { watermarkRecord, readWatermarkRecord } from './runtime/watermark-record.ts';
+export { watermarkRecord, readWatermarkRecord, watermarkRecordKind } from './runtime/watermark-record.ts';
 export type { Topology } from './runtime/topology.ts';
 export { TaskMigratedError, assignTasks, type TaskGroup, type TaskAssignment, type GroupMember } from './runtime/task-group.ts';
 export type { Log, TaskStorage, AppendRecord, AuditEntry, TaskCheckpoint } from './runtime/log.ts';

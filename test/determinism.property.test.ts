@@ -40,7 +40,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import fc from 'fast-check';
-import { Application, EmbeddedLog, type AuditEntry, type RunOptions, type RunSummary } from '../src/index.ts';
+import { Application, EmbeddedLog, watermarkRecordKind, type AuditEntry, type RunOptions, type RunSummary } from '../src/index.ts';
 import {
   APP_ID,
   appendInOrder,
@@ -141,8 +141,8 @@ interface Outcome {
   readonly sizes: Record<string, number>;
   /**
    * Watermark topologies: each stream's watermark reports, in fingerprint
-   * order (JSON), other than the stop reports a clean stop writes (they mark
-   * where a run stopped, and the watermark fingerprint leaves them out too).
+   * order (JSON), other than the stops and announcements each run writes
+   * (they mark where runs began and ended; the watermark fingerprint leaves them out too).
    */
   readonly reports: Record<string, string>;
   /** Committed audit entries that are not nondeterministic decisions: fallbacks, dead letters, late records, by position (see `positionKey`). */
@@ -156,7 +156,7 @@ async function outcomeOf(dataDir: string, c: Case): Promise<Outcome> {
   try {
     const audit = log.readAudit(APP_ID);
     const reports: Record<string, string> = {};
-    for (const s of watermarkStreams(c.topology)) reports[s] = JSON.stringify(watermarkReports(log, s).filter((r) => !r.stopped));
+    for (const s of watermarkStreams(c.topology)) reports[s] = JSON.stringify(watermarkReports(log, s).filter((r) => watermarkRecordKind(r) === 'watermark'));
     return {
       fingerprints: fingerprints(log, c.topology),
       sizes: streamSizes(log, c.topology),

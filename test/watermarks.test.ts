@@ -15,7 +15,7 @@ import {
   type StreamRecord,
   type WatermarkGenerator,
 } from '../src/index.ts';
-import type { ProducerApplication } from '../src/time/producer-watermarks.ts';
+import { applyAnnouncement, applyRelease, holdingBack, nextGeneration, type ProducerApplication } from '../src/time/producer-watermarks.ts';
 import { TopologyTestDriver } from '../src/testing/index.ts';
 
 const rec = (timestamp: number, value: unknown = null): StreamRecord => ({ stream: 's', partition: 0, offset: 0, key: null, value, headers: {}, eventTime: timestamp, brokerTime: null, ingestTime: 0, timestamp });
@@ -63,21 +63,43 @@ test('min-combination: the least of the inputs that are not idle; no input left,
 function app(tasks: number | undefined, producers: Record<string, { watermark: number; stopped?: boolean; idle?: boolean }>, missingIdle = false): ProducerApplication {
   return {
     tasks,
+    generation: undefined,
+    members: undefined,
     producers: new Map(Object.entries(producers).map(([t, p]) => [t, { watermark: p.watermark, stopped: p.stopped ?? false, idle: p.idle ?? false, lastSeenAt: 0 }])),
     missingIdle,
     firstSeenAt: 0,
   };
 }
 
-test('producers on a partition: the least watermark of the tasks known; unreported tasks hold back; stopped and idle ones are left out', () => {
+test('producers on a partition: the least watermark of the tasks known; unreported tasks hold back; a stop is a promise; idle ones are left out', () => {
   assert.equal(producersWatermark([app(2, { t0: { watermark: 30 }, t1: { watermark: 12 } })]), 12);
   assert.equal(producersWatermark([app(2, { t0: { watermark: 30 } })]), NO_WATERMARK, 'the second task has not reported: hold back');
   assert.equal(producersWatermark([app(2, { t0: { watermark: 30 } }, true)]), 30, 'the missing task was declared idle');
-  assert.equal(producersWatermark([app(2, { t0: { watermark: 30 }, t1: { watermark: 12, stopped: true } })]), 30, 'a stopped task releases its consumers');
+  assert.equal(producersWatermark([app(2, { t0: { watermark: 30 }, t1: { watermark: 12, stopped: true } })]), 12, 'a stopped task may run again: its last watermark still holds');
   assert.equal(producersWatermark([app(2, { t0: { watermark: 30 }, t1: { watermark: 12, idle: true } })]), 30);
   assert.equal(producersWatermark([app(undefined, { t0: { watermark: NO_WATERMARK } })]), NO_WATERMARK, 'a task seen only by its data has promised nothing');
-  assert.equal(producersWatermark([app(1, { t0: { watermark: 5, stopped: true } })]), undefined, 'nobody left: the partition holds nothing back');
+  assert.equal(producersWatermark([app(1, { t0: { watermark: 5, stopped: true } })]), 5, 'everyone stopped: the partition is at what they promised');
+  assert.equal(producersWatermark([app(1, { t0: { watermark: 5, idle: true } })]), undefined, 'nobody left: the partition holds nothing back');
   assert.equal(producersWatermark([app(1, { a: { watermark: 50 } }), app(3, { x: { watermark: 70 }, y: { watermark: 60 }, z: { watermark: 65 } })]), 50);
+});
+
+test('announcements: the newest generation names the task set; tasks it leaves out are dropped, tasks it names are waited for; an older one changes nothing', () => {
+  const p = app(undefined, { '0_0': { watermark: 30 }, '0_1': { watermark: 9, stopped: true }, '0_2': { watermark: 9 } });
+  assert.equal(applyAnnouncement(p, 100, ['0_0', '0_1']), true);
+  assert.deepEqual([...p.producers.keys()], ['0_0', '0_1'], '0_2 was rescaled away');
+  assert.equal(producersWatermark([p]), 9, '0_1 stopped at 9: the restarted run resumes from there');
+  assert.equal(applyAnnouncement(p, 99, ['0_0', '0_1', '0_2']), false, 'a run that started earlier');
+  assert.equal(producersWatermark([p]), 9);
+  assert.equal(applyAnnouncement(p, 101, ['0_0', '0_1', '0_2', '0_3']), true);
+  assert.equal(producersWatermark([p]), NO_WATERMARK, 'new tasks have not reported yet');
+  assert.deepEqual(holdingBack(new Map([['B', p]])), { application: 'B', task: '0_2', watermark: NO_WATERMARK, state: 'expected' });
+  applyRelease(p, '0_2');
+  applyRelease(p, '0_3');
+  assert.equal(producersWatermark([p]), 9, 'released tasks are no longer waited for');
+  assert.deepEqual(holdingBack(new Map([['B', p]])), { application: 'B', task: '0_1', watermark: 9, state: 'stopped' });
+  assert.equal(nextGeneration(50, undefined), 50);
+  assert.equal(nextGeneration(50, 70), 71, 'a clock that went back still gives a later generation');
+  assert.equal(nextGeneration(80, 70), 80);
 });
 
 test('the event clock as one number: closing rules of both modes agree with DESIGN 4.5', () => {
@@ -127,7 +149,7 @@ test('a consumer of two producer applications with different task counts waits f
   assert.equal(d.watermarks().get('0_0'), 40);
 });
 
-test('a producer stopping cleanly releases its consumers; when it writes again it counts again', () => {
+test('a producer stopping cleanly holds its consumers at its last promise, since it may run again; when it writes again it moves on', () => {
   const d = new TopologyTestDriver(countsFromStream());
   const input = d.inputStream<string, number>('in', { key: Serdes.string() });
   d.pipeWatermark('in', 5, { application: 'P', task: 'p0', tasks: 2 });
@@ -135,9 +157,11 @@ test('a producer stopping cleanly releases its consumers; when it writes again i
   input.pipe('k', 1, { eventTime: 7, headers: { 'tidemark.producer': 'P/p1' } });
   assert.equal(d.watermarks().get('0_0'), 5);
   d.pipeWatermark('in', 5, { application: 'P', task: 'p0', tasks: 2, stopped: true });
-  assert.equal(d.watermarks().get('0_0'), 30, 'p0 stopped: only p1 counts');
-  assert.deepEqual(results(d), ['k@0=1']);
+  assert.equal(d.watermarks().get('0_0'), 5, 'p0 stopped at 5: data above 5 may still come from it');
+  assert.deepEqual(results(d), []);
+  input.pipe('k', 1, { eventTime: 8, headers: { 'tidemark.producer': 'P/p0' } });
   d.pipeWatermark('in', 35, { application: 'P', task: 'p0', tasks: 2 });
+  assert.deepEqual(results(d), ['k@0=2'], 'the record p0 wrote after its restart is on time');
   d.pipeWatermark('in', 90, { application: 'P', task: 'p1', tasks: 2 });
   assert.equal(d.watermarks().get('0_0'), 35, 'p0 is back and holds the watermark at its own');
   assert.equal(d.audit().filter((e) => e.kind.startsWith('nondeterministic:')).length, 0, 'a clean stop is in the log: nothing nondeterministic');
@@ -211,7 +235,11 @@ test('watermark mode writes watermark records into every partition of its output
   const d = new TopologyTestDriver(b.build());
   const input = d.inputStream<string, number>('in', { key: Serdes.string() });
   for (const t of [50, 111, 150, 199, 250, 180]) input.pipe('k', 1, { eventTime: t });
-  const wms = d.readWatermarks('out');
+  const all = d.readWatermarks('out');
+  // The run's task announces itself first, into each partition, before any watermark.
+  assert.deepEqual(all.filter((w) => w.kind === 'announce').map((w) => [w.partition, w.members]), [[0, ['0_0']], [1, ['0_0']]]);
+  for (const p of [0, 1]) assert.equal(all.find((w) => w.partition === p)!.kind, 'announce', `partition ${p} starts with the announcement`);
+  const wms = all.filter((w) => w.kind === 'watermark');
   // W = maxTs − 11: 39 (first), 100 (crosses 100), 139, 188, 239 (crosses 200).
   assert.deepEqual(wms.filter((w) => w.partition === 0).map((w) => w.watermark), [39, 100, 239]);
   assert.deepEqual(wms.filter((w) => w.partition === 1).map((w) => w.watermark), [39, 100, 239]);

@@ -1,5 +1,6 @@
 import { setImmediate as yieldToEventLoop, setTimeout as sleep } from 'node:timers/promises';
 import { systemClock, type Clock } from '../time/clock.ts';
+import { nextGeneration } from '../time/producer-watermarks.ts';
 import type { Log, TaskStorage } from './log.ts';
 import { Auditor, type AuditKind, type AuditListener } from './audit.ts';
 import { subTopologies, withApplicationId, type SubTopology, type Topology } from './topology.ts';
@@ -242,7 +243,7 @@ export class Application {
   start(options: RunOptions, plan: RunPlan = this.plan(options)): StartedRun {
     const clock = options.clock ?? systemClock;
     const auditor = new Auditor(clock, options.onAudit);
-    const env = this.#environment(options, clock, auditor);
+    const env = this.#environment(options, clock, auditor, this.#generation(plan, clock));
     const stages = this.#createTasks(plan, env);
     this.#tasks = stages.flat();
     this.#handedOver = [];
@@ -268,10 +269,21 @@ export class Application {
     };
   }
 
-  #environment(options: RunOptions, clock: Clock, auditor: Auditor): TaskEnvironment {
+  /** This run's generation: later than every run its tasks' checkpoints remember. */
+  #generation(plan: RunPlan, clock: Clock): number {
+    let last: number | undefined;
+    for (const t of plan.tasks) {
+      const g = this.#log.readCheckpoint(this.applicationId, t.taskId)?.generation;
+      if (g !== undefined && (last === undefined || g > last)) last = g;
+    }
+    return nextGeneration(clock.now(), last);
+  }
+
+  #environment(options: RunOptions, clock: Clock, auditor: Auditor, generation: number): TaskEnvironment {
     const from = options.from ?? 'earliest';
     return {
       applicationId: this.applicationId,
+      generation,
       topology: this.topology,
       log: this.#log,
       storage: this.#log,

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { LogRecord } from '../time/record.ts';
 import type { Log } from './log.ts';
 import { PRODUCER_HEADER } from './headers.ts';
-import { readWatermarkRecord } from './watermark-record.ts';
+import { readWatermarkRecord, watermarkRecordKind } from './watermark-record.ts';
 
 /**
  * The identity of a stream's contents (DESIGN 4.11): SHA-256 over its
@@ -13,8 +13,8 @@ import { readWatermarkRecord } from './watermark-record.ts';
  * order), each producer's in offset order; with one writer per partition
  * that is plain offset order. Watermark records are left out of the data's
  * fingerprint and get one of their own (`records: 'watermarks'`), which
- * leaves out the stop records a clean stop writes: they mark where a run
- * ended, not how far event time went, so a run stopped and resumed matches
+ * leaves out stops, announcements and releases: they mark where a run began or
+ * ended (or an operator's decision), not how far event time went, so a run stopped and resumed matches
  * one that never stopped.
  */
 export function fingerprintStream(log: Log, stream: string, records: 'data' | 'watermarks' = 'data', batch = 10_000): string {
@@ -33,7 +33,7 @@ export function fingerprintPartitions(partitions: readonly Iterable<LogRecord>[]
   for (const partition of partitions) {
     const byProducer = new Map<string, LogRecord[]>();
     for (const r of partition) {
-      if ((r.control === 'watermark') !== wanted || (wanted && readWatermarkRecord(r).stopped)) continue;
+      if ((r.control === 'watermark') !== wanted || (wanted && watermarkRecordKind(readWatermarkRecord(r)) !== 'watermark')) continue;
       const producer = r.headers[PRODUCER_HEADER] ?? '';
       const list = byProducer.get(producer) ?? [];
       list.push(r);

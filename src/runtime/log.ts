@@ -87,6 +87,8 @@ export interface TaskCheckpoint {
   readonly commits: number;
   /** Watermarks of the task's inputs and operators, and the last ones it wrote (absent in checkpoints of older versions). */
   readonly watermarks?: SavedWatermarks;
+  /** The generation of the run that wrote it (absent in checkpoints of older versions). */
+  readonly generation?: number;
 }
 
 /** Everything one task commits at once (DESIGN 4.8). */

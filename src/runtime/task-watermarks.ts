@@ -1,5 +1,5 @@
 import { NO_WATERMARK, advanceWatermark, combineWatermarks, type WatermarkStrategy } from '../time/watermark.ts';
-import { parseProducerId, producersWatermark, type ProducerApplication, type WatermarkReport } from '../time/producer-watermarks.ts';
+import { applyAnnouncement, applyRelease, holdingBack, parseProducerId, producersWatermark, type ProducerApplication, type WatermarkHolder, type WatermarkReport } from '../time/producer-watermarks.ts';
 import type { StreamRecord } from '../time/record.ts';
 
 /** What a task checkpoints of its watermarks, so a restart resumes them exactly. */
@@ -17,6 +17,9 @@ export interface SavedWatermarks {
 interface SavedApplication {
   readonly tasks: number | null;
   readonly producers: Readonly<Record<string, { readonly watermark: number; readonly stopped: boolean }>>;
+  /** The newest generation announced and its tasks (absent in checkpoints of older versions, and for external producers). */
+  readonly generation?: number;
+  readonly members?: readonly string[];
 }
 
 /** One input partition of a task, as far as watermarks go. */
@@ -116,7 +119,15 @@ export class TaskWatermarks {
     const s = this.#inputs[input]!;
     if (s.strategy.kind === 'generated') return;
     const app = this.#application(s, report.application, report.tasks, now);
-    app.tasks = report.tasks;
+    if (report.released === true) return applyRelease(app, report.task);
+    if (report.members !== undefined && report.generation !== undefined) {
+      // An announcement promises nothing of the task's own: it says which tasks the application has now.
+      applyAnnouncement(app, report.generation, report.members);
+      if (app.members?.has(report.task) === true && !app.producers.has(report.task)) app.producers.set(report.task, { watermark: NO_WATERMARK, stopped: false, idle: false, lastSeenAt: now });
+      return;
+    }
+    // A producer that announces its tasks has its count from the announcement; others count in every record.
+    if (app.members === undefined) app.tasks = report.tasks;
     const p = app.producers.get(report.task);
     if (p === undefined) app.producers.set(report.task, { watermark: report.watermark, stopped: report.stopped, idle: false, lastSeenAt: now });
     else {
@@ -128,7 +139,7 @@ export class TaskWatermarks {
   #application(s: InputState, name: string, tasks: number | undefined, now: number): ProducerApplication {
     let app = s.applications.get(name);
     if (app === undefined) {
-      app = { tasks, producers: new Map(), missingIdle: false, firstSeenAt: now };
+      app = { tasks, generation: undefined, members: undefined, producers: new Map(), missingIdle: false, firstSeenAt: now };
       s.applications.set(name, app);
     }
     return app;
@@ -172,13 +183,15 @@ export class TaskWatermarks {
       }
       for (const [name, app] of s.applications) {
         for (const [task, p] of app.producers) {
-          if (p.stopped || p.idle || !silent(p.lastSeenAt)) continue;
+          // A stopped task is silent too: idleness is how a consumer stops waiting for one that never comes back.
+          if (p.idle || !silent(p.lastSeenAt)) continue;
           p.idle = true;
-          decisions.push({ input: i, detail: `producer ${name}/${task} silent for ${ms} ms (last watermark ${p.watermark}): no longer waited for` });
+          decisions.push({ input: i, detail: `producer ${name}/${task} ${p.stopped ? 'stopped and ' : ''}silent for ${ms} ms (last watermark ${p.watermark}): no longer waited for` });
         }
-        if (!app.missingIdle && app.tasks !== undefined && app.producers.size < app.tasks && silent(app.firstSeenAt)) {
+        const missing = app.members === undefined ? (app.tasks ?? 0) - app.producers.size : [...app.members].filter((m) => !app.producers.has(m)).length;
+        if (!app.missingIdle && missing > 0 && silent(app.firstSeenAt)) {
           app.missingIdle = true;
-          decisions.push({ input: i, detail: `${app.tasks - app.producers.size} of ${app.tasks} tasks of ${name} never reported in ${ms} ms: no longer waited for` });
+          decisions.push({ input: i, detail: `${missing} of ${app.tasks} tasks of ${name} never reported in ${ms} ms: no longer waited for` });
         }
       }
     });
@@ -210,6 +223,15 @@ export class TaskWatermarks {
     this.#published.set(stream, watermark);
   }
 
+  /**
+   * What holds each from-stream input partition's watermark back: the
+   * producer task at its minimum, or `none` where no producer is known yet.
+   * Generated inputs are left out.
+   */
+  holders(): { key: string; holder: WatermarkHolder | 'none' | undefined }[] {
+    return this.#inputs.filter((s) => s.strategy.kind === 'from-stream' && !s.idle).map((s) => ({ key: s.key, holder: s.applications.size === 0 ? 'none' : holdingBack(s.applications) }));
+  }
+
   /** Watermark per input partition, for display: undefined ones show as idle. */
   inputs(): { key: string; watermark: number | undefined }[] {
     return this.#inputs.map((s, i) => ({ key: s.key, watermark: this.inputWatermark(i) }));
@@ -225,7 +247,7 @@ export class TaskWatermarks {
         for (const [name, app] of s.applications) {
           const tasks: Record<string, { watermark: number; stopped: boolean }> = {};
           for (const [task, p] of app.producers) tasks[task] = { watermark: p.watermark, stopped: p.stopped };
-          apps[name] = { tasks: app.tasks ?? null, producers: tasks };
+          apps[name] = { tasks: app.tasks ?? null, producers: tasks, ...(app.members === undefined ? {} : { generation: app.generation, members: [...app.members] }) };
         }
         producers[s.key] = apps;
       }
@@ -247,7 +269,7 @@ function restoreApplications(saved: Readonly<Record<string, SavedApplication>> |
   const apps = new Map<string, ProducerApplication>();
   for (const [name, a] of Object.entries(saved ?? {})) {
     const producers = new Map(Object.entries(a.producers).map(([task, p]) => [task, { watermark: p.watermark, stopped: p.stopped, idle: false, lastSeenAt: now }]));
-    apps.set(name, { tasks: a.tasks ?? undefined, producers, missingIdle: false, firstSeenAt: now });
+    apps.set(name, { tasks: a.tasks ?? undefined, generation: a.generation, members: a.members === undefined ? undefined : new Set(a.members), producers, missingIdle: false, firstSeenAt: now });
   }
   return apps;
 }

@@ -20,7 +20,7 @@ import type { SinkNode, SourceNode, SubTopology, Topology, TopologyNode } from '
 import type { Processor, ProcessorContext } from './processor.ts';
 import { TaskWatermarks } from './task-watermarks.ts';
 import { ProcessorTimers, isTimerStore, timerStoreName, type TimerDomain } from './timers.ts';
-import { readWatermarkRecord, watermarkRecord } from './watermark-record.ts';
+import { readWatermarkRecord, watermarkRecord, watermarkRecordKind } from './watermark-record.ts';
 import type { TraceEvent } from './trace.ts';
 import { partitionForKey } from './partitioner.ts';
 import { BadInputError, ProcessingError, type InputFailure } from './input-failure.ts';
@@ -52,6 +52,8 @@ export interface TaskEnvironment {
   readonly producerPending?: (producer: string, stream: string, partition: number) => boolean;
   /** Receives the task's trace: records, clocks and watermark records, for the timeline picture. */
   readonly trace?: (event: TraceEvent) => void;
+  /** This run's generation, announced with its tasks in watermark mode (`nextGeneration`). */
+  readonly generation: number;
 }
 
 /** One input partition of a task, and the buffers its records wait in. */
@@ -197,6 +199,23 @@ export class StreamTask {
     // One map for every source: a node reached from several sources (below a merge) is built, and its processor created, once.
     const built = new Map<string, (r: StreamRecord) => void>();
     for (const source of subTopology.sources) this.#entries.set(source.stream, this.#compile(source.name, built));
+    if (this.#eventClock === 'watermark') this.#announce();
+  }
+
+  /**
+   * Watermark mode: before anything else it writes in this run, the task
+   * announces, into every partition of each stream it writes, the run's
+   * generation and every task writing that stream. A consumer then knows the
+   * producer's task set — a restarted task is waited for, a task rescaled
+   * away is not — before any watermark of the run reaches it.
+   */
+  #announce(): void {
+    const prefix = `${this.#env.applicationId}/`;
+    for (const stream of this.#sinkGroups.keys()) {
+      const members = this.#producersOf(stream).map((id) => id.slice(prefix.length));
+      const report: WatermarkReport = { application: this.#env.applicationId, task: this.id, tasks: members.length, watermark: NO_WATERMARK, stopped: false, generation: this.#env.generation, members };
+      for (let p = 0; p < this.#partitionsOf(stream); p++) this.#outputs.push(watermarkRecord(stream, p, report));
+    }
   }
 
   /** The largest timestamp processed so far; never decreases. */
@@ -510,8 +529,8 @@ export class StreamTask {
 
   #processWatermarkRecord(record: BufferedRecord, report: WatermarkReport, input: TaskInput): void {
     this.#current = record;
-    // A stop is a release, not a watermark: the picture shows watermarks only.
-    if (!report.stopped) this.#trace({ kind: 'watermark-record', time: report.watermark, producer: `${report.application}/${report.task}`, stream: record.stream, partition: record.partition, offset: record.offset });
+    // Stops, announcements and releases mark runs, not event time: the picture shows watermarks only.
+    if (watermarkRecordKind(report) === 'watermark') this.#trace({ kind: 'watermark-record', time: report.watermark, producer: `${report.application}/${report.task}`, stream: record.stream, partition: record.partition, offset: record.offset });
     this.#watermarks.onReport(this.#inputs.indexOf(input), report, record.ingestTime);
     try {
       this.#advanceWatermarks(record);
@@ -833,7 +852,7 @@ export class StreamTask {
       };
       partitionTimes[key] = partitionTime;
     }
-    return { positions, streamTime: this.#streamTime, partitionTimes, commits: this.#commits, watermarks: this.#watermarks.snapshot() };
+    return { positions, streamTime: this.#streamTime, partitionTimes, commits: this.#commits, watermarks: this.#watermarks.snapshot(), generation: this.#env.generation };
   }
 }
 

@@ -14,7 +14,18 @@ const decoder = new TextDecoder();
  * watermark, so a plain reader sees W(t) at t.
  */
 export function watermarkRecord(stream: string, partition: number, report: WatermarkReport): AppendRecord {
-  const value = encoder.encode(JSON.stringify({ application: report.application, task: report.task, tasks: report.tasks, watermark: report.watermark, stopped: report.stopped }));
+  const value = encoder.encode(
+    JSON.stringify({
+      application: report.application,
+      task: report.task,
+      tasks: report.tasks,
+      watermark: report.watermark,
+      stopped: report.stopped,
+      ...(report.generation === undefined ? {} : { generation: report.generation }),
+      ...(report.members === undefined ? {} : { members: report.members }),
+      ...(report.released === true ? { released: true } : {}),
+    }),
+  );
   return { stream, partition, key: null, value, eventTime: Math.max(0, report.watermark), control: 'watermark', headers: { [PRODUCER_HEADER]: `${report.application}/${report.task}` } };
 }
 
@@ -35,5 +46,28 @@ export function readWatermarkRecord(r: LogRecord): WatermarkReport {
   if (typeof o.task !== 'string') fail('"task" must be a string');
   if (!Number.isSafeInteger(o.tasks) || (o.tasks as number) < 1) fail('"tasks" must be a positive integer');
   if (!Number.isSafeInteger(o.watermark)) fail('"watermark" must be an integer');
-  return { application: o.application as string, task: o.task as string, tasks: o.tasks as number, watermark: o.watermark as number, stopped: o.stopped === true };
+  if (o.generation !== undefined && !Number.isSafeInteger(o.generation)) fail('"generation" must be an integer');
+  if (o.members !== undefined && !(Array.isArray(o.members) && o.members.every((m) => typeof m === 'string'))) fail('"members" must be a list of task ids');
+  return {
+    application: o.application as string,
+    task: o.task as string,
+    tasks: o.tasks as number,
+    watermark: o.watermark as number,
+    stopped: o.stopped === true,
+    ...(o.generation === undefined ? {} : { generation: o.generation as number }),
+    ...(o.members === undefined ? {} : { members: o.members as string[] }),
+    ...(o.released === true ? { released: true } : {}),
+  };
+}
+
+/**
+ * What a control record is, for readers that show or fingerprint them:
+ * a watermark, a stop, an announcement of a run's tasks, or a release.
+ * Stops, announcements and releases mark where runs began and ended (or an
+ * operator's decision), so the watermark fingerprint leaves them out.
+ */
+export function watermarkRecordKind(report: WatermarkReport): 'watermark' | 'stop' | 'announce' | 'release' {
+  if (report.released === true) return 'release';
+  if (report.members !== undefined) return 'announce';
+  return report.stopped ? 'stop' : 'watermark';
 }

@@ -2,7 +2,7 @@ import { ManualClock } from '../time/clock.ts';
 import { jsonSerde, type Serde } from '../time/serde.ts';
 import type { Headers, LogRecord } from '../time/record.ts';
 import type { WatermarkReport } from '../time/producer-watermarks.ts';
-import { readWatermarkRecord, watermarkRecord } from '../runtime/watermark-record.ts';
+import { readWatermarkRecord, watermarkRecord, watermarkRecordKind } from '../runtime/watermark-record.ts';
 import { MemoryLog } from '../connectors/memory/memory-log.ts';
 import { Application, type RunMode, type RunSummary, type StartedRun } from '../runtime/application.ts';
 import type { AuditEntry } from '../runtime/log.ts';
@@ -141,9 +141,16 @@ export class TopologyTestDriver {
     this.pipeRaw(targets.map((p) => watermarkRecord(stream, p, report)));
   }
 
-  /** Watermark records written to `stream` since the last read of them. */
-  readWatermarks(stream: string): (WatermarkReport & { partition: number; offset: number })[] {
-    return this.#readNew(stream, 'watermarks').map((r) => ({ ...readWatermarkRecord(r), partition: r.partition, offset: r.offset }));
+  /**
+   * Watermark records written to `stream` since the last read of them:
+   * watermarks, stops, and the announcements each task of a watermark-mode
+   * run writes first (`kind` says which).
+   */
+  readWatermarks(stream: string): (WatermarkReport & { kind: ReturnType<typeof watermarkRecordKind>; partition: number; offset: number })[] {
+    return this.#readNew(stream, 'watermarks').map((r) => {
+      const report = readWatermarkRecord(r);
+      return { ...report, kind: watermarkRecordKind(report), partition: r.partition, offset: r.offset };
+    });
   }
 
   /** Data records written to `stream` since the last read of it (watermark records are read by {@link readWatermarks}). */

@@ -17,13 +17,24 @@ export interface WatermarkReport {
   /** How many tasks of that application write this stream: a consumer waits for all of them. */
   readonly tasks: number;
   readonly watermark: number;
-  /** Written at a clean stop: the task no longer holds consumers back, until it writes again. */
+  /** Written at a clean stop: the task's last promise, kept until it runs again (a stop releases nothing beyond it). */
   readonly stopped: boolean;
+  /** The run (of the producing application) that wrote it: larger for a later run. Absent from external producers. */
+  readonly generation?: number;
+  /**
+   * An announcement: written by each task of a run before anything else it
+   * writes there, naming every task of that run writing the stream. The
+   * newest generation's list is the application's task set on the partition.
+   */
+  readonly members?: readonly string[];
+  /** A release written by an operator (`tidemark release`): the task no longer exists; do not wait for it. */
+  readonly released?: boolean;
 }
 
 /** What a consumer knows of one producer task on one partition. */
 export interface ProducerState {
   watermark: number;
+  /** It wrote a stop: not running now, its watermark still its promise (shown; silent, so idleness may pass it). */
   stopped: boolean;
   /** Declared idle (real-time, no records from it for the idleness timeout): not waited for. */
   idle: boolean;
@@ -35,6 +46,9 @@ export interface ProducerState {
 export interface ProducerApplication {
   /** Task count from its latest watermark record; undefined while only its data was seen. */
   tasks: number | undefined;
+  /** The newest generation announced, and its tasks: undefined for producers that do not announce (external ones). */
+  generation: number | undefined;
+  members: Set<string> | undefined;
   readonly producers: Map<string, ProducerState>;
   /** Whether the tasks that have not reported yet are declared idle. */
   missingIdle: boolean;
@@ -43,24 +57,93 @@ export interface ProducerApplication {
 }
 
 /**
- * Rule (DESIGN 4.10): a partition's watermark is the minimum over the
- * producer tasks the consumer knows of — from their watermark records, or
- * from their data (a task seen only by its data has promised nothing) —
- * where a task an application's count announces but that has not reported
- * holds it back at {@link NO_WATERMARK}. A task that stopped cleanly, or was
- * declared idle, is left out. Undefined when no task is left: the partition
- * holds nothing back (it is idle for the operator's minimum).
+ * Rule: a partition's watermark is the minimum over the producer tasks the
+ * consumer knows of — from their watermark records, or from their data (a
+ * task seen only by its data has promised nothing) — where a task that is
+ * expected but has not reported holds it back at {@link NO_WATERMARK}:
+ * one its application's newest announcement names, or, for a producer that
+ * does not announce, one more than the tasks seen up to its count. A task
+ * that **stopped** still counts at its last watermark: a stop is its last
+ * promise, and it may run again (a restart resumes from there). Only a task
+ * declared idle, or dropped from its application's task set, is left out.
+ * Undefined when no task is left: the partition holds nothing back (it is
+ * idle for the operator's minimum).
  */
 export function producersWatermark(applications: Iterable<ProducerApplication>): number | undefined {
   let min: number | undefined;
-  const take = (w: number): void => {
-    if (min === undefined || w < min) min = w;
-  };
-  for (const app of applications) {
-    for (const p of app.producers.values()) if (!p.stopped && !p.idle) take(p.watermark);
-    if (app.tasks !== undefined && app.producers.size < app.tasks && !app.missingIdle) take(NO_WATERMARK);
-  }
+  for (const app of applications) for (const term of watermarkTerms('', app)) if (min === undefined || term.watermark < min) min = term.watermark;
   return min;
+}
+
+/** The producer task whose watermark is a partition's: see {@link producersWatermark}. */
+export interface WatermarkHolder {
+  readonly application: string;
+  /** The task, or undefined for "a task not seen yet" of an application that counts its tasks only. */
+  readonly task: string | undefined;
+  readonly watermark: number;
+  /** `reported`: its watermark; `stopped`: its last promise; `expected`: announced, not reported; `data-only`: seen by its data only. */
+  readonly state: 'reported' | 'stopped' | 'expected' | 'data-only';
+}
+
+/**
+ * What holds a partition's watermark where it is: the least of
+ * {@link producersWatermark}'s terms (the first on a tie), or undefined when
+ * nothing does. Applications are keyed by name.
+ */
+export function holdingBack(applications: ReadonlyMap<string, ProducerApplication>): WatermarkHolder | undefined {
+  let best: WatermarkHolder | undefined;
+  for (const [name, app] of applications) for (const term of watermarkTerms(name, app)) if (best === undefined || term.watermark < best.watermark) best = term;
+  return best;
+}
+
+/** The terms one application contributes to a partition's minimum (the rule of {@link producersWatermark}). */
+function* watermarkTerms(name: string, app: ProducerApplication): Iterable<WatermarkHolder> {
+  for (const [task, p] of app.producers) {
+    if (p.idle) continue;
+    yield { application: name, task, watermark: p.watermark, state: p.stopped ? 'stopped' : p.watermark === NO_WATERMARK ? 'data-only' : 'reported' };
+  }
+  if (app.missingIdle) return;
+  if (app.members !== undefined) {
+    for (const m of app.members) if (!app.producers.has(m)) yield { application: name, task: m, watermark: NO_WATERMARK, state: 'expected' };
+  } else if (app.tasks !== undefined && app.producers.size < app.tasks) yield { application: name, task: undefined, watermark: NO_WATERMARK, state: 'expected' };
+}
+
+/**
+ * Rule: an application's task set on a partition is the one its newest
+ * generation announced. An announcement of a newer generation replaces the
+ * set: tasks it does not name no longer exist (the application was rescaled
+ * without them) and are dropped; tasks it names that have not reported are
+ * expected. An announcement of an older generation (a run that started
+ * earlier) changes nothing. Returns whether the set was replaced.
+ */
+export function applyAnnouncement(app: ProducerApplication, generation: number, members: readonly string[]): boolean {
+  if (app.generation !== undefined && generation < app.generation) return false;
+  app.generation = generation;
+  app.members = new Set(members);
+  app.tasks = members.length;
+  for (const task of [...app.producers.keys()]) if (!app.members.has(task)) app.producers.delete(task);
+  return true;
+}
+
+/**
+ * Rule: a release (written into the log by an operator) drops the task from
+ * its application's producers and task set: the consumer no longer waits for
+ * it. It counts again if it writes again.
+ */
+export function applyRelease(app: ProducerApplication, task: string): void {
+  app.producers.delete(task);
+  app.members?.delete(task);
+  if (app.members !== undefined) app.tasks = app.members.size;
+}
+
+/**
+ * Rule: a run's generation is the time it starts (on the run's clock), or one
+ * more than the newest generation its tasks ran in before, whichever is
+ * larger — so a later run of an application announces a larger generation
+ * than the runs before it, even when the clock went back.
+ */
+export function nextGeneration(startedAt: number, lastGeneration: number | undefined): number {
+  return lastGeneration === undefined ? startedAt : Math.max(startedAt, lastGeneration + 1);
 }
 
 /** Splits a producer id `application/task` (the `tidemark.producer` header) into its parts. */
