@@ -27,6 +27,30 @@ export interface RepartitionOptions<K, V> {
 
 type Pred<K, V> = (key: K, value: V, record: StreamRecord<K, V>) => boolean;
 
+/** A merge of a stream with a partitioner of its own (windowed results) and one without: no single default fits both. */
+const MIXED_PARTITIONING = Symbol('mixed partitioning');
+
+/**
+ * The default partitioner of `a.merge(b)`: the inputs' common one. Two
+ * windowed inputs partition by the inner key, and the merged stream
+ * serializes keys with `a`'s serde, so `a`'s partitioner serves both; a
+ * windowed input merged with a plain one has none that fits both.
+ */
+function mergedPartitioner(a: KStream<unknown, unknown>['defaultPartitioner'], b: KStream<unknown, unknown>['defaultPartitioner']): KStream<unknown, unknown>['defaultPartitioner'] {
+  if (a === MIXED_PARTITIONING || b === MIXED_PARTITIONING) return MIXED_PARTITIONING;
+  if (a === undefined || b === undefined) return a === b ? undefined : MIXED_PARTITIONING;
+  return a;
+}
+
+/** The partitioner a sink writing to `stream` uses: the one given, else the stream's own. */
+function sinkPartitioner(given: StreamPartitioner | undefined, own: KStream<unknown, unknown>['defaultPartitioner'], stream: string): StreamPartitioner | undefined {
+  if (given !== undefined) return given;
+  if (own === MIXED_PARTITIONING) {
+    throw new Error(`writing to ${stream}: the stream merges windowed results (partitioned by their inner key) with records partitioned by their whole key; give to() a partitioner`);
+  }
+  return own;
+}
+
 /**
  * A stream of records in a topology under construction. Every operation
  * adds a node and returns the stream of its results; records pass through
@@ -42,13 +66,16 @@ export class KStream<K, V> {
   readonly valueSerde: Serde<V>;
   /** True after the key changed (`selectKey`, `map`): a stateful step must repartition first. */
   readonly repartitionRequired: boolean;
-  /** How `to()` partitions when given no partitioner (windowed results: by the inner key). @internal */
-  readonly defaultPartitioner: StreamPartitioner | undefined;
+  /**
+   * How `to()` partitions when given no partitioner (windowed results: by
+   * the inner key), kept by every operator that keeps the key. @internal
+   */
+  readonly defaultPartitioner: StreamPartitioner | typeof MIXED_PARTITIONING | undefined;
   /** The stream read back from this one's internal repartition stream, once a stateful step created it. */
   #repartitioned: KStream<K, V> | undefined;
 
   /** @internal */
-  constructor(builder: StreamsBuilder, nodeName: string, keySerde: Serde<K>, valueSerde: Serde<V>, repartitionRequired: boolean, defaultPartitioner?: StreamPartitioner) {
+  constructor(builder: StreamsBuilder, nodeName: string, keySerde: Serde<K>, valueSerde: Serde<V>, repartitionRequired: boolean, defaultPartitioner?: StreamPartitioner | typeof MIXED_PARTITIONING) {
     this.#builder = builder;
     this.nodeName = nodeName;
     this.keySerde = keySerde;
@@ -70,7 +97,7 @@ export class KStream<K, V> {
       [],
       keySerde,
       valueSerde,
-      this.repartitionRequired || keyChanged,
+      keyChanged,
     );
   }
 
@@ -80,12 +107,23 @@ export class KStream<K, V> {
     stores: readonly string[],
     keySerde: Serde<K2>,
     valueSerde: Serde<V2>,
-    repartitionRequired: boolean,
+    keyChanged: boolean,
   ): KStream<K2, V2> {
     const name = this.#builder.nextName(kind);
     this.#builder.addNode({ kind: 'processor', name, create, stores, children: [] });
     this.#builder.connect(this.nodeName, name);
-    return new KStream<K2, V2>(this.#builder, name, keySerde, valueSerde, repartitionRequired);
+    return this.#downstream<K2, V2>(name, keySerde, valueSerde, keyChanged);
+  }
+
+  /**
+   * The stream a new node `name` produces. Keeping the key keeps the
+   * stream's partitioning — a windowed result still goes to its inner key's
+   * partition after `mapValues` or `filter` — and the need to repartition
+   * before a stateful step; changing the key drops the partitioner and makes
+   * a later stateful step repartition.
+   */
+  #downstream<K2, V2>(name: string, keySerde: Serde<K2>, valueSerde: Serde<V2>, keyChanged: boolean): KStream<K2, V2> {
+    return new KStream<K2, V2>(this.#builder, name, keySerde, valueSerde, this.repartitionRequired || keyChanged, keyChanged ? undefined : this.defaultPartitioner);
   }
 
   /** Keeps the records for which `predicate` is true. */
@@ -144,7 +182,8 @@ export class KStream<K, V> {
     this.#builder.addNode({ kind: 'processor', name, create: () => ({ process: (r, ctx) => ctx.forward(r) }), stores: [], children: [] });
     this.#builder.connect(this.nodeName, name);
     this.#builder.connect(other.nodeName, name);
-    return new KStream<K, V>(this.#builder, name, this.keySerde, this.valueSerde, this.repartitionRequired || other.repartitionRequired);
+    const partitioner = mergedPartitioner(this.defaultPartitioner, other.defaultPartitioner);
+    return new KStream<K, V>(this.#builder, name, this.keySerde, this.valueSerde, this.repartitionRequired || other.repartitionRequired, partitioner);
   }
 
   /**
@@ -190,7 +229,7 @@ export class KStream<K, V> {
       const child = childNames[i]!;
       this.#builder.addNode({ kind: 'processor', name: child, stores: [], children: [], create: () => ({ process: (r, ctx) => ctx.forward(r) }) });
       this.#builder.connect(name, child);
-      out[b] = new KStream<K, V>(this.#builder, child, this.keySerde, this.valueSerde, this.repartitionRequired);
+      out[b] = this.#downstream<K, V>(child, this.keySerde, this.valueSerde, false);
     });
     return out;
   }
@@ -212,7 +251,7 @@ export class KStream<K, V> {
       stream,
       keySerde: keySerde as Serde<unknown>,
       valueSerde: valueSerde as Serde<unknown>,
-      partitioner: undefined,
+      partitioner: sinkPartitioner(undefined, this.defaultPartitioner, stream),
       internal: true,
       partitions: options.partitions,
       children: [],
@@ -233,7 +272,7 @@ export class KStream<K, V> {
       internal: true,
       children: [],
     });
-    return new KStream<K, V>(this.#builder, sourceName, keySerde, valueSerde, false);
+    return new KStream<K, V>(this.#builder, sourceName, keySerde, valueSerde, false, this.defaultPartitioner);
   }
 
   /**
@@ -255,7 +294,8 @@ export class KStream<K, V> {
       stores,
       options.key ?? (jsonSerde() as Serde<K2>),
       options.value ?? (jsonSerde() as Serde<V2>),
-      from.repartitionRequired,
+      // A processor may forward any key: its results lose the stream's partitioner.
+      true,
     );
   }
 
@@ -282,7 +322,7 @@ export class KStream<K, V> {
    * clicks.groupByKey().windowedBy(TimeWindows.ofSize(60_000).grace(5_000)).count({ emit: 'final' });
    */
   groupByKey(serdes: { key?: Serde<K>; value?: Serde<V> } = {}): KGroupedStream<K, V> {
-    const keyed = serdes.key === undefined && serdes.value === undefined ? this : new KStream<K, V>(this.#builder, this.nodeName, serdes.key ?? this.keySerde, serdes.value ?? this.valueSerde, this.repartitionRequired);
+    const keyed = serdes.key === undefined && serdes.value === undefined ? this : new KStream<K, V>(this.#builder, this.nodeName, serdes.key ?? this.keySerde, serdes.value ?? this.valueSerde, this.repartitionRequired, this.defaultPartitioner);
     return new KGroupedStream<K, V>(keyed.forStatefulStep());
   }
 
@@ -300,7 +340,7 @@ export class KStream<K, V> {
       stream,
       keySerde: (options.key ?? this.keySerde) as Serde<unknown>,
       valueSerde: (options.value ?? this.valueSerde) as Serde<unknown>,
-      partitioner: (options.partitioner as StreamPartitioner | undefined) ?? this.defaultPartitioner,
+      partitioner: sinkPartitioner(options.partitioner as StreamPartitioner | undefined, this.defaultPartitioner, stream),
       internal: false,
       partitions: options.partitions,
       children: [],

@@ -1,7 +1,7 @@
 import type { EventClock } from '../time/event-clock.ts';
 import type { Headers, LogRecord, StreamRecord } from '../time/record.ts';
 import type { Clock } from '../time/clock.ts';
-import { DeserializationError } from '../time/serde.ts';
+import { DeserializationError, SerializationError } from '../time/serde.ts';
 import { resolveTimestamp } from '../time/invalid-timestamp-policy.ts';
 import { advanceStreamTime } from '../time/stream-time.ts';
 import { NO_TIMESTAMP } from '../time/timestamp.ts';
@@ -194,7 +194,9 @@ export class StreamTask {
       if (def.ordered) this.#orderedStores.set(name, def.kind === 'lmdb' ? new LmdbOrderedStore(name, backend) : new InMemoryOrderedStore(name, backend));
       else this.#stores.set(name, def.kind === 'lmdb' ? new LmdbKeyValueStore(def, backend) : new InMemoryKeyValueStore(def, backend));
     }
-    for (const source of subTopology.sources) this.#entries.set(source.stream, this.#compile(source.name, new Map()));
+    // One map for every source: a node reached from several sources (below a merge) is built, and its processor created, once.
+    const built = new Map<string, (r: StreamRecord) => void>();
+    for (const source of subTopology.sources) this.#entries.set(source.stream, this.#compile(source.name, built));
   }
 
   /** The largest timestamp processed so far; never decreases. */
@@ -346,8 +348,8 @@ export class StreamTask {
       buf.push(control);
       return;
     }
-    const size = (raw.key?.byteLength ?? 0) + (raw.value?.byteLength ?? 0);
-    if (size > this.#env.maxRecordBytes) return failed(`record too large: ${size} bytes, the limit is ${this.#env.maxRecordBytes}`, 'value');
+    const size = recordBytes(raw);
+    if (size > this.#env.maxRecordBytes) return failed(`record too large: ${size} bytes of key, value and headers, the limit is ${this.#env.maxRecordBytes}`, largestPart(raw, size));
     let key: unknown;
     let value: unknown;
     try {
@@ -759,8 +761,8 @@ export class StreamTask {
 
   #emit(sink: SinkNode, r: StreamRecord): void {
     const partitions = this.#partitionsOf(sink.stream);
-    const keyBytes = sink.keySerde.serialize(r.key);
-    const valueBytes = sink.valueSerde.serialize(r.value);
+    const keyBytes = serializeFor(sink, 'key', r.key);
+    const valueBytes = serializeFor(sink, 'value', r.value);
     const partition = sink.partitioner
       ? sink.partitioner(r.key, keyBytes, r.value, partitions)
       : keyBytes === null
@@ -853,6 +855,39 @@ function upstreamInputs(sub: SubTopology, topology: Topology): Map<string, numbe
   };
   sub.sources.forEach((source, index) => visit(source, index));
   return new Map([...reached].map(([name, set]) => [name, [...set].sort((a, b) => a - b)]));
+}
+
+/**
+ * A sink's serialized key or value. A value its serde cannot write exactly
+ * (`undefined`, a function, `NaN`, …) is an error naming the sink and the
+ * part at fault; the run turns it into a {@link ProcessingError} naming the
+ * processor and the input record, like any processing failure.
+ */
+function serializeFor(sink: SinkNode, part: 'key' | 'value', v: unknown): Uint8Array | null {
+  try {
+    return (part === 'key' ? sink.keySerde : sink.valueSerde).serialize(v);
+  } catch (e) {
+    const field = e instanceof SerializationError && e.field !== undefined ? `${part}.${e.field}` : part;
+    const reason = e instanceof SerializationError && e.field !== undefined ? e.message.slice(e.field.length + 2) : errorMessage(e);
+    throw new Error(`writing to ${sink.stream}: ${field}: ${reason}`, { cause: e });
+  }
+}
+
+/**
+ * A record's size as the record-size limit counts it: key, value, and each
+ * header's name and value (as UTF-8), so that neither many headers nor one
+ * huge header passes the limit unseen.
+ */
+export function recordBytes(raw: LogRecord): number {
+  let size = (raw.key?.byteLength ?? 0) + (raw.value?.byteLength ?? 0);
+  for (const name in raw.headers) size += Buffer.byteLength(name) + Buffer.byteLength(raw.headers[name]!);
+  return size;
+}
+
+/** The part of an oversize record to name: its headers when they outweigh the value. */
+function largestPart(raw: LogRecord, size: number): 'headers' | 'value' {
+  const value = raw.value?.byteLength ?? 0;
+  return size - value - (raw.key?.byteLength ?? 0) > value ? 'headers' : 'value';
 }
 
 /** A record key as the trace shows it. */

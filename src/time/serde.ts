@@ -20,6 +20,21 @@ export class DeserializationError extends Error {
   }
 }
 
+/**
+ * A value a serde cannot write exactly (`undefined`, a function, `NaN`, a
+ * `Map`, …): writing it anyway would store something else than what the
+ * topology produced. `field` is the path to the part at fault (`a.b[2]`), or
+ * undefined for the value itself.
+ */
+export class SerializationError extends Error {
+  readonly field: string | undefined;
+  constructor(message: string, field?: string) {
+    super(field === undefined ? message : `${field}: ${message}`);
+    this.name = 'SerializationError';
+    this.field = field;
+  }
+}
+
 const utf8Decoder = new TextDecoder('utf-8', { fatal: true });
 const utf8Encoder = new TextEncoder();
 
@@ -31,9 +46,16 @@ function decodeUtf8(bytes: Uint8Array): string {
   }
 }
 
-/** Raw bytes, untouched. `null` stays `null`. */
+/** Raw bytes, untouched. `null` stays `null`; anything but bytes or `null` is a {@link SerializationError}. */
 export function bytesSerde(): Serde<Uint8Array | null> {
-  return { name: 'bytes', serialize: (v) => v, deserialize: (b) => b };
+  return {
+    name: 'bytes',
+    serialize: (v) => {
+      if (v === null || v instanceof Uint8Array) return v;
+      throw new SerializationError(`the bytes serde writes a Uint8Array or null, not ${describeValue(v)}`);
+    },
+    deserialize: (b) => b,
+  };
 }
 
 /**
@@ -44,7 +66,11 @@ export function bytesSerde(): Serde<Uint8Array | null> {
 export function stringSerde<T extends string | null = string>(): Serde<T> {
   return {
     name: 'string',
-    serialize: (v) => (v === null ? null : utf8Encoder.encode(v)),
+    serialize: (v) => {
+      if (v === null) return null;
+      if (typeof v !== 'string') throw new SerializationError(`the string serde writes a string or null, not ${describeValue(v)}`);
+      return utf8Encoder.encode(v);
+    },
     deserialize: (b) => (b === null ? null : decodeUtf8(b)) as T,
   };
 }
@@ -61,7 +87,12 @@ export function stringSerde<T extends string | null = string>(): Serde<T> {
 export function jsonSerde<T = unknown>(check?: (value: unknown) => string | undefined): Serde<T> {
   return {
     name: 'json',
-    serialize: (v) => (v === null || v === undefined ? null : utf8Encoder.encode(JSON.stringify(v))),
+    serialize: (v) => {
+      if (v === null) return null;
+      const problem = jsonProblem(v, undefined);
+      if (problem !== undefined) throw new SerializationError(problem.message, problem.field);
+      return utf8Encoder.encode(JSON.stringify(v));
+    },
     deserialize: (b) => {
       if (b === null) return null as T;
       const text = decodeUtf8(b);
@@ -79,6 +110,65 @@ export function jsonSerde<T = unknown>(check?: (value: unknown) => string | unde
       return parsed as T;
     },
   };
+}
+
+/**
+ * Why `value` cannot be written as JSON and read back as the same value, or
+ * undefined when it can: `JSON.stringify` would turn `undefined` into nothing
+ * (a tombstone at the top), a function or symbol into nothing, `NaN` and
+ * `±Infinity` into `null`, a `Map` or `Set` into `{}`, and throws on a BigInt
+ * or a cycle. Objects with `toJSON` (a `Date`) are written as it says.
+ */
+export function jsonProblem(value: unknown, field: string | undefined, seen: Set<object> = new Set()): { message: string; field: string | undefined } | undefined {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return undefined;
+    case 'number':
+      return Number.isFinite(value) ? undefined : { message: `${value} cannot be written as JSON (it would become null)`, field };
+    case 'object':
+      break;
+    default:
+      return { message: `${describeValue(value)} cannot be written as JSON${value === undefined && field === undefined ? ' (forward null for a tombstone)' : ''}`, field };
+  }
+  if (value === null) return undefined;
+  if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return undefined;
+  if (value instanceof Map || value instanceof Set || ArrayBuffer.isView(value) || value instanceof ArrayBuffer) {
+    return { message: `${describeValue(value)} cannot be written as JSON (it would lose its contents or shape)`, field };
+  }
+  if (seen.has(value)) return { message: 'a cycle cannot be written as JSON', field };
+  seen.add(value);
+  try {
+    if (Array.isArray(value)) {
+      for (let i = 0; i < value.length; i++) {
+        const p = jsonProblem(value[i], `${field ?? ''}[${i}]`, seen);
+        if (p !== undefined) return p;
+      }
+      return undefined;
+    }
+    for (const k of Object.keys(value)) {
+      const v = (value as Record<string, unknown>)[k];
+      // JSON drops an undefined property, and reading it back gives undefined again: nothing changes.
+      if (v === undefined) continue;
+      const p = jsonProblem(v, field === undefined ? k : `${field}.${k}`, seen);
+      if (p !== undefined) return p;
+    }
+    return undefined;
+  } finally {
+    seen.delete(value);
+  }
+}
+
+/** A short description of a value's kind, for messages. */
+function describeValue(v: unknown): string {
+  if (v === undefined) return 'undefined';
+  if (typeof v === 'function') return 'a function';
+  if (typeof v === 'symbol') return 'a symbol';
+  if (typeof v === 'bigint') return `the BigInt ${v}n`;
+  if (v instanceof Map) return 'a Map';
+  if (v instanceof Set) return 'a Set';
+  if (ArrayBuffer.isView(v) || v instanceof ArrayBuffer) return `a ${v.constructor.name}`;
+  return typeof v === 'object' ? 'an object' : `the ${typeof v} ${String(v)}`;
 }
 
 /** The built-in serdes. */
