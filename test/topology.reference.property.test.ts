@@ -24,7 +24,7 @@
  * in watermark mode (see `allowed` in the plan fixture).
  *
  * Case counts. `TIDEMARK_PROPERTY_RUNS` is a multiplier (default 1) of the
- * base count of 600 cases. Replay a failure with
+ * base count of 1500 cases (about 10 s). Replay a failure with
  * `TIDEMARK_PROPERTY_SEED=<seed> TIDEMARK_PROPERTY_PATH=<path>`;
  * `TIDEMARK_PROPERTY_NO_SHRINK=1` reports the first failure unshrunk.
  */
@@ -39,7 +39,7 @@ import { PRODUCER_HEADER } from '../src/runtime/headers.ts';
 import { allowed, buildTopology, inputStream, outputStream, outputsOf, streamsOf, type Plan, type Step, type StreamInfo } from './fixtures/topology-plan.ts';
 import { APP, CoPartitioningError, coPartitioned, flowsForward, interpret, type InputRecord, type Outputs } from './fixtures/topology-reference.ts';
 
-const RUNS = propertyRuns(600);
+const RUNS = propertyRuns(1500);
 
 const OPS = ['filter', 'mapValues', 'flatMapValues', 'peek', 'map', 'selectKey', 'flatMap', 'merge', 'merge', 'split', 'counter', 'counter', 'storeCount', 'count', 'window', 'window', 'window'] as const;
 
@@ -98,22 +98,27 @@ function stepOf(r: RawStep, info: readonly StreamInfo[], clock: Plan['clock']): 
   return allowed(step, info, clock) ? step : { op: 'mapValues', in: inp, t };
 }
 
+/**
+ * Input records, in append order: a clock moving on by 0–4 (ties), each
+ * record lagging it by 0 or up to 12 (out of order, often late). Half short
+ * inputs (easy to read when shrunk), half longer ones.
+ */
+const rawRecord = fc.record({
+  source: fc.nat(),
+  partition: fc.nat(),
+  key: fc.constantFrom('a', 'b', 'c', 'd'),
+  step: fc.integer({ min: 0, max: 4 }),
+  lag: fc.oneof({ arbitrary: fc.constant(0), weight: 3 }, { arbitrary: fc.integer({ min: 0, max: 12 }), weight: 1 }),
+});
+const recordsArb = fc.oneof(fc.array(rawRecord, { maxLength: 12 }), fc.array(rawRecord, { minLength: 12, maxLength: 70, size: 'max' }));
+
 const rawCase = fc.record({
   clock: fc.constantFrom('stream-time' as const, 'watermark' as const),
   sources: fc.array(fc.record({ partitions: fc.integer({ min: 1, max: 3 }), keySerde: fc.constantFrom('string' as const, 'json' as const), bound: fc.integer({ min: 0, max: 3 }) }), { minLength: 1, maxLength: 3 }),
   steps: fc.array(fc.record({ op: fc.constantFrom(...OPS), a: fc.nat(), b: fc.nat(), x: fc.nat(), y: fc.nat(), flag: fc.boolean() }), { minLength: 1, maxLength: 9 }),
   outPartitions: fc.array(fc.integer({ min: 1, max: 3 }), { minLength: 1, maxLength: 4 }),
   coPartition: fc.integer({ min: 0, max: 7 }).map((n) => n > 0),
-  records: fc.array(
-    fc.record({
-      source: fc.nat(),
-      partition: fc.nat(),
-      key: fc.constantFrom('a', 'b', 'c', 'd'),
-      step: fc.integer({ min: 0, max: 4 }),
-      lag: fc.oneof({ arbitrary: fc.constant(0), weight: 3 }, { arbitrary: fc.integer({ min: 0, max: 12 }), weight: 1 }),
-    }),
-    { maxLength: 40 },
-  ),
+  records: recordsArb,
 });
 
 type RawCase = typeof rawCase extends fc.Arbitrary<infer T> ? T : never;
