@@ -269,6 +269,38 @@ for (const kind of ['lmdb', 'in-memory'] as const) {
     assertStoredKeysBounded(backend, 'ordered');
   });
 
+  test(`${kind} stores: an entry a data directory holds of a key of 800 bytes in the old whole-key form is read, and moved to the digest form by its next write`, () => {
+    const taskId = `legacy_${taskSeq++}`;
+    const backend = storeLog.stateBackend('stores', taskId);
+    const key = 'w'.repeat(800);
+    const kvKey = Buffer.from(key).toString('hex');
+    const orderedKey = `${kvKey}.1`;
+    // What a version without long keys committed: the whole key (1600 hex characters fit in LMDB).
+    commitWrites(taskId, [
+      { store: 'kv', key: kvKey, value: new TextEncoder().encode('7') },
+      { store: 'ordered', key: orderedKey, value: Uint8Array.of(7) },
+    ]);
+    let kv = makeKv(kind, backend);
+    let ordered = makeOrdered(kind, backend);
+    assert.equal(kv.get(key), 7);
+    assert.deepEqual([...kv.all()], [[key, 7]]);
+    assert.equal(ordered.get(orderedKey)?.[0], 7);
+    assert.deepEqual([...ordered.range(kvKey, `${kvKey}/`)].map(([k, v]) => [k, v[0]]), [[orderedKey, 7]]);
+    assert.equal(ordered.count(), 1);
+    kv.put(key, 8);
+    ordered.put(orderedKey, Uint8Array.of(8));
+    assert.equal(ordered.count(), 1);
+    commitWrites(taskId, [...kv.drainWrites(), ...ordered.drainWrites()]);
+    assert.equal(backend.get('kv', kvKey), undefined, 'the old entry is gone');
+    assert.equal(backend.get('ordered', orderedKey), undefined, 'the old entry is gone');
+    assert.deepEqual([...backend.entries('kv')].map(([k]) => k), [storedKeyOf(kvKey)]);
+    kv = makeKv(kind, backend);
+    ordered = makeOrdered(kind, backend);
+    assert.deepEqual([...kv.all()], [[key, 8]]);
+    assert.deepEqual([...ordered.range('', '\uffff')].map(([k, v]) => [k, v[0]]), [[orderedKey, 8]]);
+    assert.equal(ordered.count(), 1);
+  });
+
   test(`${kind} key-value store: a long key whose digest's entry holds another key reads as absent, and writing it is refused`, () => {
     const taskId = `collision_${taskSeq++}`;
     const backend = storeLog.stateBackend('stores', taskId);

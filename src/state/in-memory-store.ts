@@ -1,5 +1,5 @@
 import { KeyHexCache, hexToBytes, type CommittableStore, type StateBackend, type StateWrite, type StoreDefinition } from './key-value-store.ts';
-import { DigestOwners, committedEntries, encodeWrite } from './long-keys.ts';
+import { DigestOwners, committedEntries, encodeWrites } from './long-keys.ts';
 
 /**
  * A store held wholly in memory. Its changes are still committed with the
@@ -13,6 +13,8 @@ export class InMemoryKeyValueStore<K, V> implements CommittableStore<K, V> {
   readonly #keys: KeyHexCache<K>;
   readonly #data = new Map<string, { key: K; value: V }>();
   readonly #owners: DigestOwners;
+  /** Read only to clear a long key's entry of the old whole-key form when it is written. */
+  readonly #backend: StateBackend;
   #pending = new Map<string, Uint8Array | null>();
   /** Values before the first uncommitted write of each key, to roll back. */
   #undo = new Map<string, { key: K; value: V } | undefined>();
@@ -22,6 +24,7 @@ export class InMemoryKeyValueStore<K, V> implements CommittableStore<K, V> {
     this.#def = def;
     this.#keys = new KeyHexCache(def.keySerde);
     this.#owners = new DigestOwners(def.name);
+    this.#backend = backend;
     for (const [hex, bytes, stored] of committedEntries(backend, def.name)) {
       this.#owners.restored(stored, hex);
       this.#data.set(hex, { key: def.keySerde.deserialize(hexToBytes(hex)), value: def.valueSerde.deserialize(bytes) });
@@ -61,7 +64,7 @@ export class InMemoryKeyValueStore<K, V> implements CommittableStore<K, V> {
 
   drainWrites(): StateWrite[] {
     const writes: StateWrite[] = [];
-    for (const [key, value] of this.#pending) writes.push(encodeWrite(this.name, key, value));
+    for (const [key, value] of this.#pending) writes.push(...encodeWrites(this.#backend, this.name, key, value));
     this.#pending = new Map();
     this.#undo = new Map();
     return writes;

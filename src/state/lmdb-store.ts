@@ -1,5 +1,5 @@
 import { KeyHexCache, hexToBytes, type CommittableStore, type StateBackend, type StateWrite, type StoreDefinition } from './key-value-store.ts';
-import { DigestOwners, collisionError, committedEntries, committedRival, committedValue, encodeWrite, isLongKey } from './long-keys.ts';
+import { DigestOwners, collisionError, committedEntries, committedRival, committedValue, encodeWrites, isLongKey } from './long-keys.ts';
 
 /**
  * A store kept in LMDB: committed entries are read from the database on
@@ -79,7 +79,7 @@ export class LmdbKeyValueStore<K, V> implements CommittableStore<K, V> {
 
   drainWrites(): StateWrite[] {
     const writes: StateWrite[] = [];
-    for (const [key, p] of this.#pending) writes.push(encodeWrite(this.name, key, p.bytes));
+    for (const [key, p] of this.#pending) writes.push(...encodeWrites(this.#backend, this.name, key, p.bytes));
     this.#pending = new Map();
     this.#owners.clear();
     return writes;

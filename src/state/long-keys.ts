@@ -18,9 +18,23 @@ import type { StateBackend, StateWrite } from './key-value-store.ts';
  * `LITERAL_KEY_CHARS` characters: those lie next to each other, and scans
  * sort each such run by the full key. So range scans over full keys stay
  * correct for any bounds.
+ *
+ * Before long keys were supported, a key of up to about 1950 characters was
+ * stored as it is when it fit. Such an entry is still read (a stored key over
+ * `LITERAL_KEY_CHARS` that is not of the digest form is a whole key), and
+ * the next write of its key removes it: existing data directories keep
+ * working.
  */
 export const LITERAL_KEY_CHARS = 1434;
 const DIGEST_MARK = '#';
+const DIGEST_FORM_CHARS = LITERAL_KEY_CHARS + 1 + 64;
+/** LMDB's key limit: no longer key can have been stored as it is. */
+const LEGACY_MAX_CHARS = 1978;
+
+/** Whether a stored key is a digest (else it is a whole key). */
+function isDigestForm(stored: string): boolean {
+  return stored.length === DIGEST_FORM_CHARS && stored[LITERAL_KEY_CHARS] === DIGEST_MARK;
+}
 
 let lastKey: string | undefined;
 let lastStored = '';
@@ -41,6 +55,16 @@ export function isLongKey(key: string): boolean {
   return key.length > LITERAL_KEY_CHARS;
 }
 
+/**
+ * The writes that commit `value` (null: a delete) under `key`: one, and
+ * first the delete of the key's entry in the old whole-key form if
+ * `backend` has one.
+ */
+export function encodeWrites(backend: StateBackend, store: string, key: string, value: Uint8Array | null): StateWrite[] {
+  const write = encodeWrite(store, key, value);
+  return isLongKey(key) && legacyValue(backend, store, key) !== undefined ? [{ store, key, value: null }, write] : [write];
+}
+
 /** The write that commits `value` (null: a delete) under `key`. */
 export function encodeWrite(store: string, key: string, value: Uint8Array | null): StateWrite {
   if (!isLongKey(key)) return { store, key, value };
@@ -56,7 +80,7 @@ export function encodeWrite(store: string, key: string, value: Uint8Array | null
 
 /** The full key and the value of a committed entry. */
 export function decodeEntry(store: string, stored: string, bytes: Uint8Array): [key: string, value: Uint8Array] {
-  if (stored.length <= LITERAL_KEY_CHARS) return [stored, bytes];
+  if (!isDigestForm(stored)) return [stored, bytes];
   if (bytes.byteLength < 4) throw new Error(`store ${store}: the entry of a long key (stored as ${stored.slice(0, 16)}…${stored.slice(-8)}) has no key in its value`);
   const n = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(0);
   return [stored.slice(0, LITERAL_KEY_CHARS) + unpackKeyText(bytes.subarray(4, 4 + n)), bytes.subarray(4 + n)];
@@ -66,9 +90,16 @@ export function decodeEntry(store: string, stored: string, bytes: Uint8Array): [
 export function committedValue(backend: StateBackend, store: string, key: string): Uint8Array | undefined {
   const stored = storedKeyOf(key);
   const bytes = backend.get(store, stored);
-  if (bytes === undefined || !isLongKey(key)) return bytes;
+  if (!isLongKey(key)) return bytes;
+  if (bytes === undefined) return legacyValue(backend, store, key);
   const [full, value] = decodeEntry(store, stored, bytes);
   return full === key ? value : undefined;
+}
+
+/** The value of a long `key` stored whole, as before long keys were supported. */
+function legacyValue(backend: StateBackend, store: string, key: string): Uint8Array | undefined {
+  // A key too long with the application, task and store names reads as absent (lmdb-js answers undefined).
+  return key.length > LEGACY_MAX_CHARS ? undefined : backend.get(store, key);
 }
 
 /** The key holding the committed entry `key` would be written to, when it is another key (a digest collision). */

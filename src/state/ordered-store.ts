@@ -1,5 +1,5 @@
 import type { CommittableStore, StateBackend, StateWrite } from './key-value-store.ts';
-import { DigestOwners, collisionError, committedEntries, committedRival, committedValue, encodeWrite, isLongKey } from './long-keys.ts';
+import { DigestOwners, collisionError, committedEntries, committedRival, committedValue, encodeWrites, isLongKey } from './long-keys.ts';
 
 /**
  * A store of byte values under ordered string keys, with range scans: what
@@ -130,10 +130,13 @@ export class InMemoryOrderedStore implements CommittableOrderedStore {
   #pending = new Map<string, Uint8Array | null>();
   #undo = new Map<string, Uint8Array | undefined>();
   readonly #owners: DigestOwners;
+  /** Read only to clear a long key's entry of the old whole-key form when it is written. */
+  readonly #backend: StateBackend;
 
   constructor(name: string, backend: StateBackend) {
     this.name = name;
     this.#owners = new DigestOwners(name);
+    this.#backend = backend;
     for (const [k, v, stored] of committedEntries(backend, name)) {
       this.#owners.restored(stored, k);
       this.#data.set(k, v);
@@ -175,7 +178,7 @@ export class InMemoryOrderedStore implements CommittableOrderedStore {
   }
 
   drainWrites(): StateWrite[] {
-    const writes = [...this.#pending].map(([key, value]) => encodeWrite(this.name, key, value));
+    const writes = [...this.#pending].flatMap(([key, value]) => encodeWrites(this.#backend, this.name, key, value));
     this.#pending = new Map();
     this.#undo = new Map();
     return writes;
@@ -280,7 +283,7 @@ export class LmdbOrderedStore implements CommittableOrderedStore {
 
   drainWrites(): StateWrite[] {
     this.#committedCount = this.count();
-    const writes = [...this.#pending].map(([key, value]) => encodeWrite(this.name, key, value));
+    const writes = [...this.#pending].flatMap(([key, value]) => encodeWrites(this.#backend, this.name, key, value));
     this.#pending = new Map();
     this.#pendingSorted.clear();
     this.#owners.clear();
