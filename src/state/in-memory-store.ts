@@ -1,4 +1,5 @@
 import { KeyHexCache, hexToBytes, type CommittableStore, type StateBackend, type StateWrite, type StoreDefinition } from './key-value-store.ts';
+import { DigestOwners, committedEntries, encodeWrites } from './long-keys.ts';
 
 /**
  * A store held wholly in memory. Its changes are still committed with the
@@ -11,6 +12,9 @@ export class InMemoryKeyValueStore<K, V> implements CommittableStore<K, V> {
   readonly #def: StoreDefinition<K, V>;
   readonly #keys: KeyHexCache<K>;
   readonly #data = new Map<string, { key: K; value: V }>();
+  readonly #owners: DigestOwners;
+  /** Read only to clear a long key's entry of the old whole-key form when it is written. */
+  readonly #backend: StateBackend;
   #pending = new Map<string, Uint8Array | null>();
   /** Values before the first uncommitted write of each key, to roll back. */
   #undo = new Map<string, { key: K; value: V } | undefined>();
@@ -19,7 +23,10 @@ export class InMemoryKeyValueStore<K, V> implements CommittableStore<K, V> {
     this.name = def.name;
     this.#def = def;
     this.#keys = new KeyHexCache(def.keySerde);
-    for (const [hex, bytes] of backend.entries(def.name)) {
+    this.#owners = new DigestOwners(def.name);
+    this.#backend = backend;
+    for (const [hex, bytes, stored] of committedEntries(backend, def.name)) {
+      this.#owners.restored(stored, hex);
       this.#data.set(hex, { key: def.keySerde.deserialize(hexToBytes(hex)), value: def.valueSerde.deserialize(bytes) });
     }
   }
@@ -57,7 +64,7 @@ export class InMemoryKeyValueStore<K, V> implements CommittableStore<K, V> {
 
   drainWrites(): StateWrite[] {
     const writes: StateWrite[] = [];
-    for (const [key, value] of this.#pending) writes.push({ store: this.name, key, value });
+    for (const [key, value] of this.#pending) writes.push(...encodeWrites(this.#backend, this.name, key, value));
     this.#pending = new Map();
     this.#undo = new Map();
     return writes;
@@ -73,6 +80,7 @@ export class InMemoryKeyValueStore<K, V> implements CommittableStore<K, V> {
   }
 
   #remember(hex: string): void {
+    this.#owners.claim(hex, (other) => this.#data.has(other));
     if (!this.#undo.has(hex)) this.#undo.set(hex, this.#data.get(hex));
   }
 }

@@ -1,9 +1,11 @@
 import { KeyHexCache, hexToBytes, type CommittableStore, type StateBackend, type StateWrite, type StoreDefinition } from './key-value-store.ts';
+import { DigestOwners, collisionError, committedEntries, committedRival, committedValue, encodeWrites, isLongKey } from './long-keys.ts';
 
 /**
  * A store kept in LMDB: committed entries are read from the database on
  * demand, so it may hold more than fits in memory. Uncommitted writes sit in
- * a small overlay until the task commits them in its transaction.
+ * a small overlay until the task commits them in its transaction. Keys of
+ * any length: long ones are committed under a digest (see `long-keys.ts`).
  */
 export class LmdbKeyValueStore<K, V> implements CommittableStore<K, V> {
   readonly name: string;
@@ -11,30 +13,35 @@ export class LmdbKeyValueStore<K, V> implements CommittableStore<K, V> {
   readonly #keys: KeyHexCache<K>;
   readonly #backend: StateBackend;
   #pending = new Map<string, { key: K; value: V | undefined; bytes: Uint8Array | null }>();
+  /** Owners of the digests of the long keys in the overlay. */
+  readonly #owners: DigestOwners;
 
   constructor(def: StoreDefinition<K, V>, backend: StateBackend) {
     this.name = def.name;
     this.#def = def;
     this.#keys = new KeyHexCache(def.keySerde);
     this.#backend = backend;
+    this.#owners = new DigestOwners(def.name);
   }
 
   get(key: K): V | undefined {
     const hex = this.#hexOf(key);
     const p = this.#pending.get(hex);
     if (p !== undefined) return p.value;
-    const bytes = this.#backend.get(this.name, hex);
+    const bytes = committedValue(this.#backend, this.name, hex);
     return bytes === undefined ? undefined : this.#def.valueSerde.deserialize(bytes);
   }
 
   put(key: K, value: V): void {
     if (value === undefined || value === null) return this.delete(key);
     const hex = this.#hexOf(key);
+    this.#claim(hex);
     this.#pending.set(hex, { key, value, bytes: this.#def.valueSerde.serialize(value) });
   }
 
   delete(key: K): void {
     const hex = this.#hexOf(key);
+    this.#claim(hex);
     this.#pending.set(hex, { key, value: undefined, bytes: null });
   }
 
@@ -49,7 +56,7 @@ export class LmdbKeyValueStore<K, V> implements CommittableStore<K, V> {
         if (e.value !== undefined) yield [e.key, e.value];
       }
     }.bind(this);
-    for (const [hex, bytes] of this.#backend.entries(this.name)) {
+    for (const [hex, bytes] of committedEntries(this.#backend, this.name)) {
       yield* emitOverlayUpTo(hex);
       if (this.#pending.has(hex)) continue;
       yield [this.#def.keySerde.deserialize(hexToBytes(hex)), this.#def.valueSerde.deserialize(bytes)];
@@ -61,14 +68,25 @@ export class LmdbKeyValueStore<K, V> implements CommittableStore<K, V> {
     return this.#keys.hexOf(key);
   }
 
+  /** Refuses a write of a long key whose digest's entry is another key's, in the overlay or committed. */
+  #claim(hex: string): void {
+    if (!isLongKey(hex)) return;
+    const live = (other: string): boolean => this.#pending.get(other)?.value !== undefined;
+    this.#owners.claim(hex, live);
+    const rival = committedRival(this.#backend, this.name, hex);
+    if (rival !== undefined && (!this.#pending.has(rival) || live(rival))) throw collisionError(this.name, hex);
+  }
+
   drainWrites(): StateWrite[] {
     const writes: StateWrite[] = [];
-    for (const [key, p] of this.#pending) writes.push({ store: this.name, key, value: p.bytes });
+    for (const [key, p] of this.#pending) writes.push(...encodeWrites(this.#backend, this.name, key, p.bytes));
     this.#pending = new Map();
+    this.#owners.clear();
     return writes;
   }
 
   discardWrites(): void {
     this.#pending = new Map();
+    this.#owners.clear();
   }
 }

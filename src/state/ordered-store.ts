@@ -1,10 +1,13 @@
 import type { CommittableStore, StateBackend, StateWrite } from './key-value-store.ts';
+import { DigestOwners, collisionError, committedEntries, committedRival, committedValue, encodeWrites, isLongKey } from './long-keys.ts';
 
 /**
  * A store of byte values under ordered string keys, with range scans: what
  * window and session stores are built on. Keys are hex strings (their order
  * is the bytes' order); a time-first key makes "every window ending before
- * T" one scan. Writes commit with the task, like every store's.
+ * T" one scan. Writes commit with the task, like every store's. Keys may be
+ * of any length: long ones are committed under a digest, and range scans
+ * still see every key in order (see `long-keys.ts`).
  */
 export interface OrderedStore {
   readonly name: string;
@@ -126,10 +129,16 @@ export class InMemoryOrderedStore implements CommittableOrderedStore {
   readonly #sorted = new SortedKeys();
   #pending = new Map<string, Uint8Array | null>();
   #undo = new Map<string, Uint8Array | undefined>();
+  readonly #owners: DigestOwners;
+  /** Read only to clear a long key's entry of the old whole-key form when it is written. */
+  readonly #backend: StateBackend;
 
   constructor(name: string, backend: StateBackend) {
     this.name = name;
-    for (const [k, v] of backend.entries(name)) {
+    this.#owners = new DigestOwners(name);
+    this.#backend = backend;
+    for (const [k, v, stored] of committedEntries(backend, name)) {
+      this.#owners.restored(stored, k);
       this.#data.set(k, v);
       this.#sorted.insert(k);
     }
@@ -140,6 +149,7 @@ export class InMemoryOrderedStore implements CommittableOrderedStore {
   }
 
   put(key: string, value: Uint8Array): void {
+    this.#owners.claim(key, (other) => this.#data.has(other));
     this.#remember(key);
     if (!this.#data.has(key)) this.#sorted.insert(key);
     this.#data.set(key, value);
@@ -168,7 +178,7 @@ export class InMemoryOrderedStore implements CommittableOrderedStore {
   }
 
   drainWrites(): StateWrite[] {
-    const writes = [...this.#pending].map(([key, value]) => ({ store: this.name, key, value }));
+    const writes = [...this.#pending].flatMap(([key, value]) => encodeWrites(this.#backend, this.name, key, value));
     this.#pending = new Map();
     this.#undo = new Map();
     return writes;
@@ -195,28 +205,42 @@ export class LmdbOrderedStore implements CommittableOrderedStore {
   #pending = new Map<string, Uint8Array | null>();
   readonly #pendingSorted = new SortedKeys();
   #committedCount: number;
+  /** Owners of the digests of the long keys in the overlay. */
+  readonly #owners: DigestOwners;
 
   constructor(name: string, backend: StateBackend) {
     this.name = name;
     this.#backend = backend;
     this.#committedCount = backend.count(name);
+    this.#owners = new DigestOwners(name);
   }
 
   get(key: string): Uint8Array | undefined {
     const p = this.#pending.get(key);
     if (p !== undefined) return p ?? undefined;
     if (this.#pending.has(key)) return undefined;
-    return this.#backend.get(this.name, key);
+    return committedValue(this.#backend, this.name, key);
   }
 
   put(key: string, value: Uint8Array): void {
+    this.#claim(key);
     this.#note(key);
     this.#pending.set(key, value);
   }
 
   delete(key: string): void {
+    this.#claim(key);
     this.#note(key);
     this.#pending.set(key, null);
+  }
+
+  /** Refuses a write of a long key whose digest's entry is another key's, in the overlay or committed. */
+  #claim(key: string): void {
+    if (!isLongKey(key)) return;
+    const live = (other: string): boolean => (this.#pending.get(other) ?? null) !== null;
+    this.#owners.claim(key, live);
+    const rival = committedRival(this.#backend, this.name, key);
+    if (rival !== undefined && (!this.#pending.has(rival) || live(rival))) throw collisionError(this.name, key);
   }
 
   /** Keeps the overlay's keys sorted, so range scans slice them instead of sorting. */
@@ -228,7 +252,7 @@ export class LmdbOrderedStore implements CommittableOrderedStore {
     const overlay = this.#pendingSorted.slice(from, to);
     const pending = new Map(overlay.map((k) => [k, this.#pending.get(k)!] as const));
     let i = 0;
-    for (const [k, v] of [...this.#backend.entries(this.name, from, to)]) {
+    for (const [k, v] of [...committedEntries(this.#backend, this.name, from, to)]) {
       for (; i < overlay.length && overlay[i]! < k; i++) {
         const ov = pending.get(overlay[i]!)!;
         if (ov !== null) yield [overlay[i]!, ov];
@@ -250,7 +274,7 @@ export class LmdbOrderedStore implements CommittableOrderedStore {
   count(): number {
     let n = this.#committedCount;
     for (const [k, v] of this.#pending) {
-      const before = this.#backend.get(this.name, k) !== undefined;
+      const before = committedValue(this.#backend, this.name, k) !== undefined;
       if (v === null && before) n--;
       else if (v !== null && !before) n++;
     }
@@ -259,14 +283,16 @@ export class LmdbOrderedStore implements CommittableOrderedStore {
 
   drainWrites(): StateWrite[] {
     this.#committedCount = this.count();
-    const writes = [...this.#pending].map(([key, value]) => ({ store: this.name, key, value }));
+    const writes = [...this.#pending].flatMap(([key, value]) => encodeWrites(this.#backend, this.name, key, value));
     this.#pending = new Map();
     this.#pendingSorted.clear();
+    this.#owners.clear();
     return writes;
   }
 
   discardWrites(): void {
     this.#pending = new Map();
     this.#pendingSorted.clear();
+    this.#owners.clear();
   }
 }
