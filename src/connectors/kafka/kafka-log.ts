@@ -5,7 +5,8 @@ import type { AppendRecord, AuditEntry, CommitUnit, Log, TaskCheckpoint, TaskSto
 import type { RunPlan } from '../../runtime/application.ts';
 import { assertAppendable } from '../../runtime/log-checks.ts';
 import { committedRecords, messageOf, type FetchedBatch, type FetchedPartition } from './kafka-records.ts';
-import { isFencedKafkaError, isFencingRaceKafkaError, isRetriableKafkaError, kafkaErrorText, retryWhile } from './kafka-errors.ts';
+import { DEFAULT_MAX_MESSAGE_BYTES, RECORD_BATCH_OVERHEAD, describeMaxMessageBytes, recordBytes, splitIntoRequests, type OutgoingMessage, type OversizedMessage } from './kafka-batch-limits.ts';
+import { isFencedKafkaError, isFencingRaceKafkaError, isRetriableKafkaError, kafkaErrorText, retryWhile, topicCreationError } from './kafka-errors.ts';
 import { TaskMigratedError } from '../../runtime/task-group.ts';
 
 export interface KafkaLogOptions {
@@ -103,6 +104,8 @@ export class KafkaLog implements Log, TaskStorage {
   readonly #state = new Map<string, Map<string, Uint8Array>>();
   readonly #audit = new Map<string, AuditEntry[]>();
   readonly #taskProducers = new Map<string, Producer>();
+  /** Each topic's effective max.message.bytes, read once (DescribeConfigs): the largest record batch its partitions take. */
+  readonly #maxMessageBytes = new Map<string, number>();
   /** What each task of this process reads (by `application/task`), to stop reading it when the task moves away. */
   readonly #taskSources = new Map<string, { sources: readonly string[]; partition: number }>();
   #fetching: Promise<void> | undefined;
@@ -163,8 +166,9 @@ export class KafkaLog implements Log, TaskStorage {
       try {
         await this.#admin.createTopics({ topics: group.map((s) => ({ topic: s.stream, partitions: s.partitions, replicas: 1 })), configs: compact ? [LOG_APPEND_TIME, COMPACT] : [LOG_APPEND_TIME] });
       } catch (e) {
-        // Another instance may have created them meanwhile: the metadata below decides.
-        if (!/already exists/i.test(String((e as Error).message) + JSON.stringify((e as { errors?: unknown }).errors ?? ''))) throw e;
+        // Another instance may have created some meanwhile: the metadata below decides.
+        const refused = topicCreationError(e, group.map((s) => s.stream));
+        if (refused !== undefined) throw refused;
       }
     }
     if (missing.length > 0) await this.#waitForTopics(missing.map((s) => s.stream));
@@ -348,20 +352,43 @@ export class KafkaLog implements Log, TaskStorage {
     return out;
   }
 
+  /**
+   * Appends with the idempotent producer, in as many produce requests as
+   * the topics' max.message.bytes need (in order; atomic per request, not
+   * across them). A record too large for its topic even alone fails the
+   * call before anything is sent.
+   */
   async append(records: readonly AppendRecord[]): Promise<LogRecord[]> {
     for (const r of records) assertAppendable(r, this.#partitions.get(r.stream));
     if (records.length === 0) return [];
-    const result = await this.#producer.send({ messages: records.map(messageOf) }).catch((e: unknown) => {
-      throw new Error(`appending ${records.length} records to ${[...new Set(records.map((r) => r.stream))].join(', ')}: ${kafkaErrorText(e)}`, { cause: e });
-    });
-    const base = new Map((result.offsets ?? []).map((o) => [`${o.topic}/${o.partition}`, Number(o.offset)]));
-    const seen = new Map<string, number>();
-    return records.map((r) => {
-      const key = `${r.stream}/${r.partition}`;
-      const i = seen.get(key) ?? 0;
-      seen.set(key, i + 1);
-      return { ...r, headers: r.headers ?? {}, offset: (base.get(key) ?? -1) + i, brokerTime: null };
-    });
+    const streams = [...new Set(records.map((r) => r.stream))];
+    const messages = records.map(messageOf);
+    const { requests, oversized } = splitIntoRequests(messages, await this.#limits(streams));
+    if (oversized.length > 0) {
+      const o = oversized[0]!;
+      throw new Error(`appending to ${o.message.topic}/${o.message.partition}: record ${o.index} (${keyText(o.message.key)}) ${overLimitText(o)}${moreText(oversized)}; nothing was appended`);
+    }
+    const offsets: number[] = [];
+    for (const [i, request] of requests.entries()) {
+      const result = await this.#producer.send({ messages: request }).catch((e: unknown) => {
+        const done = i === 0 ? '' : ` (the first ${offsets.length} records were appended)`;
+        throw new Error(`appending ${records.length} records to ${streams.join(', ')}${done}: ${kafkaErrorText(e)}`, { cause: e });
+      });
+      offsets.push(...offsetsOf(request, result.offsets ?? []));
+    }
+    return records.map((r, i) => ({ ...r, headers: r.headers ?? {}, offset: offsets[i]!, brokerTime: null }));
+  }
+
+  /** The max.message.bytes of each of `topics` (read from the broker the first time a topic is written). */
+  async #limits(topics: Iterable<string>): Promise<(topic: string) => number> {
+    const missing = [...new Set(topics)].filter((t) => !this.#maxMessageBytes.has(t));
+    if (missing.length > 0) {
+      const read = await retryWhile(isRetriableKafkaError, METADATA_TIMEOUT_MS, () => describeMaxMessageBytes(this.#admin, missing)).catch((e: unknown) => {
+        throw new Error(`reading max.message.bytes of ${missing.join(', ')}: ${kafkaErrorText(e)}`, { cause: e });
+      });
+      for (const [topic, limit] of read) this.#maxMessageBytes.set(topic, limit);
+    }
+    return (topic) => this.#maxMessageBytes.get(topic) ?? DEFAULT_MAX_MESSAGE_BYTES;
   }
 
   // ---------------------------------------------------------------------------
@@ -597,35 +624,45 @@ export class KafkaLog implements Log, TaskStorage {
     const producer = this.#taskProducers.get(`${u.applicationId}/${u.taskId}`);
     if (producer === undefined) throw new Error(`task ${u.taskId} of ${u.applicationId} was not prepared on Kafka`);
     const partition = Number(u.taskId.slice(u.taskId.indexOf('_') + 1));
-    const messages = [
+    const checkpoints = kafkaTopics.checkpoints(u.applicationId);
+    const auditTopic = kafkaTopics.audit(u.applicationId);
+    const changes = u.stateWrites.map((w) => ({
+      topic: kafkaTopics.changelog(u.applicationId, w.store),
+      partition,
+      key: Buffer.from(w.key, 'utf8'),
+      value: w.value === null ? undefined : Buffer.from(w.value.buffer, w.value.byteOffset, w.value.byteLength),
+    }));
+    const limitOf = await this.#limits([...u.outputs.map((o) => o.stream), ...changes.map((c) => c.topic), checkpoints, ...(u.audit.length > 0 ? [auditTopic] : [])]);
+    const messages: OutgoingMessage[] = [
       ...u.outputs.map(messageOf),
-      ...u.stateWrites.map((w) => ({
-        topic: kafkaTopics.changelog(u.applicationId, w.store),
-        partition,
-        key: Buffer.from(w.key, 'utf8'),
-        value: w.value === null ? undefined : Buffer.from(w.value.buffer, w.value.byteOffset, w.value.byteLength),
-      })),
-      { topic: kafkaTopics.checkpoints(u.applicationId), partition: 0, key: Buffer.from(u.taskId, 'utf8'), value: Buffer.from(JSON.stringify(u.checkpoint), 'utf8') },
-      ...(u.audit.length > 0 ? [{ topic: kafkaTopics.audit(u.applicationId), partition: 0, key: Buffer.from(u.taskId, 'utf8'), value: Buffer.from(JSON.stringify(u.audit), 'utf8') }] : []),
+      ...changes,
+      { topic: checkpoints, partition: 0, key: Buffer.from(u.taskId, 'utf8'), value: Buffer.from(JSON.stringify(u.checkpoint), 'utf8') },
+      ...auditRecords(auditTopic, u.taskId, u.audit, limitOf(auditTopic)),
     ];
-    let written: { topic: string; partition: number; offset: bigint }[];
+    // The transaction is as large as the commit; each produce request in it is as large as the topics allow.
+    const { requests, oversized } = splitIntoRequests(messages, limitOf);
+    if (oversized.length > 0) throw new Error(this.#oversizedText(u, oversized));
+    const written: { topic: string; partition: number; end: number }[] = [];
     let tx: Awaited<ReturnType<Producer['beginTransaction']>> | undefined;
     try {
       tx = await producer.beginTransaction();
-      written = (await tx.send({ messages })).offsets ?? [];
+      for (const request of requests) {
+        const offsets = offsetsOf(request, (await tx.send({ messages: request })).offsets ?? []);
+        request.forEach((m, i) => written.push({ topic: m.topic, partition: m.partition, end: offsets[i]! + 1 }));
+      }
       await tx.commit();
     } catch (e) {
       await tx?.abort().catch(() => undefined);
       // Fenced, or caught in the fencing: either way the task's work since its last commit may be void,
       // and only a restore from what is committed (by the new owner, or by this process again) is safe.
       if (isFencedKafkaError(e) || isFencingRaceKafkaError(e)) throw new TaskMigratedError([u.taskId], { cause: e });
-      throw new Error(`committing the transaction of task ${u.taskId} (${messages.length} records to ${[...new Set(messages.map((m) => m.topic))].join(', ')}): ${kafkaErrorText(e)}`, { cause: e });
+      // A topic's limit may have been lowered meanwhile: read it again next time.
+      for (const m of messages) this.#maxMessageBytes.delete(m.topic);
+      throw new Error(`committing the transaction of task ${u.taskId} (${messages.length} records in ${requests.length} produce requests to ${[...new Set(messages.map((m) => m.topic))].join(', ')}): ${kafkaErrorText(e)}`, { cause: e });
     }
-    const counts = new Map<string, number>();
-    for (const m of messages) counts.set(`${m.topic}/${m.partition}`, (counts.get(`${m.topic}/${m.partition}`) ?? 0) + 1);
     for (const o of written) {
       const c = this.#cache(o.topic, o.partition);
-      c.committedEnd = Math.max(c.committedEnd, Number(o.offset) + (counts.get(`${o.topic}/${o.partition}`) ?? 1));
+      c.committedEnd = Math.max(c.committedEnd, o.end);
     }
     // Committed: the task's own view of its state and checkpoint moves on.
     for (const w of u.stateWrites) {
@@ -636,6 +673,27 @@ export class KafkaLog implements Log, TaskStorage {
     }
     this.#checkpoints.set(`${u.applicationId}/${u.taskId}`, u.checkpoint);
     if (u.audit.length > 0) this.#audit.set(u.applicationId, [...(this.#audit.get(u.applicationId) ?? []), ...u.audit]);
+  }
+
+  /**
+   * Why a commit was refused before it was sent: the first record too large
+   * for its topic, what it is (an output, a store's change, the checkpoint),
+   * and the input whose processing the commit holds.
+   */
+  #oversizedText(u: CommitUnit, oversized: readonly OversizedMessage<OutgoingMessage>[]): string {
+    const o = oversized[0]!;
+    const m = o.message;
+    const changes = u.outputs.length + u.stateWrites.length;
+    const what =
+      o.index < u.outputs.length
+        ? `the output record to ${m.topic}/${m.partition} (${keyText(m.key)})`
+        : o.index < changes
+          ? `the change of store ${u.stateWrites[o.index - u.outputs.length]!.store} (${keyText(m.key)}, changelog ${m.topic}/${m.partition})`
+          : m.topic === kafkaTopics.checkpoints(u.applicationId)
+            ? `the checkpoint record (${m.topic})`
+            : `an audit entry (${m.topic})`;
+    const input = inputRangeText(this.#checkpoints.get(`${u.applicationId}/${u.taskId}`), u.checkpoint);
+    return `committing task ${u.taskId} of ${u.applicationId}: ${what} ${overLimitText(o)}${moreText(oversized)}; the commit holds the processing of ${input}, and nothing of it was written. Raise the topic's max.message.bytes, or make the record smaller`;
   }
 
   readAudit(applicationId: string): AuditEntry[] {
@@ -654,4 +712,67 @@ export class KafkaLog implements Log, TaskStorage {
     await this.#consumer.close();
     await this.#admin.close();
   }
+}
+
+/** The offset each message of a produce request got, from the base offset of each partition's batch. */
+function offsetsOf(request: readonly OutgoingMessage[], bases: readonly { topic: string; partition: number; offset: bigint }[]): number[] {
+  const next = new Map(bases.map((o) => [`${o.topic}/${o.partition}`, Number(o.offset)]));
+  return request.map((m) => {
+    const key = `${m.topic}/${m.partition}`;
+    const offset = next.get(key) ?? -1;
+    next.set(key, offset + 1);
+    return offset;
+  });
+}
+
+/**
+ * The audit entries of a commit as records of at most `limit` bytes (a
+ * batch each, at worst): JSON arrays that restore concatenates in order.
+ */
+function auditRecords(topic: string, taskId: string, entries: readonly AuditEntry[], limit: number): OutgoingMessage[] {
+  if (entries.length === 0) return [];
+  const key = Buffer.from(taskId, 'utf8');
+  const budget = limit - RECORD_BATCH_OVERHEAD - recordBytes({ topic, partition: 0, key, value: Buffer.alloc(2) });
+  const records: OutgoingMessage[] = [];
+  let chunk: string[] = [];
+  let bytes = 0;
+  const flush = (): void => {
+    if (chunk.length > 0) records.push({ topic, partition: 0, key, value: Buffer.from(`[${chunk.join(',')}]`, 'utf8') });
+    chunk = [];
+    bytes = 0;
+  };
+  for (const entry of entries) {
+    const json = JSON.stringify(entry);
+    const size = Buffer.byteLength(json, 'utf8') + 1;
+    if (chunk.length > 0 && bytes + size > budget) flush();
+    chunk.push(json);
+    bytes += size;
+  }
+  flush();
+  return records;
+}
+
+/** A record's key for an error message: its text, cut short. */
+function keyText(key: Buffer | undefined): string {
+  if (key === undefined) return 'null key';
+  const text = decoder.decode(key);
+  return `key ${JSON.stringify(text.length > 60 ? `${text.slice(0, 60)}…` : text)}`;
+}
+
+function overLimitText(o: OversizedMessage<OutgoingMessage>): string {
+  return `is ${o.bytes} bytes as a Kafka record batch, over the max.message.bytes ${o.limit} of topic ${o.message.topic}`;
+}
+
+function moreText(oversized: readonly unknown[]): string {
+  return oversized.length > 1 ? ` (and ${oversized.length - 1} more records over their topics' limits)` : '';
+}
+
+/** The input a commit covers: per input partition, from the last checkpoint's position (when known) to the new one. */
+function inputRangeText(last: TaskCheckpoint | undefined, next: TaskCheckpoint): string {
+  const ranges = Object.entries(next.positions).flatMap(([partition, position]) => {
+    const from = last?.positions[partition]?.next;
+    if (from === position.next) return [];
+    return [from === undefined ? `${partition} below offset ${position.next}` : `${partition} offsets ${from}..${position.next - 1}`];
+  });
+  return ranges.length === 0 ? 'no input records (timers or watermarks only)' : ranges.join(', ');
 }
