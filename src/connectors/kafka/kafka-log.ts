@@ -5,7 +5,7 @@ import type { AppendRecord, AuditEntry, CommitUnit, Log, TaskCheckpoint, TaskSto
 import type { RunPlan } from '../../runtime/application.ts';
 import { assertAppendable } from '../../runtime/log-checks.ts';
 import { committedRecords, messageOf, type FetchedBatch, type FetchedPartition } from './kafka-records.ts';
-import { DEFAULT_MAX_MESSAGE_BYTES, RECORD_BATCH_OVERHEAD, describeMaxMessageBytes, recordBytes, splitIntoRequests, type OutgoingMessage, type OversizedMessage } from './kafka-batch-limits.ts';
+import { DEFAULT_MAX_MESSAGE_BYTES, auditRecords, describeMaxMessageBytes, offsetsOf, oversizedAppendText, oversizedCommitText, splitIntoRequests, type OutgoingMessage } from './kafka-batch-limits.ts';
 import { isFencedKafkaError, isFencingRaceKafkaError, isRetriableKafkaError, kafkaErrorText, retryWhile, topicCreationError } from './kafka-errors.ts';
 import { TaskMigratedError } from '../../runtime/task-group.ts';
 
@@ -364,10 +364,7 @@ export class KafkaLog implements Log, TaskStorage {
     const streams = [...new Set(records.map((r) => r.stream))];
     const messages = records.map(messageOf);
     const { requests, oversized } = splitIntoRequests(messages, await this.#limits(streams));
-    if (oversized.length > 0) {
-      const o = oversized[0]!;
-      throw new Error(`appending to ${o.message.topic}/${o.message.partition}: record ${o.index} (${keyText(o.message.key)}) ${overLimitText(o)}${moreText(oversized)}; nothing was appended`);
-    }
+    if (oversized.length > 0) throw new Error(oversizedAppendText(oversized));
     const offsets: number[] = [];
     for (const [i, request] of requests.entries()) {
       const result = await this.#producer.send({ messages: request }).catch((e: unknown) => {
@@ -641,7 +638,7 @@ export class KafkaLog implements Log, TaskStorage {
     ];
     // The transaction is as large as the commit; each produce request in it is as large as the topics allow.
     const { requests, oversized } = splitIntoRequests(messages, limitOf);
-    if (oversized.length > 0) throw new Error(this.#oversizedText(u, oversized));
+    if (oversized.length > 0) throw new Error(oversizedCommitText(u, this.#checkpoints.get(`${u.applicationId}/${u.taskId}`), checkpoints, oversized));
     const written: { topic: string; partition: number; end: number }[] = [];
     let tx: Awaited<ReturnType<Producer['beginTransaction']>> | undefined;
     try {
@@ -675,27 +672,6 @@ export class KafkaLog implements Log, TaskStorage {
     if (u.audit.length > 0) this.#audit.set(u.applicationId, [...(this.#audit.get(u.applicationId) ?? []), ...u.audit]);
   }
 
-  /**
-   * Why a commit was refused before it was sent: the first record too large
-   * for its topic, what it is (an output, a store's change, the checkpoint),
-   * and the input whose processing the commit holds.
-   */
-  #oversizedText(u: CommitUnit, oversized: readonly OversizedMessage<OutgoingMessage>[]): string {
-    const o = oversized[0]!;
-    const m = o.message;
-    const changes = u.outputs.length + u.stateWrites.length;
-    const what =
-      o.index < u.outputs.length
-        ? `the output record to ${m.topic}/${m.partition} (${keyText(m.key)})`
-        : o.index < changes
-          ? `the change of store ${u.stateWrites[o.index - u.outputs.length]!.store} (${keyText(m.key)}, changelog ${m.topic}/${m.partition})`
-          : m.topic === kafkaTopics.checkpoints(u.applicationId)
-            ? `the checkpoint record (${m.topic})`
-            : `an audit entry (${m.topic})`;
-    const input = inputRangeText(this.#checkpoints.get(`${u.applicationId}/${u.taskId}`), u.checkpoint);
-    return `committing task ${u.taskId} of ${u.applicationId}: ${what} ${overLimitText(o)}${moreText(oversized)}; the commit holds the processing of ${input}, and nothing of it was written. Raise the topic's max.message.bytes, or make the record smaller`;
-  }
-
   readAudit(applicationId: string): AuditEntry[] {
     return [...(this.#audit.get(applicationId) ?? [])];
   }
@@ -714,65 +690,3 @@ export class KafkaLog implements Log, TaskStorage {
   }
 }
 
-/** The offset each message of a produce request got, from the base offset of each partition's batch. */
-function offsetsOf(request: readonly OutgoingMessage[], bases: readonly { topic: string; partition: number; offset: bigint }[]): number[] {
-  const next = new Map(bases.map((o) => [`${o.topic}/${o.partition}`, Number(o.offset)]));
-  return request.map((m) => {
-    const key = `${m.topic}/${m.partition}`;
-    const offset = next.get(key) ?? -1;
-    next.set(key, offset + 1);
-    return offset;
-  });
-}
-
-/**
- * The audit entries of a commit as records of at most `limit` bytes (a
- * batch each, at worst): JSON arrays that restore concatenates in order.
- */
-function auditRecords(topic: string, taskId: string, entries: readonly AuditEntry[], limit: number): OutgoingMessage[] {
-  if (entries.length === 0) return [];
-  const key = Buffer.from(taskId, 'utf8');
-  const budget = limit - RECORD_BATCH_OVERHEAD - recordBytes({ topic, partition: 0, key, value: Buffer.alloc(2) });
-  const records: OutgoingMessage[] = [];
-  let chunk: string[] = [];
-  let bytes = 0;
-  const flush = (): void => {
-    if (chunk.length > 0) records.push({ topic, partition: 0, key, value: Buffer.from(`[${chunk.join(',')}]`, 'utf8') });
-    chunk = [];
-    bytes = 0;
-  };
-  for (const entry of entries) {
-    const json = JSON.stringify(entry);
-    const size = Buffer.byteLength(json, 'utf8') + 1;
-    if (chunk.length > 0 && bytes + size > budget) flush();
-    chunk.push(json);
-    bytes += size;
-  }
-  flush();
-  return records;
-}
-
-/** A record's key for an error message: its text, cut short. */
-function keyText(key: Buffer | undefined): string {
-  if (key === undefined) return 'null key';
-  const text = decoder.decode(key);
-  return `key ${JSON.stringify(text.length > 60 ? `${text.slice(0, 60)}…` : text)}`;
-}
-
-function overLimitText(o: OversizedMessage<OutgoingMessage>): string {
-  return `is ${o.bytes} bytes as a Kafka record batch, over the max.message.bytes ${o.limit} of topic ${o.message.topic}`;
-}
-
-function moreText(oversized: readonly unknown[]): string {
-  return oversized.length > 1 ? ` (and ${oversized.length - 1} more records over their topics' limits)` : '';
-}
-
-/** The input a commit covers: per input partition, from the last checkpoint's position (when known) to the new one. */
-function inputRangeText(last: TaskCheckpoint | undefined, next: TaskCheckpoint): string {
-  const ranges = Object.entries(next.positions).flatMap(([partition, position]) => {
-    const from = last?.positions[partition]?.next;
-    if (from === position.next) return [];
-    return [from === undefined ? `${partition} below offset ${position.next}` : `${partition} offsets ${from}..${position.next - 1}`];
-  });
-  return ranges.length === 0 ? 'no input records (timers or watermarks only)' : ranges.join(', ');
-}
