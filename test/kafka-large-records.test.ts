@@ -175,8 +175,8 @@ test('a topic Kafka refuses to create gets an error naming it and the broker\'s 
       t.diagnostic(e.message);
       return true;
     });
+    assert.equal(log.partitionCount('fine'), 1, 'the topic Kafka created all the same is known to the log');
     // Through a run: a sink whose name Kafka refuses fails the run's prepare with the same line.
-    await log.refreshStreams(); // Kafka created the valid topic of the refused request
     const b = new StreamsBuilder();
     b.stream<string, string>('fine', { key: Serdes.string(), value: Serdes.string() }).to('no/slashes', { key: Serdes.string(), value: Serdes.string() });
     await assert.rejects(new Application(b.build(), { applicationId: 'bad-topic', log }).run({ mode: 'catch-up' }), /creating Kafka topic no\/slashes: INVALID_TOPIC_EXCEPTION: Topic name is invalid/);

@@ -68,16 +68,19 @@ export function brokerErrors(e: unknown): BrokerError[] {
 
 /**
  * The error of a CreateTopics request for `topics` (in request order),
- * naming each topic the broker refused and the broker's reason; undefined
- * when the only refusals are topics that already exist (another instance
- * created them meanwhile).
+ * naming each topic the broker refused and the broker's reason, and the
+ * topics refused (Kafka creates the others of the request all the same);
+ * undefined when the only refusals are topics that already exist (another
+ * instance created them meanwhile).
  */
-export function topicCreationError(e: unknown, topics: readonly string[]): Error | undefined {
-  const refused = brokerErrors(e).filter((b) => b.code !== 'TOPIC_ALREADY_EXISTS');
-  if (refused.length === 0 && brokerErrors(e).length > 0) return undefined;
-  if (refused.length === 0) return new Error(`creating Kafka topics ${topics.join(', ')}: ${kafkaErrorText(e)}`, { cause: e });
-  const lines = refused.map((b) => `creating Kafka topic ${b.item === undefined ? topics.join(', ') : topics[b.item]}: ${b.code}: ${b.message}`);
-  return new Error(lines.join('; '), { cause: e });
+export function topicCreationError(e: unknown, topics: readonly string[]): { error: Error; refused: ReadonlySet<string> } | undefined {
+  const all = brokerErrors(e);
+  const refused = all.filter((b) => b.code !== 'TOPIC_ALREADY_EXISTS');
+  if (refused.length === 0 && all.length > 0) return undefined;
+  if (refused.length === 0) return { error: new Error(`creating Kafka topics ${topics.join(', ')}: ${kafkaErrorText(e)}`, { cause: e }), refused: new Set(topics) };
+  const named = refused.map((b) => ({ ...b, topics: b.item === undefined || topics[b.item] === undefined ? topics : [topics[b.item]!] }));
+  const error = new Error(named.map((b) => `creating Kafka topic ${b.topics.join(', ')}: ${b.code}: ${b.message}`).join('; '), { cause: e });
+  return { error, refused: new Set(named.flatMap((b) => b.topics)) };
 }
 
 /**

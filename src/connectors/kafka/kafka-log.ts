@@ -160,6 +160,7 @@ export class KafkaLog implements Log, TaskStorage {
       if (n !== undefined && n !== s.partitions) throw new Error(`stream ${s.stream} exists with ${n} partitions, not ${s.partitions}`);
     }
     // One request per distinct config: createTopics takes one config list for all its topics.
+    const failures: { error: Error; refused: ReadonlySet<string> }[] = [];
     for (const compact of [false, true]) {
       const group = missing.filter((s) => (s.compact ?? false) === compact);
       if (group.length === 0) continue;
@@ -167,11 +168,14 @@ export class KafkaLog implements Log, TaskStorage {
         await this.#admin.createTopics({ topics: group.map((s) => ({ topic: s.stream, partitions: s.partitions, replicas: 1 })), configs: compact ? [LOG_APPEND_TIME, COMPACT] : [LOG_APPEND_TIME] });
       } catch (e) {
         // Another instance may have created some meanwhile: the metadata below decides.
-        const refused = topicCreationError(e, group.map((s) => s.stream));
-        if (refused !== undefined) throw refused;
+        const failure = topicCreationError(e, group.map((s) => s.stream));
+        if (failure !== undefined) failures.push(failure);
       }
     }
-    if (missing.length > 0) await this.#waitForTopics(missing.map((s) => s.stream));
+    // The topics Kafka did create (it creates topic by topic) are known to this log before a refusal is thrown.
+    const created = missing.map((s) => s.stream).filter((t) => !failures.some((f) => f.refused.has(t)));
+    if (created.length > 0) await this.#waitForTopics(created);
+    if (failures.length > 0) throw failures.length === 1 ? failures[0]!.error : new Error(failures.map((f) => f.error.message).join('; '), { cause: failures[0]!.error });
   }
 
   async #waitForTopics(topics: readonly string[]): Promise<void> {
