@@ -10,6 +10,10 @@ interface ClientError {
   /** A protocol error's name, e.g. `PRODUCER_FENCED`. */
   readonly apiId?: string;
   readonly canRetry?: boolean;
+  /** The broker's own message for a protocol error, e.g. `Topic name is invalid: …`. */
+  readonly serverErrorMessage?: string | null;
+  /** Which item of the request a protocol error is about, e.g. `/topics/1`. */
+  readonly path?: string;
   readonly errors?: readonly unknown[];
 }
 
@@ -17,15 +21,66 @@ function asClientError(e: unknown): ClientError {
   return typeof e === 'object' && e !== null ? (e as ClientError) : { message: String(e) };
 }
 
-/** The error's message and, for the client's aggregate errors, each inner error's id and message. */
+/**
+ * The error's message and, for the client's aggregate errors, the broker's
+ * errors inside (code and the broker's own message), else each inner
+ * error's id and message.
+ */
 export function kafkaErrorText(e: unknown): string {
   const err = asClientError(e);
-  const inner = (err.errors ?? []).map((x) => {
-    const i = asClientError(x);
-    return `${i.apiId ?? i.id ?? i.code ?? 'error'}: ${i.message ?? ''}`.trim();
-  });
+  const broker = brokerErrors(e).map((b) => `${b.code}: ${b.message}`);
+  const inner =
+    broker.length > 0
+      ? broker
+      : (err.errors ?? []).map((x) => {
+          const i = asClientError(x);
+          return `${i.apiId ?? i.id ?? i.code ?? 'error'}: ${i.message ?? ''}`.trim();
+        });
   const head = err.message ?? String(e);
   return inner.length === 0 ? head : `${head} (${[...new Set(inner)].join('; ')})`;
+}
+
+/** A protocol error the broker answered with: its code, its message, and the request item it is about. */
+export interface BrokerError {
+  /** The error's name, e.g. `INVALID_TOPIC_EXCEPTION`. */
+  readonly code: string;
+  /** The broker's message, else the client's text for the code. */
+  readonly message: string;
+  /** The index of the request item (the `n` of the client's path `/topics/n`), when given. */
+  readonly item: number | undefined;
+}
+
+/** Every protocol error inside `e`, however deep the client nested it (retries wrap each attempt's), each once. */
+export function brokerErrors(e: unknown): BrokerError[] {
+  const found = new Map<string, BrokerError>();
+  const walk = (x: unknown): void => {
+    const err = asClientError(x);
+    if (err.apiId !== undefined) {
+      const item = /\/(\d+)$/.exec(err.path ?? '')?.[1];
+      const error = { code: err.apiId, message: err.serverErrorMessage ?? err.message ?? '', item: item === undefined ? undefined : Number(item) };
+      found.set(`${error.code} ${error.item} ${error.message}`, error);
+    }
+    for (const inner of err.errors ?? []) walk(inner);
+  };
+  walk(e);
+  return [...found.values()];
+}
+
+/**
+ * The error of a CreateTopics request for `topics` (in request order),
+ * naming each topic the broker refused and the broker's reason, and the
+ * topics refused (Kafka creates the others of the request all the same);
+ * undefined when the only refusals are topics that already exist (another
+ * instance created them meanwhile).
+ */
+export function topicCreationError(e: unknown, topics: readonly string[]): { error: Error; refused: ReadonlySet<string> } | undefined {
+  const all = brokerErrors(e);
+  const refused = all.filter((b) => b.code !== 'TOPIC_ALREADY_EXISTS');
+  if (refused.length === 0 && all.length > 0) return undefined;
+  if (refused.length === 0) return { error: new Error(`creating Kafka topics ${topics.join(', ')}: ${kafkaErrorText(e)}`, { cause: e }), refused: new Set(topics) };
+  const named = refused.map((b) => ({ ...b, topics: b.item === undefined || topics[b.item] === undefined ? topics : [topics[b.item]!] }));
+  const error = new Error(named.map((b) => `creating Kafka topic ${b.topics.join(', ')}: ${b.code}: ${b.message}`).join('; '), { cause: e });
+  return { error, refused: new Set(named.flatMap((b) => b.topics)) };
 }
 
 /**

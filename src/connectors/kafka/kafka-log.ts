@@ -5,7 +5,8 @@ import type { AppendRecord, AuditEntry, CommitUnit, Log, TaskCheckpoint, TaskSto
 import type { RunPlan } from '../../runtime/application.ts';
 import { assertAppendable } from '../../runtime/log-checks.ts';
 import { committedRecords, messageOf, type FetchedBatch, type FetchedPartition } from './kafka-records.ts';
-import { isFencedKafkaError, isFencingRaceKafkaError, isRetriableKafkaError, kafkaErrorText, retryWhile } from './kafka-errors.ts';
+import { DEFAULT_MAX_MESSAGE_BYTES, auditRecords, describeMaxMessageBytes, offsetsOf, oversizedAppendText, oversizedCommitText, splitIntoRequests, type OutgoingMessage } from './kafka-batch-limits.ts';
+import { isFencedKafkaError, isFencingRaceKafkaError, isRetriableKafkaError, kafkaErrorText, retryWhile, topicCreationError } from './kafka-errors.ts';
 import { TaskMigratedError } from '../../runtime/task-group.ts';
 
 export interface KafkaLogOptions {
@@ -103,6 +104,8 @@ export class KafkaLog implements Log, TaskStorage {
   readonly #state = new Map<string, Map<string, Uint8Array>>();
   readonly #audit = new Map<string, AuditEntry[]>();
   readonly #taskProducers = new Map<string, Producer>();
+  /** Each topic's effective max.message.bytes, read once (DescribeConfigs): the largest record batch its partitions take. */
+  readonly #maxMessageBytes = new Map<string, number>();
   /** What each task of this process reads (by `application/task`), to stop reading it when the task moves away. */
   readonly #taskSources = new Map<string, { sources: readonly string[]; partition: number }>();
   #fetching: Promise<void> | undefined;
@@ -157,17 +160,22 @@ export class KafkaLog implements Log, TaskStorage {
       if (n !== undefined && n !== s.partitions) throw new Error(`stream ${s.stream} exists with ${n} partitions, not ${s.partitions}`);
     }
     // One request per distinct config: createTopics takes one config list for all its topics.
+    const failures: { error: Error; refused: ReadonlySet<string> }[] = [];
     for (const compact of [false, true]) {
       const group = missing.filter((s) => (s.compact ?? false) === compact);
       if (group.length === 0) continue;
       try {
         await this.#admin.createTopics({ topics: group.map((s) => ({ topic: s.stream, partitions: s.partitions, replicas: 1 })), configs: compact ? [LOG_APPEND_TIME, COMPACT] : [LOG_APPEND_TIME] });
       } catch (e) {
-        // Another instance may have created them meanwhile: the metadata below decides.
-        if (!/already exists/i.test(String((e as Error).message) + JSON.stringify((e as { errors?: unknown }).errors ?? ''))) throw e;
+        // Another instance may have created some meanwhile: the metadata below decides.
+        const failure = topicCreationError(e, group.map((s) => s.stream));
+        if (failure !== undefined) failures.push(failure);
       }
     }
-    if (missing.length > 0) await this.#waitForTopics(missing.map((s) => s.stream));
+    // The topics Kafka did create (it creates topic by topic) are known to this log before a refusal is thrown.
+    const created = missing.map((s) => s.stream).filter((t) => !failures.some((f) => f.refused.has(t)));
+    if (created.length > 0) await this.#waitForTopics(created);
+    if (failures.length > 0) throw failures.length === 1 ? failures[0]!.error : new Error(failures.map((f) => f.error.message).join('; '), { cause: failures[0]!.error });
   }
 
   async #waitForTopics(topics: readonly string[]): Promise<void> {
@@ -348,20 +356,40 @@ export class KafkaLog implements Log, TaskStorage {
     return out;
   }
 
+  /**
+   * Appends with the idempotent producer, in as many produce requests as
+   * the topics' max.message.bytes need (in order; atomic per request, not
+   * across them). A record too large for its topic even alone fails the
+   * call before anything is sent.
+   */
   async append(records: readonly AppendRecord[]): Promise<LogRecord[]> {
     for (const r of records) assertAppendable(r, this.#partitions.get(r.stream));
     if (records.length === 0) return [];
-    const result = await this.#producer.send({ messages: records.map(messageOf) }).catch((e: unknown) => {
-      throw new Error(`appending ${records.length} records to ${[...new Set(records.map((r) => r.stream))].join(', ')}: ${kafkaErrorText(e)}`, { cause: e });
-    });
-    const base = new Map((result.offsets ?? []).map((o) => [`${o.topic}/${o.partition}`, Number(o.offset)]));
-    const seen = new Map<string, number>();
-    return records.map((r) => {
-      const key = `${r.stream}/${r.partition}`;
-      const i = seen.get(key) ?? 0;
-      seen.set(key, i + 1);
-      return { ...r, headers: r.headers ?? {}, offset: (base.get(key) ?? -1) + i, brokerTime: null };
-    });
+    const streams = [...new Set(records.map((r) => r.stream))];
+    const messages = records.map(messageOf);
+    const { requests, oversized } = splitIntoRequests(messages, await this.#limits(streams));
+    if (oversized.length > 0) throw new Error(oversizedAppendText(oversized));
+    const offsets: number[] = [];
+    for (const [i, request] of requests.entries()) {
+      const result = await this.#producer.send({ messages: request }).catch((e: unknown) => {
+        const done = i === 0 ? '' : ` (the first ${offsets.length} records were appended)`;
+        throw new Error(`appending ${records.length} records to ${streams.join(', ')}${done}: ${kafkaErrorText(e)}`, { cause: e });
+      });
+      offsets.push(...offsetsOf(request, result.offsets ?? []));
+    }
+    return records.map((r, i) => ({ ...r, headers: r.headers ?? {}, offset: offsets[i]!, brokerTime: null }));
+  }
+
+  /** The max.message.bytes of each of `topics` (read from the broker the first time a topic is written). */
+  async #limits(topics: Iterable<string>): Promise<(topic: string) => number> {
+    const missing = [...new Set(topics)].filter((t) => !this.#maxMessageBytes.has(t));
+    if (missing.length > 0) {
+      const read = await retryWhile(isRetriableKafkaError, METADATA_TIMEOUT_MS, () => describeMaxMessageBytes(this.#admin, missing)).catch((e: unknown) => {
+        throw new Error(`reading max.message.bytes of ${missing.join(', ')}: ${kafkaErrorText(e)}`, { cause: e });
+      });
+      for (const [topic, limit] of read) this.#maxMessageBytes.set(topic, limit);
+    }
+    return (topic) => this.#maxMessageBytes.get(topic) ?? DEFAULT_MAX_MESSAGE_BYTES;
   }
 
   // ---------------------------------------------------------------------------
@@ -597,35 +625,45 @@ export class KafkaLog implements Log, TaskStorage {
     const producer = this.#taskProducers.get(`${u.applicationId}/${u.taskId}`);
     if (producer === undefined) throw new Error(`task ${u.taskId} of ${u.applicationId} was not prepared on Kafka`);
     const partition = Number(u.taskId.slice(u.taskId.indexOf('_') + 1));
-    const messages = [
+    const checkpoints = kafkaTopics.checkpoints(u.applicationId);
+    const auditTopic = kafkaTopics.audit(u.applicationId);
+    const changes = u.stateWrites.map((w) => ({
+      topic: kafkaTopics.changelog(u.applicationId, w.store),
+      partition,
+      key: Buffer.from(w.key, 'utf8'),
+      value: w.value === null ? undefined : Buffer.from(w.value.buffer, w.value.byteOffset, w.value.byteLength),
+    }));
+    const limitOf = await this.#limits([...u.outputs.map((o) => o.stream), ...changes.map((c) => c.topic), checkpoints, ...(u.audit.length > 0 ? [auditTopic] : [])]);
+    const messages: OutgoingMessage[] = [
       ...u.outputs.map(messageOf),
-      ...u.stateWrites.map((w) => ({
-        topic: kafkaTopics.changelog(u.applicationId, w.store),
-        partition,
-        key: Buffer.from(w.key, 'utf8'),
-        value: w.value === null ? undefined : Buffer.from(w.value.buffer, w.value.byteOffset, w.value.byteLength),
-      })),
-      { topic: kafkaTopics.checkpoints(u.applicationId), partition: 0, key: Buffer.from(u.taskId, 'utf8'), value: Buffer.from(JSON.stringify(u.checkpoint), 'utf8') },
-      ...(u.audit.length > 0 ? [{ topic: kafkaTopics.audit(u.applicationId), partition: 0, key: Buffer.from(u.taskId, 'utf8'), value: Buffer.from(JSON.stringify(u.audit), 'utf8') }] : []),
+      ...changes,
+      { topic: checkpoints, partition: 0, key: Buffer.from(u.taskId, 'utf8'), value: Buffer.from(JSON.stringify(u.checkpoint), 'utf8') },
+      ...auditRecords(auditTopic, u.taskId, u.audit, limitOf(auditTopic)),
     ];
-    let written: { topic: string; partition: number; offset: bigint }[];
+    // The transaction is as large as the commit; each produce request in it is as large as the topics allow.
+    const { requests, oversized } = splitIntoRequests(messages, limitOf);
+    if (oversized.length > 0) throw new Error(oversizedCommitText(u, this.#checkpoints.get(`${u.applicationId}/${u.taskId}`), checkpoints, oversized));
+    const written: { topic: string; partition: number; end: number }[] = [];
     let tx: Awaited<ReturnType<Producer['beginTransaction']>> | undefined;
     try {
       tx = await producer.beginTransaction();
-      written = (await tx.send({ messages })).offsets ?? [];
+      for (const request of requests) {
+        const offsets = offsetsOf(request, (await tx.send({ messages: request })).offsets ?? []);
+        request.forEach((m, i) => written.push({ topic: m.topic, partition: m.partition, end: offsets[i]! + 1 }));
+      }
       await tx.commit();
     } catch (e) {
       await tx?.abort().catch(() => undefined);
       // Fenced, or caught in the fencing: either way the task's work since its last commit may be void,
       // and only a restore from what is committed (by the new owner, or by this process again) is safe.
       if (isFencedKafkaError(e) || isFencingRaceKafkaError(e)) throw new TaskMigratedError([u.taskId], { cause: e });
-      throw new Error(`committing the transaction of task ${u.taskId} (${messages.length} records to ${[...new Set(messages.map((m) => m.topic))].join(', ')}): ${kafkaErrorText(e)}`, { cause: e });
+      // A topic's limit may have been lowered meanwhile: read it again next time.
+      for (const m of messages) this.#maxMessageBytes.delete(m.topic);
+      throw new Error(`committing the transaction of task ${u.taskId} (${messages.length} records in ${requests.length} produce requests to ${[...new Set(messages.map((m) => m.topic))].join(', ')}): ${kafkaErrorText(e)}`, { cause: e });
     }
-    const counts = new Map<string, number>();
-    for (const m of messages) counts.set(`${m.topic}/${m.partition}`, (counts.get(`${m.topic}/${m.partition}`) ?? 0) + 1);
     for (const o of written) {
       const c = this.#cache(o.topic, o.partition);
-      c.committedEnd = Math.max(c.committedEnd, Number(o.offset) + (counts.get(`${o.topic}/${o.partition}`) ?? 1));
+      c.committedEnd = Math.max(c.committedEnd, o.end);
     }
     // Committed: the task's own view of its state and checkpoint moves on.
     for (const w of u.stateWrites) {
@@ -655,3 +693,4 @@ export class KafkaLog implements Log, TaskStorage {
     await this.#admin.close();
   }
 }
+
