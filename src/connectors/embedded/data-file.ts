@@ -42,8 +42,8 @@ interface Meta {
   readonly valid: boolean;
   readonly version: number;
   readonly pageSize: number;
-  readonly lastPage: number;
-  readonly txnid: number;
+  readonly lastPage: bigint;
+  readonly txnid: bigint;
 }
 
 /** The meta at byte `at` of `head` (its page header before it), or undefined past what was read. */
@@ -56,8 +56,8 @@ function metaAt(head: Buffer, at: number, withHeader: boolean): (Meta & { isMeta
     valid: head.readUInt32LE(m + META.magic) === MAGIC,
     version,
     pageSize: head.readUInt32LE(m + META.pageSize),
-    lastPage: Number(head.readBigUInt64LE(m + META.lastPage)),
-    txnid: Number(head.readBigUInt64LE(m + META.txnid)),
+    lastPage: head.readBigUInt64LE(m + META.lastPage),
+    txnid: head.readBigUInt64LE(m + META.txnid),
   };
 }
 
@@ -101,11 +101,12 @@ export function checkDataFile(dataDir: string): void {
   // snapshot) and takes whichever has the highest txnid: garbage there must not win.
   const half = metaAt(head, first.pageSize / 2, false);
   const candidates = [first, second];
-  if (half !== undefined && half.txnid > Math.max(first.txnid, second.txnid)) {
+  if (half !== undefined && half.txnid > first.txnid && half.txnid > second.txnid) {
     if (!half.valid || half.version !== LMDB_DATA_VERSION || half.pageSize !== first.pageSize) throw damaged('data.mdb\'s first meta page is overwritten in part');
     candidates.push(half);
   }
   const latest = candidates.reduce((a, b) => (b.txnid > a.txnid ? b : a));
-  const needed = (latest.lastPage + 1) * latest.pageSize;
-  if (size < needed) throw damaged(`data.mdb is ${size} bytes, but its last commit reaches byte ${needed} (the file was cut short)`);
+  // In bigints: a garbled page number is beyond what a double holds exactly.
+  const needed = (latest.lastPage + 1n) * BigInt(latest.pageSize);
+  if (BigInt(size) < needed) throw damaged(`data.mdb is ${size} bytes, but its last commit reaches byte ${needed} (the file was cut short)`);
 }
