@@ -7,9 +7,9 @@
  * and the first stops with one line — every input's output comes out once.
  * Static shares (`--instance I/N`) hold disjoint tasks and run side by side.
  */
-import { test, type TestContext } from 'node:test';
+import { test, after, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -57,16 +57,26 @@ interface Exit {
   readonly stderr: string;
 }
 
+/** Children still running when a test ends (it failed) are killed. */
+const children = new Set<ChildProcess>();
+after(() => {
+  for (const c of children) c.kill('SIGKILL');
+});
+
 /** `tidemark run` of the crash topology on `dataDir`, committing often, in a child process. */
 function startRun(dataDir: string, extra: readonly string[] = [], topology = CRASH_TOPOLOGY): { pid: number; exit: Promise<Exit> } {
   const child = spawn(process.execPath, [MAIN, 'run', topology, '--data-dir', dataDir, '--quiet', '--commit-interval-ms', '2', '--fetch-size', '20', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
+  children.add(child);
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
   child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
   const exit = new Promise<Exit>((resolve, reject) => {
     child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+    child.on('close', (code, signal) => {
+      children.delete(child);
+      resolve({ code, signal, stdout, stderr });
+    });
   });
   return { pid: child.pid!, exit };
 }
@@ -84,6 +94,26 @@ async function committedProgress(dataDir: string): Promise<number> {
     return total;
   } finally {
     await log.close();
+  }
+}
+
+/** Committed positions of the tasks reading the crash topology's input (sub-topology 0). */
+async function inputProgress(dataDir: string): Promise<number> {
+  const log = await EmbeddedLog.open({ dataDir, readOnly: true });
+  try {
+    let total = 0;
+    for (let p = 0; p < CRASH_PARTITIONS; p++) total += log.readCheckpoint(APP_ID, `0_${p}`)?.positions[`crash-in/${p}`]?.next ?? 0;
+    return total;
+  } finally {
+    await log.close();
+  }
+}
+
+async function waitUntil(condition: () => Promise<boolean>, what: string, timeoutMs = 60_000): Promise<void> {
+  const started = Date.now();
+  while (!(await condition())) {
+    assert.ok(Date.now() - started < timeoutMs, what);
+    await sleep(20);
   }
 }
 
@@ -142,6 +172,38 @@ test('a second tidemark run on the data dir takes the tasks over from the first 
   }
   assert.deepEqual(fingerprintLines(b.stdout), fingerprintLines(single.stdout));
   assert.equal(fingerprintLines(single.stdout).length, 4);
+});
+
+test('real time: a second run takes the tasks over at once, even from a first run that is idle; the first stops with one line', { timeout: 180_000 }, async (t) => {
+  const shared = join(tempRoot(t), 'shared');
+  const input = crashInput(3_000, 13);
+  await produce(shared, input);
+  const first = startRun(shared, ['--mode', 'real-time']);
+  // The first run catches up and goes idle: all of its input committed.
+  await waitUntil(async () => (await inputProgress(shared)) === input.length, 'the first run did not process its input');
+  const second = startRun(shared, ['--mode', 'real-time', '--max-idle-ms', '50']);
+  const a = await Promise.race([first.exit, sleep(30_000, undefined)]);
+  assert.ok(a !== undefined, 'the first run still runs 30 s after the second started');
+  assert.equal(a.code, 1, a.stderr);
+  assert.equal(lines(a.stderr).length, 1, a.stderr);
+  assert.match(a.stderr, new RegExp(`taken over by another run \\(pid ${second.pid} on ${hostname()}, started at [^)]+\\) on data dir ${shared}; this run stops$`, 'm'));
+  // More input, which only the second run processes.
+  const more = crashInput(4_000, 13).slice(3_000);
+  const { log, clock } = await openProducer(shared);
+  await appendInOrder(log, clock, more, 1_000);
+  await log.close();
+  await waitUntil(async () => (await inputProgress(shared)) === 4_000, 'the second run did not process the new input');
+  await sleep(300); // its repartitioned records too
+  process.kill(second.pid, 'SIGTERM');
+  const b = await second.exit;
+  assert.equal(b.code, 0, b.stderr);
+
+  const out = await EmbeddedLog.open({ dataDir: shared });
+  try {
+    assertCrashOutputsExactlyOnce([...input, ...more], outputByKey(out, 'crash-keys'), outputByKey(out, 'crash-groups'));
+  } finally {
+    await out.close();
+  }
 });
 
 test('static shares (--instance I/N) hold disjoint tasks: two processes on one data dir both run to the end, and write what one run does', { timeout: 180_000 }, async (t) => {
