@@ -162,6 +162,8 @@ test('a second tidemark run on the data dir takes the tasks over from the first 
     `^tidemark run: tasks? (\\d+_\\d+(, )?)+ of application ${APP_ID} (was|were) taken over by another run \\(pid ${second.pid} on ${hostname()}, started at \\d{4}-\\d\\d-\\d\\dT[^)]*\\) on data dir ${shared}; this run stops$`,
   );
   assert.match(a.stderr.trim(), holder);
+  // And the second said whom it took the tasks from.
+  assert.match(b.stderr, new RegExp(`^${APP_ID}: took over tasks? [\\d_, ]+ of application ${APP_ID} on data dir ${shared} from the run with pid ${first.pid} \\(started at [^)]+\\), which stops at its next commit$`, 'm'));
 
   // Every input's output once, and the same bytes as a run alone.
   const log = await EmbeddedLog.open({ dataDir: shared });
@@ -197,6 +199,10 @@ test('real time: a second run takes the tasks over at once, even from a first ru
   process.kill(second.pid, 'SIGTERM');
   const b = await second.exit;
   assert.equal(b.code, 0, b.stderr);
+  // A run after the last one ended takes its tasks silently: their holder is gone.
+  const third = await startRun(shared).exit;
+  assert.equal(third.code, 0, third.stderr);
+  assert.doesNotMatch(third.stderr, /took over/);
 
   const out = await EmbeddedLog.open({ dataDir: shared });
   try {

@@ -44,8 +44,12 @@ export const LOG_OPTIONS_HELP = `  --data-dir D           embedded log directory
  */
 export type DataDirAccess = 'create' | 'write' | 'read';
 
-/** Opens the log the options name: exactly one of `--data-dir` and `--kafka`. */
-export async function openCliLog(values: ParsedArgs['values'], access: DataDirAccess = 'write'): Promise<CliLog> {
+/**
+ * Opens the log the options name: exactly one of `--data-dir` and `--kafka`.
+ * `notice` gets lines worth telling the user, such as a run taking tasks
+ * over from another run on the same data dir.
+ */
+export async function openCliLog(values: ParsedArgs['values'], access: DataDirAccess = 'write', notice?: (line: string) => void): Promise<CliLog> {
   const bootstrap = optionalString(values, 'kafka');
   const dataDir = optionalString(values, 'data-dir');
   if ((bootstrap === undefined) === (dataDir === undefined)) throw new UsageError('give the log: --data-dir D (embedded) or --kafka HOST:PORT');
@@ -53,7 +57,7 @@ export async function openCliLog(values: ParsedArgs['values'], access: DataDirAc
     if (!/^[^:\s]+:\d+$/.test(bootstrap)) throw new UsageError(`--kafka must be HOST:PORT, got ${JSON.stringify(bootstrap)}`);
     return kafkaCliLog(await KafkaLog.open({ bootstrap }), bootstrap);
   }
-  const log = await EmbeddedLog.open(access === 'create' ? { dataDir: dataDir! } : { dataDir: existingDataDir(values), existing: true, readOnly: access === 'read' });
+  const log = await EmbeddedLog.open(access === 'create' ? { dataDir: dataDir! } : { dataDir: existingDataDir(values), existing: true, readOnly: access === 'read', ...(notice === undefined ? {} : { onTakeOver: notice }) });
   return {
     log,
     where: log.dataDir,

@@ -111,7 +111,7 @@ export async function runCommand(argv: readonly string[], io: CommandIo): Promis
   const tracePath = optionalString(values, 'trace');
   const { applicationId, topology } = await loadTopologyModule(modulePath);
 
-  const opened = await openCliLog(values);
+  const opened = await openCliLog(values, 'write', (line) => io.err(`${applicationId}: ${line}`));
   const log = opened.log;
   const group = mode === 'real-time' && options.instance === undefined ? opened.taskGroup?.() : undefined;
   const progress = values.quiet === true ? undefined : createProgressDisplay(io.stderr);

@@ -7,7 +7,7 @@ import type { AppendRecord, AuditEntry, CommitUnit, Log, TaskCheckpoint, TaskSto
 import { assertAppendable } from '../../runtime/log-checks.ts';
 import type { RunPlan } from '../../runtime/application.ts';
 import { checkDataFile, DATA_FORMAT, dataFileOf, DataDirError } from './data-file.ts';
-import { TaskFences, type FenceKey, type TaskFence } from './task-fences.ts';
+import { describeTakeOver, TaskFences, type FenceKey, type TakenOver, type TaskFence } from './task-fences.ts';
 
 interface StoredRecord {
   k: Uint8Array | null;
@@ -32,6 +32,11 @@ export interface EmbeddedLogOptions {
    * without its lock file).
    */
   readonly readOnly?: boolean;
+  /**
+   * Told, in one line, when a run on this log takes tasks from another run
+   * that is still alive (which then stops at its next commit).
+   */
+  readonly onTakeOver?: (line: string) => void;
 }
 
 /**
@@ -59,11 +64,13 @@ export class EmbeddedLog implements Log, TaskStorage {
   readonly #fences: TaskFences | undefined;
   readonly #clock: Clock;
   readonly #readOnly: boolean;
+  readonly #onTakeOver: ((line: string) => void) | undefined;
 
   private constructor(options: EmbeddedLogOptions) {
     this.dataDir = options.dataDir;
     this.#clock = options.clock ?? systemClock;
     this.#readOnly = options.readOnly === true;
+    this.#onTakeOver = options.onTakeOver;
     const exists = existsSync(dataFileOf(options.dataDir));
     if (!exists && (this.#readOnly || options.existing === true)) throw new DataDirError(`no tidemark data dir at ${options.dataDir} (no data.mdb)`);
     if (exists) checkDataFile(options.dataDir);
@@ -145,7 +152,9 @@ export class EmbeddedLog implements Log, TaskStorage {
   #takeTasks(applicationId: string, tasks: RunPlan['tasks']): void {
     this.#assertWritable();
     if (tasks.length === 0) return;
-    this.#root.transactionSync(() => this.#fences!.take(applicationId, tasks.map((t) => t.taskId), Date.now()));
+    let taken: TakenOver[] = [];
+    this.#root.transactionSync(() => (taken = this.#fences!.take(applicationId, tasks.map((t) => t.taskId), Date.now())));
+    for (const t of taken) this.#onTakeOver?.(describeTakeOver(t, this.dataDir));
   }
 
   ensureStream(stream: string, partitions: number): void {

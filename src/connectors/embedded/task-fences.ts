@@ -56,13 +56,26 @@ export class TaskFences {
     this.#dataDir = dataDir;
   }
 
-  /** Takes the tasks: bumps their epochs and records this process as their holder. In a write transaction. */
-  take(applicationId: string, taskIds: readonly string[], now: number): void {
+  /**
+   * Takes the tasks: bumps their epochs and records this process as their
+   * holder. In a write transaction. Returns the tasks taken from another
+   * process that is still alive (it stops at its next commit), by holder.
+   */
+  take(applicationId: string, taskIds: readonly string[], now: number): TakenOver[] {
+    const fromLive = new Map<string, TakenOver>();
     for (const taskId of taskIds) {
-      const epoch = (this.#db.get([applicationId, taskId])?.epoch ?? 0) + 1;
+      const before = this.#db.get([applicationId, taskId]);
+      const epoch = (before?.epoch ?? 0) + 1;
       this.#db.putSync([applicationId, taskId], { epoch, pid: process.pid, host: hostname(), since: now });
       this.#held.set(heldKey(applicationId, taskId), epoch);
+      if (before !== undefined && isAnotherLiveProcess(before)) {
+        const key = `${before.pid} ${before.since}`;
+        const entry = fromLive.get(key) ?? { applicationId, taskIds: [], from: before };
+        entry.taskIds.push(taskId);
+        fromLive.set(key, entry);
+      }
     }
+    return [...fromLive.values()];
   }
 
   /** Forgets tasks handed over to another instance: the next one to take them bumps their epochs. */
@@ -87,6 +100,31 @@ export class TaskFences {
       lost.set(applicationId, entry);
     }
     for (const [applicationId, { ids, holder }] of lost) throw new TaskFencedError(applicationId, ids, holder, this.#dataDir);
+  }
+}
+
+/** Tasks a run took from another, live, run. */
+export interface TakenOver {
+  readonly applicationId: string;
+  readonly taskIds: string[];
+  readonly from: TaskFence;
+}
+
+/** The one line telling a run it took tasks from another one, which stops. */
+export function describeTakeOver(t: TakenOver, dataDir: string): string {
+  const tasks = t.taskIds.length === 1 ? `task ${t.taskIds[0]}` : `tasks ${t.taskIds.join(', ')}`;
+  return `took over ${tasks} of application ${t.applicationId} on data dir ${dataDir} from the run with pid ${t.from.pid} (started at ${new Date(t.from.since).toISOString()}), which stops at its next commit`;
+}
+
+/** Whether the holder is a process on this host, other than this one, that is still alive (a killed one is not). */
+function isAnotherLiveProcess(holder: TaskFence): boolean {
+  if (holder.host !== hostname() || holder.pid === process.pid) return false;
+  try {
+    process.kill(holder.pid, 0);
+    return true;
+  } catch (e) {
+    // EPERM: alive, but another user's.
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
