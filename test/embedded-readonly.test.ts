@@ -17,6 +17,7 @@ import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { open } from 'lmdb';
 
 const MAIN = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
 const MAX_TEMPERATURE = fileURLToPath(new URL('../examples/topologies/max-temperature.ts', import.meta.url));
@@ -61,7 +62,7 @@ function producedDir(name: string): string {
   return dir;
 }
 
-test('consume, audit and run on a directory that is not a data dir: one line, and no file created; consume and audit change nothing in a data dir', () => {
+test('consume, audit and run on a directory that is not a data dir: one line, and no file created; consume and audit change nothing in a data dir', async () => {
   const foreign = join(root, 'foreign');
   mkdirSync(foreign);
   const missing = join(root, 'missing');
@@ -82,6 +83,25 @@ test('consume, audit and run on a directory that is not a data dir: one line, an
   const help = cli(['run', '--help', '--data-dir', foreign]);
   assert.equal(help.status, 0, help.stderr);
   assert.deepEqual(readdirSync(foreign), []);
+
+  // Another program's LMDB environment: refused, and nothing written into it.
+  const other = join(root, 'other-lmdb');
+  const env = open({ path: other, maxDbs: 4 });
+  env.openDB('theirs', {}).putSync('k', 'v');
+  await env.close();
+  const size = statSync(join(other, 'data.mdb')).size;
+  for (const args of [
+    ['consume', '--data-dir', other, '--stream', 'readings'],
+    ['run', MAX_TEMPERATURE, '--data-dir', other, '--quiet'],
+  ]) {
+    const r = cli(args);
+    assert.equal(r.status, 1, `${args.join(' ')}: ${r.stderr}`);
+    assert.deepEqual(lines(r.stderr), [`tidemark ${args[0]}: data dir ${other} holds an LMDB environment that is not a tidemark log (it has no streams database)`]);
+  }
+  const reopened = open({ path: other, maxDbs: 4, readOnly: true });
+  assert.deepEqual([...reopened.getKeys()].map(String), ['theirs'], 'no database was added');
+  await reopened.close();
+  assert.equal(statSync(join(other, 'data.mdb')).size, size);
 
   // And in a data dir, consume and audit add or change no file.
   const dir = producedDir('untouched');

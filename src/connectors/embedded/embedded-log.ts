@@ -78,7 +78,8 @@ export class EmbeddedLog implements Log, TaskStorage {
     // noSubdir: lmdb-js treats a path with an extension (`./data.v2`, `mktemp -d`'s `/tmp/tmp.XYZ`) as a file unless told.
     this.#root = open({ path: options.dataDir, noSubdir: false, maxDbs: 16, compression: false, readOnly: this.#readOnly });
     try {
-      this.#streams = this.#database('streams');
+      // An existing environment without the streams every tidemark log has is someone else's: write nothing into it.
+      this.#streams = this.#database('streams', !exists);
       this.#records = this.#database('records');
       this.#ends = this.#database('ends');
       this.#checkpoints = this.#database('checkpoints');
@@ -101,14 +102,16 @@ export class EmbeddedLog implements Log, TaskStorage {
     return new EmbeddedLog(options);
   }
 
-  /** A named database: created when missing, unless read-only (then undefined). */
-  #openDatabase<V, K extends Key>(name: string): Database<V, K> | undefined {
-    return this.#root.openDB<V, K>(name, { keyEncoding: 'ordered-binary', encoding: 'msgpack' }) as Database<V, K> | undefined;
+  /** A named database: created when missing if `create` (never when read-only), else undefined. */
+  #openDatabase<V, K extends Key>(name: string, create = true): Database<V, K> | undefined {
+    // lmdb-js honours `create` (and returns undefined for a database not found), though its types declare neither.
+    const options = { keyEncoding: 'ordered-binary' as const, encoding: 'msgpack' as const, create };
+    return this.#root.openDB<V, K>(name, options) as Database<V, K> | undefined;
   }
 
-  /** A named database every tidemark log has: one missing (read-only) means the environment is not a tidemark log. */
-  #database<V, K extends Key>(name: string): Database<V, K> {
-    const db = this.#openDatabase<V, K>(name);
+  /** A named database every tidemark log has (all of them since the first version): one missing means the environment is not a tidemark log. */
+  #database<V, K extends Key>(name: string, create = true): Database<V, K> {
+    const db = this.#openDatabase<V, K>(name, create);
     if (db === undefined) throw new DataDirError(`data dir ${this.dataDir} holds an LMDB environment that is not a tidemark log (it has no ${name} database)`);
     return db;
   }
