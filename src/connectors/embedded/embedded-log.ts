@@ -78,8 +78,10 @@ export class EmbeddedLog implements Log, TaskStorage {
     // noSubdir: lmdb-js treats a path with an extension (`./data.v2`, `mktemp -d`'s `/tmp/tmp.XYZ`) as a file unless told.
     this.#root = open({ path: options.dataDir, noSubdir: false, maxDbs: 16, compression: false, readOnly: this.#readOnly });
     try {
-      // An existing environment without the streams every tidemark log has is someone else's: write nothing into it.
-      this.#streams = this.#database('streams', !exists);
+      // An existing environment without the streams every tidemark log has is someone else's: write
+      // nothing into it. One with no database at all is new (its first open stopped before creating them).
+      const empty = !exists || [...this.#root.getKeys({ limit: 1 })].length === 0;
+      this.#streams = this.#database('streams', empty && !this.#readOnly);
       this.#records = this.#database('records');
       this.#ends = this.#database('ends');
       this.#checkpoints = this.#database('checkpoints');
