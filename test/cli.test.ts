@@ -96,7 +96,7 @@ test('usage mistakes and failures are one line each, without a stack trace', () 
   const cases: [string[], RegExp, number][] = [
     [['produce', '--stream', 's'], /give the log: --data-dir D \(embedded\) or --kafka HOST:PORT/, 2],
     [['consume', '--data-dir'], /option --data-dir needs a value/, 2],
-    [['consume', '--data-dir', join(dir, 'missing'), '--stream', 's'], /no data directory/, 1],
+    [['consume', '--data-dir', join(dir, 'missing'), '--stream', 's'], /no tidemark data dir at \S+missing \(no data\.mdb\); produce into it first or check --data-dir/, 1],
     [['run', '--data-dir', dir], /which topology module/, 2],
     [['run', join(dir, 'nope.ts'), '--data-dir', dir], /topology module .* not found/, 1],
     [['run', MAX_TEMPERATURE, '--data-dir', dir, '--mode', 'fast'], /--mode must be one of catch-up, real-time/, 2],

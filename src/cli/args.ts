@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CliError, UsageError } from './errors.ts';
 
@@ -109,10 +110,11 @@ export function choiceOption<T extends string>(values: ParsedArgs['values'], nam
 
 /**
  * The `--data-dir` of a command that reads an existing log: a typo must not
- * quietly create an empty log and then report that a stream is missing.
+ * quietly create an empty log and then report that a stream is missing, nor
+ * leave a `data.mdb` in a directory that is not a data dir (`/etc`).
  */
 export function existingDataDir(values: ParsedArgs['values']): string {
   const dir = requiredString(values, 'data-dir');
-  if (!existsSync(dir)) throw new CliError(`no data directory ${dir} (tidemark produce creates one)`);
+  if (!existsSync(join(dir, 'data.mdb'))) throw new CliError(`no tidemark data dir at ${dir} (no data.mdb); produce into it first or check --data-dir`);
   return dir;
 }

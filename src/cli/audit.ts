@@ -38,7 +38,8 @@ export async function auditCommand(argv: readonly string[], io: CommandIo): Prom
   const dataDir = existingDataDir(values);
   const applicationId = requiredString(values, 'application-id');
   const kind = optionalString(values, 'kind');
-  const log = await EmbeddedLog.open({ dataDir });
+  // Read-only: creates nothing, and reads a data dir the user may only read.
+  const log = await EmbeddedLog.open({ dataDir, readOnly: true });
   try {
     for (const entry of log.readAudit(applicationId)) {
       if (kind === undefined || entry.kind === kind || entry.kind.startsWith(`${kind}:`)) io.out(JSON.stringify(entry));

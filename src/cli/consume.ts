@@ -70,7 +70,7 @@ export async function consumeCommand(argv: readonly string[], io: CommandIo): Pr
   const follow = values.follow === true;
   const dataOnly = values['data-only'] === true;
 
-  const opened = await openCliLog(values);
+  const opened = await openCliLog(values, 'read');
   // Only a tail needs a clean stop; a finite read may die on Ctrl-C like any command.
   const interrupt = follow ? onInterrupt() : undefined;
   const signal = interrupt?.signal ?? new AbortController().signal;

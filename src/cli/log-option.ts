@@ -37,10 +37,19 @@ export const LOG_OPTIONS_HELP = `  --data-dir D           embedded log directory
   --kafka HOST:PORT      a Kafka broker instead (tidemark kafka start gives one)`;
 
 /**
- * Opens the log the options name: exactly one of `--data-dir` and `--kafka`.
- * `createDataDir`: a missing directory is created (produce) rather than an error.
+ * How a command uses an embedded data dir: `create` it when missing
+ * (produce); `write` an existing one (run); only `read` an existing one
+ * (consume: opened read-only, so that it creates no file and works on a
+ * directory the user may only read).
  */
-export async function openCliLog(values: ParsedArgs['values'], createDataDir = false): Promise<CliLog> {
+export type DataDirAccess = 'create' | 'write' | 'read';
+
+/**
+ * Opens the log the options name: exactly one of `--data-dir` and `--kafka`.
+ * `notice` gets lines worth telling the user, such as a run taking tasks
+ * over from another run on the same data dir.
+ */
+export async function openCliLog(values: ParsedArgs['values'], access: DataDirAccess = 'write', notice?: (line: string) => void): Promise<CliLog> {
   const bootstrap = optionalString(values, 'kafka');
   const dataDir = optionalString(values, 'data-dir');
   if ((bootstrap === undefined) === (dataDir === undefined)) throw new UsageError('give the log: --data-dir D (embedded) or --kafka HOST:PORT');
@@ -48,7 +57,7 @@ export async function openCliLog(values: ParsedArgs['values'], createDataDir = f
     if (!/^[^:\s]+:\d+$/.test(bootstrap)) throw new UsageError(`--kafka must be HOST:PORT, got ${JSON.stringify(bootstrap)}`);
     return kafkaCliLog(await KafkaLog.open({ bootstrap }), bootstrap);
   }
-  const log = await EmbeddedLog.open({ dataDir: createDataDir ? dataDir! : existingDataDir(values) });
+  const log = await EmbeddedLog.open(access === 'create' ? { dataDir: dataDir! } : { dataDir: existingDataDir(values), existing: true, readOnly: access === 'read', ...(notice === undefined ? {} : { onTakeOver: notice }) });
   return {
     log,
     where: log.dataDir,

@@ -95,7 +95,7 @@ export async function produceCommand(argv: readonly string[], io: CommandIo): Pr
   const requested = values.partitions === undefined ? undefined : integerOption(values, 'partitions', 1, 1, 100_000);
   const producer = producerOption(values.producer as string | undefined, integerOption(values, 'tasks', 1, 1, 100_000));
 
-  const opened = await openCliLog(values, true);
+  const opened = await openCliLog(values, 'create');
   const log = opened.log;
   try {
     const existing = log.partitionCount(stream);

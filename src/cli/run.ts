@@ -40,7 +40,10 @@ The topology module is a .ts or .js ES module whose default export is
   export default { applicationId: 'click-filter', topology: builder.build() };
 
 A run resumes from the application's last commit; --from only says where
-partitions without a committed position start.
+partitions without a committed position start. On the embedded log, a second
+run of the application (or of the same --instance share) on one data dir
+takes its tasks over from the first's last commit, and the first stops with
+one line naming the run that took them.
 
 Options:
   --data-dir D               embedded log directory
@@ -108,7 +111,7 @@ export async function runCommand(argv: readonly string[], io: CommandIo): Promis
   const tracePath = optionalString(values, 'trace');
   const { applicationId, topology } = await loadTopologyModule(modulePath);
 
-  const opened = await openCliLog(values);
+  const opened = await openCliLog(values, 'write', (line) => io.err(`${applicationId}: ${line}`));
   const log = opened.log;
   const group = mode === 'real-time' && options.instance === undefined ? opened.taskGroup?.() : undefined;
   const progress = values.quiet === true ? undefined : createProgressDisplay(io.stderr);

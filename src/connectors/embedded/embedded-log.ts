@@ -1,10 +1,13 @@
-import { open, type Database, type RootDatabase } from 'lmdb';
-import { mkdirSync } from 'node:fs';
+import { open, type Database, type Key, type RootDatabase } from 'lmdb';
+import { existsSync, mkdirSync } from 'node:fs';
 import type { Headers, LogRecord } from '../../time/record.ts';
 import { systemClock, type Clock } from '../../time/clock.ts';
 import type { StateBackend } from '../../state/key-value-store.ts';
 import type { AppendRecord, AuditEntry, CommitUnit, Log, TaskCheckpoint, TaskStorage } from '../../runtime/log.ts';
 import { assertAppendable } from '../../runtime/log-checks.ts';
+import type { RunPlan } from '../../runtime/application.ts';
+import { checkDataFile, DATA_FORMAT, dataFileOf, DataDirError } from './data-file.ts';
+import { describeTakeOver, TaskFences, type FenceKey, type TakenOver, type TaskFence } from './task-fences.ts';
 
 interface StoredRecord {
   k: Uint8Array | null;
@@ -17,10 +20,23 @@ interface StoredRecord {
 }
 
 export interface EmbeddedLogOptions {
-  /** The data directory; created when missing. Several processes may open the same one at once. */
+  /** The data directory; created when missing (unless `existing` or `readOnly`). Several processes may open the same one at once. */
   readonly dataDir: string;
   /** Where `brokerTime` comes from; the wall clock unless a test passes its own. */
   readonly clock?: Clock;
+  /** The directory must already hold a log (a `data.mdb`): nothing is created. */
+  readonly existing?: boolean;
+  /**
+   * Only read: nothing is created or written (implies `existing`), and a
+   * directory the process may only read can be opened (LMDB then reads
+   * without its lock file).
+   */
+  readonly readOnly?: boolean;
+  /**
+   * Told, in one line, when a run on this log takes tasks from another run
+   * that is still alive (which then stops at its next commit).
+   */
+  readonly onTakeOver?: (line: string) => void;
 }
 
 /**
@@ -44,29 +60,110 @@ export class EmbeddedLog implements Log, TaskStorage {
   readonly #checkpoints: Database<TaskCheckpoint, [string, string]>;
   readonly #state: Database<Uint8Array, [string, string, string, string]>;
   readonly #audit: Database<AuditEntry, [string, number]>;
+  /** Which run holds each task; undefined when read-only. */
+  readonly #fences: TaskFences | undefined;
   readonly #clock: Clock;
+  readonly #readOnly: boolean;
+  readonly #onTakeOver: ((line: string) => void) | undefined;
 
   private constructor(options: EmbeddedLogOptions) {
     this.dataDir = options.dataDir;
     this.#clock = options.clock ?? systemClock;
-    mkdirSync(options.dataDir, { recursive: true });
+    this.#readOnly = options.readOnly === true;
+    this.#onTakeOver = options.onTakeOver;
+    const exists = existsSync(dataFileOf(options.dataDir));
+    if (!exists && (this.#readOnly || options.existing === true)) throw new DataDirError(`no tidemark data dir at ${options.dataDir} (no data.mdb)`);
+    if (exists) checkDataFile(options.dataDir);
+    else mkdirSync(options.dataDir, { recursive: true });
     // noSubdir: lmdb-js treats a path with an extension (`./data.v2`, `mktemp -d`'s `/tmp/tmp.XYZ`) as a file unless told.
-    this.#root = open({ path: options.dataDir, noSubdir: false, maxDbs: 16, compression: false });
-    const opts = { keyEncoding: 'ordered-binary' as const, encoding: 'msgpack' as const };
-    this.#streams = this.#root.openDB('streams', opts);
-    this.#records = this.#root.openDB('records', opts);
-    this.#ends = this.#root.openDB('ends', opts);
-    this.#checkpoints = this.#root.openDB('checkpoints', opts);
-    this.#state = this.#root.openDB('state', opts);
-    this.#audit = this.#root.openDB('audit', opts);
+    this.#root = open({ path: options.dataDir, noSubdir: false, maxDbs: 16, compression: false, readOnly: this.#readOnly });
+    try {
+      // An existing environment without the streams every tidemark log has is someone else's: write
+      // nothing into it. One with no database at all is new (its first open stopped before creating them).
+      const empty = !exists || [...this.#root.getKeys({ limit: 1 })].length === 0;
+      this.#streams = this.#database('streams', empty && !this.#readOnly);
+      this.#records = this.#database('records');
+      this.#ends = this.#database('ends');
+      this.#checkpoints = this.#database('checkpoints');
+      this.#state = this.#database('state');
+      this.#audit = this.#database('audit');
+      this.#fences = this.#readOnly ? undefined : new TaskFences(this.#database<TaskFence, FenceKey>('fences'), options.dataDir);
+      this.#checkFormat();
+    } catch (e) {
+      void this.#root.close();
+      throw e;
+    }
   }
 
-  /** Opens (creating if needed) the embedded log in `dataDir`. */
+  /**
+   * Opens the embedded log in `dataDir`, creating it if needed. Throws a
+   * one-line {@link DataDirError} for a directory without a log (with
+   * `existing` or `readOnly`), a damaged `data.mdb` or an unknown format.
+   */
   static async open(options: EmbeddedLogOptions): Promise<EmbeddedLog> {
     return new EmbeddedLog(options);
   }
 
+  /** A named database: created when missing if `create` (never when read-only), else undefined. */
+  #openDatabase<V, K extends Key>(name: string, create = true): Database<V, K> | undefined {
+    // lmdb-js honours `create` (and returns undefined for a database not found), though its types declare neither.
+    const options = { keyEncoding: 'ordered-binary' as const, encoding: 'msgpack' as const, create };
+    return this.#root.openDB<V, K>(name, options) as Database<V, K> | undefined;
+  }
+
+  /** A named database every tidemark log has (all of them since the first version): one missing means the environment is not a tidemark log. */
+  #database<V, K extends Key>(name: string, create = true): Database<V, K> {
+    const db = this.#openDatabase<V, K>(name, create);
+    if (db === undefined) throw new DataDirError(`data dir ${this.dataDir} holds an LMDB environment that is not a tidemark log (it has no ${name} database)`);
+    return db;
+  }
+
+  /**
+   * The data format the directory was written in: stored when missing (a
+   * new directory, or one of a version from before it was stored), and
+   * refused when it is not this version's.
+   */
+  #checkFormat(): void {
+    // Read-only, a directory of a version from before the format was stored has no `meta` database.
+    const meta = this.#openDatabase<number, string>('meta');
+    const format = meta?.get('format');
+    if (format === undefined && !this.#readOnly) this.#root.transactionSync(() => meta!.get('format') ?? meta!.putSync('format', DATA_FORMAT));
+    else if (format !== undefined && format !== DATA_FORMAT) {
+      throw new DataDirError(`data dir ${this.dataDir} holds tidemark data format ${JSON.stringify(format)}, and this tidemark reads format ${DATA_FORMAT}: open it with the tidemark version that wrote it`);
+    }
+  }
+
+  #assertWritable(): void {
+    if (this.#readOnly) throw new Error(`data dir ${this.dataDir} is open read-only`);
+  }
+
+  /**
+   * Before a run: takes its tasks (see {@link TaskFences}). A run that held
+   * them before loses them: its next commit fails, naming this one.
+   */
+  async prepare(plan: RunPlan): Promise<void> {
+    this.#takeTasks(plan.applicationId, plan.tasks);
+  }
+
+  /** Tasks a group gave this instance in the middle of a run: taken as at the start. */
+  async acquireTasks(plan: RunPlan, tasks: RunPlan['tasks']): Promise<void> {
+    this.#takeTasks(plan.applicationId, tasks);
+  }
+
+  async releaseTasks(applicationId: string, taskIds: readonly string[]): Promise<void> {
+    this.#fences?.release(applicationId, taskIds);
+  }
+
+  #takeTasks(applicationId: string, tasks: RunPlan['tasks']): void {
+    this.#assertWritable();
+    if (tasks.length === 0) return;
+    let taken: TakenOver[] = [];
+    this.#root.transactionSync(() => (taken = this.#fences!.take(applicationId, tasks.map((t) => t.taskId), Date.now())));
+    for (const t of taken) this.#onTakeOver?.(describeTakeOver(t, this.dataDir));
+  }
+
   ensureStream(stream: string, partitions: number): void {
+    this.#assertWritable();
     if (!Number.isInteger(partitions) || partitions < 1) {
       throw new RangeError(`stream ${stream}: partition count must be a positive integer, got ${partitions}`);
     }
@@ -113,6 +210,7 @@ export class EmbeddedLog implements Log, TaskStorage {
   }
 
   async append(records: readonly AppendRecord[]): Promise<LogRecord[]> {
+    this.#assertWritable();
     let appended: LogRecord[] = [];
     this.#root.transactionSync(() => {
       appended = this.#appendInTransaction(records, true);
@@ -173,8 +271,15 @@ export class EmbeddedLog implements Log, TaskStorage {
     };
   }
 
+  /**
+   * Commits the units in one write transaction — or nothing of them, with a
+   * {@link TaskFencedError}, when another run took one of their tasks since
+   * this one took it.
+   */
   commit(units: readonly CommitUnit[]): void {
+    this.#assertWritable();
     this.#root.transactionSync(() => {
+      this.#fences!.check(units);
       for (const u of units) {
         this.#appendInTransaction(u.outputs, false);
         for (const w of u.stateWrites) {
@@ -203,6 +308,7 @@ export class EmbeddedLog implements Log, TaskStorage {
   }
 
   resetApplication(applicationId: string): void {
+    this.#assertWritable();
     this.#root.transactionSync(() => {
       for (const key of this.#checkpoints.getKeys({ start: [applicationId, ''], end: [applicationId, '\uffff'] })) this.#checkpoints.removeSync(key);
       for (const key of this.#state.getKeys({ start: [applicationId, ''], end: [applicationId, '\uffff'] })) this.#state.removeSync(key);
