@@ -129,6 +129,8 @@ export async function runCommand(argv: readonly string[], io: CommandIo): Promis
     return 0;
   } catch (e) {
     if (e instanceof BadInputError || e instanceof ProcessingError) throw new CliError(e.message);
+    const failure = opened.writeFailure(e);
+    if (failure !== undefined) throw new CliError(`writing ${failure}; the run stopped, what it committed before is kept`);
     throw e;
   } finally {
     trace?.close();
