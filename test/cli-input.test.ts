@@ -68,6 +68,8 @@ test('produce refuses an eventTime or a number it would round, naming the line a
     ['{"value":{"ids":[1,9007199254740993]}}', 'value.ids[1] 9007199254740993 cannot be kept exactly (it would be stored as 9007199254740992)'],
     ['{"key":{"n":1.00000000000000001}}', 'key.n 1.00000000000000001 cannot be kept exactly (it would be stored as 1)'],
     ['{"value":1e-400}', 'value 1e-400 cannot be kept exactly (it would be stored as 0)'],
+    ['{"eventTime":"2024-02-30"}', '"eventTime" must be epoch milliseconds or an ISO-8601 date-time, got "2024-02-30"'],
+    ['{"eventTime":"2024-01-01T00:00:00.1239Z"}', '"eventTime" "2024-01-01T00:00:00.1239Z" is more precise than a millisecond (it would be stored as 1704067200123)'],
     ['{"headers":{"h":"\\ud800"}}', 'header "h" is not valid Unicode (a lone surrogate \\ud800): it cannot be stored as UTF-8'],
   ] as const) {
     const bad = cli(['produce', '--data-dir', freshDir(), '--stream', 's'], `${line}\n`);

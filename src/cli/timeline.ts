@@ -347,6 +347,7 @@ const LANE_MIN_HEIGHT = 50; // room for the node's name and counts
  * surrogates, U+FFFE and U+FFFF even as character references, and the others
  * (tab, newline, DEL, C1) would be folded or invisible — a key may hold any bytes.
  */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const INVISIBLE = /[\u0000-\u001F\u007F-\u009F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
 /** Escapes text for XML (and HTML) content and attribute values; control characters become visible `\\u0001` escapes. */
