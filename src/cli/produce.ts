@@ -24,9 +24,12 @@ the embedded log in D, or to a Kafka topic. The stream is created when missing.
   eventTime  epoch milliseconds or an ISO-8601 string; null: no event time;
              missing: now. Invalid times (negative, fractional) are kept
              as given, so that a topology's invalid-timestamp policy sees them.
+             What cannot be kept exactly is refused, naming line and field:
+             an unsafe integer (9007199254740993), 1e400, a number JSON would
+             round in a key or value, a lone surrogate, 2024-02-30.
   partition  optional; by default Kafka's partitioner on the key bytes
              (murmur2), and partition 0 for a null key
-  headers    optional; an object of string values
+  headers    optional; an object of string values (any names, __proto__ too)
 
 With --producer, records are tagged as written by that producer task, and a
 line may instead be a watermark or a clean stop (DESIGN 4.10), written into

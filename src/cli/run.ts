@@ -40,7 +40,9 @@ The topology module is a .ts or .js ES module whose default export is
   export default { applicationId: 'click-filter', topology: builder.build() };
 
 A run resumes from the application's last commit; --from only says where
-partitions without a committed position start.
+partitions without a committed position start. A --from position past the
+partition's end, or naming a stream or partition the topology does not read,
+is an error (nothing is processed or committed).
 
 Options:
   --data-dir D               embedded log directory
