@@ -237,6 +237,45 @@ test('keys, node names and the title are escaped', () => {
   assert.ok(html.includes('<h3>&lt;n&gt;</h3>') && html.includes('<td>&lt;Z&amp;&gt;</td>') && !html.includes('<Z&>'));
 });
 
+/** Characters XML 1.0 forbids even as character references: most C0 controls, lone surrogates, U+FFFE and U+FFFF. */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const NOT_XML = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]|&#(?:x0*(?:[0-8BCEF]|1[0-9A-F]|D[89A-F][0-9A-F]{2}|FFF[EF])|0*(?:[0-8]|1[124-9]|2[0-9]|3[01]));/i;
+
+test('keys holding any bytes keep the SVG and the page well-formed: controls and lone surrogates are shown as \\u escapes', () => {
+  const controls = Array.from({ length: 32 }, (_, i) => String.fromCharCode(i)).join('');
+  const events: TraceEvent[] = [
+    { node: 'C\u00011', seq: 0, kind: 'record', time: 2, key: `a${controls}b` },
+    { node: 'C\u00011', seq: 1, kind: 'record', time: 3, key: 'lone \ud800 \udc00 \ufffe\uffff \u007f end 😀' },
+    { node: 'C\u00011', seq: 2, kind: 'watermark-record', time: 3, producer: 'p\u0000q' },
+  ];
+  for (const doc of [renderTimelineSvg(events, { title: 't\u0007' }), renderTimelineHtml(events, { title: 't\u0007' })]) {
+    assert.doesNotMatch(doc, NOT_XML);
+    assert.ok(doc.includes('a\\u0000\\u0001'), 'a control character is shown as its \\u escape');
+    assert.ok(doc.includes('\t') || doc.includes('\\u0009'), 'a tab stays visible');
+    assert.ok(doc.includes('lone \\ud800 \\udc00 \\ufffe\\uffff'), 'lone surrogates and non-characters too');
+    assert.ok(doc.includes('😀'), 'a surrogate pair is a character, kept');
+    assert.ok(doc.includes('C\\u00011') && doc.includes('p\\u0000q') && doc.includes('t\\u0007'));
+  }
+  assertWellFormed(renderTimelineSvg(events));
+});
+
+test('tidemark timeline draws a trace of 270,000 events', async () => {
+  const dir = freshDir();
+  const trace = join(dir, 'big.ndjson');
+  const lines: string[] = [];
+  for (let i = 0; i < 135_000; i++) {
+    lines.push(`{"node":"B0","seq":${i},"kind":"record","time":${i},"key":"k${i % 100}"}`, `{"node":"B0","seq":${i},"kind":"stream-time","time":${i}}`);
+  }
+  writeFileSync(trace, lines.join('\n') + '\n');
+  const out = join(dir, 'big.svg');
+  const { io, out: printed, err } = capturingIo();
+  assert.equal(await main(['timeline', trace, '--out', out], io), 0, err.join('\n'));
+  assert.deepEqual(printed, [`wrote ${out}: 1 node, 135000 records (0 late), 0 watermark records`]);
+  const svg = readFileSync(out, 'utf8');
+  assert.match(svg, /^<\?xml/);
+  assert.ok(svg.trimEnd().endsWith('</svg>'));
+});
+
 test('a watermark at MAX_SAFE_INTEGER is drawn at the right edge under ∞; MIN_SAFE_INTEGER is not drawn', () => {
   const svg = renderTimelineSvg([
     { node: 'C0', seq: 0, kind: 'watermark', time: NONE },

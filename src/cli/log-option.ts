@@ -8,12 +8,18 @@ import type { LogRecord } from '../time/record.ts';
 import { fingerprintPartitions, fingerprintStream } from '../runtime/fingerprint.ts';
 import { existingDataDir, optionalString, type ParsedArgs } from './args.ts';
 import { UsageError } from './errors.ts';
+import { writeFailureReason } from './write-failure.ts';
 
 /** The log a command works on: the embedded log of `--data-dir D`, or the Kafka cluster of `--kafka HOST:PORT`. */
 export interface CliLog {
   readonly log: Log & TaskStorage;
   /** Where, for messages: the directory, or `kafka HOST:PORT`. */
   readonly where: string;
+  /**
+   * Why a write failed, as `to data dir D failed: the disk is full (ENOSPC)`,
+   * when the error says so; undefined for other errors (their own message says more).
+   */
+  writeFailure(error: unknown): string | undefined;
   /** Creates `stream` with `partitions` partitions if it does not exist. */
   ensureStream(stream: string, partitions: number): Promise<void>;
   /** Reads `stream`'s partition from `from` to the end it has now (every committed record, on Kafka). */
@@ -61,6 +67,10 @@ export async function openCliLog(values: ParsedArgs['values'], access: DataDirAc
   return {
     log,
     where: log.dataDir,
+    writeFailure: (error) => {
+      const reason = writeFailureReason(error, log.dataDir);
+      return reason === undefined ? undefined : `to data dir ${log.dataDir} failed: ${reason}`;
+    },
     ensureStream: async (stream, partitions) => log.ensureStream(stream, partitions),
     readToEnd: async (stream, partition, from, max) => log.read(stream, partition, from, max),
     fingerprint: async (stream) => fingerprintStream(log, stream),
@@ -72,6 +82,8 @@ function kafkaCliLog(log: KafkaLog, bootstrap: string): CliLog {
   return {
     log,
     where: `kafka ${bootstrap}`,
+    // The broker's errors name themselves (a full broker disk is its KAFKA_STORAGE_ERROR).
+    writeFailure: () => undefined,
     ensureStream: (stream, partitions) => log.createStreams([{ stream, partitions }]),
     refreshStreams: () => log.refreshStreams(),
     taskGroup: () => new KafkaTaskGroup({ bootstrap }),

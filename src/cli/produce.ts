@@ -9,6 +9,7 @@ import { watermarkRecord } from '../runtime/watermark-record.ts';
 import { NO_WATERMARK } from '../time/watermark.ts';
 import { encodeField, jsonType, KEY_FORMATS, VALUE_FORMATS, type KeyFormat, type ValueFormat } from './record-format.ts';
 import type { CommandIo } from './io.ts';
+import { eventTimeMessage, findInexact, inexactValueMessage, parseIsoDateTime, parseJsonKeepingSource, unicodeMessage, type InexactNumbers } from './exact-input.ts';
 
 export const produceHelp = `Usage: tidemark produce (--data-dir D | --kafka HOST:PORT) --stream S [options] < records.ndjson
 
@@ -23,9 +24,12 @@ the embedded log in D, or to a Kafka topic. The stream is created when missing.
   eventTime  epoch milliseconds or an ISO-8601 string; null: no event time;
              missing: now. Invalid times (negative, fractional) are kept
              as given, so that a topology's invalid-timestamp policy sees them.
+             What cannot be kept exactly is refused, naming line and field:
+             an unsafe integer (9007199254740993), 1e400, a number JSON would
+             round in a key or value, a lone surrogate, 2024-02-30.
   partition  optional; by default Kafka's partitioner on the key bytes
              (murmur2), and partition 0 for a null key
-  headers    optional; an object of string values
+  headers    optional; an object of string values (any names, __proto__ too)
 
 With --producer, records are tagged as written by that producer task, and a
 line may instead be a watermark or a clean stop (DESIGN 4.10), written into
@@ -107,8 +111,13 @@ export async function produceCommand(argv: readonly string[], io: CommandIo): Pr
     const create = (): Promise<void> => opened.ensureStream(stream, partitions);
     if (io.stdin.isTTY === true) io.err('reading NDJSON records from stdin; end with Ctrl-D');
     const format: LineFormat = { stream, partitions, keyFormat, valueFormat, now: () => Date.now(), ...(producer === undefined ? {} : { producer }) };
-    const count = await appendLines(io.stdin, format, async (batch) => (await create(), log.append(batch)));
-    await create();
+    const count = await appendLines(io.stdin, format, async (batch) => (await create(), log.append(batch)), opened.writeFailure);
+    try {
+      await create();
+    } catch (e) {
+      const failure = opened.writeFailure(e);
+      throw failure === undefined ? e : new CliError(`creating stream ${stream} ${failure}`);
+    }
     const created = existing === undefined ? ` (created it with ${partitions} partition${partitions === 1 ? '' : 's'})` : '';
     io.out(`appended ${count} record${count === 1 ? '' : 's'} to ${stream}${created}`);
     return 0;
@@ -122,48 +131,107 @@ export async function produceCommand(argv: readonly string[], io: CommandIo): Pr
  * of records appended. A batch is appended when full and whenever the input
  * pauses (at the end of each chunk read), so a slow pipe — a live producer —
  * is appended as it arrives rather than when 1000 lines have piled up.
+ * `describeFailure` says why an append failed (a full disk), when it can tell.
  */
-export async function appendLines(input: Readable, format: LineFormat, append: (batch: AppendRecord[]) => Promise<unknown>): Promise<number> {
-  const decoder = new TextDecoder('utf-8', { fatal: true });
-  let pending = '';
+export async function appendLines(
+  input: Readable,
+  format: LineFormat,
+  append: (batch: AppendRecord[]) => Promise<unknown>,
+  describeFailure: (error: unknown) => string | undefined = () => undefined,
+): Promise<number> {
+  const lines = new LineReader();
   let lineNo = 0;
   let appended = 0;
   let batch: AppendRecord[] = [];
+  // The lines the batch holds, for a message when appending it fails.
+  let batchLines = { first: 0, last: 0 };
   const flush = async (): Promise<void> => {
-    if (batch.length === 0) return;
-    const b = batch;
-    batch = [];
-    await append(b);
-    appended += b.length;
-  };
-  const take = async (line: string): Promise<void> => {
-    lineNo++;
-    if (line.trim() === '') return;
-    try {
-      batch.push(...parseLine(line, format));
-    } catch (e) {
-      await flush();
-      const before = appended === 0 ? 'nothing was appended' : `the ${appended} record${appended === 1 ? '' : 's'} before it ${appended === 1 ? 'was' : 'were'} appended, none after it`;
-      throw new CliError(`line ${lineNo}: ${(e as Error).message}; ${before}`);
+    if (batch.length > 0) {
+      const b = batch;
+      batch = [];
+      try {
+        await append(b);
+      } catch (e) {
+        const reason = describeFailure(e);
+        if (reason === undefined) throw e;
+        throw new CliError(`writing lines ${batchLines.first}–${batchLines.last} ${reason}; the ${appended} records before them were appended, none after`);
+      }
+      appended += b.length;
     }
+  };
+  // The good lines before it go in before the error is reported: "the lines before it were appended" is true.
+  const failAt = async (message: string): Promise<never> => {
+    await flush();
+    const before = appended === 0 ? 'nothing was appended' : `the ${appended} record${appended === 1 ? '' : 's'} before it ${appended === 1 ? 'was' : 'were'} appended, none after it`;
+    throw new CliError(`line ${lineNo}: ${message}; ${before}`);
+  };
+  const take = async (line: string | undefined): Promise<void> => {
+    lineNo++;
+    if (line === undefined) return failAt('not valid UTF-8');
+    if (line.trim() === '') return;
+    let records: AppendRecord[];
+    try {
+      records = parseLine(line, format);
+    } catch (e) {
+      return failAt((e as Error).message);
+    }
+    if (batch.length === 0) batchLines = { first: lineNo, last: lineNo };
+    batchLines.last = lineNo;
+    // Not push(...records): a stream with very many partitions would spread as many arguments.
+    for (const r of records) batch.push(r);
     if (batch.length >= BATCH_SIZE) await flush();
   };
   for await (const chunk of input) {
-    let text: string;
-    try {
-      text = pending + decoder.decode(chunk as Uint8Array, { stream: true });
-    } catch {
-      await flush();
-      throw new CliError(`line ${lineNo + 1}: not valid UTF-8; ${appended} records before it were appended`);
-    }
-    const lines = text.split('\n');
-    pending = lines.pop()!;
-    for (const line of lines) await take(line.endsWith('\r') ? line.slice(0, -1) : line);
+    for (const line of lines.push(chunk as Uint8Array)) await take(line);
     await flush();
   }
-  if (pending !== '') await take(pending);
+  const last = lines.end();
+  if (last !== null) await take(last);
   await flush();
   return appended;
+}
+
+/**
+ * Splits bytes into lines and decodes each line alone, so that invalid
+ * UTF-8 is found in its own line (a newline byte never occurs inside a
+ * UTF-8 sequence). A line is its text, or undefined when it is not UTF-8;
+ * a final `\r` is dropped (CRLF input), and a byte-order mark at the start.
+ */
+class LineReader {
+  readonly #decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+  #pending: Uint8Array[] = [];
+  #first = true;
+
+  push(chunk: Uint8Array): (string | undefined)[] {
+    const out: (string | undefined)[] = [];
+    let start = 0;
+    for (let nl = chunk.indexOf(0x0a); nl !== -1; nl = chunk.indexOf(0x0a, start)) {
+      this.#pending.push(chunk.subarray(start, nl));
+      out.push(this.#decode());
+      start = nl + 1;
+    }
+    if (start < chunk.length) this.#pending.push(chunk.subarray(start));
+    return out;
+  }
+
+  /** The last line, when the input does not end with a newline; null when it does. */
+  end(): string | undefined | null {
+    return this.#pending.length === 0 ? null : this.#decode();
+  }
+
+  #decode(): string | undefined {
+    const bytes = this.#pending.length === 1 ? this.#pending[0]! : Buffer.concat(this.#pending);
+    this.#pending = [];
+    let text: string;
+    try {
+      text = this.#decoder.decode(bytes);
+    } catch {
+      return undefined;
+    }
+    if (this.#first && text.startsWith('\uFEFF')) text = text.slice(1);
+    this.#first = false;
+    return text.endsWith('\r') ? text.slice(0, -1) : text;
+  }
 }
 
 function producerOption(given: string | undefined, tasks: number): LineFormat['producer'] {
@@ -176,34 +244,49 @@ function producerOption(given: string | undefined, tasks: number): LineFormat['p
 /** One NDJSON line to the records to append; throws a message (without the line number) when malformed. */
 export function parseLine(line: string, format: LineFormat): AppendRecord[] {
   let obj: unknown;
+  let inexact: InexactNumbers;
   try {
-    obj = JSON.parse(line);
+    ({ value: obj, inexact } = parseJsonKeepingSource(line));
   } catch (e) {
     throw new Error(`not valid JSON (${(e as Error).message})`);
   }
   if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) throw new Error(`expected a JSON object, got ${jsonType(obj)}`);
+  // Own properties only, so that no field (or header) is looked up on Object.prototype.
   const fields = obj as Record<string, unknown>;
-  if ('watermark' in fields || 'stop' in fields) return controlLine(fields, format);
+  if (Object.hasOwn(fields, 'watermark') || Object.hasOwn(fields, 'stop')) return controlLine(fields, format, inexact.get(fields)?.get('watermark'));
   for (const name of Object.keys(fields)) {
     if (!FIELDS.has(name)) throw new Error(`unknown field "${name}" (a line has key, value, eventTime, partition, headers)`);
   }
-  const key = encodeField(fields.key, format.keyFormat, 'key');
-  const value = encodeField(fields.value, format.valueFormat, 'value');
-  const headers = headersOf(fields.headers);
+  const key = encodeExactly(fields, 'key', format.keyFormat, inexact);
+  const value = encodeExactly(fields, 'value', format.valueFormat, inexact);
+  const headers = headersOf(own(fields, 'headers'), format.producer !== undefined);
   return [
     {
       stream: format.stream,
-      partition: partitionOf(fields.partition, key, format.partitions),
+      partition: partitionOf(own(fields, 'partition'), key, format.partitions),
       key,
       value,
       headers: format.producer === undefined ? headers : { ...headers, [PRODUCER_HEADER]: `${format.producer.application}/${format.producer.task}` },
-      eventTime: eventTimeOf(fields, format.now),
+      eventTime: eventTimeOf(fields, format.now, inexact.get(fields)?.get('eventTime')),
     },
   ];
 }
 
+function own(fields: Record<string, unknown>, name: string): unknown {
+  return Object.hasOwn(fields, name) ? fields[name] : undefined;
+}
+
+/** A key or value's bytes; refused when JSON would not keep one of its numbers exactly. */
+function encodeExactly(fields: Record<string, unknown>, field: 'key' | 'value', format: ValueFormat, inexact: InexactNumbers): Uint8Array | null {
+  if (format === 'json') {
+    const found = findInexact(fields, field, field, inexact);
+    if (found !== undefined) throw new Error(inexactValueMessage(found));
+  }
+  return encodeField(own(fields, field), format, field);
+}
+
 /** A watermark or stop line: one watermark record per partition (or the one given). */
-function controlLine(fields: Record<string, unknown>, format: LineFormat): AppendRecord[] {
+function controlLine(fields: Record<string, unknown>, format: LineFormat, inexactWatermark: string | undefined): AppendRecord[] {
   for (const name of Object.keys(fields)) {
     if (!CONTROL_FIELDS.has(name)) throw new Error(`unknown field "${name}" in a watermark line (it has watermark or stop, and partition)`);
   }
@@ -214,7 +297,7 @@ function controlLine(fields: Record<string, unknown>, format: LineFormat): Appen
   let watermark = producer.lastWatermark;
   if (!stopped) {
     const w = fields.watermark;
-    if (typeof w !== 'number' || !Number.isSafeInteger(w)) throw new Error(`"watermark" must be an integer, got ${JSON.stringify(w)}`);
+    if (typeof w !== 'number' || !Number.isSafeInteger(w) || inexactWatermark !== undefined) throw new Error(`"watermark" must be a safe integer, got ${inexactWatermark ?? JSON.stringify(w)}`);
     if (w < producer.lastWatermark) throw new Error(`"watermark" ${w} is below ${producer.lastWatermark}, already written: a watermark never goes back`);
     producer.lastWatermark = watermark = w;
   }
@@ -231,11 +314,19 @@ function partitionOf(given: unknown, key: Uint8Array | null, partitions: number)
   return given;
 }
 
-function headersOf(given: unknown): Record<string, string> {
+/**
+ * The headers as given: any names, `__proto__` included — JSON.parse makes
+ * every name an own property, and so do the copies after it (spreads), so
+ * none is lost or taken for the object's prototype on the way.
+ */
+function headersOf(given: unknown, producer: boolean): Record<string, string> {
   if (given === undefined || given === null) return {};
   if (typeof given !== 'object' || Array.isArray(given)) throw new Error(`"headers" must be an object of strings, got ${jsonType(given)}`);
   for (const [name, v] of Object.entries(given)) {
-    if (typeof v !== 'string') throw new Error(`header "${name}" must be a string, got ${jsonType(v)}`);
+    if (typeof v !== 'string') throw new Error(`header ${JSON.stringify(name)} must be a string, got ${jsonType(v)}`);
+    const bad = unicodeMessage(name, `header name ${JSON.stringify(name)}`) ?? unicodeMessage(v, `header ${JSON.stringify(name)}`);
+    if (bad !== undefined) throw new Error(bad);
+    if (producer && name === PRODUCER_HEADER) throw new Error(`header "${PRODUCER_HEADER}" is written by --producer; leave it out of the line`);
   }
   return given as Record<string, string>;
 }
@@ -245,23 +336,19 @@ function headersOf(given: unknown): Record<string, string> {
  * kept even when it is not a valid timestamp: the point may be to see what
  * a topology's invalid-timestamp policy does with it.
  */
-function eventTimeOf(fields: Record<string, unknown>, now: () => number): number | null {
-  if (!('eventTime' in fields)) return now();
+function eventTimeOf(fields: Record<string, unknown>, now: () => number, inexactSource: string | undefined): number | null {
+  if (!Object.hasOwn(fields, 'eventTime')) return now();
   const t = fields.eventTime;
-  if (t === null || typeof t === 'number') return t;
+  if (t === null) return t;
+  if (typeof t === 'number') {
+    const bad = eventTimeMessage(t, inexactSource);
+    if (bad !== undefined) throw new Error(bad);
+    return t;
+  }
   if (typeof t === 'string') {
     const ms = parseIsoDateTime(t);
     if (Number.isNaN(ms)) throw new Error(`"eventTime" must be epoch milliseconds or an ISO-8601 date-time, got ${JSON.stringify(t)}`);
     return ms;
   }
   throw new Error(`"eventTime" must be a number, an ISO-8601 string or null, got ${jsonType(t)}`);
-}
-
-const ISO_8601 = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
-
-/** ISO-8601 to epoch ms (NaN if not one); without an offset it is UTC, as the field extractor reads it, never local time. */
-function parseIsoDateTime(s: string): number {
-  const m = ISO_8601.exec(s);
-  if (m === null) return NaN;
-  return Date.parse(m[1] !== undefined && m[4] === undefined ? `${s}Z` : s);
 }

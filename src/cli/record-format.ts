@@ -13,6 +13,8 @@ export type ValueFormat = 'json' | 'string' | 'raw-base64';
 export const KEY_FORMATS: readonly KeyFormat[] = ['json', 'string'];
 export const VALUE_FORMATS: readonly ValueFormat[] = ['json', 'string', 'raw-base64'];
 
+import { unicodeMessage } from './exact-input.ts';
+
 const encoder = new TextEncoder();
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
@@ -28,9 +30,13 @@ export function encodeField(value: unknown, format: ValueFormat, field: string):
   switch (format) {
     case 'json':
       return encoder.encode(JSON.stringify(value));
-    case 'string':
+    case 'string': {
       if (typeof value !== 'string') throw new Error(`"${field}" must be a string with --${field}-format string, got ${jsonType(value)}`);
+      // TextEncoder would write a lone surrogate as U+FFFD: refuse rather than change it.
+      const lone = unicodeMessage(value, field);
+      if (lone !== undefined) throw new Error(lone);
       return encoder.encode(value);
+    }
     case 'raw-base64':
       if (typeof value !== 'string' || !BASE64.test(value)) throw new Error(`"${field}" must be a base64 string with --${field}-format raw-base64`);
       return new Uint8Array(Buffer.from(value, 'base64'));
@@ -71,3 +77,4 @@ export function jsonType(v: unknown): string {
   const t = typeof v;
   return t === 'object' ? 'an object' : `a ${t}`;
 }
+

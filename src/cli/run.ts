@@ -40,7 +40,9 @@ The topology module is a .ts or .js ES module whose default export is
   export default { applicationId: 'click-filter', topology: builder.build() };
 
 A run resumes from the application's last commit; --from only says where
-partitions without a committed position start. On the embedded log, a second
+partitions without a committed position start. A --from position past the
+partition's end, or naming a stream or partition the topology does not read,
+is an error (nothing is processed or committed). On the embedded log, a second
 run of the application (or of the same --instance share) on one data dir
 takes its tasks over from the first's last commit, and the first stops with
 one line naming the run that took them.
@@ -132,6 +134,8 @@ export async function runCommand(argv: readonly string[], io: CommandIo): Promis
     return 0;
   } catch (e) {
     if (e instanceof BadInputError || e instanceof ProcessingError) throw new CliError(e.message);
+    const failure = opened.writeFailure(e);
+    if (failure !== undefined) throw new CliError(`writing ${failure}; the run stopped, what it committed before is kept`);
     throw e;
   } finally {
     trace?.close();

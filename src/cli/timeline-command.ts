@@ -50,7 +50,8 @@ export async function timelineCommand(argv: readonly string[], io: CommandIo): P
   const title = optionalString(values, 'title') ?? `timeline of ${positionals.map((p) => basename(p)).join(', ')}`;
 
   const events: TraceEvent[] = [];
-  for (const path of positionals) events.push(...(await readTrace(path)));
+  // Not push(...events): spreading a long trace as arguments overflows the stack.
+  for (const path of positionals) for (const e of await readTrace(path)) events.push(e);
   if (events.length === 0) throw new CliError(`no trace events in ${positionals.join(', ')}`);
 
   const document = format === 'svg' ? renderTimelineSvg(events, { title }) : renderTimelineHtml(events, { title });

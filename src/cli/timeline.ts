@@ -342,9 +342,19 @@ const TOP = 116; // title, summary, legend and the top axis are above
 const LANE_PAD = 14;
 const LANE_MIN_HEIGHT = 50; // room for the node's name and counts
 
-/** Escapes text for XML (and HTML) content and attribute values. */
+/**
+ * Characters shown as a `\\uXXXX` escape: XML 1.0 forbids most C0 controls, lone
+ * surrogates, U+FFFE and U+FFFF even as character references, and the others
+ * (tab, newline, DEL, C1) would be folded or invisible — a key may hold any bytes.
+ */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const INVISIBLE = /[\u0000-\u001F\u007F-\u009F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/** Escapes text for XML (and HTML) content and attribute values; control characters become visible `\\u0001` escapes. */
 export function escapeXml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+  return text
+    .replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!)
+    .replace(INVISIBLE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /** A coordinate with at most one decimal, never `-0`: short, and the same string for the same number. */

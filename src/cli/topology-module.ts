@@ -24,7 +24,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Topology } from '../runtime/topology.ts';
-import { CliError } from './errors.ts';
+import { CliError, describeThrown } from './errors.ts';
 
 /** What a topology module's default export describes. */
 export interface TopologyModule {
@@ -51,14 +51,14 @@ export async function loadTopologyModule(path: string): Promise<TopologyModule> 
   try {
     mod = (await import(pathToFileURL(file).href)) as { default?: unknown };
   } catch (e) {
-    throw new CliError(`cannot load topology module ${path}: ${(e as Error).message ?? String(e)}`);
+    throw new CliError(`cannot load topology module ${path}: ${e instanceof Error ? '' : 'it threw '}${describeThrown(e)}`);
   }
   let described = mod.default;
   if (typeof described === 'function') {
     try {
       described = await (described as () => unknown)();
     } catch (e) {
-      throw new CliError(`topology module ${path}: its default export function threw: ${(e as Error).message ?? String(e)}`);
+      throw new CliError(`topology module ${path}: its default export function threw${e instanceof Error ? ':' : ''} ${describeThrown(e)}`);
     }
   }
   return checkDescription(described, path);

@@ -8,15 +8,20 @@ import { StreamTask, type TaskEnvironment } from './task.ts';
 import { BadInputError } from './input-failure.ts';
 import type { TraceEvent } from './trace.ts';
 import { TaskMigratedError, type TaskGroup } from './task-group.ts';
+import { checkStartPosition, startOffset, type StartPosition } from './start-position.ts';
 
 /** Catch-up replays up to the end offsets seen at start and stops; real-time tails forever. */
 export type RunMode = 'catch-up' | 'real-time';
 
-/** Where a task without a checkpoint starts: `earliest`, `latest`, or an offset per `stream/partition` (others: earliest). */
-export type StartPosition = 'earliest' | 'latest' | Readonly<Record<string, number>>;
+export type { StartPosition };
 
 export interface RunOptions {
   readonly mode: RunMode;
+  /**
+   * Where partitions without a committed position start (default
+   * `earliest`). A position past the partition's end, or naming a stream or
+   * partition the topology does not read, fails the run before it commits.
+   */
   readonly from?: StartPosition;
   /** Real-time only: how long an empty partition that may still have data holds its task back (default 500 ms). */
   readonly maxIdleMs?: number;
@@ -241,6 +246,7 @@ export class Application {
    * driver, which steps it synchronously on virtual time.
    */
   start(options: RunOptions, plan: RunPlan = this.plan(options)): StartedRun {
+    this.#checkStartPosition(options.from ?? 'earliest', plan);
     const clock = options.clock ?? systemClock;
     const auditor = new Auditor(clock, options.onAudit);
     const env = this.#environment(options, clock, auditor, this.#generation(plan, clock));
@@ -294,8 +300,7 @@ export class Application {
       maxRecordBytes: options.maxRecordBytes ?? 1024 * 1024,
       badInput: options.badInput ?? 'dead-letter',
       deadLetterStream: options.deadLetterStream ?? `${this.applicationId}.dead-letter`,
-      startOffset: (stream, partition) =>
-        from === 'earliest' ? 0 : from === 'latest' ? this.#log.endOffset(stream, partition) : (from[`${stream}/${partition}`] ?? 0),
+      startOffset: (stream, partition) => startOffset(from, this.#log, stream, partition),
       producerPending: (producer, stream, partition) => this.#tasks.some((t) => `${this.applicationId}/${t.id}` === producer && t.hasPending(stream, partition)),
       ...(options.trace === undefined ? {} : { trace: options.trace }),
     };
@@ -334,6 +339,17 @@ export class Application {
         .map((partition) => ({ taskId: `${sub.id}_${partition}`, subTopology: sub.id, partition, stores: sub.stores, sources: sub.sources.map((s) => s.stream) })),
     );
     return { applicationId: this.applicationId, subTopologies: subs, streams: [...create].map(([stream, partitions]) => ({ stream, partitions })), tasks, writers };
+  }
+
+  /** The streams `from` names must be ones the topology reads, with partitions they have (offsets are checked when used). */
+  #checkStartPosition(from: StartPosition, plan: RunPlan): void {
+    const sources = new Map<string, number>();
+    const planned = new Map(plan.streams.map((s) => [s.stream, s.partitions]));
+    for (const source of plan.subTopologies.flatMap((sub) => sub.sources)) {
+      sources.set(source.stream, this.#log.partitionCount(source.stream) ?? planned.get(source.stream) ?? 0);
+    }
+    const shown = [...new Set(plan.subTopologies.flatMap((sub) => sub.sources.filter((s) => !s.internal).map((s) => s.stream)))].sort();
+    checkStartPosition(from, sources, shown);
   }
 
   /** Creates the streams a run writes and this instance's tasks, grouped in data-flow stages. */

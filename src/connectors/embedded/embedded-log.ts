@@ -12,7 +12,8 @@ import { describeTakeOver, TaskFences, type FenceKey, type TakenOver, type TaskF
 interface StoredRecord {
   k: Uint8Array | null;
   v: Uint8Array | null;
-  h: Headers;
+  /** Name-value pairs when a name is `__proto__`, which msgpack's reader renames in an object. */
+  h: Headers | [string, string][];
   e: number | null;
   b: number;
   /** 1 on a watermark record: the flag a plain reader of the log tells control records by. */
@@ -200,7 +201,7 @@ export class EmbeddedLog implements Log, TaskStorage {
         offset: key[2],
         key: value.k,
         value: value.v,
-        headers: value.h,
+        headers: Array.isArray(value.h) ? Object.fromEntries(value.h) : value.h,
         eventTime: value.e,
         brokerTime: value.b,
         ...(value.w === 1 ? { control: 'watermark' as const } : {}),
@@ -243,7 +244,8 @@ export class EmbeddedLog implements Log, TaskStorage {
       const offset = streamEnds[r.partition] ?? this.endOffset(r.stream, r.partition);
       streamEnds[r.partition] = offset + 1;
       const headers = r.headers ?? {};
-      const stored: StoredRecord = { k: r.key, v: r.value, h: headers, e: r.eventTime, b: brokerTime };
+      const h = Object.hasOwn(headers, '__proto__') ? Object.entries(headers) : headers;
+      const stored: StoredRecord = { k: r.key, v: r.value, h, e: r.eventTime, b: brokerTime };
       if (r.control === 'watermark') stored.w = 1;
       this.#records.putSync([r.stream, r.partition, offset], stored);
       if (collect) appended.push({ ...r, headers, offset, brokerTime });

@@ -96,9 +96,8 @@ export function committedRecords(stream: string, partition: number, fetched: Fet
 }
 
 function headersOf(raw: readonly (readonly [Buffer | null, Buffer | null])[]): Record<string, string> {
-  const headers: Record<string, string> = {};
-  for (const [k, v] of raw) if (k !== null) headers[k.toString('utf8')] = v === null ? '' : v.toString('utf8');
-  return headers;
+  // fromEntries, not `headers[name] = …`: assigning `__proto__` would set the prototype and lose the header.
+  return Object.fromEntries(raw.flatMap(([k, v]) => (k === null ? [] : [[k.toString('utf8'), v === null ? '' : v.toString('utf8')]])));
 }
 
 /** The event time header, else the record's CreateTime (null on a LogAppendTime topic, where CreateTime is gone). */
