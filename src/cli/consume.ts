@@ -4,7 +4,7 @@ import type { LogRecord } from '../time/record.ts';
 import { integerOption, parseCommandArgs, requiredString } from './args.ts';
 import { CliError } from './errors.ts';
 import { displayBytes } from './record-format.ts';
-import { readWatermarkRecord } from '../runtime/watermark-record.ts';
+import { readWatermarkRecord, watermarkRecordKind } from '../runtime/watermark-record.ts';
 import type { CommandIo } from './io.ts';
 import { onInterrupt } from './interrupt.ts';
 
@@ -24,12 +24,14 @@ otherwise as a UTF-8 string, or base64 for other bytes, and the line says so
 with "keyFormat"/"valueFormat": "string" or "base64".
 
 Watermark records (written by producers and by tidemark tasks in watermark
-mode, DESIGN 4.10) are control records, not data; they are printed as
+mode) are control records, not data; they are printed as
 
   {"stream":"b","partition":1,"offset":7,"watermark":22,"producer":"B/0_1",
    "tasks":2,"stopped":false,"brokerTime":…,"ingestTime":…}
 
---data-only leaves them out.
+A run's announcement of its tasks adds "announce":true, "generation" and
+"members"; a release (tidemark release) adds "release":true. --data-only
+leaves them out.
 
 Options:
   --data-dir D        embedded log directory
@@ -130,7 +132,9 @@ async function partitionCount(opened: CliLog, stream: string, follow: boolean, s
 export function consumedLine(r: LogRecord, ingestTime: number): Record<string, unknown> {
   if (r.control === 'watermark') {
     const w = readWatermarkRecord(r);
-    return { stream: r.stream, partition: r.partition, offset: r.offset, watermark: w.watermark, producer: `${w.application}/${w.task}`, tasks: w.tasks, stopped: w.stopped, brokerTime: r.brokerTime, ingestTime };
+    const kind = watermarkRecordKind(w);
+    const extra = kind === 'announce' ? { announce: true, generation: w.generation, members: w.members } : kind === 'release' ? { release: true } : {};
+    return { stream: r.stream, partition: r.partition, offset: r.offset, watermark: w.watermark, producer: `${w.application}/${w.task}`, tasks: w.tasks, stopped: w.stopped, ...extra, brokerTime: r.brokerTime, ingestTime };
   }
   const key = displayBytes(r.key);
   const value = displayBytes(r.value);

@@ -4,7 +4,8 @@ import { partitionForKey } from '../runtime/partitioner.ts';
 import type { AppendRecord } from '../runtime/log.ts';
 import { choiceOption, integerOption, parseCommandArgs, requiredString } from './args.ts';
 import { CliError, UsageError } from './errors.ts';
-import { PRODUCER_HEADER } from '../runtime/headers.ts';
+import { PRODUCER_HEADER, PRODUCER_LATE_HEADER } from '../runtime/headers.ts';
+import { lastWatermarkOf } from '../runtime/producer.ts';
 import { watermarkRecord } from '../runtime/watermark-record.ts';
 import { NO_WATERMARK } from '../time/watermark.ts';
 import { encodeField, jsonType, KEY_FORMATS, VALUE_FORMATS, type KeyFormat, type ValueFormat } from './record-format.ts';
@@ -32,12 +33,17 @@ the embedded log in D, or to a Kafka topic. The stream is created when missing.
   headers    optional; an object of string values (any names, __proto__ too)
 
 With --producer, records are tagged as written by that producer task, and a
-line may instead be a watermark or a clean stop (DESIGN 4.10), written into
+line may instead be a watermark or a clean stop, written into
 every partition of the stream, or the one given:
 
   {"watermark": 1717236000000}            W(t): no more records at or before t
   {"watermark": 22, "partition": 1}       only into partition 1
-  {"stop": true}                          consumers no longer wait for it
+  {"stop": true}                          it is not running; its last watermark
+                                          stays its promise (it may run again)
+
+A producer's data line at or below the watermark it wrote to that partition
+(in this run, or an earlier one on the embedded log) would be late for every
+consumer: it is refused, naming the line, unless --late-records write.
 
 Options:
   --data-dir D            embedded log directory (created when missing)
@@ -53,6 +59,9 @@ Options:
   --producer APP/TASK     write as producer task TASK of application APP
   --tasks N               how many tasks of APP write each partition (default 1):
                           a consumer waits for all of them
+  --late-records R        reject (default) or write: a producer's record at or
+                          below its own watermark is written, marked with the
+                          tidemark.producer-late header, and audited by consumers
   -h, --help              this help
 
 Records are appended in batches, each batch atomically and durably (on
@@ -70,6 +79,7 @@ const OPTIONS = {
   'value-format': { type: 'string' },
   producer: { type: 'string' },
   tasks: { type: 'string' },
+  'late-records': { type: 'string' },
 } as const;
 
 const FIELDS = new Set(['key', 'value', 'eventTime', 'partition', 'headers']);
@@ -86,7 +96,18 @@ export interface LineFormat {
   /** Event time for lines without one: the producer's clock, as Kafka's CreateTime. */
   readonly now: () => number;
   /** The producer task writing, when given: its records are tagged, and it may write watermarks. */
-  readonly producer?: { readonly application: string; readonly task: string; readonly tasks: number; lastWatermark: number };
+  readonly producer?: ProducerFormat;
+}
+
+/** A producer task writing through `produce --producer`: who it is, and the watermark it last wrote to each partition. */
+export interface ProducerFormat {
+  readonly application: string;
+  readonly task: string;
+  readonly tasks: number;
+  /** By partition; a partition missing from it has none. */
+  readonly watermarks: Map<number, number>;
+  /** A data line at or below the partition's watermark: refused, or written marked `tidemark.producer-late`. */
+  readonly lateRecords: 'reject' | 'write';
 }
 
 /** `tidemark produce`: NDJSON on stdin to a stream. Returns the exit status. */
@@ -97,7 +118,7 @@ export async function produceCommand(argv: readonly string[], io: CommandIo): Pr
   const keyFormat = choiceOption(values, 'key-format', KEY_FORMATS, 'json');
   const valueFormat = choiceOption(values, 'value-format', VALUE_FORMATS, 'json');
   const requested = values.partitions === undefined ? undefined : integerOption(values, 'partitions', 1, 1, 100_000);
-  const producer = producerOption(values.producer as string | undefined, integerOption(values, 'tasks', 1, 1, 100_000));
+  const producer = producerOption(values.producer as string | undefined, integerOption(values, 'tasks', 1, 1, 100_000), choiceOption(values, 'late-records', ['reject', 'write'] as const, 'reject'));
 
   const opened = await openCliLog(values, 'create');
   const log = opened.log;
@@ -107,6 +128,13 @@ export async function produceCommand(argv: readonly string[], io: CommandIo): Pr
       throw new CliError(`stream ${stream} exists with ${existing} partitions, not ${requested}`);
     }
     const partitions = existing ?? requested ?? 1;
+    // The watermarks this producer wrote in earlier runs of produce, read back from the embedded log's partitions.
+    if (producer !== undefined && existing !== undefined && !opened.where.startsWith('kafka ')) {
+      for (let p = 0; p < partitions; p++) {
+        const w = lastWatermarkOf(log, `${producer.application}/${producer.task}`, stream, p);
+        if (w !== NO_WATERMARK) producer.watermarks.set(p, w);
+      }
+    }
     // Created with the first batch (or at the end of an empty input), so that a first line in error leaves nothing behind.
     const create = (): Promise<void> => opened.ensureStream(stream, partitions);
     if (io.stdin.isTTY === true) io.err('reading NDJSON records from stdin; end with Ctrl-D');
@@ -234,11 +262,11 @@ class LineReader {
   }
 }
 
-function producerOption(given: string | undefined, tasks: number): LineFormat['producer'] {
+function producerOption(given: string | undefined, tasks: number, lateRecords: ProducerFormat['lateRecords']): LineFormat['producer'] {
   if (given === undefined) return undefined;
   const slash = given.lastIndexOf('/');
   if (slash <= 0 || slash === given.length - 1) throw new UsageError(`--producer must be APP/TASK, got ${JSON.stringify(given)}`);
-  return { application: given.slice(0, slash), task: given.slice(slash + 1), tasks, lastWatermark: NO_WATERMARK };
+  return { application: given.slice(0, slash), task: given.slice(slash + 1), tasks, watermarks: new Map(), lateRecords };
 }
 
 /** One NDJSON line to the records to append; throws a message (without the line number) when malformed. */
@@ -260,16 +288,26 @@ export function parseLine(line: string, format: LineFormat): AppendRecord[] {
   const key = encodeExactly(fields, 'key', format.keyFormat, inexact);
   const value = encodeExactly(fields, 'value', format.valueFormat, inexact);
   const headers = headersOf(own(fields, 'headers'), format.producer !== undefined);
-  return [
-    {
-      stream: format.stream,
-      partition: partitionOf(own(fields, 'partition'), key, format.partitions),
-      key,
-      value,
-      headers: format.producer === undefined ? headers : { ...headers, [PRODUCER_HEADER]: `${format.producer.application}/${format.producer.task}` },
-      eventTime: eventTimeOf(fields, format.now, inexact.get(fields)?.get('eventTime')),
-    },
-  ];
+  const partition = partitionOf(own(fields, 'partition'), key, format.partitions);
+  const eventTime = eventTimeOf(fields, format.now, inexact.get(fields)?.get('eventTime'));
+  return [{ stream: format.stream, partition, key, value, headers: format.producer === undefined ? headers : producerHeaders(headers, format.producer, format.stream, partition, eventTime), eventTime }];
+}
+
+/**
+ * A producer's data line's headers: its producer header, and — for a record
+ * at or below the watermark it wrote to that partition, which every
+ * consumer would treat as late — a refusal, or with `--late-records write`
+ * the `tidemark.producer-late` mark consumers audit.
+ */
+function producerHeaders(headers: Record<string, string>, producer: ProducerFormat, stream: string, partition: number, eventTime: number | null): Record<string, string> {
+  const tagged: Record<string, string> = { ...headers, [PRODUCER_HEADER]: `${producer.application}/${producer.task}` };
+  const w = producer.watermarks.get(partition);
+  if (eventTime === null || w === undefined || eventTime > w) return tagged;
+  if (producer.lateRecords === 'reject') {
+    throw new Error(`eventTime ${eventTime} is at or below the watermark ${w} producer ${producer.application}/${producer.task} wrote to ${stream}/${partition}: every consumer would treat it as late (--late-records write writes it anyway, marked and audited)`);
+  }
+  tagged[PRODUCER_LATE_HEADER] = String(w);
+  return tagged;
 }
 
 function own(fields: Record<string, unknown>, name: string): unknown {
@@ -294,16 +332,17 @@ function controlLine(fields: Record<string, unknown>, format: LineFormat, inexac
   if (producer === undefined) throw new Error('a watermark or stop line needs --producer APP/TASK: consumers combine watermarks per producer');
   const stopped = 'stop' in fields;
   if (stopped && (fields.stop !== true || 'watermark' in fields)) throw new Error('a stop line is {"stop": true}, without a watermark');
-  let watermark = producer.lastWatermark;
+  const targets = fields.partition === undefined ? [...Array(format.partitions).keys()] : [partitionOf(fields.partition, null, format.partitions)];
+  const last = (p: number): number => producer.watermarks.get(p) ?? NO_WATERMARK;
   if (!stopped) {
     const w = fields.watermark;
     if (typeof w !== 'number' || !Number.isSafeInteger(w) || inexactWatermark !== undefined) throw new Error(`"watermark" must be a safe integer, got ${inexactWatermark ?? JSON.stringify(w)}`);
-    if (w < producer.lastWatermark) throw new Error(`"watermark" ${w} is below ${producer.lastWatermark}, already written: a watermark never goes back`);
-    producer.lastWatermark = watermark = w;
+    const behind = targets.find((p) => w < last(p));
+    if (behind !== undefined) throw new Error(`"watermark" ${w} is below ${last(behind)}, already written to ${format.stream}/${behind}: a watermark never goes back`);
+    for (const p of targets) producer.watermarks.set(p, w);
   }
-  const report = { application: producer.application, task: producer.task, tasks: producer.tasks, watermark, stopped };
-  const targets = fields.partition === undefined ? [...Array(format.partitions).keys()] : [partitionOf(fields.partition, null, format.partitions)];
-  return targets.map((p) => watermarkRecord(format.stream, p, report));
+  // A stop repeats each partition's last watermark: it is the producer's last promise there.
+  return targets.map((p) => watermarkRecord(format.stream, p, { application: producer.application, task: producer.task, tasks: producer.tasks, watermark: last(p), stopped }));
 }
 
 function partitionOf(given: unknown, key: Uint8Array | null, partitions: number): number {

@@ -129,7 +129,8 @@ export async function runCommand(argv: readonly string[], io: CommandIo): Promis
     } finally {
       progress?.finish();
     }
-    for (const line of describeRun(applicationId, summary, log, { elapsedMs: Date.now() - started, interrupted: interrupt.signal.aborted, deadLetterStream: `${applicationId}.dead-letter` })) io.out(line);
+    const logOption = opened.where.startsWith('kafka ') ? `--kafka ${opened.where.slice('kafka '.length)}` : `--data-dir ${opened.where}`;
+    for (const line of describeRun(applicationId, summary, log, { elapsedMs: Date.now() - started, interrupted: interrupt.signal.aborted, deadLetterStream: `${applicationId}.dead-letter`, logOption })) io.out(line);
     for (const line of await fingerprintLinesOf(opened, summary.outputStreams)) io.out(line);
     return 0;
   } catch (e) {
@@ -192,7 +193,7 @@ export function describeRun(
   applicationId: string,
   s: RunSummary,
   log: Pick<TaskStorage, 'readAudit'>,
-  ctx: { elapsedMs: number; interrupted: boolean; deadLetterStream: string },
+  ctx: { elapsedMs: number; interrupted: boolean; deadLetterStream: string; logOption?: string },
 ): string[] {
   const how = s.mode === 'catch-up' ? (ctx.interrupted ? 'catch-up interrupted' : 'caught up') : 'real-time run stopped';
   let maxStreamTime = -1;
@@ -204,6 +205,8 @@ export function describeRun(
     `  time       ${plural(s.fallbacks, 'timestamp fallback')} · ${plural(s.nondeterministicDecisions, 'nondeterministic decision')}${maxStreamTime >= 0 ? ` · stream time ${new Date(maxStreamTime).toISOString()}` : ''}`,
     `  outputs    ${outputs === '' ? 'none' : outputs}`,
     ...clockLines(s),
+    ...s.warnings.map((w) => `  warning    ${w}`),
+    ...heldBackLines(s, ctx.logOption),
   ];
   if (s.tasksTakenOver > 0 || s.tasksHandedOver > 0) {
     lines.push(`  group      held ${[...s.streamTimes.keys()].join(', ') || 'no task'} at the end · took over ${plural(s.tasksTakenOver, 'task')} · handed over ${s.tasksHandedOver}`);
@@ -217,6 +220,33 @@ export function describeRun(
 }
 
 const MAX_CLOCK_LINES = 16;
+
+const HOLDER_STATES = { stopped: 'stopped: its last promise', expected: 'announced, not reported yet', 'data-only': 'seen by its data only, no watermark yet', reported: 'its watermark' } as const;
+
+/**
+ * Where a `fromStream()` watermark is held below the task's stream time:
+ * by which producer task, in what state, and — for one that may never
+ * write again — how to release it.
+ */
+export function heldBackLines(s: RunSummary, logOption = '--data-dir D'): string[] {
+  const lines: string[] = [];
+  for (const [where, holder] of s.watermarkHolders) {
+    if (holder === undefined || lines.length >= MAX_CLOCK_LINES) continue;
+    const [task, input] = where.split(' ') as [string, string];
+    const w = holder === 'none' ? NO_WATERMARK : holder.watermark;
+    if (w >= (s.streamTimes.get(task) ?? NO_WATERMARK)) continue;
+    if (holder === 'none') {
+      lines.push(`  held back  ${task} ${input}: watermark none, no tidemark producer has written there yet`);
+      continue;
+    }
+    const who = holder.task === undefined ? `a task of ${holder.application} not seen yet` : `${holder.application}/${holder.task}`;
+    const stream = input.slice(0, input.lastIndexOf('/'));
+    // A task killed for good looks like one still running until idleness says otherwise: say how to release it either way.
+    const release = holder.task === undefined ? '' : `; if it no longer runs: tidemark release ${logOption} --stream ${stream} --producer ${who}`;
+    lines.push(`  held back  ${task} ${input}: watermark ${formatClock(w)}, by ${who} (${HOLDER_STATES[holder.state]})${release}`);
+  }
+  return lines;
+}
 
 /**
  * Stream time and watermark of every task, and the watermark of each

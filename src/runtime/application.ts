@@ -1,6 +1,6 @@
 import { setImmediate as yieldToEventLoop, setTimeout as sleep } from 'node:timers/promises';
 import { systemClock, type Clock } from '../time/clock.ts';
-import { nextGeneration } from '../time/producer-watermarks.ts';
+import { nextGeneration, type WatermarkHolder } from '../time/producer-watermarks.ts';
 import type { Log, TaskStorage } from './log.ts';
 import { Auditor, type AuditKind, type AuditListener } from './audit.ts';
 import { subTopologies, withApplicationId, type SubTopology, type Topology } from './topology.ts';
@@ -109,6 +109,14 @@ export interface RunSummary {
   /** A run in a group: the tasks it took over from other instances (its first ones included), and those it handed over. */
   readonly tasksTakenOver: number;
   readonly tasksHandedOver: number;
+  /** One-line warnings about the inputs (e.g. a `fromStream()` partition whose records have no tidemark producer); each is audited too. */
+  readonly warnings: readonly string[];
+  /**
+   * What holds each `fromStream()` input partition's watermark where it is,
+   * by `taskId stream/partition`: the producer task at its minimum, `none`
+   * when no producer is known yet (undefined: nothing holds it back).
+   */
+  readonly watermarkHolders: ReadonlyMap<string, WatermarkHolder | 'none' | undefined>;
 }
 
 /**
@@ -416,6 +424,8 @@ export class Application {
       outputStreams,
       tasksTakenOver: this.#takenOver,
       tasksHandedOver: this.#handedOver.length,
+      warnings: [...this.#tasks, ...this.#handedOver].flatMap((t) => t.warnings),
+      watermarkHolders: new Map(this.#tasks.flatMap((t) => t.watermarkHolders().map(({ key, holder }) => [`${t.id} ${key}`, holder] as const))),
     };
   }
 }

@@ -14,7 +14,13 @@ export type AuditKind =
   | 'dead-letter'
   | 'late-record'
   | 'late-window'
-  | 'dropped';
+  | 'dropped'
+  /** Records of a `fromStream()` partition without a `tidemark.producer` header: its watermark cannot move on them. */
+  | 'no-producer'
+  /** A producer task released by an operator (`tidemark release`): no longer waited for. */
+  | 'release'
+  /** A record its producer wrote at or below its own watermark, marked so. */
+  | 'producer-late';
 
 /** A sink for audit lines as they happen (they are also committed with the task's data). */
 export type AuditListener = (entry: AuditEntry) => void;

@@ -8,3 +8,11 @@ export const DEAD_LETTER_HEADERS = {
   partition: 'tidemark.source.partition',
   offset: 'tidemark.source.offset',
 } as const;
+
+/**
+ * Header a producer puts on a record it wrote at or below its own last
+ * watermark, when told to write such records (`lateRecords: 'write'`): the
+ * watermark it had written there. Consumers audit the record as
+ * `producer-late` when they process it.
+ */
+export const PRODUCER_LATE_HEADER = 'tidemark.producer-late';

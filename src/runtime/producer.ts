@@ -2,8 +2,8 @@ import type { LogRecord } from '../time/record.ts';
 import { NO_WATERMARK } from '../time/watermark.ts';
 import type { WatermarkReport } from '../time/producer-watermarks.ts';
 import type { AppendRecord, Log } from './log.ts';
-import { PRODUCER_HEADER } from './headers.ts';
-import { watermarkRecord } from './watermark-record.ts';
+import { PRODUCER_HEADER, PRODUCER_LATE_HEADER } from './headers.ts';
+import { readWatermarkRecord, watermarkRecord } from './watermark-record.ts';
 
 /** Who a producer is: one task of a producing application that has `tasks` tasks in all. */
 export interface ProducerIdentity {
@@ -25,19 +25,41 @@ export interface ProducerIdentity {
  * const a0 = new StreamProducer(log, { application: 'A', task: 'A0', tasks: 2 });
  * await a0.send([{ stream: 'a', partition: 0, key: bytes('X'), value: bytes('1'), eventTime: 1 }]);
  * await a0.emitWatermark('a', 1); // W(1) into every partition of `a`
- * await a0.stop('a');             // a clean stop: consumers no longer wait for A0
+ * await a0.stop('a');             // a clean stop: W(1) stays A0's promise until it runs again
  */
+export interface ProducerOptions {
+  /**
+   * A record at or below the watermark this producer already wrote to its
+   * partition would be late for every consumer. `reject` (default): `send`
+   * throws, naming it, and appends nothing of the call. `write`: it is
+   * written with the `tidemark.producer-late` header, and consumers audit it
+   * as `producer-late`.
+   */
+  readonly lateRecords?: 'reject' | 'write';
+  /**
+   * Also find the watermarks this producer wrote in earlier processes, by
+   * reading each partition back from its end (on a log that reads
+   * synchronously, as the embedded log does). Default: only those written
+   * through this object.
+   */
+  readonly resume?: boolean;
+}
+
 export class StreamProducer {
   readonly #log: Log;
   readonly #identity: Required<ProducerIdentity>;
+  readonly #options: ProducerOptions;
+  /** The last watermark written by this producer, per stream, and per `stream/partition`. */
   readonly #emitted = new Map<string, number>();
+  readonly #partitionWatermarks = new Map<string, number>();
 
-  constructor(log: Log, identity: ProducerIdentity) {
+  constructor(log: Log, identity: ProducerIdentity, options: ProducerOptions = {}) {
     const tasks = identity.tasks ?? 1;
     if (identity.application === '' || identity.application.includes('/')) throw new Error(`producer application "${identity.application}" must be non-empty and without "/"`);
     if (!Number.isSafeInteger(tasks) || tasks < 1) throw new RangeError(`producer ${identity.application}/${identity.task}: tasks must be a positive integer, got ${tasks}`);
     this.#log = log;
     this.#identity = { ...identity, tasks };
+    this.#options = options;
   }
 
   /** `application/task`, the value of the `tidemark.producer` header on everything it writes. */
@@ -45,9 +67,37 @@ export class StreamProducer {
     return `${this.#identity.application}/${this.#identity.task}`;
   }
 
-  /** Appends data records, tagged with this producer. */
+  /**
+   * Appends data records, tagged with this producer. A record whose event
+   * time is at or below the watermark this producer wrote to its partition
+   * is refused (or, with `lateRecords: 'write'`, written and marked).
+   */
   send(records: readonly AppendRecord[]): Promise<LogRecord[]> {
-    return this.#log.append(records.map((r) => ({ ...r, headers: { ...r.headers, [PRODUCER_HEADER]: this.id } })));
+    const tagged: AppendRecord[] = [];
+    for (const r of records) {
+      const headers: Record<string, string> = { ...r.headers, [PRODUCER_HEADER]: this.id };
+      const w = r.eventTime === null ? NO_WATERMARK : this.#watermarkOf(r.stream, r.partition);
+      if (r.eventTime !== null && r.eventTime <= w) {
+        if (this.#options.lateRecords !== 'write') {
+          const why = `${this.id}: a record for ${r.stream}/${r.partition} at event time ${r.eventTime} is at or below the watermark ${w} this producer wrote there, so every consumer would treat it as late; nothing of this call was appended (write it anyway with lateRecords: 'write', marked and audited)`;
+          return Promise.reject(new RangeError(why));
+        }
+        headers[PRODUCER_LATE_HEADER] = String(w);
+      }
+      tagged.push({ ...r, headers });
+    }
+    return this.#log.append(tagged);
+  }
+
+  /** The watermark this producer last wrote to `stream`/`partition` (`NO_WATERMARK`: none). */
+  #watermarkOf(stream: string, partition: number): number {
+    const key = `${stream}/${partition}`;
+    let w = this.#partitionWatermarks.get(key);
+    if (w === undefined) {
+      w = this.#options.resume === true ? lastWatermarkOf(this.#log, this.id, stream, partition) : NO_WATERMARK;
+      this.#partitionWatermarks.set(key, w);
+    }
+    return w;
   }
 
   /**
@@ -65,7 +115,13 @@ export class StreamProducer {
     return this.#writeReport(stream, watermark, false, partitions);
   }
 
-  /** A clean stop: consumers of `stream` no longer wait for this producer, until it writes again. */
+  /**
+   * A clean stop: tells the consumers of `stream` that this producer is not
+   * running. Its last watermark stays its promise (it may run again); to
+   * have consumers stop waiting for a producer that is gone for good, write
+   * a release (`tidemark release`), or emit `MAX_WATERMARK` before stopping
+   * if it will never write again.
+   */
   stop(stream: string, partitions?: readonly number[]): Promise<LogRecord[]> {
     return this.#writeReport(stream, this.#emitted.get(stream) ?? NO_WATERMARK, true, partitions);
   }
@@ -76,6 +132,28 @@ export class StreamProducer {
     const bad = only?.find((p) => !Number.isInteger(p) || p < 0 || p >= partitions);
     if (bad !== undefined) throw new RangeError(`cannot write a watermark to ${stream}/${bad}: the stream has partitions 0..${partitions - 1}`);
     const report: WatermarkReport = { ...this.#identity, watermark, stopped };
-    return this.#log.append((only ?? [...Array(partitions).keys()]).map((p) => watermarkRecord(stream, p, report)));
+    const targets = only ?? [...Array(partitions).keys()];
+    for (const p of targets) this.#partitionWatermarks.set(`${stream}/${p}`, Math.max(watermark, this.#watermarkOf(stream, p)));
+    return this.#log.append(targets.map((p) => watermarkRecord(stream, p, report)));
   }
+}
+
+/**
+ * The last watermark `producer` wrote to `stream`/`partition`, read back
+ * from the partition's end (`NO_WATERMARK` if it wrote none). Reads in
+ * chunks, so a producer that writes watermarks often is found at once.
+ */
+export function lastWatermarkOf(log: Log, producer: string, stream: string, partition: number): number {
+  const chunk = 1000;
+  for (let end = log.endOffset(stream, partition); end > 0; end -= chunk) {
+    const from = Math.max(0, end - chunk);
+    const records = log.read(stream, partition, from, end - from);
+    for (let i = records.length - 1; i >= 0; i--) {
+      const r = records[i]!;
+      if (r.control !== 'watermark' || r.headers[PRODUCER_HEADER] !== producer) continue;
+      const report = readWatermarkRecord(r);
+      if (report.released !== true && report.members === undefined) return report.watermark;
+    }
+  }
+  return NO_WATERMARK;
 }

@@ -6,7 +6,7 @@ import { resolveTimestamp } from '../time/invalid-timestamp-policy.ts';
 import { advanceStreamTime } from '../time/stream-time.ts';
 import { NO_TIMESTAMP } from '../time/timestamp.ts';
 import { NO_WATERMARK } from '../time/watermark.ts';
-import type { WatermarkReport } from '../time/producer-watermarks.ts';
+import type { WatermarkHolder, WatermarkReport } from '../time/producer-watermarks.ts';
 import { PartitionBuffer } from '../scheduling/partition-buffer.ts';
 import { decideNext } from '../scheduling/scheduler.ts';
 import type { CommittableStore, KeyValueStore } from '../state/key-value-store.ts';
@@ -24,7 +24,7 @@ import { readWatermarkRecord, watermarkRecord, watermarkRecordKind } from './wat
 import type { TraceEvent } from './trace.ts';
 import { partitionForKey } from './partitioner.ts';
 import { BadInputError, ProcessingError, type InputFailure } from './input-failure.ts';
-import { DEAD_LETTER_HEADERS, PRODUCER_HEADER } from './headers.ts';
+import { DEAD_LETTER_HEADERS, PRODUCER_HEADER, PRODUCER_LATE_HEADER } from './headers.ts';
 
 /** What every task of an application shares. */
 export interface TaskEnvironment {
@@ -73,6 +73,8 @@ interface TaskInput {
   partitionTime: number;
   /** Whether this run already audited its ingest-time extraction. */
   auditedIngestTime: boolean;
+  /** Whether this run already reported data without a producer on this `fromStream()` input. */
+  reportedNoProducer: boolean;
   /**
    * Catch-up: the largest timestamp processed from other partitions while
    * this one was empty at its end offset. A record appended here later, older
@@ -133,6 +135,8 @@ export class StreamTask {
   readonly id: string;
   readonly partition: number;
   readonly subTopology: SubTopology;
+  /** One-line warnings about this task's inputs, for the run's summary (each is audited too). */
+  readonly warnings: string[] = [];
   readonly counters: TaskCounters = { consumed: 0, processed: 0, deadLettered: 0, lateRecords: 0, lateWindows: 0, dropped: 0, output: new Map(), enforcedProcessing: 0 };
   readonly #env: TaskEnvironment;
   readonly #inputs: TaskInput[] = [];
@@ -233,6 +237,11 @@ export class StreamTask {
     return new Map([...this.#groupOf].map(([node, g]) => [node, this.#watermarks.groupWatermark(g)]));
   }
 
+  /** What holds each `fromStream()` input partition's watermark where it is (`none`: no producer known yet). */
+  watermarkHolders(): { key: string; holder: WatermarkHolder | 'none' | undefined }[] {
+    return this.#watermarks.holders();
+  }
+
   /** Each input partition's watermark (`stream/partition`); undefined: idle, holding nothing back. */
   inputWatermarks(): { key: string; watermark: number | undefined }[] {
     return this.#watermarks.inputs();
@@ -259,6 +268,7 @@ export class StreamTask {
       processedUpTo: new Map(),
       partitionTime: checkpoint?.partitionTimes[key] ?? NO_TIMESTAMP,
       auditedIngestTime: false,
+      reportedNoProducer: false,
       passedAtEnd: saved?.passedAtEnd,
     };
     for (const p of source.internal ? producers : ['']) this.#bufferFor(input, p);
@@ -504,6 +514,7 @@ export class StreamTask {
       input.auditedIngestTime = true;
       this.#env.auditor.record('nondeterministic:ingest-time', this.id, record, `timestamps of ${input.stream}/${input.partition} come from this consumer's wall clock`);
     }
+    this.#noteProducerSide(input, record);
     const before = this.#streamTime;
     this.#streamTime = advanceStreamTime(before, record.timestamp);
     this.#current = record;
@@ -527,8 +538,29 @@ export class StreamTask {
     }
   }
 
+  /**
+   * What a record says of its producer that the consumer must not keep to
+   * itself: data without a producer on a `fromStream()` input (its
+   * watermark cannot move on such data: reported once per run, audited and
+   * in the summary), and data its producer marked as written below its own
+   * watermark (audited).
+   */
+  #noteProducerSide(input: TaskInput, record: BufferedRecord): void {
+    if (input.source.watermarks.kind === 'from-stream' && !input.source.internal && (record.producer === undefined || record.producer === '') && !input.reportedNoProducer) {
+      input.reportedNoProducer = true;
+      const line = `${input.stream}/${input.partition} has records without a ${PRODUCER_HEADER} header (the first at offset ${record.offset}): Watermarks.fromStream() reads watermarks from tidemark producers only, so this partition's watermark cannot advance on them — give the source a generator (Watermarks.monotonic(), boundedOutOfOrderness(d)) or write it through StreamProducer`;
+      this.warnings.push(line);
+      this.#env.auditor.record('no-producer', this.id, record, line);
+    }
+    const late = record.headers[PRODUCER_LATE_HEADER];
+    if (late !== undefined) this.#env.auditor.record('producer-late', this.id, record, `${record.producer ?? 'its producer'} wrote it at event time ${record.eventTime}, at or below the watermark ${late} it had written to ${record.stream}/${record.partition}`);
+  }
+
   #processWatermarkRecord(record: BufferedRecord, report: WatermarkReport, input: TaskInput): void {
     this.#current = record;
+    if (report.released === true) {
+      this.#env.auditor.record('release', this.id, record, `${report.application}/${report.task} released by an operator: no longer waited for on ${record.stream}/${record.partition}`);
+    }
     // Stops, announcements and releases mark runs, not event time: the picture shows watermarks only.
     if (watermarkRecordKind(report) === 'watermark') this.#trace({ kind: 'watermark-record', time: report.watermark, producer: `${report.application}/${report.task}`, stream: record.stream, partition: record.partition, offset: record.offset });
     this.#watermarks.onReport(this.#inputs.indexOf(input), report, record.ingestTime);

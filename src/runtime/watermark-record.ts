@@ -1,6 +1,7 @@
 import type { LogRecord } from '../time/record.ts';
 import { describePosition } from '../time/record.ts';
 import type { WatermarkReport } from '../time/producer-watermarks.ts';
+import { NO_WATERMARK } from '../time/watermark.ts';
 import type { AppendRecord } from './log.ts';
 import { PRODUCER_HEADER } from './headers.ts';
 
@@ -27,6 +28,17 @@ export function watermarkRecord(stream: string, partition: number, report: Water
     }),
   );
   return { stream, partition, key: null, value, eventTime: Math.max(0, report.watermark), control: 'watermark', headers: { [PRODUCER_HEADER]: `${report.application}/${report.task}` } };
+}
+
+/**
+ * A release of producer task `application/task` on one partition, written by
+ * an operator (`tidemark release`) for a task that no longer exists: its
+ * consumers stop waiting for it when they process it, and audit it. It
+ * carries the released task's producer header, so it is read in that
+ * task's place among the partition's records.
+ */
+export function releaseRecord(stream: string, partition: number, application: string, task: string): AppendRecord {
+  return watermarkRecord(stream, partition, { application, task, tasks: 1, watermark: NO_WATERMARK, stopped: true, released: true });
 }
 
 /** Reads a watermark record's report; a clear error names the record's position and the field at fault. */
