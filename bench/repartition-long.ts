@@ -109,9 +109,22 @@ function produceInChild(dir: string): number {
   return (performance.now() - t0) / 1000;
 }
 
+/** Counts the records `log` returns from reads of each stream: a share read again shows there. */
+function countReads(log: EmbeddedLog): Map<string, number> {
+  const counts = new Map<string, number>();
+  const read = log.read.bind(log);
+  log.read = (stream, partition, from, max) => {
+    const records = read(stream, partition, from, max);
+    counts.set(stream, (counts.get(stream) ?? 0) + records.length);
+    return records;
+  };
+  return counts;
+}
+
 /** Runs the application in catch-up, sampling memory each time a stage has processed another tenth of the input. */
-async function run(log: EmbeddedLog): Promise<{ checkpoints: Checkpoint[]; seconds: number; processed: number; lateRecords: number }> {
+async function run(log: EmbeddedLog): Promise<{ checkpoints: Checkpoint[]; seconds: number; processed: number; lateRecords: number; reads: Map<string, number> }> {
   const app = new Application(topology(), { applicationId: APP_ID, log });
+  const reads = countReads(log);
   const every = Math.ceil(records / CHECKPOINTS);
   const next = [every, every];
   const checkpoints: Checkpoint[] = [];
@@ -135,7 +148,7 @@ async function run(log: EmbeddedLog): Promise<{ checkpoints: Checkpoint[]; secon
     },
   });
   if (summary.deadLettered > 0) throw new Error(`repartition bench: ${summary.deadLettered} records dead-lettered`);
-  return { checkpoints, seconds: (performance.now() - t0) / 1000, processed: summary.processed, lateRecords: summary.lateRecords };
+  return { checkpoints, seconds: (performance.now() - t0) / 1000, processed: summary.processed, lateRecords: summary.lateRecords, reads };
 }
 
 /** The emitted counts' sum, the counts still open in the window stores, and a digest of the output stream. */
@@ -196,6 +209,8 @@ async function main(): Promise<void> {
       `peak RSS ${fmtMb(peakRss)}; ${fmtInt(r.processed)} records processed (both stages) in ${r.seconds.toFixed(1)} s; ${fmtInt(out.outputs)} windows emitted, output digest ${out.digest}` +
         `${gc === undefined ? '; (no --expose-gc: figures without a full GC first)' : '; figures after a full GC'}`,
     );
+    const repartitionReads = [...r.reads].filter(([stream]) => stream.endsWith('-repartition')).reduce((n, [, c]) => n + c, 0);
+    console.log(`reads: ${fmtInt(r.reads.get(INPUT) ?? 0)} input records, ${fmtInt(repartitionReads)} repartition records (${(repartitionReads / records).toFixed(2)} × the stream: shares that drifted apart are read again)`);
     console.log(`check: emitted counts ${fmtInt(out.emitted)} + still open ${fmtInt(out.open)} + late ${fmtInt(r.lateRecords)} = ${fmtInt(out.emitted + out.open + r.lateRecords)} = input records.`);
     if (r.processed !== 2 * records) throw new Error(`repartition bench: processed ${r.processed} records, expected ${2 * records} (each record once in each stage)`);
     if (out.emitted + out.open + r.lateRecords !== records) throw new Error(`repartition bench: records lost: emitted ${out.emitted} + open ${out.open} + late ${r.lateRecords} != ${records}`);
