@@ -25,6 +25,7 @@ import type { TraceEvent } from './trace.ts';
 import { partitionForKey } from './partitioner.ts';
 import { BadInputError, ProcessingError, type InputFailure } from './input-failure.ts';
 import { DEAD_LETTER_HEADERS, PRODUCER_HEADER, PRODUCER_LATE_HEADER } from './headers.ts';
+import { ShareReads } from './share-reads.ts';
 
 /** What every task of an application shares. */
 export interface TaskEnvironment {
@@ -62,7 +63,10 @@ interface TaskInput {
   readonly sourceIndex: number;
   readonly stream: string;
   readonly partition: number;
+  /** Every share's records below this offset were read (the least of `shares`' positions). */
   fetchPosition: number;
+  /** Where each producer's share was read up to: they part when one share's buffer is full (see `ShareReads`). */
+  readonly shares: ShareReads;
   /** Catch-up: the end offset this run stops at; undefined while tailing (real-time) or before the stage starts. */
   catchUpEnd: number | undefined;
   readonly buffers: Map<string, PartitionBuffer>;
@@ -256,12 +260,15 @@ export class StreamTask {
   #addInput(source: SourceNode, sourceIndex: number, checkpoint: TaskCheckpoint | undefined, producers: readonly string[]): void {
     const key = partitionKey(source.stream, this.partition);
     const saved: InputPosition | undefined = checkpoint?.positions[key];
+    const start = saved?.next ?? this.#env.startOffset(source.stream, this.partition);
+    const shares = source.internal ? producers : [''];
     const input: TaskInput = {
       source,
       sourceIndex,
       stream: source.stream,
       partition: this.partition,
-      fetchPosition: saved?.next ?? this.#env.startOffset(source.stream, this.partition),
+      fetchPosition: start,
+      shares: new ShareReads(start, shares, this.#env.fetchSize),
       catchUpEnd: undefined,
       buffers: new Map(),
       skipBelow: new Map(Object.entries(saved?.producers ?? {})),
@@ -271,7 +278,7 @@ export class StreamTask {
       reportedNoProducer: false,
       passedAtEnd: saved?.passedAtEnd,
     };
-    for (const p of source.internal ? producers : ['']) this.#bufferFor(input, p);
+    for (const p of shares) this.#bufferFor(input, p);
     this.#inputs.push(input);
   }
 
@@ -302,11 +309,11 @@ export class StreamTask {
 
   #refreshEnd(input: TaskInput): void {
     const end = input.catchUpEnd ?? this.#env.log.endOffset(input.stream, input.partition);
-    const unfetched = Math.max(0, end - input.fetchPosition);
-    const atEnd = input.catchUpEnd !== undefined && input.fetchPosition >= input.catchUpEnd;
     for (const buf of input.buffers.values()) {
-      buf.unfetched = unfetched;
-      buf.atEnd = atEnd;
+      // Per share: one read to its end may still be a fetch away for another share of the partition.
+      const at = input.shares.at(buf.producer);
+      buf.unfetched = Math.max(0, end - at);
+      buf.atEnd = input.catchUpEnd !== undefined && at >= input.catchUpEnd;
     }
   }
 
@@ -326,30 +333,28 @@ export class StreamTask {
   fetch(): number {
     let fetched = 0;
     for (const [index, input] of this.#inputs.entries()) {
-      let buffered = 0;
-      let starving = false;
-      for (const b of input.buffers.values()) {
-        buffered += b.size;
-        if (b.isEmpty()) starving = true;
-      }
-      const limit = input.catchUpEnd === undefined ? Infinity : input.catchUpEnd - input.fetchPosition;
-      // A partition split by producer (an internal stream) can fill the fetch size with one
-      // producer's records while another's next record lies further on: read on while a buffer
-      // is empty, or the scheduler would wait for that buffer forever.
-      const want = Math.min(starving ? this.#env.fetchSize : this.#env.fetchSize - buffered, limit);
-      if (want > 0) {
-        const records = this.#env.log.read(input.stream, input.partition, input.fetchPosition, want);
+      // A partition split by producer (an internal stream) is read from the position of the share
+      // that needs records: see ShareReads, which bounds what the buffers hold.
+      const read = input.shares.next(input.buffers.values(), input.catchUpEnd ?? Infinity);
+      if (read !== undefined) {
+        const records = this.#env.log.read(input.stream, input.partition, read.from, read.max);
         const ingestTime = records.length > 0 ? this.#env.clock.now() : 0;
-        for (const raw of records) this.#admit(input, index, raw, ingestTime);
-        if (records.length > 0) input.fetchPosition = records[records.length - 1]!.offset + 1;
+        for (const raw of records) {
+          const producer = input.source.internal ? (raw.headers[PRODUCER_HEADER] ?? '') : '';
+          if (!input.shares.takes(producer, raw.offset, input.buffers.get(producer)?.size ?? 0)) continue;
+          this.#admit(input, index, raw, ingestTime);
+          this.counters.consumed++;
+        }
+        let end = records.length > 0 ? records[records.length - 1]!.offset + 1 : read.from;
         // Offsets without records (a broker's transaction markers) are stepped over, or the end is never reached.
-        const skipTo = this.#env.log.skipTo?.(input.stream, input.partition, input.fetchPosition);
-        if (skipTo !== undefined && skipTo > input.fetchPosition) input.fetchPosition = input.catchUpEnd === undefined ? skipTo : Math.min(skipTo, input.catchUpEnd);
+        const skipTo = this.#env.log.skipTo?.(input.stream, input.partition, end);
+        if (skipTo !== undefined && skipTo > end) end = input.catchUpEnd === undefined ? skipTo : Math.min(skipTo, input.catchUpEnd);
+        input.shares.done(end);
+        input.fetchPosition = input.shares.low;
         fetched += records.length;
       }
       this.#refreshEnd(input);
     }
-    this.counters.consumed += fetched;
     return fetched;
   }
 
