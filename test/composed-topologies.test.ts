@@ -9,6 +9,11 @@ import { TimeWindows } from '../src/windows/time-windows.ts';
 import { partitionForKey } from '../src/runtime/partitioner.ts';
 import type { Windowed } from '../src/windows/window.ts';
 import type { KStream } from '../src/dsl/kstream.ts';
+import type { ProcessorContext } from '../src/runtime/processor.ts';
+import type { StreamRecord } from '../src/time/record.ts';
+import { MemoryLog } from '../src/connectors/memory/memory-log.ts';
+import { ManualClock } from '../src/time/clock.ts';
+import { Application } from '../src/runtime/application.ts';
 
 // ---------------------------------------------------------------------------
 // A node of a sub-topology exists once per task, however many paths lead to it
@@ -137,4 +142,55 @@ test('to() after merging windowed results with plain records, without a partitio
   const plain = b.stream<Windowed<string>, number>('other');
   assert.throws(() => counts.merge(plain).to('out'), /^Error: writing to out: the stream merges windowed results \(partitioned by their inner key\) with records partitioned by their whole key; give to\(\) a partitioner$/);
   assert.doesNotThrow(() => counts.merge(plain).to('out', { partitioner: () => 0 }));
+});
+
+// ---------------------------------------------------------------------------
+// The test driver follows a run's catch-up order
+// ---------------------------------------------------------------------------
+
+test('the test driver processes a sub-topology reading an internal and an external stream as a catch-up run does: the internal records of the same input first', async () => {
+  const build = (): ReturnType<StreamsBuilder['build']> => {
+    const b = new StreamsBuilder();
+    b.addStateStore(keyValueStore('n', { key: Serdes.string(), value: Serdes.json<number>() }));
+    const counter = (): { process: (r: StreamRecord, ctx: ProcessorContext) => void } => ({
+      process(r, ctx) {
+        const n = (ctx.getStore<string, number>('n').get(String(r.key)) ?? 0) + 1;
+        ctx.getStore<string, number>('n').put(String(r.key), n);
+        ctx.forward({ ...r, value: [n, ctx.streamTime] });
+      },
+    });
+    const rekeyed = b.stream<string, number>('in0', { key: Serdes.string() }).selectKey(() => 'k0', Serdes.string());
+    rekeyed.process<string, unknown>(counter, { stores: ['n'], key: Serdes.string() }).merge(b.stream<string, unknown>('in1', { key: Serdes.string() })).to('out', { key: Serdes.string() });
+    return b.build();
+  };
+  const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
+  const input = [
+    { stream: 'in0', partition: 0, key: enc('a'), value: enc('1'), headers: {}, eventTime: 1 },
+    { stream: 'in1', partition: 0, key: enc('b'), value: enc('2'), headers: {}, eventTime: 2 },
+  ];
+  const d = new TopologyTestDriver(build());
+  d.inputStream('in0');
+  d.inputStream('in1');
+  d.pipeRaw(input);
+  const driven = d.readOutput('out', { key: Serdes.string() }).map((r) => [r.key, r.value, r.timestamp]);
+  const log = new MemoryLog(new ManualClock(0));
+  log.ensureStream('in0', 1);
+  log.ensureStream('in1', 1);
+  log.appendSync(input);
+  await new Application(build(), { applicationId: 'test', log }).run({ mode: 'catch-up' });
+  const ran = log.read('out', 0, 0, 100).filter((r) => r.control === undefined).map((r) => [new TextDecoder().decode(r.key!), JSON.parse(new TextDecoder().decode(r.value!)), r.eventTime]);
+  assert.deepEqual(driven, ran);
+  assert.deepEqual(ran, [['k0', [1, 1], 1], ['b', 2, 2]]);
+});
+
+test('a merge that joins the part before a repartition with the part after it is refused with one line naming the stream and the merge', async () => {
+  const b = new StreamsBuilder();
+  const s = b.stream<string, number>('in', { key: Serdes.string() });
+  s.selectKey((k) => `${k}!`, Serdes.string()).groupByKey().count().merge(s).to('out');
+  const log = new MemoryLog(new ManualClock(0));
+  log.ensureStream('in', 1);
+  await assert.rejects(
+    new Application(b.build(), { applicationId: 'app', log }).run({ mode: 'catch-up' }),
+    /^Error: topology: internal stream app-select-key-\d+-repartition is written and read by one sub-topology \(joined by merge-\d+\): merge streams only after repartitioning both, e\.g\. a\.repartition\(\)\.merge\(b\.repartition\(\)\)$/,
+  );
 });

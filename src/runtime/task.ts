@@ -207,6 +207,9 @@ export class StreamTask {
     // One map for every source: a node reached from several sources (below a merge) is built, and its processor created, once.
     const built = new Map<string, (r: StreamRecord) => void>();
     for (const source of subTopology.sources) this.#entries.set(source.stream, this.#compile(source.name, built));
+    // Built children first (post-order); reversed, upstream operators come first, so the results a
+    // window fires when the clock moves reach the windows below it before those react to the same move.
+    this.#nodeClocks.reverse();
     if (this.#eventClock === 'watermark') this.#announce();
   }
 

@@ -119,6 +119,7 @@ export function subTopologies(topology: Topology): SubTopology[] {
       sinks: nodes.filter((n): n is SinkNode => n.kind === 'sink'),
       stores: [...new Set(nodes.flatMap((n) => (n.kind === 'processor' ? [...n.stores, ...(hasTimers(n) ? [timerStoreName(n.name)] : [])] : [])))],
     }));
+  for (const g of unordered) rejectSelfRepartition(g);
   const ordered = orderByDataFlow(unordered);
   return ordered.map((g, id) => ({ id, ...g }));
 }
@@ -126,6 +127,22 @@ export function subTopologies(topology: Topology): SubTopology[] {
 /** Whether the processor of `node` has timers (an `onTimer`), so its task keeps a timer store: one instance is made to see. */
 function hasTimers(node: ProcessorNode): boolean {
   return node.create().onTimer !== undefined;
+}
+
+/**
+ * A sub-topology must not read an internal stream it writes itself: a
+ * `merge()` (or a shared store) has joined the part before a repartition
+ * with the part after it, so the stream could never be complete before it
+ * is read. Each record would also meet itself again, once repartitioned.
+ */
+function rejectSelfRepartition(g: { sources: readonly SourceNode[]; sinks: readonly SinkNode[]; nodes: readonly TopologyNode[] }): void {
+  for (const src of g.sources) {
+    if (!src.internal || !g.sinks.some((k) => k.internal && k.stream === src.stream)) continue;
+    const joins = g.nodes.filter((n) => n.kind === 'processor' && n.name.startsWith('merge')).map((n) => n.name);
+    throw new Error(
+      `topology: internal stream ${src.stream} is written and read by one sub-topology${joins.length > 0 ? ` (joined by ${joins.join(', ')})` : ''}: merge streams only after repartitioning both, e.g. a.repartition().merge(b.repartition())`,
+    );
+  }
 }
 
 /** Orders groups so that a group reading an internal stream follows every group writing it. */
