@@ -48,6 +48,12 @@ export interface Log {
    */
   skipTo?(stream: string, partition: number, from: number): number;
   /**
+   * Why the log could never take `record`, even alone (over its stream's
+   * size limit on a broker), or undefined when it can or cannot tell yet.
+   * Synchronous: a broker log reads its limits when it prepares the run.
+   */
+  tooLarge?(record: AppendRecord): string | undefined;
+  /**
    * Re-reads the end offsets of `streams` from a broker, for `endOffset` to
    * serve: catch-up calls it for internal streams once their writers have
    * committed, and the ends must then include everything they committed.

@@ -831,8 +831,41 @@ export class StreamTask {
       throw new Error(`the partitioner of ${sink.name} chose partition ${partition} of ${sink.stream}, which has partitions 0..${partitions - 1}`);
     }
     const headers: Headers = { ...r.headers, [PRODUCER_HEADER]: `${this.#env.applicationId}/${this.id}` };
-    this.#outputs.push({ stream: sink.stream, partition, key: keyBytes, value: valueBytes, eventTime: r.timestamp, headers });
+    const output: AppendRecord = { stream: sink.stream, partition, key: keyBytes, value: valueBytes, eventTime: r.timestamp, headers };
+    const tooLarge = this.#env.log.tooLarge?.(output);
+    if (tooLarge !== undefined) return this.#deadLetterOutput(sink, output, tooLarge);
+    this.#outputs.push(output);
     this.counters.output.set(sink.stream, (this.counters.output.get(sink.stream) ?? 0) + 1);
+  }
+
+  /**
+   * An output record the log can never take (over its topic's size limit):
+   * written neither there nor, too large as it is, whole to the dead-letter
+   * stream, but named there — the input record that made it, its stream,
+   * partition, key size and value size, and why — counted and audited, so
+   * the run goes on and nothing is lost without a word.
+   */
+  #deadLetterOutput(sink: SinkNode, output: AppendRecord, reason: string): void {
+    const input = this.#current ?? { stream: '', partition: this.partition, offset: -1, headers: {} };
+    const error = `output record to ${output.stream}/${output.partition} (key ${output.key?.byteLength ?? 0} bytes, value ${output.value?.byteLength ?? 0} bytes, from ${sink.name}) cannot be written: ${reason}`;
+    this.#env.auditor.record('dead-letter', this.id, input, error);
+    this.counters.deadLettered++;
+    const dlq = this.#env.deadLetterStream;
+    this.#outputs.push({
+      stream: dlq,
+      partition: input.partition % this.#partitionsOf(dlq),
+      key: null,
+      value: null,
+      eventTime: output.eventTime,
+      headers: {
+        [DEAD_LETTER_HEADERS.error]: error,
+        [DEAD_LETTER_HEADERS.field]: 'output',
+        [DEAD_LETTER_HEADERS.stream]: input.stream,
+        [DEAD_LETTER_HEADERS.partition]: String(input.partition),
+        [DEAD_LETTER_HEADERS.offset]: String(input.offset),
+        [PRODUCER_HEADER]: `${this.#env.applicationId}/${this.id}`,
+      },
+    });
   }
 
   #partitionsOf(stream: string): number {

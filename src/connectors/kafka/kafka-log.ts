@@ -5,7 +5,7 @@ import type { AppendRecord, AuditEntry, CommitUnit, Log, TaskCheckpoint, TaskSto
 import type { RunPlan } from '../../runtime/application.ts';
 import { assertAppendable } from '../../runtime/log-checks.ts';
 import { committedRecords, messageOf, type FetchedBatch, type FetchedPartition } from './kafka-records.ts';
-import { DEFAULT_MAX_MESSAGE_BYTES, auditRecords, describeMaxMessageBytes, offsetsOf, oversizedAppendText, oversizedCommitText, splitIntoRequests, type OutgoingMessage } from './kafka-batch-limits.ts';
+import { DEFAULT_MAX_MESSAGE_BYTES, auditRecords, describeMaxMessageBytes, offsetsOf, oversizedAppendText, oversizedCommitText, singleRecordBatchBytes, splitIntoRequests, type OutgoingMessage } from './kafka-batch-limits.ts';
 import { isFencedKafkaError, isFencingRaceKafkaError, isRetriableKafkaError, kafkaErrorText, retryWhile, topicCreationError } from './kafka-errors.ts';
 import { TaskMigratedError } from '../../runtime/task-group.ts';
 
@@ -418,7 +418,17 @@ export class KafkaLog implements Log, TaskStorage {
       { stream: kafkaTopics.audit(app), partitions: 1 },
     ]);
     await this.#refreshEnds(plan.streams.map((s) => s.stream));
+    // Known before the run, so that a task can tell an output record too large for its topic (tooLarge).
+    await this.#limits(plan.streams.map((s) => s.stream));
     await this.acquireTasks(plan, plan.tasks);
+  }
+
+  /** An output record over its topic's max.message.bytes even in a batch of its own: the reason; undefined where it fits or the limit is not read yet. */
+  tooLarge(record: AppendRecord): string | undefined {
+    const limit = this.#maxMessageBytes.get(record.stream);
+    if (limit === undefined) return undefined;
+    const bytes = singleRecordBatchBytes(messageOf(record));
+    return bytes > limit ? `${bytes} bytes as a Kafka record batch, over the max.message.bytes ${limit} of topic ${record.stream}` : undefined;
   }
 
   /**
