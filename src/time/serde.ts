@@ -1,3 +1,5 @@
+import { keptExactly } from './exact-number.ts';
+
 /**
  * Serdes turn keys and values into bytes and back. They are pluggable: any
  * object with `serialize` and `deserialize` is a serde. A serde that cannot
@@ -98,8 +100,9 @@ export function jsonSerde<T = unknown>(check?: (value: unknown) => string | unde
       const text = decodeUtf8(b);
       let parsed: unknown;
       try {
-        parsed = JSON.parse(text);
+        parsed = MAY_BE_INEXACT.test(text) ? parseExactly(text) : JSON.parse(text);
       } catch (e) {
+        if (e instanceof DeserializationError) throw e;
         throw new DeserializationError(`invalid JSON: ${(e as Error).message}`);
       }
       const problem = check?.(parsed);
@@ -110,6 +113,27 @@ export function jsonSerde<T = unknown>(check?: (value: unknown) => string | unde
       return parsed as T;
     },
   };
+}
+
+/**
+ * Text that may hold a number JSON.parse cannot keep exactly: 16 digits or
+ * more in a row, or an exponent. Other text takes the fast path.
+ */
+const MAY_BE_INEXACT = /\d{16}|\d[eE][+-]?\d/;
+
+/**
+ * JSON.parse, refusing a number that a double cannot hold exactly
+ * (`9007199254740993`, `1e400`): read and written again it would be another
+ * value, so it is a {@link DeserializationError} naming the field, which
+ * sends the record to the dead-letter stream untouched.
+ */
+function parseExactly(text: string): unknown {
+  return JSON.parse(text, (key: string, v: unknown, context?: { source?: string }) => {
+    if (typeof v === 'number' && context?.source !== undefined && !keptExactly(context.source, v)) {
+      throw new DeserializationError(`the number ${context.source} cannot be kept exactly (JSON would read it as ${v})`, key === '' ? undefined : key);
+    }
+    return v;
+  });
 }
 
 /**
