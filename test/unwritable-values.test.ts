@@ -118,3 +118,12 @@ test('a JSON value with a number a double cannot hold goes to the dead-letter st
     ['value.0', 'value: the number 1e400 cannot be kept exactly (JSON would read it as Infinity)'],
   ]);
 });
+
+test('a processor that throws anything at all (null, an object without a prototype) stops with a one-line ProcessingError naming it', () => {
+  for (const [thrown, says] of [[null, 'null'], [Object.create(null), 'an object'], [{ code: 42 }, '{"code":42}'], ['text', 'text']] as const) {
+    const b = new StreamsBuilder();
+    b.stream<string, number>('in', { key: Serdes.string() }).mapValues(() => { throw thrown; }).to('out');
+    const d = new TopologyTestDriver(b.build());
+    assert.throws(() => d.inputStream<string, number>('in', { key: Serdes.string() }).pipe('k', 1), (e: unknown) => e instanceof ProcessingError && new RegExp(`^processor map-values-\\d+ failed on stream in, partition 0, offset 0: ${says.replace(/[{}]/g, '\\$&')}$`).test(e.message));
+  }
+});

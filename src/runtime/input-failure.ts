@@ -1,3 +1,4 @@
+import { describeThrown } from './describe-thrown.ts';
 import type { LogRecord } from '../time/record.ts';
 
 /**
@@ -29,7 +30,7 @@ export class BadInputError extends Error {
 /** A processor threw; the message names the processor and the record's position. */
 export class ProcessingError extends Error {
   constructor(processor: string, where: { stream: string; partition: number; offset: number }, cause: unknown) {
-    const msg = cause instanceof Error ? cause.message : String(cause);
+    const msg = describeThrown(cause);
     super(`processor ${processor} failed on stream ${where.stream}, partition ${where.partition}, offset ${where.offset}: ${msg}`, { cause });
     this.name = 'ProcessingError';
   }
