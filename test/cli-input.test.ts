@@ -201,3 +201,18 @@ test('run --from past the end, or naming a stream or partition the topology does
   const later = cli(['run', MAX_TEMPERATURE, '--data-dir', dir, '--quiet']);
   assert.match(later.stdout, / 1 read · 1 processed/);
 });
+
+// ---------------------------------------------------------------------------
+// produce --producer: data at or below the producer's own watermark
+
+test('produce --producer refuses a record at or below the watermark it wrote to that partition, in this run or an earlier one; --late-records write marks it', () => {
+  const dir = freshDir();
+  const p = ['produce', '--data-dir', dir, '--stream', 's', '--partitions', '2', '--producer', 'P/p0'];
+  assert.equal(cli(p, '{"key":"a","eventTime":5,"partition":0}\n{"watermark":9,"partition":0}\n{"key":"b","eventTime":7,"partition":1}\n').status, 0);
+  assertOneLine(cli(p, '{"key":"c","eventTime":9,"partition":0}\n'), 1, 'tidemark produce: line 1: eventTime 9 is at or below the watermark 9 producer P/p0 wrote to s/0: every consumer would treat it as late (--late-records write writes it anyway, marked and audited); nothing was appended');
+  // The other partition has no watermark of P/p0: its records are on time.
+  assert.equal(cli(p, '{"key":"d","eventTime":3,"partition":1}\n').status, 0);
+  assert.equal(cli([...p, '--late-records', 'write'], '{"key":"e","eventTime":8,"partition":0}\n').status, 0);
+  const marked = consumed(dir, 's').filter((r) => r.key === 'e');
+  assert.equal((marked[0]!.headers as Record<string, string>)['tidemark.producer-late'], '9');
+});
