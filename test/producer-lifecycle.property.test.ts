@@ -141,7 +141,6 @@ async function playCase(log: EmbeddedLog, dataDir: string, runs: readonly RunSpe
   const consumer: RunSummary[] = [];
   let previous: { tasks: number; stream: string } | undefined;
   for (const [i, spec] of runs.entries()) {
-    // The input stream exists before B runs on it, even empty (a fresh stream has the run's task count).
     totals.runs++;
     const run = { ...spec, tasks: spec.tasks === 'same' ? (previous?.tasks ?? 1) : spec.tasks };
     if (previous !== undefined && previous.tasks !== run.tasks) totals.rescales++;
@@ -150,6 +149,7 @@ async function playCase(log: EmbeddedLog, dataDir: string, runs: readonly RunSpe
     const stream = reuse ? previous!.stream : `a${i}`;
     const entry = streams.get(stream) ?? { ids: Array.from({ length: run.tasks }, () => []), lastEnding: 'stop' };
     streams.set(stream, entry);
+    // The input stream exists before B runs on it, even empty: a fresh stream has the run's task count.
     if (log.partitionCount(stream) === undefined) log.ensureStream(stream, run.tasks);
     const records = recordsOfRun(stream, run, i, inputs, entry.ids);
     if (run.ending.kind === 'stop') {
