@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Application, EmbeddedLog, StreamProducer, NO_WATERMARK } from '../src/index.ts';
+import { Application, EmbeddedLog, Serdes, StreamProducer, StreamsBuilder, NO_WATERMARK } from '../src/index.ts';
 import { heldBackLines } from '../src/cli/run.ts';
 import { B_APP, B_OUT, appendReadings, assertCorrectConsumer, runB, runC, serviceB, serviceC, windowResults, type Reading } from './fixtures/producer-lifecycle.ts';
 
@@ -201,3 +201,22 @@ async function until(done: () => boolean, what: string, ms = 30_000): Promise<vo
     await sleep(20);
   }
 }
+
+test('a producer resumed in a new process stops at the watermark it wrote before, so a third process still refuses data below it; a consumer does not pass the producer-late mark on', () =>
+  withLog(async (log) => {
+    log.ensureStream(B_OUT, 1);
+    const bytes = (s: string): Uint8Array => new TextEncoder().encode(s);
+    const rec = (t: number) => ({ stream: B_OUT, partition: 0, key: bytes('x'), value: bytes('1'), headers: {}, eventTime: t });
+    await new StreamProducer(log, { application: 'P', task: 'p0' }).emitWatermark(B_OUT, 100);
+    const reports = await new StreamProducer(log, { application: 'P', task: 'p0' }, { resume: true }).stop(B_OUT);
+    assert.equal(reports.length, 1);
+    await assert.rejects(new StreamProducer(log, { application: 'P', task: 'p0' }, { resume: true }).send([rec(50)]), /at or below the watermark 100/);
+    await new StreamProducer(log, { application: 'P', task: 'p0' }, { resume: true, lateRecords: 'write' }).send([rec(60)]);
+    // A pass-through of b: the mark is P's, not the pass-through's.
+    const b = new StreamsBuilder();
+    b.stream<string, string>(B_OUT, { key: Serdes.string(), value: Serdes.string() }).to('copy', { key: Serdes.string(), value: Serdes.string() });
+    await new Application(b.build(), { applicationId: 'copier', log }).run({ mode: 'catch-up' });
+    const copied = log.read('copy', 0, 0, 10).filter((x) => x.control === undefined);
+    assert.equal(copied.length, 1);
+    assert.equal(copied[0]!.headers['tidemark.producer-late'], undefined);
+  }));

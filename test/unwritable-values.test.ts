@@ -108,14 +108,15 @@ test('a JSON value with a number a double cannot hold goes to the dead-letter st
   b.stream<string, unknown>('in', { key: Serdes.string() }).to('out', { key: Serdes.string() });
   const d = new TopologyTestDriver(b.build());
   const input = d.inputStream<string, unknown>('in', { key: Serdes.string() });
-  const texts = ['{"n":9007199254740993}', '{"n":9007199254740991,"x":1e21,"y":0.1,"z":5e-324}', '[1e400]', '{"id":"12345678901234567890","t":"1e5"}'];
+  const texts = ['{"n":9007199254740993}', '{"n":9007199254740991,"x":1e21,"y":0.1,"z":5e-324,"w":1234567.891}', '[1e400]', '{"id":"12345678901234567890","t":"1e5"}', '{"p":9007199254740.993}'];
   for (const text of texts) input.pipeBytes(new TextEncoder().encode('k'), new TextEncoder().encode(text));
   assert.deepEqual(d.readOutput('out', { key: Serdes.string() }).map((r) => JSON.stringify(r.value)), [texts[1]!, texts[3]!].map((t) => JSON.stringify(JSON.parse(t))));
   const dead = d.readOutput('test.dead-letter', { key: Serdes.string(), value: Serdes.string() as never });
-  assert.deepEqual(dead.map((r) => r.value), [texts[0], texts[2]], 'the raw bytes, untouched');
+  assert.deepEqual(dead.map((r) => r.value), [texts[0], texts[2], texts[4]], 'the raw bytes, untouched');
   assert.deepEqual(dead.map((r) => [r.headers[DEAD_LETTER_HEADERS.field], r.headers[DEAD_LETTER_HEADERS.error]]), [
     ['value.n', 'value: the number 9007199254740993 cannot be kept exactly (JSON would read it as 9007199254740992)'],
     ['value.0', 'value: the number 1e400 cannot be kept exactly (JSON would read it as Infinity)'],
+    ['value.p', 'value: the number 9007199254740.993 cannot be kept exactly (JSON would read it as 9007199254740.992)'],
   ]);
 });
 

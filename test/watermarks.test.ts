@@ -17,6 +17,7 @@ import {
 } from '../src/index.ts';
 import { applyAnnouncement, applyRelease, holdingBack, nextGeneration, type ProducerApplication } from '../src/time/producer-watermarks.ts';
 import { TopologyTestDriver } from '../src/testing/index.ts';
+import { releaseRecord } from '../src/runtime/watermark-record.ts';
 
 const rec = (timestamp: number, value: unknown = null): StreamRecord => ({ stream: 's', partition: 0, offset: 0, key: null, value, headers: {}, eventTime: timestamp, brokerTime: null, ingestTime: 0, timestamp });
 
@@ -66,8 +67,9 @@ function app(tasks: number | undefined, producers: Record<string, { watermark: n
     generation: undefined,
     members: undefined,
     producers: new Map(Object.entries(producers).map(([t, p]) => [t, { watermark: p.watermark, stopped: p.stopped ?? false, idle: p.idle ?? false, lastSeenAt: 0 }])),
+    released: new Set(),
     missingIdle,
-    firstSeenAt: 0,
+    expectedSince: 0,
   };
 }
 
@@ -85,12 +87,12 @@ test('producers on a partition: the least watermark of the tasks known; unreport
 
 test('announcements: the newest generation names the task set; tasks it leaves out are dropped, tasks it names are waited for; an older one changes nothing', () => {
   const p = app(undefined, { '0_0': { watermark: 30 }, '0_1': { watermark: 9, stopped: true }, '0_2': { watermark: 9 } });
-  assert.equal(applyAnnouncement(p, 100, ['0_0', '0_1']), true);
+  assert.equal(applyAnnouncement(p, 100, ['0_0', '0_1'], 0), true);
   assert.deepEqual([...p.producers.keys()], ['0_0', '0_1'], '0_2 was rescaled away');
   assert.equal(producersWatermark([p]), 9, '0_1 stopped at 9: the restarted run resumes from there');
-  assert.equal(applyAnnouncement(p, 99, ['0_0', '0_1', '0_2']), false, 'a run that started earlier');
+  assert.equal(applyAnnouncement(p, 99, ['0_0', '0_1', '0_2'], 0), false, 'a run that started earlier');
   assert.equal(producersWatermark([p]), 9);
-  assert.equal(applyAnnouncement(p, 101, ['0_0', '0_1', '0_2', '0_3']), true);
+  assert.equal(applyAnnouncement(p, 101, ['0_0', '0_1', '0_2', '0_3'], 0), true);
   assert.equal(producersWatermark([p]), NO_WATERMARK, 'new tasks have not reported yet');
   assert.deepEqual(holdingBack(new Map([['B', p]])), { application: 'B', task: '0_2', watermark: NO_WATERMARK, state: 'expected' });
   applyRelease(p, '0_2');
@@ -265,4 +267,30 @@ test('allowed lateness in watermark mode: a fired window takes records within th
   input.pipe('k', 1, { eventTime: 5 });
   assert.deepEqual(results(d), []);
   assert.equal(d.summary().lateRecords, 1);
+});
+
+test('releases of producers that count their tasks: the released task is no longer expected; a release of an application never seen changes nothing', () => {
+  const d = new TopologyTestDriver(countsFromStream());
+  d.inputStream<string, number>('in', { key: Serdes.string() });
+  d.pipeWatermark('in', 50, { application: 'P', task: 'p0', tasks: 2 });
+  d.pipeWatermark('in', 10, { application: 'P', task: 'p1', tasks: 2 });
+  assert.equal(d.watermarks().get('0_0'), 10);
+  d.pipeRaw([releaseRecord('in', 0, 'Q', 'q0')]);
+  assert.equal(d.watermarks().get('0_0'), 10, 'nothing of Q was seen: nothing to release');
+  d.pipeRaw([releaseRecord('in', 0, 'P', 'p1')]);
+  assert.equal(d.watermarks().get('0_0'), 50, 'P/p1 released: P/p0 alone counts, and P/p1 is not expected again');
+  d.pipeWatermark('in', 60, { application: 'P', task: 'p1', tasks: 2 });
+  d.pipeWatermark('in', 90, { application: 'P', task: 'p0', tasks: 2 });
+  assert.equal(d.watermarks().get('0_0'), 60, 'P/p1 wrote again: it counts again');
+});
+
+test('an announcement of a new run resets the idleness of the tasks it expects: a task announced later is waited for its full timeout', () => {
+  const p = app(undefined, { '0_0': { watermark: 500 } });
+  p.missingIdle = true;
+  applyAnnouncement(p, 7, ['0_0', '0_1'], 3_600_000);
+  assert.equal(p.missingIdle, false);
+  assert.equal(p.expectedSince, 3_600_000);
+  assert.equal(producersWatermark([p]), NO_WATERMARK, '0_1 is expected');
+  applyAnnouncement(p, 7, ['0_0', '0_1'], 3_700_000);
+  assert.equal(p.expectedSince, 3_600_000, 'the same generation again (another task of the run) does not restart it');
 });

@@ -6,6 +6,7 @@ import { choiceOption, integerOption, parseCommandArgs, requiredString } from '.
 import { CliError, UsageError } from './errors.ts';
 import { PRODUCER_HEADER, PRODUCER_LATE_HEADER } from '../runtime/headers.ts';
 import { lastWatermarkOf } from '../runtime/producer.ts';
+import { isProducerLate } from '../time/producer-watermarks.ts';
 import { watermarkRecord } from '../runtime/watermark-record.ts';
 import { NO_WATERMARK } from '../time/watermark.ts';
 import { encodeField, jsonType, KEY_FORMATS, VALUE_FORMATS, type KeyFormat, type ValueFormat } from './record-format.ts';
@@ -64,8 +65,9 @@ Options:
                           tidemark.producer-late header, and audited by consumers
   -h, --help              this help
 
-Records are appended in batches, each batch atomically and durably (on
-disk when the command moves on). A malformed line stops the command with
+Records are appended in batches, each batch durably (on disk when the
+command moves on) and, on the embedded log, atomically (on Kafka a batch
+larger than a topic's max.message.bytes goes in several requests). A malformed line stops the command with
 an error naming the line; the lines before it are appended, none after.
 
 Example:
@@ -302,7 +304,7 @@ export function parseLine(line: string, format: LineFormat): AppendRecord[] {
 function producerHeaders(headers: Record<string, string>, producer: ProducerFormat, stream: string, partition: number, eventTime: number | null): Record<string, string> {
   const tagged: Record<string, string> = { ...headers, [PRODUCER_HEADER]: `${producer.application}/${producer.task}` };
   const w = producer.watermarks.get(partition);
-  if (eventTime === null || w === undefined || eventTime > w) return tagged;
+  if (!isProducerLate(eventTime, w)) return tagged;
   if (producer.lateRecords === 'reject') {
     throw new Error(`eventTime ${eventTime} is at or below the watermark ${w} producer ${producer.application}/${producer.task} wrote to ${stream}/${partition}: every consumer would treat it as late (--late-records write writes it anyway, marked and audited)`);
   }

@@ -530,8 +530,8 @@ export class RunLoop {
   }
 
   /**
-   * A clean stop: each task tells the consumers of its output streams not to
-   * wait for it (watermark mode), then everything commits.
+   * A clean stop: each task tells the consumers of its output streams that
+   * it stopped, at its watermark (watermark mode), then everything commits.
    */
   stop(): void | Promise<void> {
     for (const t of this.#tasks) t.publishStop();

@@ -1,6 +1,6 @@
 import type { LogRecord } from '../time/record.ts';
 import { NO_WATERMARK } from '../time/watermark.ts';
-import type { WatermarkReport } from '../time/producer-watermarks.ts';
+import { isProducerLate } from '../time/producer-watermarks.ts';
 import type { AppendRecord, Log } from './log.ts';
 import { PRODUCER_HEADER, PRODUCER_LATE_HEADER } from './headers.ts';
 import { readWatermarkRecord, watermarkRecord } from './watermark-record.ts';
@@ -49,8 +49,7 @@ export class StreamProducer {
   readonly #log: Log;
   readonly #identity: Required<ProducerIdentity>;
   readonly #options: ProducerOptions;
-  /** The last watermark written by this producer, per stream, and per `stream/partition`. */
-  readonly #emitted = new Map<string, number>();
+  /** The last watermark written by this producer, per `stream/partition`. */
   readonly #partitionWatermarks = new Map<string, number>();
 
   constructor(log: Log, identity: ProducerIdentity, options: ProducerOptions = {}) {
@@ -77,7 +76,7 @@ export class StreamProducer {
     for (const r of records) {
       const headers: Record<string, string> = { ...r.headers, [PRODUCER_HEADER]: this.id };
       const w = r.eventTime === null ? NO_WATERMARK : this.#watermarkOf(r.stream, r.partition);
-      if (r.eventTime !== null && r.eventTime <= w) {
+      if (isProducerLate(r.eventTime, w)) {
         if (this.#options.lateRecords !== 'write') {
           const why = `${this.id}: a record for ${r.stream}/${r.partition} at event time ${r.eventTime} is at or below the watermark ${w} this producer wrote there, so every consumer would treat it as late; nothing of this call was appended (write it anyway with lateRecords: 'write', marked and audited)`;
           return Promise.reject(new RangeError(why));
@@ -107,34 +106,39 @@ export class StreamProducer {
    * promise consumers may have acted on. A producer that owns some
    * partitions only (each written by `tasks` producers) passes them.
    */
-  emitWatermark(stream: string, watermark: number, partitions?: readonly number[]): Promise<LogRecord[]> {
+  async emitWatermark(stream: string, watermark: number, partitions?: readonly number[]): Promise<LogRecord[]> {
     if (!Number.isSafeInteger(watermark)) throw new RangeError(`watermark for ${stream}: must be an integer, got ${watermark}`);
-    const last = this.#emitted.get(stream) ?? NO_WATERMARK;
-    if (watermark < last) throw new RangeError(`watermark for ${stream}: ${watermark} is below ${last}, which ${this.id} already emitted`);
-    this.#emitted.set(stream, watermark);
-    return this.#writeReport(stream, watermark, false, partitions);
+    const targets = this.#targets(stream, partitions);
+    for (const p of targets) {
+      const last = this.#watermarkOf(stream, p);
+      if (watermark < last) throw new RangeError(`watermark for ${stream}/${p}: ${watermark} is below ${last}, which ${this.id} already emitted`);
+    }
+    const written = await this.#log.append(targets.map((p) => watermarkRecord(stream, p, { ...this.#identity, watermark, stopped: false })));
+    // Only once written: a failed append promised nothing.
+    for (const p of targets) this.#partitionWatermarks.set(`${stream}/${p}`, watermark);
+    return written;
   }
 
   /**
    * A clean stop: tells the consumers of `stream` that this producer is not
-   * running. Its last watermark stays its promise (it may run again); to
-   * have consumers stop waiting for a producer that is gone for good, write
-   * a release (`tidemark release`), or emit `MAX_WATERMARK` before stopping
-   * if it will never write again.
+   * running, repeating in each partition the watermark it last wrote there,
+   * which stays its promise (it may run again). To have consumers stop
+   * waiting for a producer that is gone for good, write a release (`tidemark
+   * release`), or emit `MAX_WATERMARK` before stopping if it will never
+   * write again.
    */
   stop(stream: string, partitions?: readonly number[]): Promise<LogRecord[]> {
-    return this.#writeReport(stream, this.#emitted.get(stream) ?? NO_WATERMARK, true, partitions);
+    const targets = this.#targets(stream, partitions);
+    return this.#log.append(targets.map((p) => watermarkRecord(stream, p, { ...this.#identity, watermark: this.#watermarkOf(stream, p), stopped: true })));
   }
 
-  #writeReport(stream: string, watermark: number, stopped: boolean, only: readonly number[] | undefined): Promise<LogRecord[]> {
+  /** The partitions of `stream` a watermark or stop goes to: `only`, checked, or all. */
+  #targets(stream: string, only: readonly number[] | undefined): number[] {
     const partitions = this.#log.partitionCount(stream);
     if (partitions === undefined) throw new Error(`cannot write a watermark to stream ${stream}: no such stream`);
     const bad = only?.find((p) => !Number.isInteger(p) || p < 0 || p >= partitions);
     if (bad !== undefined) throw new RangeError(`cannot write a watermark to ${stream}/${bad}: the stream has partitions 0..${partitions - 1}`);
-    const report: WatermarkReport = { ...this.#identity, watermark, stopped };
-    const targets = only ?? [...Array(partitions).keys()];
-    for (const p of targets) this.#partitionWatermarks.set(`${stream}/${p}`, Math.max(watermark, this.#watermarkOf(stream, p)));
-    return this.#log.append(targets.map((p) => watermarkRecord(stream, p, report)));
+    return only === undefined ? [...Array(partitions).keys()] : [...only];
   }
 }
 
@@ -152,7 +156,8 @@ export function lastWatermarkOf(log: Log, producer: string, stream: string, part
       const r = records[i]!;
       if (r.control !== 'watermark' || r.headers[PRODUCER_HEADER] !== producer) continue;
       const report = readWatermarkRecord(r);
-      if (report.released !== true && report.members === undefined) return report.watermark;
+      // Watermarks and stops that promise something; a producer's watermarks never go back, so the newest is the highest.
+      if (report.released !== true && report.members === undefined && report.watermark !== NO_WATERMARK) return report.watermark;
     }
   }
   return NO_WATERMARK;

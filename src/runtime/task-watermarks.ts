@@ -1,5 +1,5 @@
 import { NO_WATERMARK, advanceWatermark, combineWatermarks, type WatermarkStrategy } from '../time/watermark.ts';
-import { applyAnnouncement, applyRelease, holdingBack, parseProducerId, producersWatermark, type ProducerApplication, type WatermarkHolder, type WatermarkReport } from '../time/producer-watermarks.ts';
+import { applyAnnouncement, applyRelease, expectedTasks, holdingBack, newProducerApplication, parseProducerId, producerWrites, producersWatermark, type ProducerApplication, type ProducerState, type WatermarkHolder, type WatermarkReport } from '../time/producer-watermarks.ts';
 import type { StreamRecord } from '../time/record.ts';
 
 /** What a task checkpoints of its watermarks, so a restart resumes them exactly. */
@@ -20,6 +20,8 @@ interface SavedApplication {
   /** The newest generation announced and its tasks (absent in checkpoints of older versions, and for external producers). */
   readonly generation?: number;
   readonly members?: readonly string[];
+  /** Tasks released by an operator, of an application that does not announce (absent when none). */
+  readonly released?: readonly string[];
 }
 
 /** One input partition of a task, as far as watermarks go. */
@@ -109,8 +111,9 @@ export class TaskWatermarks {
     if (producer === undefined || producer === '') return;
     const { application, task } = parseProducerId(producer);
     const app = this.#application(s, application, undefined, now);
+    producerWrites(app, task);
     const p = app.producers.get(task);
-    if (p === undefined) app.producers.set(task, { watermark: NO_WATERMARK, stopped: false, idle: false, lastSeenAt: now });
+    if (p === undefined) app.producers.set(task, unreported(now));
     else p.stopped = false;
   }
 
@@ -118,12 +121,18 @@ export class TaskWatermarks {
   onReport(input: number, report: WatermarkReport, now: number): void {
     const s = this.#inputs[input]!;
     if (s.strategy.kind === 'generated') return;
+    if (report.released === true) {
+      // Releasing a task of an application never seen here changes nothing.
+      const known = s.applications.get(report.application);
+      if (known !== undefined) applyRelease(known, report.task);
+      return;
+    }
     const app = this.#application(s, report.application, report.tasks, now);
-    if (report.released === true) return applyRelease(app, report.task);
+    producerWrites(app, report.task);
     if (report.members !== undefined && report.generation !== undefined) {
       // An announcement promises nothing of the task's own: it says which tasks the application has now.
-      applyAnnouncement(app, report.generation, report.members);
-      if (app.members?.has(report.task) === true && !app.producers.has(report.task)) app.producers.set(report.task, { watermark: NO_WATERMARK, stopped: false, idle: false, lastSeenAt: now });
+      applyAnnouncement(app, report.generation, report.members, now);
+      if (app.members?.has(report.task) === true && !app.producers.has(report.task)) app.producers.set(report.task, unreported(now));
       return;
     }
     // A producer that announces its tasks has its count from the announcement; others count in every record.
@@ -139,7 +148,7 @@ export class TaskWatermarks {
   #application(s: InputState, name: string, tasks: number | undefined, now: number): ProducerApplication {
     let app = s.applications.get(name);
     if (app === undefined) {
-      app = { tasks, generation: undefined, members: undefined, producers: new Map(), missingIdle: false, firstSeenAt: now };
+      app = newProducerApplication(tasks, now);
       s.applications.set(name, app);
     }
     return app;
@@ -188,8 +197,8 @@ export class TaskWatermarks {
           p.idle = true;
           decisions.push({ input: i, detail: `producer ${name}/${task} ${p.stopped ? 'stopped and ' : ''}silent for ${ms} ms (last watermark ${p.watermark}): no longer waited for` });
         }
-        const missing = app.members === undefined ? (app.tasks ?? 0) - app.producers.size : [...app.members].filter((m) => !app.producers.has(m)).length;
-        if (!app.missingIdle && missing > 0 && silent(app.firstSeenAt)) {
+        const missing = expectedTasks(app).length;
+        if (!app.missingIdle && missing > 0 && silent(app.expectedSince)) {
           app.missingIdle = true;
           decisions.push({ input: i, detail: `${missing} of ${app.tasks} tasks of ${name} never reported in ${ms} ms: no longer waited for` });
         }
@@ -247,7 +256,12 @@ export class TaskWatermarks {
         for (const [name, app] of s.applications) {
           const tasks: Record<string, { watermark: number; stopped: boolean }> = {};
           for (const [task, p] of app.producers) tasks[task] = { watermark: p.watermark, stopped: p.stopped };
-          apps[name] = { tasks: app.tasks ?? null, producers: tasks, ...(app.members === undefined ? {} : { generation: app.generation, members: [...app.members] }) };
+          apps[name] = {
+            tasks: app.tasks ?? null,
+            producers: tasks,
+            ...(app.members === undefined ? {} : { generation: app.generation, members: [...app.members] }),
+            ...(app.released.size === 0 ? {} : { released: [...app.released] }),
+          };
         }
         producers[s.key] = apps;
       }
@@ -261,6 +275,11 @@ export class TaskWatermarks {
   }
 }
 
+/** A producer task known, but with nothing promised yet. */
+function unreported(now: number): ProducerState {
+  return { watermark: NO_WATERMARK, stopped: false, idle: false, lastSeenAt: now };
+}
+
 function groupKey(inputs: readonly number[]): string {
   return [...inputs].sort((a, b) => a - b).join(',');
 }
@@ -269,7 +288,7 @@ function restoreApplications(saved: Readonly<Record<string, SavedApplication>> |
   const apps = new Map<string, ProducerApplication>();
   for (const [name, a] of Object.entries(saved ?? {})) {
     const producers = new Map(Object.entries(a.producers).map(([task, p]) => [task, { watermark: p.watermark, stopped: p.stopped, idle: false, lastSeenAt: now }]));
-    apps.set(name, { tasks: a.tasks ?? undefined, generation: a.generation, members: a.members === undefined ? undefined : new Set(a.members), producers, missingIdle: false, firstSeenAt: now });
+    apps.set(name, { ...newProducerApplication(a.tasks ?? undefined, now), generation: a.generation, members: a.members === undefined ? undefined : new Set(a.members), producers, released: new Set(a.released ?? []) });
   }
   return apps;
 }

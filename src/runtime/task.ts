@@ -1,5 +1,5 @@
 import type { EventClock } from '../time/event-clock.ts';
-import type { Headers, LogRecord, StreamRecord } from '../time/record.ts';
+import type { LogRecord, StreamRecord } from '../time/record.ts';
 import type { Clock } from '../time/clock.ts';
 import { DeserializationError, SerializationError } from '../time/serde.ts';
 import { resolveTimestamp } from '../time/invalid-timestamp-policy.ts';
@@ -658,8 +658,9 @@ export class StreamTask {
   #publishWatermarks(stopping: boolean): void {
     const interval = this.#env.topology.watermarkIntervalMs ?? 1000;
     for (const [stream, groups] of this.#sinkGroups) {
-      // A stop is not announced inside the application: its tasks resume where they stopped,
-      // and a downstream task released by it would fire windows an uninterrupted run would not.
+      // No stop inside the application: a stop carries the exact watermark, where a running task
+      // writes one only at interval crossings, so a downstream task of this application would fire
+      // windows earlier than in an uninterrupted run, and its output would depend on where runs stopped.
       if (stopping && this.#internalSinks.has(stream)) continue;
       const w = Math.min(...groups.map((g) => this.#watermarks.groupWatermark(g)));
       const last = this.#watermarks.published(stream);
@@ -670,7 +671,7 @@ export class StreamTask {
     }
   }
 
-  /** A clean stop (watermark mode): tells the consumers of every output stream not to wait for this task. */
+  /** A clean stop (watermark mode): tells the consumers of every output stream that this task stopped, at its watermark now (its last promise). */
   publishStop(): void {
     if (this.#eventClock === 'watermark') this.#publishWatermarks(true);
   }
@@ -690,23 +691,31 @@ export class StreamTask {
   #deadLetter(failure: InputFailure): void {
     if (failure.fatal) throw new BadInputError(failure);
     const r = failure.raw;
+    this.#writeDeadLetter(r, { key: r.key, value: r.value, eventTime: r.eventTime, headers: r.headers }, failure.field, failure.error);
+  }
+
+  /**
+   * Writes one dead letter: `record` (its bytes, or none) to the
+   * dead-letter stream, with headers naming the error, the field at fault
+   * and the input position `at`; counted and audited.
+   */
+  #writeDeadLetter(at: { stream: string; partition: number; offset: number }, record: Pick<AppendRecord, 'key' | 'value' | 'eventTime' | 'headers'>, field: string, error: string): void {
     const dlq = this.#env.deadLetterStream;
-    const partitions = this.#partitionsOf(dlq);
-    this.#env.auditor.record('dead-letter', this.id, r, `${failure.field}: ${failure.error}`);
+    this.#env.auditor.record('dead-letter', this.id, at, `${field}: ${error}`);
     this.counters.deadLettered++;
     this.#outputs.push({
       stream: dlq,
-      partition: r.partition % partitions,
-      key: r.key,
-      value: r.value,
-      eventTime: r.eventTime,
+      partition: at.partition % this.#partitionsOf(dlq),
+      key: record.key,
+      value: record.value,
+      eventTime: record.eventTime,
       headers: {
-        ...r.headers,
-        [DEAD_LETTER_HEADERS.error]: failure.error,
-        [DEAD_LETTER_HEADERS.field]: failure.field,
-        [DEAD_LETTER_HEADERS.stream]: r.stream,
-        [DEAD_LETTER_HEADERS.partition]: String(r.partition),
-        [DEAD_LETTER_HEADERS.offset]: String(r.offset),
+        ...record.headers,
+        [DEAD_LETTER_HEADERS.error]: error,
+        [DEAD_LETTER_HEADERS.field]: field,
+        [DEAD_LETTER_HEADERS.stream]: at.stream,
+        [DEAD_LETTER_HEADERS.partition]: String(at.partition),
+        [DEAD_LETTER_HEADERS.offset]: String(at.offset),
         [PRODUCER_HEADER]: `${this.#env.applicationId}/${this.id}`,
       },
     });
@@ -830,7 +839,9 @@ export class StreamTask {
     if (!Number.isInteger(partition) || partition < 0 || partition >= partitions) {
       throw new Error(`the partitioner of ${sink.name} chose partition ${partition} of ${sink.stream}, which has partitions 0..${partitions - 1}`);
     }
-    const headers: Headers = { ...r.headers, [PRODUCER_HEADER]: `${this.#env.applicationId}/${this.id}` };
+    const headers: Record<string, string> = { ...r.headers, [PRODUCER_HEADER]: `${this.#env.applicationId}/${this.id}` };
+    // The mark an upstream producer put on its own late record is not this task's to pass on.
+    delete headers[PRODUCER_LATE_HEADER];
     const output: AppendRecord = { stream: sink.stream, partition, key: keyBytes, value: valueBytes, eventTime: r.timestamp, headers };
     const tooLarge = this.#env.log.tooLarge?.(output);
     if (tooLarge !== undefined) return this.#deadLetterOutput(sink, output, tooLarge);
@@ -846,26 +857,9 @@ export class StreamTask {
    * the run goes on and nothing is lost without a word.
    */
   #deadLetterOutput(sink: SinkNode, output: AppendRecord, reason: string): void {
-    const input = this.#current ?? { stream: '', partition: this.partition, offset: -1, headers: {} };
+    const input = this.#current ?? { stream: '', partition: this.partition, offset: -1 };
     const error = `output record to ${output.stream}/${output.partition} (key ${output.key?.byteLength ?? 0} bytes, value ${output.value?.byteLength ?? 0} bytes, from ${sink.name}) cannot be written: ${reason}`;
-    this.#env.auditor.record('dead-letter', this.id, input, error);
-    this.counters.deadLettered++;
-    const dlq = this.#env.deadLetterStream;
-    this.#outputs.push({
-      stream: dlq,
-      partition: input.partition % this.#partitionsOf(dlq),
-      key: null,
-      value: null,
-      eventTime: output.eventTime,
-      headers: {
-        [DEAD_LETTER_HEADERS.error]: error,
-        [DEAD_LETTER_HEADERS.field]: 'output',
-        [DEAD_LETTER_HEADERS.stream]: input.stream,
-        [DEAD_LETTER_HEADERS.partition]: String(input.partition),
-        [DEAD_LETTER_HEADERS.offset]: String(input.offset),
-        [PRODUCER_HEADER]: `${this.#env.applicationId}/${this.id}`,
-      },
-    });
+    this.#writeDeadLetter(input, { key: null, value: null, eventTime: output.eventTime, headers: {} }, 'output', error);
   }
 
   #partitionsOf(stream: string): number {

@@ -50,10 +50,29 @@ export interface ProducerApplication {
   generation: number | undefined;
   members: Set<string> | undefined;
   readonly producers: Map<string, ProducerState>;
+  /** Tasks an operator released, of an application that does not announce its tasks: no longer expected. */
+  readonly released: Set<string>;
   /** Whether the tasks that have not reported yet are declared idle. */
   missingIdle: boolean;
-  /** Wall-clock time the application was first seen: the missing tasks' idleness counts from there. */
-  readonly firstSeenAt: number;
+  /** Wall-clock time since which the tasks not reported yet are expected (first seen, or the newest announcement): their idleness counts from there. */
+  expectedSince: number;
+}
+
+/** A new application as a consumer first sees it, `now` (wall clock, for idleness). */
+export function newProducerApplication(tasks: number | undefined, now: number): ProducerApplication {
+  return { tasks, generation: undefined, members: undefined, producers: new Map(), released: new Set(), missingIdle: false, expectedSince: now };
+}
+
+/**
+ * The tasks of an application that are expected but have not reported:
+ * those its newest announcement names, or, for an application that does
+ * not announce, how many its count says beyond the tasks seen and released
+ * (by name where known, else `undefined` for each task not seen yet).
+ */
+export function expectedTasks(app: ProducerApplication): (string | undefined)[] {
+  if (app.members !== undefined) return [...app.members].filter((m) => !app.producers.has(m));
+  const missing = (app.tasks ?? 0) - app.producers.size - app.released.size;
+  return missing > 0 ? new Array<undefined>(missing).fill(undefined) : [];
 }
 
 /**
@@ -103,9 +122,7 @@ function* watermarkTerms(name: string, app: ProducerApplication): Iterable<Water
     yield { application: name, task, watermark: p.watermark, state: p.stopped ? 'stopped' : p.watermark === NO_WATERMARK ? 'data-only' : 'reported' };
   }
   if (app.missingIdle) return;
-  if (app.members !== undefined) {
-    for (const m of app.members) if (!app.producers.has(m)) yield { application: name, task: m, watermark: NO_WATERMARK, state: 'expected' };
-  } else if (app.tasks !== undefined && app.producers.size < app.tasks) yield { application: name, task: undefined, watermark: NO_WATERMARK, state: 'expected' };
+  for (const task of expectedTasks(app)) yield { application: name, task, watermark: NO_WATERMARK, state: 'expected' };
 }
 
 /**
@@ -116,12 +133,19 @@ function* watermarkTerms(name: string, app: ProducerApplication): Iterable<Water
  * expected. An announcement of an older generation (a run that started
  * earlier) changes nothing. Returns whether the set was replaced.
  */
-export function applyAnnouncement(app: ProducerApplication, generation: number, members: readonly string[]): boolean {
+export function applyAnnouncement(app: ProducerApplication, generation: number, members: readonly string[], now: number): boolean {
   if (app.generation !== undefined && generation < app.generation) return false;
+  const replaced = app.generation !== generation;
   app.generation = generation;
   app.members = new Set(members);
   app.tasks = members.length;
+  app.released.clear();
   for (const task of [...app.producers.keys()]) if (!app.members.has(task)) app.producers.delete(task);
+  // The tasks a new run names are expected from now on: idleness counts from this announcement.
+  if (replaced) {
+    app.missingIdle = false;
+    app.expectedSince = now;
+  }
   return true;
 }
 
@@ -132,8 +156,25 @@ export function applyAnnouncement(app: ProducerApplication, generation: number, 
  */
 export function applyRelease(app: ProducerApplication, task: string): void {
   app.producers.delete(task);
-  app.members?.delete(task);
-  if (app.members !== undefined) app.tasks = app.members.size;
+  if (app.members === undefined) app.released.add(task);
+  else {
+    app.members.delete(task);
+    app.tasks = app.members.size;
+  }
+}
+
+/** A task writes (again): it is a producer of its application, released or not before. */
+export function producerWrites(app: ProducerApplication, task: string): void {
+  app.released.delete(task);
+}
+
+/**
+ * Rule: a record a producer writes is late — for every consumer — when its
+ * event time is at or below the watermark that producer already wrote to
+ * its partition (`NO_WATERMARK`, or undefined: none).
+ */
+export function isProducerLate(eventTime: number | null, watermark: number | undefined): boolean {
+  return eventTime !== null && watermark !== undefined && watermark !== NO_WATERMARK && eventTime <= watermark;
 }
 
 /**

@@ -117,9 +117,10 @@ export function jsonSerde<T = unknown>(check?: (value: unknown) => string | unde
 
 /**
  * Text that may hold a number JSON.parse cannot keep exactly: 16 digits or
- * more in a row, or an exponent. Other text takes the fast path.
+ * more (a decimal point among them or not), or an exponent. Other text
+ * takes the fast path.
  */
-const MAY_BE_INEXACT = /\d{16}|\d[eE][+-]?\d/;
+const MAY_BE_INEXACT = /(?:\d\.?){16}|\d[eE][+-]?\d/;
 
 /**
  * JSON.parse, refusing a number that a double cannot hold exactly
