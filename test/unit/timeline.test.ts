@@ -1,0 +1,400 @@
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { main } from '../../src/cli/main.ts';
+import { CliError } from '../../src/cli/errors.ts';
+import type { CommandIo } from '../../src/cli/io.ts';
+import { parseTrace, renderTimelineHtml, renderTimelineSvg, type TraceEvent } from '../../src/cli/timeline.ts';
+
+const NONE = Number.MIN_SAFE_INTEGER;
+const END = Number.MAX_SAFE_INTEGER;
+
+const dirs: string[] = [];
+after(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+function freshDir(): string {
+  const d = mkdtempSync(join(tmpdir(), 'tidemark-timeline-test-'));
+  dirs.push(d);
+  return d;
+}
+
+/** An io that keeps what a command prints, for calling `main` in-process. */
+function capturingIo(): { io: CommandIo; out: string[]; err: string[] } {
+  const out: string[] = [];
+  const err: string[] = [];
+  const io: CommandIo = { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, out: (l) => void out.push(l), err: (l) => void err.push(l) };
+  return { io, out, err };
+}
+
+const ndjson = (events: readonly object[]): string => events.map((e) => JSON.stringify(e)).join('\n') + '\n';
+
+/**
+ * The three-tier scenario, cut short: producers A0 and A1, tasks B0 and B1
+ * forwarding, C0 and C1 windowing on the watermark records of B/0_0 and
+ * B/0_1; C1 gets (Z,2) after its watermark reached 20, and drops it as late.
+ */
+const PRODUCERS: TraceEvent[] = [
+  { node: 'A0', seq: 0, kind: 'record', time: 1, key: 'X' },
+  { node: 'A0', seq: 1, kind: 'record', time: 22, key: 'Z' },
+  { node: 'A0', seq: 2, kind: 'watermark-record', time: 21, producer: 'A0' },
+  { node: 'A1', seq: 0, kind: 'record', time: 21, key: 'Z' },
+  { node: 'A1', seq: 1, kind: 'watermark-record', time: 20, producer: 'A1' },
+  { node: 'A1', seq: 2, kind: 'record', time: 2, key: 'Z' },
+];
+const TASKS: TraceEvent[] = [
+  { node: 'B0', seq: 0, kind: 'record', time: 1, key: 'X' },
+  { node: 'B0', seq: 0, kind: 'stream-time', time: 1 },
+  { node: 'B0', seq: 0, kind: 'watermark', time: NONE },
+  { node: 'B0', seq: 1, kind: 'record', time: 22, key: 'Z' },
+  { node: 'B0', seq: 1, kind: 'stream-time', time: 22 },
+  { node: 'B0', seq: 2, kind: 'watermark-record', time: 21, producer: 'A0' },
+  { node: 'B0', seq: 2, kind: 'watermark', time: 21 },
+  { node: 'B1', seq: 0, kind: 'record', time: 21, key: 'Z' },
+  { node: 'B1', seq: 0, kind: 'stream-time', time: 21 },
+  { node: 'B1', seq: 1, kind: 'watermark-record', time: 20, producer: 'A1' },
+  { node: 'B1', seq: 1, kind: 'watermark', time: 20 },
+  { node: 'B1', seq: 2, kind: 'record', time: 2, key: 'Z' },
+  { node: 'C0', seq: 0, kind: 'record', time: 1, key: 'X', stream: 'b', partition: 0, offset: 0 },
+  { node: 'C0', seq: 0, kind: 'stream-time', time: 1 },
+  { node: 'C0', seq: 1, kind: 'watermark-record', time: END, producer: 'B/0_0', stream: 'b', partition: 0, offset: 1 },
+  { node: 'C0', seq: 2, kind: 'watermark-record', time: END, producer: 'B/0_1', stream: 'b', partition: 0, offset: 2 },
+  { node: 'C0', seq: 2, kind: 'watermark', time: END },
+  { node: 'C1', seq: 0, kind: 'record', time: 22, key: 'Z', stream: 'b', partition: 1, offset: 0 },
+  { node: 'C1', seq: 0, kind: 'stream-time', time: 22 },
+  { node: 'C1', seq: 1, kind: 'watermark-record', time: 21, producer: 'B/0_0', stream: 'b', partition: 1, offset: 1 },
+  { node: 'C1', seq: 2, kind: 'watermark-record', time: 20, producer: 'B/0_1', stream: 'b', partition: 1, offset: 2 },
+  { node: 'C1', seq: 2, kind: 'watermark', time: 20 },
+  { node: 'C1', seq: 3, kind: 'record', time: 21, key: 'Z', stream: 'b', partition: 1, offset: 3 },
+  { node: 'C1', seq: 4, kind: 'record', time: 2, key: 'Z', late: true, stream: 'b', partition: 1, offset: 4 },
+];
+const THREE_TIERS = [...PRODUCERS, ...TASKS];
+
+/**
+ * Asserts that `xml` is one balanced element: every tag well formed and
+ * closed in order, no text outside the root, no bare `&` or `<` anywhere.
+ */
+function assertWellFormed(xml: string): void {
+  const doc = xml.replace(/^<\?xml version="1\.0" encoding="UTF-8"\?>\n/, '');
+  assert.doesNotMatch(doc, /&(?!(?:amp|lt|gt|quot|#39);)/, 'a bare & (not an entity)');
+  const stack: string[] = [];
+  let roots = 0;
+  let last = 0;
+  for (const m of doc.matchAll(/<[^>]*>/g)) {
+    const text = doc.slice(last, m.index);
+    last = m.index + m[0].length;
+    assert.ok(!text.includes('>'), `a bare > before ${m[0]}`);
+    if (stack.length === 0) assert.equal(text.trim(), '', 'text outside the root element');
+    const tag = /^<(\/?)([A-Za-z][\w:.-]*)((?:\s+[\w:.-]+="[^"<>]*")*)\s*(\/?)>$/.exec(m[0]);
+    assert.ok(tag !== null, `malformed tag ${m[0]}`);
+    const [, close, name, attrs, selfClosing] = tag;
+    const names = [...attrs!.matchAll(/([\w:.-]+)="/g)].map((a) => a[1]);
+    assert.equal(new Set(names).size, names.length, `a repeated attribute in ${m[0]}`);
+    if (close === '/') {
+      assert.equal(attrs, '', `attributes on a closing tag ${m[0]}`);
+      assert.equal(stack.pop(), name, `</${name}> closes the wrong element`);
+    } else {
+      if (stack.length === 0) roots++;
+      if (selfClosing !== '/') stack.push(name!);
+    }
+  }
+  assert.equal(doc.slice(last).trim(), '', 'text after the root element');
+  assert.deepEqual(stack, [], 'unclosed elements');
+  assert.equal(roots, 1, 'exactly one root element');
+}
+
+/** The attributes of every `<name …>` tag with `class` starting with `cls`. */
+function elements(svg: string, name: string, cls: string): Record<string, string>[] {
+  const found: Record<string, string>[] = [];
+  for (const m of svg.matchAll(new RegExp(`<${name}\\s[^>]*>`, 'g'))) {
+    const attrs = Object.fromEntries([...m[0].matchAll(/([\w:.-]+)="([^"]*)"/g)].map((a) => [a[1]!, a[2]!]));
+    if (attrs.class !== undefined && (attrs.class === cls || attrs.class.startsWith(`${cls} `))) found.push(attrs);
+  }
+  return found;
+}
+
+function recordCircles(svg: string): Record<string, string>[] {
+  return elements(svg, 'circle', 'record');
+}
+
+test('parse errors name the file and the line, in one line', () => {
+  const good = '{"node":"C1","seq":0,"kind":"record","time":1}';
+  const cases: [string, RegExp][] = [
+    [`${good}\n\n{"node":"C1","seq":1,"kind":"record","time":"2"}`, /^trace\.ndjson:3: "time" must be an integer, got "2"$/],
+    [`${good}\n{"node":"C1","seq":1,"kind":"record","time":2.5}`, /^trace\.ndjson:2: "time" must be an integer/],
+    [`${good}\n{"node":"C1","seq":1,"kind":"record"}`, /^trace\.ndjson:2: "time" must be an integer; it is missing$/],
+    ['{"node":"C1","seq":-1,"kind":"record","time":1}', /^trace\.ndjson:1: "seq" must be a non-negative integer, got -1$/],
+    ['{"seq":0,"kind":"record","time":1}', /^trace\.ndjson:1: "node" must be a non-empty string/],
+    ['{"node":"C1","seq":0,"kind":"punctuation","time":1}', /^trace\.ndjson:1: "kind" must be one of record, stream-time, watermark, watermark-record, got "punctuation"$/],
+    ['{"node":"C1","seq":0,"kind":"watermark-record","time":1}', /^trace\.ndjson:1: "producer" must be a non-empty string; it is missing$/],
+    ['{"node":"C1","seq":0,"kind":"record","time":1,"late":"yes"}', /^trace\.ndjson:1: "late" must be true or false/],
+    ['{"node":"C1","seq":0,"kind":"record","time":1,"key":7}', /^trace\.ndjson:1: "key" must be a string/],
+    [`${good}\n${good}\n{"node": "C1",`, /^trace\.ndjson:3: not valid JSON$/],
+    ['[1,2]', /^trace\.ndjson:1: not a JSON object$/],
+    ['{"node":"C1","seq":0,"kind":"record","time":9007199254740992}', /^trace\.ndjson:1: "time" must be an integer/],
+  ];
+  for (const [text, expected] of cases) {
+    assert.throws(() => parseTrace(text, 'trace.ndjson'), (e: unknown) => {
+      assert.ok(e instanceof CliError, 'a CliError: main prints it as one line');
+      assert.match(e.message, expected);
+      assert.doesNotMatch(e.message, /\n/);
+      return true;
+    }, text);
+  }
+});
+
+test('parsing keeps the fields the picture uses, in a fixed order, and tolerates CRLF, nulls and extra fields', () => {
+  const text = '{"time":2,"late":true,"key":"Z","kind":"record","seq":12,"node":"C1","offset":5,"partition":1,"stream":"b","extra":1}\r\n'
+    + '\r\n'
+    + '{"node":"C1","seq":12,"kind":"stream-time","time":22}\r\n'
+    + '{"node":"C1","seq":3,"kind":"watermark-record","time":-9007199254740991,"producer":"B/0_0","stream":null}\n'
+    + '{"node":"A0","seq":0,"kind":"record","time":1,"key":null}';
+  const events = parseTrace(text, 't.ndjson');
+  assert.deepEqual(events.map((e) => JSON.stringify(e)), [
+    '{"node":"C1","seq":12,"kind":"record","time":2,"key":"Z","late":true,"stream":"b","partition":1,"offset":5}',
+    '{"node":"C1","seq":12,"kind":"stream-time","time":22}',
+    `{"node":"C1","seq":3,"kind":"watermark-record","time":${NONE},"producer":"B/0_0"}`,
+    '{"node":"A0","seq":0,"kind":"record","time":1}',
+  ]);
+});
+
+test('the SVG is one well-formed element with one lane per node, sorted by name', () => {
+  const events: TraceEvent[] = [
+    ...THREE_TIERS,
+    { node: 'C10', seq: 0, kind: 'record', time: 5 },
+    { node: 'C2', seq: 0, kind: 'record', time: 6 },
+  ];
+  const svg = renderTimelineSvg(events, { title: 'three tiers' });
+  assert.match(svg, /^<\?xml version="1\.0" encoding="UTF-8"\?>\n<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg" /);
+  assertWellFormed(svg);
+  const lanes = elements(svg, 'g', 'lane').map((g) => g['data-node']);
+  assert.deepEqual(lanes, ['A0', 'A1', 'B0', 'B1', 'C0', 'C1', 'C2', 'C10']);
+  assert.equal(recordCircles(svg).length, events.filter((e) => e.kind === 'record').length);
+  assert.match(svg, /<title>three tiers<\/title>/);
+  // Self-contained: no link, script, image or font from elsewhere.
+  assert.doesNotMatch(svg, /https?:\/\/(?!www\.w3\.org\/2000\/svg")|<script|<image|@import|url\(/);
+});
+
+test('a late record is drawn red, crossed and labelled late; the others are not', () => {
+  const svg = renderTimelineSvg(THREE_TIERS);
+  const records = recordCircles(svg);
+  const late = records.filter((r) => r.class === 'record late');
+  assert.equal(late.length, 1);
+  assert.equal(late[0]!['data-time'], '2');
+  assert.equal(late[0]!['data-seq'], '4');
+  const lateFill = late[0]!.fill;
+  for (const r of records.filter((r) => r.class === 'record')) assert.notEqual(r.fill, lateFill, 'a record on time is not drawn in the late colour');
+  assert.equal(records.filter((r) => r.class === 'record').length, records.length - 1);
+  // Its label says so, in the late colour, and so does its tooltip.
+  assert.match(svg, new RegExp(`<text [^>]*fill="${lateFill}"[^>]*>Z<tspan[^>]*>#4</tspan><tspan[^>]*>late</tspan></text>`));
+  assert.match(svg, /<title>C1 #4: record Z at 2, late \(b\/1@4\)<\/title>/);
+  assert.doesNotMatch(svg, /<title>C1 #3: record Z at 21, late/);
+});
+
+test('x grows with event time, the same scale in every lane', () => {
+  const svg = renderTimelineSvg([
+    { node: 'C1', seq: 0, kind: 'record', time: 2, key: 'a' },
+    { node: 'C1', seq: 1, kind: 'record', time: 22, key: 'b' },
+    { node: 'C1', seq: 2, kind: 'record', time: 12, key: 'c' },
+    { node: 'B0', seq: 0, kind: 'record', time: 22, key: 'd' },
+  ]);
+  const cx = (seqTime: string): number[] => recordCircles(svg).filter((r) => `${r['data-seq']}@${r['data-time']}` === seqTime).map((r) => Number(r.cx));
+  const [at2] = cx('0@2');
+  const [at12] = cx('2@12');
+  const [at22] = cx('1@22');
+  assert.ok(at2! < at12! && at12! < at22!, `${at2} < ${at12} < ${at22}`);
+  assert.ok(Math.abs((at12! - at2!) - (at22! - at12!)) < 0.2, 'linear in event time');
+  const at22s = recordCircles(svg).filter((r) => r['data-time'] === '22').map((r) => Number(r.cx));
+  assert.deepEqual(at22s, [at22, at22], 'the same x for the same time in another lane');
+});
+
+test('rows go down a lane in seq order, whatever the order of the trace', () => {
+  const events: TraceEvent[] = [
+    { node: 'C1', seq: 2, kind: 'record', time: 12 },
+    { node: 'C1', seq: 0, kind: 'record', time: 2 },
+    { node: 'C1', seq: 1, kind: 'record', time: 22 },
+  ];
+  const ys = recordCircles(renderTimelineSvg(events)).map((r) => [Number(r['data-seq']), Number(r.cy)] as const).sort((a, b) => a[0] - b[0]);
+  assert.ok(ys[0]![1] < ys[1]![1] && ys[1]![1] < ys[2]![1], JSON.stringify(ys));
+});
+
+test('keys, node names and the title are escaped', () => {
+  const events: TraceEvent[] = [
+    { node: 'C"1\'', seq: 0, kind: 'record', time: 2, key: '<Z&>' },
+    { node: 'C"1\'', seq: 1, kind: 'watermark-record', time: 3, producer: '<p&q>' },
+    { node: '<n>', seq: 0, kind: 'record', time: 4, key: 'a]]>b' },
+  ];
+  const svg = renderTimelineSvg(events, { title: 'a <b> & "c"' });
+  assertWellFormed(svg);
+  assert.ok(svg.includes('&lt;Z&amp;&gt;'), 'the key, escaped');
+  assert.ok(!svg.includes('<Z&>') && !svg.includes('<n>') && !svg.includes('<p&q>'), 'nothing raw');
+  assert.ok(svg.includes('data-node="C&quot;1&#39;"'));
+  assert.ok(svg.includes('<title>a &lt;b&gt; &amp; &quot;c&quot;</title>'));
+  const html = renderTimelineHtml(events, { title: 'a <b> & "c"' });
+  assert.ok(html.includes('<h3>&lt;n&gt;</h3>') && html.includes('<td>&lt;Z&amp;&gt;</td>') && !html.includes('<Z&>'));
+});
+
+/** Characters XML 1.0 forbids even as character references: most C0 controls, lone surrogates, U+FFFE and U+FFFF. */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const NOT_XML = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]|&#(?:x0*(?:[0-8BCEF]|1[0-9A-F]|D[89A-F][0-9A-F]{2}|FFF[EF])|0*(?:[0-8]|1[124-9]|2[0-9]|3[01]));/i;
+
+test('keys holding any bytes keep the SVG and the page well-formed: controls and lone surrogates are shown as \\u escapes', () => {
+  const controls = Array.from({ length: 32 }, (_, i) => String.fromCharCode(i)).join('');
+  const events: TraceEvent[] = [
+    { node: 'C\u00011', seq: 0, kind: 'record', time: 2, key: `a${controls}b` },
+    { node: 'C\u00011', seq: 1, kind: 'record', time: 3, key: 'lone \ud800 \udc00 \ufffe\uffff \u007f end 😀' },
+    { node: 'C\u00011', seq: 2, kind: 'watermark-record', time: 3, producer: 'p\u0000q' },
+  ];
+  for (const doc of [renderTimelineSvg(events, { title: 't\u0007' }), renderTimelineHtml(events, { title: 't\u0007' })]) {
+    assert.doesNotMatch(doc, NOT_XML);
+    assert.ok(doc.includes('a\\u0000\\u0001'), 'a control character is shown as its \\u escape');
+    assert.ok(doc.includes('\t') || doc.includes('\\u0009'), 'a tab stays visible');
+    assert.ok(doc.includes('lone \\ud800 \\udc00 \\ufffe\\uffff'), 'lone surrogates and non-characters too');
+    assert.ok(doc.includes('😀'), 'a surrogate pair is a character, kept');
+    assert.ok(doc.includes('C\\u00011') && doc.includes('p\\u0000q') && doc.includes('t\\u0007'));
+  }
+  assertWellFormed(renderTimelineSvg(events));
+});
+
+test('tidemark timeline draws a trace of 270,000 events', async () => {
+  const dir = freshDir();
+  const trace = join(dir, 'big.ndjson');
+  const lines: string[] = [];
+  for (let i = 0; i < 135_000; i++) {
+    lines.push(`{"node":"B0","seq":${i},"kind":"record","time":${i},"key":"k${i % 100}"}`, `{"node":"B0","seq":${i},"kind":"stream-time","time":${i}}`);
+  }
+  writeFileSync(trace, lines.join('\n') + '\n');
+  const out = join(dir, 'big.svg');
+  const { io, out: printed, err } = capturingIo();
+  assert.equal(await main(['timeline', trace, '--out', out], io), 0, err.join('\n'));
+  assert.deepEqual(printed, [`wrote ${out}: 1 node, 135000 records (0 late), 0 watermark records`]);
+  const svg = readFileSync(out, 'utf8');
+  assert.match(svg, /^<\?xml/);
+  assert.ok(svg.trimEnd().endsWith('</svg>'));
+});
+
+test('a watermark at MAX_SAFE_INTEGER is drawn at the right edge under ∞; MIN_SAFE_INTEGER is not drawn', () => {
+  const svg = renderTimelineSvg([
+    { node: 'C0', seq: 0, kind: 'watermark', time: NONE },
+    { node: 'C0', seq: 1, kind: 'record', time: 100, key: 'k' },
+    { node: 'C0', seq: 1, kind: 'watermark', time: 50 },
+    { node: 'C0', seq: 2, kind: 'watermark-record', time: END, producer: 'B/0_0' },
+    { node: 'C0', seq: 2, kind: 'watermark', time: END },
+  ]);
+  assertWellFormed(svg);
+  const ends = elements(svg, 'text', 'end');
+  assert.equal(ends.length, 2, 'the ∞ label on the top and bottom axes');
+  assert.match(svg, /<text class="end"[^>]*>∞<\/text>/);
+  const xEnd = Number(ends[0]!.x);
+  const width = Number(/<svg [^>]*width="(\d+)"/.exec(svg)![1]);
+  const recordX = Number(recordCircles(svg)[0]!.cx);
+  assert.ok(recordX < xEnd && xEnd < width, `record ${recordX} < ∞ ${xEnd} < width ${width}`);
+  const [path] = elements(svg, 'path', 'watermark');
+  assert.ok(path !== undefined, 'the watermark line is drawn');
+  // Two values drawn (50, then ∞): a start and one step; "none yet" is no point of the line.
+  const d = path.d!;
+  const start = Number(/^M([\d.]+),/.exec(d)![1]);
+  const steps = [...d.matchAll(/H([\d.]+)/g)].map((m) => Number(m[1]));
+  const plotLeft = Number(/<g class="axis"><line x1="([\d.]+)"/.exec(svg)![1]);
+  assert.ok(start > plotLeft, `starts at 50 (${start}), not at the left edge (${plotLeft}) where "none yet" would be`);
+  assert.ok(start < recordX, 'at 50, left of the record at 100');
+  assert.deepEqual(steps, [xEnd]);
+  // The flag of W(∞) is at the edge too.
+  const [flag] = elements(svg, 'path', 'watermark-record');
+  assert.equal(Number(/^M([\d.]+),/.exec(flag!.d!)![1]), xEnd);
+  assert.match(svg, />W\(∞\)</);
+  assert.doesNotMatch(svg, /9007199254740991/, 'the sentinels never appear as numbers');
+});
+
+test('the output is deterministic: same trace, same bytes, whatever the order of lines and files', () => {
+  const once = renderTimelineSvg(THREE_TIERS, { title: 'x' });
+  assert.equal(renderTimelineSvg(THREE_TIERS, { title: 'x' }), once);
+  assert.equal(renderTimelineSvg([...TASKS, ...PRODUCERS].reverse(), { title: 'x' }), once);
+  const html = renderTimelineHtml(THREE_TIERS, { title: 'x' });
+  assert.equal(renderTimelineHtml([...THREE_TIERS].reverse(), { title: 'x' }), html);
+  assert.ok(html.includes(once.replace(/^<\?xml[^>]*>\n/, '').trimEnd()), 'the page embeds the same SVG');
+});
+
+test('the HTML page embeds the SVG, a legend and a table per node', () => {
+  const html = renderTimelineHtml(THREE_TIERS, { title: 'three tiers' });
+  assert.match(html, /^<!DOCTYPE html>\n<html lang="en">/);
+  assert.match(html, /<\/html>\n$/);
+  assert.match(html, /<ul class="legend">[\s\S]*late record[\s\S]*<\/ul>/);
+  const picture = /<div class="picture">\n([\s\S]*?)\n<\/div>/.exec(html)![1]!;
+  assertWellFormed(picture);
+  assert.equal([...html.matchAll(/<section>\n<h3>/g)].length, 6);
+  assert.match(html, /<h3>C1<\/h3>\n<table class="node-summary">\n<tr><th>records<\/th><td>3 \(1 late: #4\)<\/td><\/tr>/);
+  assert.match(html, /<tr><th>last watermark<\/th><td>∞ \(end of stream\)<\/td><\/tr>/);
+  assert.match(html, /<tr class="late"><td class="n">4<\/td><td>record<\/td><td class="n">2<\/td><td>Z<\/td><td>late<\/td><td>b\/1@4<\/td><\/tr>/);
+  assert.doesNotMatch(html, /<link|<script|src=|@import/);
+});
+
+test('tidemark timeline writes an .svg and an .html file and says what it drew', async () => {
+  const dir = freshDir();
+  const producers = join(dir, 'producers.ndjson');
+  const tasks = join(dir, 'tasks.ndjson');
+  writeFileSync(producers, ndjson(PRODUCERS));
+  writeFileSync(tasks, ndjson(TASKS));
+
+  for (const name of ['timeline.svg', 'timeline.html']) {
+    const out = join(dir, name);
+    const { io, out: lines, err } = capturingIo();
+    const status = await main(['timeline', producers, tasks, '--out', out, '--title', 'three <tiers>'], io);
+    assert.equal(status, 0, err.join('\n'));
+    assert.deepEqual(lines, [`wrote ${out}: 6 nodes, 12 records (1 late), 8 watermark records`]);
+    assert.deepEqual(err, []);
+    const written = readFileSync(out, 'utf8');
+    if (name.endsWith('.svg')) {
+      assert.equal(written, renderTimelineSvg(THREE_TIERS, { title: 'three <tiers>' }));
+      assertWellFormed(written);
+    } else {
+      assert.equal(written, renderTimelineHtml(THREE_TIERS, { title: 'three <tiers>' }));
+    }
+  }
+  // Without --title, the files' names.
+  const { io, out } = capturingIo();
+  assert.equal(await main(['timeline', tasks, '--out', join(dir, 'tasks.svg')], io), 0);
+  assert.match(out[0]!, /: 4 nodes, 8 records \(1 late\), 6 watermark records$/);
+  assert.match(readFileSync(join(dir, 'tasks.svg'), 'utf8'), /<title>timeline of tasks\.ndjson<\/title>/);
+});
+
+test('tidemark timeline: help, usage mistakes and bad traces are one line and the right status', async () => {
+  const dir = freshDir();
+  const trace = join(dir, 'trace.ndjson');
+  writeFileSync(trace, '{"node":"C1","seq":0,"kind":"record","time":1}\n{"node":"C1","seq":1,"kind":"record","time":"2"}\n');
+  const good = join(dir, 'good.ndjson');
+  writeFileSync(good, ndjson(TASKS));
+  const run = async (args: string[]): Promise<{ status: number; out: string[]; err: string[] }> => {
+    const { io, out, err } = capturingIo();
+    return { status: await main(args, io), out, err };
+  };
+
+  const help = await run(['timeline', '--help']);
+  assert.equal(help.status, 0);
+  assert.match(help.out[0]!, /^Usage: tidemark timeline <trace\.ndjson>\.\.\. --out <file\.svg\|file\.html> \[--title T\]/);
+  assert.match((await run(['--help'])).out[0]!, /^ {2}timeline +draw the event-time timeline of a run/m);
+
+  const cases: [string[], number, RegExp][] = [
+    [['timeline', trace], 2, /^tidemark timeline: --out is required \(see tidemark timeline --help\)$/],
+    [['timeline', trace, '--out', join(dir, 'x.png')], 2, /^tidemark timeline: --out must name a \.svg or \.html file, got '.*x\.png' \(see/],
+    [['timeline', '--out', join(dir, 'x.svg')], 2, /^tidemark timeline: name at least one trace file \(see/],
+    [['timeline', trace, '--out', join(dir, 'x.svg'), '--bogus'], 2, /^tidemark timeline: unknown option --bogus \(see/],
+    [['timeline', trace, '--out', join(dir, 'x.svg')], 1, /^tidemark timeline: .*trace\.ndjson:2: "time" must be an integer, got "2"$/],
+    [['timeline', join(dir, 'missing.ndjson'), '--out', join(dir, 'x.svg')], 1, /^tidemark timeline: no trace file .*missing\.ndjson$/],
+    [['timeline', good, '--out', join(dir, 'no-such-dir', 'x.svg')], 1, /^tidemark timeline: cannot write .*x\.svg: ENOENT/],
+  ];
+  writeFileSync(join(dir, 'empty.ndjson'), '\n');
+  cases.push([['timeline', join(dir, 'empty.ndjson'), '--out', join(dir, 'x.svg')], 1, /^tidemark timeline: no trace events in .*empty\.ndjson$/]);
+  for (const [args, status, message] of cases) {
+    const r = await run(args);
+    assert.equal(r.status, status, args.join(' '));
+    assert.deepEqual(r.out, [], args.join(' '));
+    assert.equal(r.err.length, 1, args.join(' '));
+    assert.match(r.err[0]!, message, args.join(' '));
+  }
+  // The last case wrote nothing, since its trace was bad before any output.
+  assert.throws(() => readFileSync(join(dir, 'x.svg')));
+});
