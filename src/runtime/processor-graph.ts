@@ -7,6 +7,7 @@ import type { SinkNode, SubTopology, Topology, TopologyNode } from './topology.t
 import type { Processor, ProcessorContext } from './processor.ts';
 import type { TaskWatermarks } from './task-watermarks.ts';
 import { ProcessorTimers, isTimerStore, timerStoreName, type TimerDomain } from './timers.ts';
+import { ProcessingError } from './input-failure.ts';
 import type { TaskCounters, TaskCursor, TaskEnvironment } from './task-environment.ts';
 
 /**
@@ -45,7 +46,7 @@ export interface GraphParts {
  */
 export class ProcessorGraph {
   /** Processors told when stream time or their watermark advances (window operators closing windows), in topology order. */
-  readonly clocks: NodeClock[] = [];
+  readonly #clocks: NodeClock[] = [];
   readonly #parts: GraphParts;
   readonly #entries = new Map<string, (r: StreamRecord) => void>();
   readonly #stores = new Map<string, CommittableStore<unknown, unknown>>();
@@ -67,7 +68,7 @@ export class ProcessorGraph {
     for (const source of subTopology.sources) this.#entries.set(source.stream, this.#compile(source.name, built));
     // Built children first (post-order); reversed, upstream operators come first, so the results a
     // window fires when the clock moves reach the windows below it before those react to the same move.
-    this.clocks.reverse();
+    this.#clocks.reverse();
   }
 
   /** The function that pushes a record of source stream `stream` through the graph. */
@@ -78,6 +79,60 @@ export class ProcessorGraph {
   /** The state writes of every store since the last call. */
   drainWrites(): StateWrite[] {
     return [...this.#stores.values(), ...this.#orderedStores.values()].flatMap((s) => s.drainWrites());
+  }
+
+  /** Stream time moved: each node clock is told, upstream first; on a stream-time clock (`fireTimers`) its event-time timers fire too. */
+  onStreamTime(trigger: StreamRecord, fireTimers: boolean): void {
+    const cursor = this.#parts.cursor;
+    for (const c of this.#clocks) {
+      this.#inNode(c.node, () => c.processor.onStreamTime?.(cursor.streamTime, trigger, c.ctx));
+      if (fireTimers) this.#fireEventTimers(c, cursor.streamTime);
+    }
+  }
+
+  /** The watermarks moved: each node clock whose input watermark advanced is told, upstream first, and (`fireTimers`) fires its event-time timers. */
+  onWatermarks(trigger: StreamRecord, fireTimers: boolean): void {
+    for (const c of this.#clocks) {
+      const w = this.#parts.watermarks.groupWatermark(c.group);
+      if (w <= c.notified) continue;
+      c.notified = w;
+      this.#inNode(c.node, () => c.processor.onWatermark?.(w, trigger, c.ctx));
+      if (fireTimers) this.#fireEventTimers(c, w);
+    }
+  }
+
+  #fireEventTimers(c: NodeClock, now: number): void {
+    if (c.timers === undefined) return;
+    for (let t = c.timers.takeDue('event-time', now); t !== undefined; t = c.timers.takeDue('event-time', now)) {
+      const timer = t;
+      this.#inNode(c.node, () => c.processor.onTimer!(timer, c.ctx));
+    }
+  }
+
+  /** Processing-time timers fire by the wall clock: each firing is a nondeterministic decision. */
+  fireProcessingTimers(now: number): void {
+    const { env, taskId, partition, cursor } = this.#parts;
+    for (const c of this.#clocks) {
+      if (c.timers === undefined) continue;
+      for (let t = c.timers.takeDue('processing-time', now); t !== undefined; t = c.timers.takeDue('processing-time', now)) {
+        const timer = t;
+        const where = cursor.current ?? { stream: '', partition, offset: -1 };
+        env.auditor.record('nondeterministic:processing-time', taskId, where, `${c.node}: processing-time timer ${timer.time}${timer.name ? ` (${timer.name})` : ''} fired at wall-clock ${now}`);
+        try {
+          this.#inNode(c.node, () => c.processor.onTimer!(timer, c.ctx));
+        } catch (e) {
+          throw e instanceof ProcessingError ? e : new ProcessingError(c.node, where, e);
+        }
+      }
+    }
+  }
+
+  #inNode(node: string, fn: () => void): void {
+    const cursor = this.#parts.cursor;
+    const outer = cursor.currentNode;
+    cursor.currentNode = node;
+    fn();
+    cursor.currentNode = outer;
   }
 
   /** Builds the function that pushes a record into node `name` and, depth-first, everything below it. */
@@ -109,7 +164,7 @@ export class ProcessorGraph {
         });
         processor.init?.(ctx);
         if (processor.onStreamTime !== undefined || processor.onWatermark !== undefined || timers !== undefined) {
-          this.clocks.push({ node: node.name, group, notified: this.#parts.watermarks.groupWatermark(group), processor, ctx, timers });
+          this.#clocks.push({ node: node.name, group, notified: this.#parts.watermarks.groupWatermark(group), processor, ctx, timers });
         }
         fn = (r) => {
           const outer = cursor.currentNode;

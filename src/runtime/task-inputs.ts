@@ -32,7 +32,7 @@ export interface TaskInput {
    * Catch-up: the largest timestamp processed from other partitions while
    * this one was empty at its end offset. A record appended here later, older
    * than that, is processed after records a single uninterrupted run would
-   * have processed after it (see `StreamTask`'s `#noteLateAfterEnd`).
+   * have processed after it (see `InputNotes.lateAfterEnd`).
    */
   passedAtEnd: number | undefined;
 }

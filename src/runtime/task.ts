@@ -12,12 +12,12 @@ import { TaskWatermarks } from './task-watermarks.ts';
 import { watermarkRecordKind } from './watermark-record.ts';
 import type { TraceEvent } from './trace.ts';
 import { BadInputError, ProcessingError } from './input-failure.ts';
-import { PRODUCER_HEADER, PRODUCER_LATE_HEADER } from './headers.ts';
 import type { TaskCounters, TaskCursor, TaskEnvironment } from './task-environment.ts';
 import { TaskInputs, type TaskInput } from './task-inputs.ts';
 import { TaskAdmission, type BufferedRecord } from './task-admission.ts';
-import { ProcessorGraph, upstreamInputs, type NodeClock } from './processor-graph.ts';
+import { ProcessorGraph, upstreamInputs } from './processor-graph.ts';
 import { TaskOutput } from './task-output.ts';
+import { InputNotes } from './input-notes.ts';
 import { buildCheckpoint, restoredClocks, restoredInput } from './task-checkpoint.ts';
 
 export type { TaskCounters, TaskEnvironment } from './task-environment.ts';
@@ -42,6 +42,7 @@ export class StreamTask {
   readonly #env: TaskEnvironment;
   readonly #inputs: TaskInputs;
   readonly #admission: TaskAdmission;
+  readonly #notes: InputNotes;
   readonly #graph: ProcessorGraph;
   readonly #output: TaskOutput;
   readonly #eventClock: EventClock;
@@ -52,7 +53,6 @@ export class StreamTask {
   #traceSeq = 0;
   #commits = 0;
   #idleSince: number | undefined;
-  readonly #passingOver = new Set<PartitionBuffer>();
 
   constructor(env: TaskEnvironment, subTopology: SubTopology, partition: number, producersOf: (stream: string) => readonly string[]) {
     this.#env = env;
@@ -78,6 +78,7 @@ export class StreamTask {
     );
     for (const [node, inputs] of upstream) this.#groupOf.set(node, this.#watermarks.groupOf(inputs));
     this.#admission = new TaskAdmission(env, this.#inputs, this.#watermarks);
+    this.#notes = new InputNotes(env, this.id, this.counters, this.#inputs, this.warnings);
     const shared = { env, taskId: this.id, partition, counters: this.counters, cursor: this.#cursor, watermarks: this.#watermarks, groupOf: this.#groupOf };
     this.#output = new TaskOutput({ ...shared, sinks: subTopology.sinks, producersOf });
     this.#graph = new ProcessorGraph({ ...shared, subTopology, emit: (sink, r) => this.#output.emit(sink, r) });
@@ -140,7 +141,7 @@ export class StreamTask {
     let done = 0;
     const now = this.#env.clock.now();
     if (this.#env.maxIdleMs !== Infinity) this.#declareIdle(now);
-    this.#fireProcessingTimers(now);
+    this.#graph.fireProcessingTimers(now);
     while (done < budget) {
       const decision = decideNext(this.#inputs.buffers, this.#env.maxIdleMs, this.#idleSince, now);
       if (decision.kind === 'empty') break;
@@ -153,10 +154,10 @@ export class StreamTask {
         // records or uncommitted outputs for it (it may itself be waiting at the tail): its data is on
         // the way, and passing it over would put it after records that follow it in catch-up.
         if (decision.passedOver.some((b) => b.producer !== '' && this.#env.producerPending?.(b.producer, b.stream, b.partition) === true)) break;
-        this.#notePassingOver(decision.passedOver, decision.buffer);
+        this.#notes.passingOver(decision.passedOver, decision.buffer);
       } else {
         this.#idleSince = undefined;
-        this.#passingOver.clear();
+        this.#notes.notPassingOver();
       }
       const buf = decision.buffer;
       // A record that stops the run stays at the head of its buffer, so the
@@ -176,55 +177,15 @@ export class StreamTask {
     return this.#inputs.hasBuffered() || this.#output.hasPending(stream, partition);
   }
 
-  /** Proceeding without partitions that may still have data: the one nondeterministic choice of scheduling (DESIGN 4.2). */
-  #notePassingOver(passedOver: readonly PartitionBuffer[], chosen: PartitionBuffer): void {
-    this.counters.enforcedProcessing++;
-    const next = chosen.head()!;
-    for (const buf of passedOver) {
-      if (this.#passingOver.has(buf)) continue;
-      this.#passingOver.add(buf);
-      const input = this.#inputs.inputOf(buf);
-      this.#env.auditor.record(
-        'nondeterministic:idle-partition',
-        this.id,
-        { stream: buf.stream, partition: buf.partition, offset: input.fetchPosition },
-        `proceeded with ${next.stream}/${next.partition}@${next.offset} (timestamp ${next.timestamp}) without ${buf.stream}/${buf.partition}${buf.producer ? ` from ${buf.producer}` : ''}, empty for ${this.#env.maxIdleMs} ms`,
-      );
-    }
-  }
-
-  /**
-   * A record on a partition that an earlier catch-up run passed at its end
-   * offset: if it is older than what was processed meanwhile, its place in
-   * the processing order depended on when that run started — a
-   * nondeterministic decision (DESIGN 4.7), noticed here where it matters.
-   */
-  #noteLateAfterEnd(input: TaskInput, record: StreamRecord): void {
-    const passed = input.passedAtEnd;
-    input.passedAtEnd = undefined;
-    if (passed === undefined || record.timestamp >= passed) return;
-    this.#env.auditor.record(
-      'nondeterministic:end-of-input',
-      this.id,
-      record,
-      `${input.stream}/${input.partition} was at its end when a catch-up run went on to timestamp ${passed}; this record (timestamp ${record.timestamp}) arrived afterwards, so it follows records a single run would have put after it`,
-    );
-  }
-
   #processOne(record: BufferedRecord, buf: PartitionBuffer): void {
     const input = this.#inputs.inputOf(buf);
     input.processedUpTo.set(buf.producer, record.offset + 1);
     // A record and the clock changes it causes share one step of the trace.
     this.#traceSeq++;
     if (record.report !== undefined) return this.#processWatermarkRecord(record, record.report, input);
-    if (input.passedAtEnd !== undefined) this.#noteLateAfterEnd(input, record);
+    if (input.passedAtEnd !== undefined) this.#notes.lateAfterEnd(input, record);
     if (record.failure !== undefined) return this.#output.deadLetter(record.failure);
-    if (record.fallback !== undefined) this.#env.auditor.record(record.fallback.kind, this.id, record, record.fallback.detail);
-    if (input.source.extractor.readsWallClock && !input.auditedIngestTime) {
-      input.auditedIngestTime = true;
-      this.#env.auditor.record('nondeterministic:ingest-time', this.id, record, `timestamps of ${input.stream}/${input.partition} come from this consumer's wall clock`);
-    }
-    this.#noteProducerSide(input, record);
+    this.#notes.record(input, record);
     const cursor = this.#cursor;
     const before = cursor.streamTime;
     cursor.streamTime = advanceStreamTime(before, record.timestamp);
@@ -238,7 +199,7 @@ export class StreamTask {
       // record's own depth-first pass, whether or not the record reached them.
       if (cursor.streamTime > before) {
         this.#trace({ kind: 'stream-time', time: cursor.streamTime });
-        this.#onStreamTimeAdvanced(record);
+        this.#graph.onStreamTime(record, this.#eventClock === 'stream-time');
       }
       // Then the watermark, which a generator computes from the records processed, this one included.
       this.#watermarks.onData(this.#inputs.list.indexOf(input), record, record.producer, record.ingestTime);
@@ -247,24 +208,6 @@ export class StreamTask {
       if (e instanceof ProcessingError || e instanceof BadInputError) throw e;
       throw new ProcessingError(cursor.currentNode, record, e);
     }
-  }
-
-  /**
-   * What a record says of its producer that the consumer must not keep to
-   * itself: data without a producer on a `fromStream()` input (its
-   * watermark cannot move on such data: reported once per run, audited and
-   * in the summary), and data its producer marked as written below its own
-   * watermark (audited).
-   */
-  #noteProducerSide(input: TaskInput, record: BufferedRecord): void {
-    if (input.source.watermarks.kind === 'from-stream' && !input.source.internal && (record.producer === undefined || record.producer === '') && !input.reportedNoProducer) {
-      input.reportedNoProducer = true;
-      const line = `${input.stream}/${input.partition} has records without a ${PRODUCER_HEADER} header (the first at offset ${record.offset}): Watermarks.fromStream() reads watermarks from tidemark producers only, so this partition's watermark cannot advance on them — give the source a generator (Watermarks.monotonic(), boundedOutOfOrderness(d)) or write it through StreamProducer`;
-      this.warnings.push(line);
-      this.#env.auditor.record('no-producer', this.id, record, line);
-    }
-    const late = record.headers[PRODUCER_LATE_HEADER];
-    if (late !== undefined) this.#env.auditor.record('producer-late', this.id, record, `${record.producer ?? 'its producer'} wrote it at event time ${record.eventTime}, at or below the watermark ${late} it had written to ${record.stream}/${record.partition}`);
   }
 
   #processWatermarkRecord(record: BufferedRecord, report: WatermarkReport, input: TaskInput): void {
@@ -283,13 +226,6 @@ export class StreamTask {
     }
   }
 
-  #onStreamTimeAdvanced(trigger: StreamRecord): void {
-    for (const c of this.#graph.clocks) {
-      this.#inNode(c.node, () => c.processor.onStreamTime?.(this.#cursor.streamTime, trigger, c.ctx));
-      if (this.#eventClock === 'stream-time') this.#fireEventTimers(c, this.#cursor.streamTime);
-    }
-  }
-
   /**
    * Recomputes the watermarks after a record; operators whose input
    * watermark advanced fire (windows, event-time timers), then the task
@@ -298,39 +234,8 @@ export class StreamTask {
   #advanceWatermarks(trigger: StreamRecord): void {
     if (!this.#watermarks.update()) return;
     if (this.#env.trace !== undefined) this.#trace({ kind: 'watermark', time: this.watermark });
-    for (const c of this.#graph.clocks) {
-      const w = this.#watermarks.groupWatermark(c.group);
-      if (w <= c.notified) continue;
-      c.notified = w;
-      this.#inNode(c.node, () => c.processor.onWatermark?.(w, trigger, c.ctx));
-      if (this.#eventClock === 'watermark') this.#fireEventTimers(c, w);
-    }
+    this.#graph.onWatermarks(trigger, this.#eventClock === 'watermark');
     if (this.#eventClock === 'watermark') this.#output.publishWatermarks(false);
-  }
-
-  #fireEventTimers(c: NodeClock, now: number): void {
-    if (c.timers === undefined) return;
-    for (let t = c.timers.takeDue('event-time', now); t !== undefined; t = c.timers.takeDue('event-time', now)) {
-      const timer = t;
-      this.#inNode(c.node, () => c.processor.onTimer!(timer, c.ctx));
-    }
-  }
-
-  /** Processing-time timers fire by the wall clock: each firing is a nondeterministic decision. */
-  #fireProcessingTimers(now: number): void {
-    for (const c of this.#graph.clocks) {
-      if (c.timers === undefined) continue;
-      for (let t = c.timers.takeDue('processing-time', now); t !== undefined; t = c.timers.takeDue('processing-time', now)) {
-        const timer = t;
-        const where = this.#cursor.current ?? { stream: '', partition: this.partition, offset: -1 };
-        this.#env.auditor.record('nondeterministic:processing-time', this.id, where, `${c.node}: processing-time timer ${timer.time}${timer.name ? ` (${timer.name})` : ''} fired at wall-clock ${now}`);
-        try {
-          this.#inNode(c.node, () => c.processor.onTimer!(timer, c.ctx));
-        } catch (e) {
-          throw e instanceof ProcessingError ? e : new ProcessingError(c.node, where, e);
-        }
-      }
-    }
   }
 
   /** Real-time idleness (DESIGN 4.3, 4.7): inputs silent past their timeout stop holding the watermark back. Audited. */
@@ -351,13 +256,6 @@ export class StreamTask {
   /** A clean stop (watermark mode): tells the consumers of every output stream that this task stopped, at its watermark now (its last promise). */
   publishStop(): void {
     if (this.#eventClock === 'watermark') this.#output.publishWatermarks(true);
-  }
-
-  #inNode(node: string, fn: () => void): void {
-    const outer = this.#cursor.currentNode;
-    this.#cursor.currentNode = node;
-    fn();
-    this.#cursor.currentNode = outer;
   }
 
   #trace(event: DistributiveOmit<TraceEvent, 'node' | 'seq'>): void {
