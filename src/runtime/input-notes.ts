@@ -1,0 +1,98 @@
+import type { StreamRecord } from '../time/record.ts';
+import type { PartitionBuffer } from '../scheduling/partition-buffer.ts';
+import { PRODUCER_HEADER, PRODUCER_LATE_HEADER } from './headers.ts';
+import type { TaskCounters, TaskEnvironment } from './task-environment.ts';
+import type { BufferedRecord } from './task-admission.ts';
+import type { TaskInput, TaskInputs } from './task-inputs.ts';
+
+/**
+ * What a task notes about its inputs as it processes them, for the audit
+ * (and the run's summary): the nondeterministic decisions of scheduling —
+ * passing over an idle partition, a record arriving after a catch-up run
+ * passed its partition's end — and what a record says of its timestamp and
+ * its producer.
+ */
+export class InputNotes {
+  readonly #env: Pick<TaskEnvironment, 'auditor' | 'maxIdleMs'>;
+  readonly #taskId: string;
+  readonly #counters: TaskCounters;
+  readonly #inputs: TaskInputs;
+  readonly #warnings: string[];
+  readonly #passingOver = new Set<PartitionBuffer>();
+
+  constructor(env: Pick<TaskEnvironment, 'auditor' | 'maxIdleMs'>, taskId: string, counters: TaskCounters, inputs: TaskInputs, warnings: string[]) {
+    this.#env = env;
+    this.#taskId = taskId;
+    this.#counters = counters;
+    this.#inputs = inputs;
+    this.#warnings = warnings;
+  }
+
+  /** Proceeding without partitions that may still have data: the one nondeterministic choice of scheduling (DESIGN 4.2). */
+  passingOver(passedOver: readonly PartitionBuffer[], chosen: PartitionBuffer): void {
+    this.#counters.enforcedProcessing++;
+    const next = chosen.head()!;
+    for (const buf of passedOver) {
+      if (this.#passingOver.has(buf)) continue;
+      this.#passingOver.add(buf);
+      const input = this.#inputs.inputOf(buf);
+      this.#env.auditor.record(
+        'nondeterministic:idle-partition',
+        this.#taskId,
+        { stream: buf.stream, partition: buf.partition, offset: input.fetchPosition },
+        `proceeded with ${next.stream}/${next.partition}@${next.offset} (timestamp ${next.timestamp}) without ${buf.stream}/${buf.partition}${buf.producer ? ` from ${buf.producer}` : ''}, empty for ${this.#env.maxIdleMs} ms`,
+      );
+    }
+  }
+
+  /** Scheduling proceeded without passing any partition over: the next passing over is a new decision. */
+  notPassingOver(): void {
+    this.#passingOver.clear();
+  }
+
+  /**
+   * A record on a partition that an earlier catch-up run passed at its end
+   * offset: if it is older than what was processed meanwhile, its place in
+   * the processing order depended on when that run started — a
+   * nondeterministic decision (DESIGN 4.7), noticed here where it matters.
+   */
+  lateAfterEnd(input: TaskInput, record: StreamRecord): void {
+    const passed = input.passedAtEnd;
+    input.passedAtEnd = undefined;
+    if (passed === undefined || record.timestamp >= passed) return;
+    this.#env.auditor.record(
+      'nondeterministic:end-of-input',
+      this.#taskId,
+      record,
+      `${input.stream}/${input.partition} was at its end when a catch-up run went on to timestamp ${passed}; this record (timestamp ${record.timestamp}) arrived afterwards, so it follows records a single run would have put after it`,
+    );
+  }
+
+  /** A data record about to be processed: its fallback timestamp, its wall-clock timestamps, what it says of its producer. */
+  record(input: TaskInput, record: BufferedRecord): void {
+    if (record.fallback !== undefined) this.#env.auditor.record(record.fallback.kind, this.#taskId, record, record.fallback.detail);
+    if (input.source.extractor.readsWallClock && !input.auditedIngestTime) {
+      input.auditedIngestTime = true;
+      this.#env.auditor.record('nondeterministic:ingest-time', this.#taskId, record, `timestamps of ${input.stream}/${input.partition} come from this consumer's wall clock`);
+    }
+    this.#producerSide(input, record);
+  }
+
+  /**
+   * What a record says of its producer that the consumer must not keep to
+   * itself: data without a producer on a `fromStream()` input (its
+   * watermark cannot move on such data: reported once per run, audited and
+   * in the summary), and data its producer marked as written below its own
+   * watermark (audited).
+   */
+  #producerSide(input: TaskInput, record: BufferedRecord): void {
+    if (input.source.watermarks.kind === 'from-stream' && !input.source.internal && (record.producer === undefined || record.producer === '') && !input.reportedNoProducer) {
+      input.reportedNoProducer = true;
+      const line = `${input.stream}/${input.partition} has records without a ${PRODUCER_HEADER} header (the first at offset ${record.offset}): Watermarks.fromStream() reads watermarks from tidemark producers only, so this partition's watermark cannot advance on them — give the source a generator (Watermarks.monotonic(), boundedOutOfOrderness(d)) or write it through StreamProducer`;
+      this.#warnings.push(line);
+      this.#env.auditor.record('no-producer', this.#taskId, record, line);
+    }
+    const late = record.headers[PRODUCER_LATE_HEADER];
+    if (late !== undefined) this.#env.auditor.record('producer-late', this.#taskId, record, `${record.producer ?? 'its producer'} wrote it at event time ${record.eventTime}, at or below the watermark ${late} it had written to ${record.stream}/${record.partition}`);
+  }
+}
