@@ -2,7 +2,7 @@ import { Admin, Consumer, Producer } from '@platformatic/kafka';
 import type { LogRecord } from '../../time/record.ts';
 import type { StateBackend } from '../../state/key-value-store.ts';
 import type { AppendRecord, AuditEntry, CommitUnit, Log, TaskCheckpoint, TaskStorage } from '../../runtime/log.ts';
-import type { RunPlan } from '../../runtime/application.ts';
+import type { RunPlan } from '../../runtime/run-plan.ts';
 import { assertAppendable } from '../../runtime/log-checks.ts';
 import { messageOf } from './kafka-records.ts';
 import { offsetsOf, oversizedAppendText, splitIntoRequests } from './kafka-batch-limits.ts';
