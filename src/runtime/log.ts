@@ -1,7 +1,7 @@
 import type { Headers, LogRecord } from '../time/record.ts';
 import type { StateBackend, StateWrite } from '../state/key-value-store.ts';
 import type { SavedWatermarks } from './task-watermarks.ts';
-import type { RunPlan } from './application.ts';
+import type { RunPlan } from './run-plan.ts';
 
 /** A record to append: the log assigns its offset and `brokerTime`. */
 export interface AppendRecord {

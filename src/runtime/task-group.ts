@@ -1,4 +1,4 @@
-import type { RunPlan } from './application.ts';
+import type { RunPlan } from './run-plan.ts';
 
 /** The tasks a group gave this instance, at one generation of the group. */
 export interface TaskAssignment {

@@ -5,7 +5,7 @@ import { systemClock, type Clock } from '../../time/clock.ts';
 import type { StateBackend } from '../../state/key-value-store.ts';
 import type { AppendRecord, AuditEntry, CommitUnit, Log, TaskCheckpoint, TaskStorage } from '../../runtime/log.ts';
 import { assertAppendable } from '../../runtime/log-checks.ts';
-import type { RunPlan } from '../../runtime/application.ts';
+import type { RunPlan } from '../../runtime/run-plan.ts';
 import { checkDataFile, DATA_FORMAT, dataFileOf, DataDirError } from './data-file.ts';
 import { describeTakeOver, TaskFences, type FenceKey, type TakenOver, type TaskFence } from './task-fences.ts';
 

@@ -1,5 +1,5 @@
 import { Consumer, type ExtendedGroupProtocolSubscription, type GroupAssignment, type GroupPartitionsAssignments } from '@platformatic/kafka';
-import type { RunPlan } from '../../runtime/application.ts';
+import type { RunPlan } from '../../runtime/run-plan.ts';
 import { assignTasks, type TaskAssignment, type TaskGroup } from '../../runtime/task-group.ts';
 import { isRetriableKafkaError, kafkaErrorText, retryWhile } from './kafka-errors.ts';
 

@@ -1,0 +1,72 @@
+import { subTopologies, type SubTopology, type Topology } from './topology.ts';
+
+/** What a run creates and runs: see {@link Application.plan}. */
+export interface RunPlan {
+  readonly applicationId: string;
+  readonly subTopologies: readonly SubTopology[];
+  /** Streams the run writes (outputs, internal streams, the dead-letter stream), with their partition counts. */
+  readonly streams: readonly { readonly stream: string; readonly partitions: number }[];
+  /** The tasks this instance runs. */
+  readonly tasks: readonly { readonly taskId: string; readonly subTopology: number; readonly partition: number; readonly stores: readonly string[]; readonly sources: readonly string[] }[];
+  /** Producer ids (`application/task`) of every task writing each stream, in all instances. */
+  readonly writers: ReadonlyMap<string, readonly string[]>;
+}
+
+/** What planning asks of the log: the partition count of a stream that exists (a structural `Log`, so that log.ts may import RunPlan from here). */
+export interface PartitionCounts {
+  partitionCount(stream: string): number | undefined;
+}
+
+/**
+ * The plan of a run of `topology` (bound to `applicationId`) on `log`: the
+ * streams it writes, with their partition counts, and the tasks of this
+ * instance. See {@link Application.plan}.
+ */
+export function planRun(
+  topology: Topology,
+  applicationId: string,
+  log: PartitionCounts,
+  options: { readonly instance?: { readonly instance: number; readonly instances: number }; readonly deadLetterStream?: string },
+): RunPlan {
+  const instance = options.instance;
+  if (instance !== undefined && !(Number.isInteger(instance.instances) && instance.instances >= 1 && Number.isInteger(instance.instance) && instance.instance >= 0 && instance.instance < instance.instances)) {
+    throw new RangeError(`instance ${instance.instance} of ${instance.instances}: need 0 <= instance < instances`);
+  }
+  const subs = subTopologies(topology);
+  const taskCounts = new Map<number, number>();
+  const writers = new Map<string, string[]>();
+  const create = new Map<string, number>();
+  for (const sub of subs) {
+    const partitions = coPartitionedCount(log, sub, create);
+    taskCounts.set(sub.id, partitions);
+    for (const sink of sub.sinks) {
+      if (!create.has(sink.stream)) create.set(sink.stream, log.partitionCount(sink.stream) ?? sink.partitions ?? partitions);
+      const ids = writers.get(sink.stream) ?? [];
+      for (let p = 0; p < partitions; p++) ids.push(`${applicationId}/${sub.id}_${p}`);
+      writers.set(sink.stream, ids);
+    }
+  }
+  const deadLetterStream = options.deadLetterStream ?? `${applicationId}.dead-letter`;
+  if (!create.has(deadLetterStream)) create.set(deadLetterStream, log.partitionCount(deadLetterStream) ?? Math.max(1, ...taskCounts.values()));
+  const tasks = subs.flatMap((sub) =>
+    [...Array(taskCounts.get(sub.id)!).keys()]
+      .filter((p) => instance === undefined || p % instance.instances === instance.instance)
+      .map((partition) => ({ taskId: `${sub.id}_${partition}`, subTopology: sub.id, partition, stores: sub.stores, sources: sub.sources.map((s) => s.stream) })),
+  );
+  return { applicationId, subTopologies: subs, streams: [...create].map(([stream, partitions]) => ({ stream, partitions })), tasks, writers };
+}
+
+/** The partition count of a sub-topology's co-partitioned sources; `planned` holds the streams the run will create. */
+function coPartitionedCount(log: PartitionCounts, sub: SubTopology, planned: ReadonlyMap<string, number>): number {
+  let count: number | undefined;
+  let first = '';
+  for (const source of sub.sources) {
+    const n = log.partitionCount(source.stream) ?? planned.get(source.stream);
+    if (n === undefined) throw new Error(`input stream ${source.stream} does not exist: create it, or produce to it, before running`);
+    if (count === undefined) [count, first] = [n, source.stream];
+    else if (n !== count) {
+      throw new Error(`streams ${first} (${count} partitions) and ${source.stream} (${n} partitions) feed one sub-topology, so they must be co-partitioned: give them the same partition count, or repartition one`);
+    }
+  }
+  return count ?? 1;
+}

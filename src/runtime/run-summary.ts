@@ -1,0 +1,101 @@
+import type { WatermarkHolder } from '../time/producer-watermarks.ts';
+import type { Auditor, AuditKind } from './audit.ts';
+import type { SubTopology } from './topology.ts';
+import type { StreamTask } from './task.ts';
+import type { RunMode } from './run-options.ts';
+
+/** What a run did, for its summary line and for tests. */
+export interface RunSummary {
+  readonly mode: RunMode;
+  readonly consumed: number;
+  readonly processed: number;
+  readonly deadLettered: number;
+  /** Records late for every window they belong to (dropped or side-output), and windows that skipped a record. */
+  readonly lateRecords: number;
+  readonly lateWindows: number;
+  /** Records a processor could not use and dropped (a null key in an aggregation), each audited. */
+  readonly dropped: number;
+  readonly outputs: ReadonlyMap<string, number>;
+  readonly audit: ReadonlyMap<AuditKind, number>;
+  readonly fallbacks: number;
+  readonly nondeterministicDecisions: number;
+  /** Records processed while passing over an idle partition (real-time). */
+  readonly enforcedProcessing: number;
+  readonly commits: number;
+  readonly streamTimes: ReadonlyMap<string, number>;
+  /** Watermark per task id, and per operator (`taskId node`). */
+  readonly watermarks: ReadonlyMap<string, number>;
+  readonly operatorWatermarks: ReadonlyMap<string, number>;
+  /** Output streams of the topology (data, not internal), for fingerprints. */
+  readonly outputStreams: readonly string[];
+  /** A run in a group: the tasks it took over from other instances (its first ones included), and those it handed over. */
+  readonly tasksTakenOver: number;
+  readonly tasksHandedOver: number;
+  /** One-line warnings about the inputs (e.g. a `fromStream()` partition whose records have no tidemark producer); each is audited too. */
+  readonly warnings: readonly string[];
+  /**
+   * What holds each `fromStream()` input partition's watermark where it is,
+   * by `taskId stream/partition`: the producer task at its minimum, `none`
+   * when no producer is known yet (undefined: nothing holds it back).
+   */
+  readonly watermarkHolders: ReadonlyMap<string, WatermarkHolder | 'none' | undefined>;
+}
+
+/** What a run's summary is built from: its tasks, those it handed over (their counters still count), and how many it took over. */
+export interface SummarySource {
+  readonly mode: RunMode;
+  readonly auditor: Auditor;
+  readonly commits: number;
+  readonly subTopologies: readonly SubTopology[];
+  readonly tasks: readonly StreamTask[];
+  readonly handedOver: readonly StreamTask[];
+  readonly takenOver: number;
+}
+
+/** Sums up a run: the counters of every task it held, the audit, and each held task's clocks. */
+export function buildSummary(run: SummarySource): RunSummary {
+  const { mode, auditor, commits, subTopologies: subs, tasks, handedOver } = run;
+  const outputs = new Map<string, number>();
+  let consumed = 0;
+  let processed = 0;
+  let deadLettered = 0;
+  let enforcedProcessing = 0;
+  let lateRecords = 0;
+  let lateWindows = 0;
+  let dropped = 0;
+  for (const t of [...tasks, ...handedOver]) {
+    consumed += t.counters.consumed;
+    processed += t.counters.processed;
+    deadLettered += t.counters.deadLettered;
+    enforcedProcessing += t.counters.enforcedProcessing;
+    lateRecords += t.counters.lateRecords;
+    lateWindows += t.counters.lateWindows;
+    dropped += t.counters.dropped;
+    for (const [s, n] of t.counters.output) outputs.set(s, (outputs.get(s) ?? 0) + n);
+  }
+  const fallbacks = (auditor.counts.get('fallback:brokerTime') ?? 0) + (auditor.counts.get('fallback:streamTime') ?? 0);
+  const outputStreams = [...new Set(subs.flatMap((s) => s.sinks.filter((k) => !k.internal).map((k) => k.stream)))].sort();
+  return {
+    mode,
+    consumed,
+    processed,
+    deadLettered,
+    lateRecords,
+    lateWindows,
+    dropped,
+    outputs,
+    audit: new Map(auditor.counts),
+    fallbacks,
+    nondeterministicDecisions: auditor.nondeterministicDecisions(),
+    enforcedProcessing,
+    commits,
+    streamTimes: new Map(tasks.map((t) => [t.id, t.streamTime])),
+    watermarks: new Map(tasks.map((t) => [t.id, t.watermark])),
+    operatorWatermarks: new Map(tasks.flatMap((t) => [...t.operatorWatermarks()].map(([node, w]) => [`${t.id} ${node}`, w] as const))),
+    outputStreams,
+    tasksTakenOver: run.takenOver,
+    tasksHandedOver: handedOver.length,
+    warnings: [...tasks, ...handedOver].flatMap((t) => t.warnings),
+    watermarkHolders: new Map(tasks.flatMap((t) => t.watermarkHolders().map(({ key, holder }) => [`${t.id} ${key}`, holder] as const))),
+  };
+}
