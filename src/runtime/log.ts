@@ -95,7 +95,16 @@ export interface TaskCheckpoint {
   readonly watermarks?: SavedWatermarks;
   /** The generation of the run that wrote it (absent in checkpoints of older versions). */
   readonly generation?: number;
+  /** The checkpoint's format ({@link CHECKPOINT_FORMAT}); absent in the first format. */
+  readonly format?: number;
 }
+
+/**
+ * The format of the checkpoints this tidemark writes. 1: the first (no
+ * `format` field); 2: with the run's generation and the producers' task
+ * sets, read by this version from either.
+ */
+export const CHECKPOINT_FORMAT = 2;
 
 /** Everything one task commits at once (DESIGN 4.8). */
 export interface CommitUnit {

@@ -1,6 +1,6 @@
 import { NO_TIMESTAMP } from '../time/timestamp.ts';
 import type { InputPosition, TaskCheckpoint } from './log.ts';
-import { partitionKey } from './log.ts';
+import { CHECKPOINT_FORMAT, partitionKey } from './log.ts';
 import type { TaskWatermarks } from './task-watermarks.ts';
 import type { BufferedRecord } from './task-admission.ts';
 import type { InputStart, TaskInput } from './task-inputs.ts';
@@ -9,6 +9,19 @@ import type { InputStart, TaskInput } from './task-inputs.ts';
 export interface TaskClocks {
   readonly streamTime: number;
   readonly commits: number;
+}
+
+/**
+ * A checkpoint this tidemark can restore: one of its own format or an
+ * earlier one (their fields are a subset). A later format — written by a
+ * newer tidemark — is refused with one line, rather than read wrongly.
+ */
+export function checkedCheckpoint(checkpoint: TaskCheckpoint | undefined, applicationId: string, taskId: string): TaskCheckpoint | undefined {
+  const format = checkpoint?.format ?? 1;
+  if (!Number.isInteger(format) || format < 1 || format > CHECKPOINT_FORMAT) {
+    throw new Error(`the checkpoint of task ${taskId} of application ${applicationId} has format ${JSON.stringify(checkpoint?.format)}, and this tidemark reads formats 1 to ${CHECKPOINT_FORMAT}: run the application with the tidemark version that wrote it`);
+  }
+  return checkpoint;
 }
 
 /** The clocks a task resumes with: its checkpoint's, or none yet. */
@@ -61,5 +74,5 @@ export function buildCheckpoint(inputs: readonly TaskInput[], clocks: TaskClocks
     };
     partitionTimes[key] = partitionTime;
   }
-  return { positions, streamTime: clocks.streamTime, partitionTimes, commits: clocks.commits, watermarks: watermarks.snapshot(), generation };
+  return { format: CHECKPOINT_FORMAT, positions, streamTime: clocks.streamTime, partitionTimes, commits: clocks.commits, watermarks: watermarks.snapshot(), generation };
 }

@@ -18,7 +18,7 @@ import { TaskAdmission, type BufferedRecord } from './task-admission.ts';
 import { ProcessorGraph, upstreamInputs } from './processor-graph.ts';
 import { TaskOutput } from './task-output.ts';
 import { InputNotes } from './input-notes.ts';
-import { buildCheckpoint, restoredClocks, restoredInput } from './task-checkpoint.ts';
+import { buildCheckpoint, checkedCheckpoint, restoredClocks, restoredInput } from './task-checkpoint.ts';
 
 export type { TaskCounters, TaskEnvironment } from './task-environment.ts';
 export { recordBytes } from './task-admission.ts';
@@ -60,7 +60,7 @@ export class StreamTask {
     this.partition = partition;
     this.id = `${subTopology.id}_${partition}`;
     this.#eventClock = env.topology.eventClock ?? 'stream-time';
-    const checkpoint = env.storage.readCheckpoint(env.applicationId, this.id);
+    const checkpoint = checkedCheckpoint(env.storage.readCheckpoint(env.applicationId, this.id), env.applicationId, this.id);
     const clocks = restoredClocks(checkpoint);
     if (clocks !== undefined) {
       this.#cursor.streamTime = clocks.streamTime;
