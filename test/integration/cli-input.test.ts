@@ -1,42 +1,14 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { MAX_TEMPERATURE, cli, freshDir, lines, type Result } from '../fixtures/cli.ts';
 
 // What `produce` and `run` make of input they cannot keep or use as given:
 // one line on stderr naming the line and field (or stream, partition and
 // offset), nothing appended or committed silently changed. As users run
 // them: child processes, their exit status and output.
-
-const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
-const MAX_TEMPERATURE = fileURLToPath(new URL('../../examples/topologies/max-temperature.ts', import.meta.url));
-
-const dirs: string[] = [];
-after(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
-
-function freshDir(): string {
-  const d = mkdtempSync(join(tmpdir(), 'tidemark-cli-input-test-'));
-  dirs.push(d);
-  return d;
-}
-
-interface Result {
-  readonly status: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-function cli(args: readonly string[], input: string | Buffer = ''): Result {
-  const r = spawnSync(process.execPath, [MAIN, ...args], { input, encoding: 'utf8', timeout: 60_000, env: { ...process.env, NO_COLOR: '1' } });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-const lines = (text: string): string[] => text.split('\n').filter((l) => l !== '');
 
 /** The records of a stream as `consume` prints them (one JSON object a line). */
 function consumed(dir: string, stream: string): Record<string, unknown>[] {

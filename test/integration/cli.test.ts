@@ -1,45 +1,15 @@
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { MAIN, MAX_TEMPERATURE, cli, freshDir, lines } from '../fixtures/cli.ts';
 
 // The CLI is tested as users run it: a child process with this same Node,
 // its exit status, and what it writes to stdout and stderr.
 
-const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
-const MAX_TEMPERATURE = fileURLToPath(new URL('../../examples/topologies/max-temperature.ts', import.meta.url));
 const DEMO_TOPOLOGY = fileURLToPath(new URL('../../src/cli/demo-topology.ts', import.meta.url));
 const FINGERPRINT = /^fingerprint (\S+) ([0-9a-f]{64})$/;
-
-const dirs: string[] = [];
-after(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
-
-/** A fresh directory for a data dir (LMDB creates its files inside). */
-function freshDir(): string {
-  const d = mkdtempSync(join(tmpdir(), 'tidemark-cli-test-'));
-  dirs.push(d);
-  return d;
-}
-
-interface Result {
-  readonly status: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-function cli(args: readonly string[], input = ''): Result {
-  const r = spawnSync(process.execPath, [MAIN, ...args], { input, encoding: 'utf8', timeout: 60_000, env: { ...process.env, NO_COLOR: '1' } });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-function lines(text: string): string[] {
-  return text.split('\n').filter((l) => l !== '');
-}
 
 function fingerprints(stdout: string): Map<string, string> {
   const found = new Map<string, string>();
@@ -182,7 +152,8 @@ test('produce names the malformed line, keeps the lines before it and none after
 });
 
 test('run prints a summary and one fingerprint line per output stream; two catch-up runs of the same input agree', () => {
-  const runs = [freshDir(), freshDir()].map((dir) => {
+  const runDirs = [freshDir(), freshDir()];
+  const runs = runDirs.map((dir) => {
     assert.equal(cli(['produce', '--data-dir', dir, '--stream', 'readings', '--partitions', '2'], ndjson(READINGS)).status, 0);
     const r = cli(['run', MAX_TEMPERATURE, '--data-dir', dir, '--mode', 'catch-up', '--from', 'earliest']);
     assert.equal(r.status, 0, r.stderr);
@@ -198,7 +169,7 @@ test('run prints a summary and one fingerprint line per output stream; two catch
   assert.deepEqual(runs[0], runs[1]);
 
   // Running again resumes from the last commit: nothing new, same fingerprint.
-  const again = cli(['run', MAX_TEMPERATURE, '--data-dir', dirs.at(-1)!]);
+  const again = cli(['run', MAX_TEMPERATURE, '--data-dir', runDirs[1]!]);
   assert.match(again.stdout, /0 read · 0 processed/);
   assert.deepEqual(fingerprints(again.stdout), runs[1]);
 });

@@ -36,11 +36,10 @@ import {
   CRASH_OUTPUTS,
   CRASH_PARTITIONS,
   DEAD_LETTER_STREAM,
-  appendInOrder,
   crashInput,
   crashWatermarkInput,
   fingerprints,
-  openProducer,
+  produceCrashInput,
   prng,
   streamSizes,
   watermarkReports,
@@ -102,15 +101,6 @@ function runChild(topology: Topology, dataDir: string, killAt?: { from: 'spawn' 
   });
 }
 
-async function produce(dataDir: string, records: readonly InputRecord[]): Promise<void> {
-  const { log, clock } = await openProducer(dataDir);
-  try {
-    log.ensureStream(records[0]!.stream, CRASH_PARTITIONS);
-    await appendInOrder(log, clock, records, 1_000);
-  } finally {
-    await log.close();
-  }
-}
 
 /** Committed progress: the sum of every task's committed input positions. */
 async function committedProgress(dataDir: string): Promise<number> {
@@ -192,7 +182,7 @@ async function killAndRestart(
   const root = mkdtempSync(join(tmpdir(), 'tidemark-crash-'));
   t.after(() => rmSync(root, { recursive: true, force: true }));
   const uninterruptedDir = join(root, 'uninterrupted');
-  await produce(uninterruptedDir, input);
+  await produceCrashInput(uninterruptedDir, input);
 
   // The uninterrupted run, which also tells how long start-up and processing take.
   const whole = await runChild(topology, uninterruptedDir);
@@ -211,7 +201,7 @@ async function killAndRestart(
   let killed = 0;
   for (let round = 1; killed < kills; round++) {
     const dir = join(root, `crashed-${round}`);
-    await produce(dir, input);
+    await produceCrashInput(dir, input);
     let progress = 0;
     let lives = 0;
     let completed = false;

@@ -25,8 +25,8 @@ import {
   assertCrashOutputsExactlyOnce,
   crashInput,
   openProducer,
+  produceCrashInput,
   type CrashOutputRecord,
-  type InputRecord,
 } from '../fixtures/determinism-topologies.ts';
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
@@ -40,15 +40,6 @@ function tempRoot(t: TestContext): string {
   return root;
 }
 
-async function produce(dataDir: string, records: readonly InputRecord[]): Promise<void> {
-  const { log, clock } = await openProducer(dataDir);
-  try {
-    log.ensureStream(records[0]!.stream, CRASH_PARTITIONS);
-    await appendInOrder(log, clock, records, 1_000);
-  } finally {
-    await log.close();
-  }
-}
 
 interface Exit {
   readonly code: number | null;
@@ -139,8 +130,8 @@ test('a second tidemark run on the data dir takes the tasks over from the first 
   const input = crashInput(12_000, 11);
   const alone = join(root, 'alone');
   const shared = join(root, 'shared');
-  await produce(alone, input);
-  await produce(shared, input);
+  await produceCrashInput(alone, input);
+  await produceCrashInput(shared, input);
 
   const single = await startRun(alone).exit;
   assert.equal(single.code, 0, single.stderr);
@@ -179,7 +170,7 @@ test('a second tidemark run on the data dir takes the tasks over from the first 
 test('real time: a second run takes the tasks over at once, even from a first run that is idle; the first stops with one line', { timeout: 180_000 }, async (t) => {
   const shared = join(tempRoot(t), 'shared');
   const input = crashInput(3_000, 13);
-  await produce(shared, input);
+  await produceCrashInput(shared, input);
   const first = startRun(shared, ['--mode', 'real-time']);
   // The first run catches up and goes idle: all of its input committed.
   await waitUntil(async () => (await inputProgress(shared)) === input.length, 'the first run did not process its input');
@@ -220,8 +211,8 @@ test('static shares (--instance I/N) hold disjoint tasks: two processes on one d
   const alone = join(root, 'alone');
   const shared = join(root, 'shared');
   const input = crashInput(3_000, 5).map((r) => ({ ...r, stream: 'in-a' }));
-  await produce(alone, input);
-  await produce(shared, input);
+  await produceCrashInput(alone, input);
+  await produceCrashInput(shared, input);
 
   const single = await startRun(alone, [], topologyModule).exit;
   assert.equal(single.code, 0, single.stderr);
