@@ -29,16 +29,15 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { EmbeddedLog, fingerprintStream, readWatermarkRecord, watermarkRecordKind } from '../../src/index.ts';
+import { EmbeddedLog, fingerprintStream, watermarkRecordKind } from '../../src/index.ts';
 import { assertLifeEnded, type ChildExit } from '../fixtures/crash-life.ts';
 import {
-  APP_ID,
   CRASH_OUTPUTS,
-  CRASH_PARTITIONS,
   DEAD_LETTER_STREAM,
   crashInput,
   crashWatermarkInput,
   fingerprints,
+  committedProgress,
   produceCrashInput,
   prng,
   streamSizes,
@@ -101,34 +100,6 @@ function runChild(topology: Topology, dataDir: string, killAt?: { from: 'spawn' 
   });
 }
 
-
-/** Committed progress: the sum of every task's committed input positions. */
-async function committedProgress(dataDir: string): Promise<number> {
-  const log = await EmbeddedLog.open({ dataDir });
-  try {
-    let total = 0;
-    for (const sub of [0, 1, 2]) {
-      for (let p = 0; p < CRASH_PARTITIONS; p++) {
-        const checkpoint = log.readCheckpoint(APP_ID, `${sub}_${p}`);
-        for (const [key, position] of Object.entries(checkpoint?.positions ?? {})) total += recordsBelow(log, key, position.next);
-      }
-    }
-    return total;
-  } finally {
-    await log.close();
-  }
-}
-
-/**
- * How many records of `stream/partition` lie below `next`, announcements
- * left out: each life of a watermark-mode run writes its own into the
- * internal streams, so their number depends on the kills.
- */
-function recordsBelow(log: EmbeddedLog, key: string, next: number): number {
-  const slash = key.lastIndexOf('/');
-  const records = log.read(key.slice(0, slash), Number(key.slice(slash + 1)), 0, next);
-  return records.filter((r) => r.control !== 'watermark' || watermarkRecordKind(readWatermarkRecord(r)) !== 'announce').length;
-}
 
 /** An output stream's records, per key, in offset order (each key is written to one partition). */
 function outputByKey(log: EmbeddedLog, stream: string): Map<string, CrashOutputRecord[]> {

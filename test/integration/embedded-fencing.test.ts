@@ -25,6 +25,7 @@ import {
   assertCrashOutputsExactlyOnce,
   crashInput,
   openProducer,
+  committedProgress,
   produceCrashInput,
   type CrashOutputRecord,
 } from '../fixtures/determinism-topologies.ts';
@@ -72,21 +73,6 @@ function startRun(dataDir: string, extra: readonly string[] = [], topology = CRA
   return { pid: child.pid!, exit };
 }
 
-/** Committed progress of the crash topology's application: the sum of its tasks' committed input positions. */
-async function committedProgress(dataDir: string): Promise<number> {
-  const log = await EmbeddedLog.open({ dataDir });
-  try {
-    let total = 0;
-    for (const sub of [0, 1, 2]) {
-      for (let p = 0; p < CRASH_PARTITIONS; p++) {
-        for (const position of Object.values(log.readCheckpoint(APP_ID, `${sub}_${p}`)?.positions ?? {})) total += position.next;
-      }
-    }
-    return total;
-  } finally {
-    await log.close();
-  }
-}
 
 /** Committed positions of the tasks reading the crash topology's input (sub-topology 0). */
 async function inputProgress(dataDir: string): Promise<number> {
