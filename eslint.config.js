@@ -1,6 +1,22 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+/**
+ * One rule per layer: files of a layer may not import a layer after it, nor
+ * a sibling of the same rank (`dsl` and `connectors`; `cli` and `testing`).
+ */
+function layerRules(ranks) {
+  return ranks.flatMap((rank, i) =>
+    rank.map((layer) => {
+      const forbidden = [...rank.filter((l) => l !== layer), ...ranks.slice(i + 1).flat()];
+      return {
+        files: [`src/${layer}/**`],
+        rules: { 'no-restricted-imports': ['error', { patterns: [{ group: forbidden.map((l) => `**/${l}/**`), message: `layer ${layer} must not import ${forbidden.join(', ')} (inner layers never import outer ones)` }] }] },
+      };
+    }),
+  ).filter((r) => r.rules['no-restricted-imports'][1].patterns[0].group.length > 0);
+}
+
 export default tseslint.config(
   { ignores: ['dist/', 'node_modules/', '.tools/', '.cache/'] },
   js.configs.recommended,
@@ -12,21 +28,7 @@ export default tseslint.config(
       'no-constant-condition': ['error', { checkLoops: false }],
     },
   },
-  {
-    // Inner layers never import outer ones (DESIGN §3).
-    files: ['src/time/**', 'src/scheduling/**', 'src/windows/**', 'src/state/**', 'src/runtime/**'],
-    rules: {
-      'no-restricted-imports': ['error', { patterns: [
-        { group: ['**/dsl/**', '**/connectors/**', '**/cli/**', '**/testing/**'], message: 'an inner layer must not import an outer one (DESIGN §3)' },
-      ] }],
-    },
-  },
-  {
-    files: ['src/time/**'],
-    rules: { 'no-restricted-imports': ['error', { patterns: [{ group: ['**/scheduling/**', '**/windows/**', '**/state/**', '**/runtime/**', '**/dsl/**', '**/connectors/**', '**/cli/**', '**/testing/**'], message: 'time is the innermost layer' }] }] },
-  },
-  {
-    files: ['src/scheduling/**', 'src/state/**'],
-    rules: { 'no-restricted-imports': ['error', { patterns: [{ group: ['**/runtime/**', '**/dsl/**', '**/connectors/**', '**/cli/**', '**/testing/**'], message: 'an inner layer must not import an outer one (DESIGN §3)' }] }] },
-  },
+  // The layers, inner to outer: a layer imports only the layers before it. Connectors and the DSL
+  // both build on the runtime and know nothing of each other; then the test driver, then the CLI.
+  ...layerRules([['time'], ['scheduling'], ['windows'], ['state'], ['runtime'], ['dsl', 'connectors'], ['testing'], ['cli']]),
 );

@@ -9,7 +9,7 @@ import { TimeWindows } from '../windows/time-windows.ts';
 import { SlidingWindows } from '../windows/sliding-windows.ts';
 import type { SessionWindows } from '../windows/session-windows.ts';
 import type { Windowed } from '../windows/window.ts';
-import { KStream } from './kstream.ts';
+import type { KStream } from './kstream.ts';
 import type { AggregateSpec } from './windowed/aggregate-spec.ts';
 import { timeWindowAggregate } from './windowed/time-window-aggregate.ts';
 import { slidingWindowAggregate } from './windowed/sliding-window-aggregate.ts';
@@ -232,5 +232,5 @@ function windowedNode<K, V, A>(
     });
     builder.connect(name, lateNode);
   }
-  return new KStream<Windowed<K>, A>(builder, resultsNode, jsonSerde(), spec.aggSerde, false, byInnerKey(stream.keySerde));
+  return stream.streamOf<Windowed<K>, A>(resultsNode, jsonSerde(), spec.aggSerde, byInnerKey(stream.keySerde));
 }

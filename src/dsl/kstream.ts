@@ -309,6 +309,17 @@ export class KStream<K, V> {
     return this.repartitionRequired ? (this.#repartitioned ??= this.repartition()) : this;
   }
 
+  /**
+   * The stream of records that leave node `nodeName` of this stream's
+   * topology, keyed and partitioned as given (windowed results: by their
+   * inner key). Lets the grouped and windowed streams make their result
+   * streams without constructing this class themselves.
+   * @internal
+   */
+  streamOf<K2, V2>(nodeName: string, keySerde: Serde<K2>, valueSerde: Serde<V2>, partitioner: StreamPartitioner | undefined): KStream<K2, V2> {
+    return new KStream<K2, V2>(this.#builder, nodeName, keySerde, valueSerde, false, partitioner);
+  }
+
   /** @internal */
   get builder(): StreamsBuilder {
     return this.#builder;
