@@ -108,11 +108,12 @@ export class KStream<K, V> {
     keySerde: Serde<K2>,
     valueSerde: Serde<V2>,
     keyChanged: boolean,
+    keepsPartitioner = !keyChanged,
   ): KStream<K2, V2> {
     const name = this.#builder.nextName(kind);
     this.#builder.addNode({ kind: 'processor', name, create, stores, children: [] });
     this.#builder.connect(this.nodeName, name);
-    return this.#downstream<K2, V2>(name, keySerde, valueSerde, keyChanged);
+    return this.#downstream<K2, V2>(name, keySerde, valueSerde, keyChanged, keepsPartitioner);
   }
 
   /**
@@ -122,8 +123,8 @@ export class KStream<K, V> {
    * before a stateful step; changing the key drops the partitioner and makes
    * a later stateful step repartition.
    */
-  #downstream<K2, V2>(name: string, keySerde: Serde<K2>, valueSerde: Serde<V2>, keyChanged: boolean): KStream<K2, V2> {
-    return new KStream<K2, V2>(this.#builder, name, keySerde, valueSerde, this.repartitionRequired || keyChanged, keyChanged ? undefined : this.defaultPartitioner);
+  #downstream<K2, V2>(name: string, keySerde: Serde<K2>, valueSerde: Serde<V2>, keyChanged: boolean, keepsPartitioner = !keyChanged): KStream<K2, V2> {
+    return new KStream<K2, V2>(this.#builder, name, keySerde, valueSerde, this.repartitionRequired || keyChanged, keepsPartitioner ? this.defaultPartitioner : undefined);
   }
 
   /** Keeps the records for which `predicate` is true. */
@@ -294,8 +295,10 @@ export class KStream<K, V> {
       stores,
       options.key ?? (jsonSerde() as Serde<K2>),
       options.value ?? (jsonSerde() as Serde<V2>),
-      // A processor may forward any key: its results lose the stream's partitioner.
-      true,
+      // A processor may forward any key, so its results lose the stream's partitioner; whether a later
+      // stateful step repartitions stays as it was before the processor (its keys are the user's to keep).
+      false,
+      false,
     );
   }
 

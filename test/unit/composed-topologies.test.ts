@@ -194,3 +194,18 @@ test('a merge that joins the part before a repartition with the part after it is
     /^Error: topology: internal stream app-select-key-\d+-repartition is written and read by one sub-topology \(joined by merge-\d+\): merge streams only after repartitioning both, e\.g\. a\.repartition\(\)\.merge\(b\.repartition\(\)\)$/,
   );
 });
+
+test('a stateful step after an aggregation or a process() does not repartition when the key was not changed before it; process() results lose a windowed partitioner', () => {
+  const b = new StreamsBuilder();
+  b.addStateStore(keyValueStore('seen', { key: Serdes.string(), value: Serdes.json<number>() }));
+  const counts = b.stream<string, number>('in', { key: Serdes.string() }).groupByKey().count();
+  counts.groupByKey().count().process(() => ({ process: (r, ctx) => ctx.forward(r) }), { stores: ['seen'], key: Serdes.string() }).to('out');
+  const log = new MemoryLog(new ManualClock(0));
+  log.ensureStream('in', 2);
+  const plan = new Application(b.build(), { applicationId: 'app', log }).plan({});
+  assert.equal(plan.subTopologies.length, 1, 'no repartition: one sub-topology');
+  const w = new StreamsBuilder();
+  const windowed = w.stream<string, number>('in', { key: Serdes.string() }).groupByKey().windowedBy(TimeWindows.ofSize(10)).count();
+  assert.notEqual(windowed.defaultPartitioner, undefined);
+  assert.equal(windowed.process(() => ({ process: (r, ctx) => ctx.forward(r) })).defaultPartitioner, undefined);
+});
