@@ -38,6 +38,7 @@ import {
   crashWatermarkInput,
   fingerprints,
   committedProgress,
+  outputByKey,
   produceCrashInput,
   prng,
   streamSizes,
@@ -45,7 +46,6 @@ import {
   watermarkStreams,
   type InputRecord,
   assertCrashOutputsExactlyOnce,
-  type CrashOutputRecord,
 } from '../fixtures/determinism-topologies.ts';
 
 const KILLS = Math.max(1, Number(process.env['TIDEMARK_CRASH_KILLS'] ?? '30'));
@@ -101,21 +101,6 @@ function runChild(topology: Topology, dataDir: string, killAt?: { from: 'spawn' 
 }
 
 
-/** An output stream's records, per key, in offset order (each key is written to one partition). */
-function outputByKey(log: EmbeddedLog, stream: string): Map<string, CrashOutputRecord[]> {
-  const byKey = new Map<string, CrashOutputRecord[]>();
-  const decoder = new TextDecoder();
-  for (let p = 0; p < (log.partitionCount(stream) ?? 0); p++) {
-    for (const r of log.read(stream, p, 0, Number.MAX_SAFE_INTEGER)) {
-      const key = decoder.decode(r.key!);
-      const value = JSON.parse(decoder.decode(r.value!)) as { n: number; sum: number; v: number };
-      const list = byKey.get(key) ?? [];
-      list.push({ key, ...value });
-      byKey.set(key, list);
-    }
-  }
-  return byKey;
-}
 
 function fingerprintsOf(log: EmbeddedLog): Record<string, string> {
   const out: Record<string, string> = {};

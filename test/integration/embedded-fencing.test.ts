@@ -26,8 +26,8 @@ import {
   crashInput,
   openProducer,
   committedProgress,
+  outputByKey,
   produceCrashInput,
-  type CrashOutputRecord,
 } from '../fixtures/determinism-topologies.ts';
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
@@ -94,19 +94,6 @@ async function waitUntil(condition: () => Promise<boolean>, what: string, timeou
   }
 }
 
-function outputByKey(log: EmbeddedLog, stream: string): Map<string, CrashOutputRecord[]> {
-  const byKey = new Map<string, CrashOutputRecord[]>();
-  const decoder = new TextDecoder();
-  for (let p = 0; p < (log.partitionCount(stream) ?? 0); p++) {
-    for (const r of log.read(stream, p, 0, Number.MAX_SAFE_INTEGER)) {
-      const key = decoder.decode(r.key!);
-      const list = byKey.get(key) ?? [];
-      list.push({ key, ...(JSON.parse(decoder.decode(r.value!)) as { n: number; sum: number; v: number }) });
-      byKey.set(key, list);
-    }
-  }
-  return byKey;
-}
 
 const fingerprintLines = (stdout: string): string[] => stdout.split('\n').filter((l) => FINGERPRINT.test(l));
 const lines = (text: string): string[] => text.split('\n').filter((l) => l !== '');
