@@ -30,5 +30,5 @@ export default tseslint.config(
   },
   // The layers, inner to outer: a layer imports only the layers before it. Connectors and the DSL
   // both build on the runtime and know nothing of each other; then the test driver, then the CLI.
-  ...layerRules([['time'], ['scheduling'], ['windows'], ['state'], ['runtime'], ['dsl', 'connectors'], ['testing'], ['cli']]),
+  ...layerRules([['records'], ['time'], ['scheduling'], ['windows'], ['state'], ['runtime'], ['dsl', 'connectors'], ['testing'], ['cli']]),
 );

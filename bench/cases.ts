@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { Application, EmbeddedLog, MemoryLog, Serdes, StreamsBuilder, keyValueStore, PartitionBuffer, decideNext } from '../src/index.ts';
 import type { Log, TaskStorage } from '../src/runtime/log.ts';
 import type { Topology } from '../src/runtime/topology.ts';
-import type { StreamRecord } from '../src/time/record.ts';
+import type { StreamRecord } from '../src/records/record.ts';
 import type { KeyValueStore, StoreKind } from '../src/state/key-value-store.ts';
 import { appendBatches, generate, isHighBid, toEuroBid, PARTITIONS, type Bid, type Workload } from './workload.ts';
 

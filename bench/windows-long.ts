@@ -14,7 +14,7 @@
  * state, checkpoints and commits are the MemoryLog's own.
  */
 import { Application, MemoryLog } from '../src/index.ts';
-import type { LogRecord } from '../src/time/record.ts';
+import type { LogRecord } from '../src/records/record.ts';
 import type { AppendRecord, CommitUnit } from '../src/runtime/log.ts';
 import { partitionKey } from '../src/runtime/log.ts';
 import { APP_ID, OUTPUT, STORE, WINDOWS, topology } from './windows-cases.ts';

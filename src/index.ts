@@ -4,9 +4,9 @@
  * @example
  * import { StreamsBuilder, Serdes, Extractors, Application, EmbeddedLog } from 'tidemark';
  */
-export type { Headers, LogRecord, StreamRecord, ConsumedRecord } from './time/record.ts';
-export { describePosition } from './time/record.ts';
-export { Serdes, jsonSerde, stringSerde, bytesSerde, DeserializationError, type Serde } from './time/serde.ts';
+export type { Headers, LogRecord, StreamRecord, ConsumedRecord } from './records/record.ts';
+export { describePosition } from './records/record.ts';
+export { Serdes, jsonSerde, stringSerde, bytesSerde, DeserializationError, type Serde } from './records/serde.ts';
 export { Extractors, type TimestampExtractor, type ExtractionInput } from './time/extractor.ts';
 export { resolveTimestamp, type InvalidTimestampPolicy, type TimestampResolution } from './time/invalid-timestamp-policy.ts';
 export { isValidTimestamp, NO_TIMESTAMP } from './time/timestamp.ts';

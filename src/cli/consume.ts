@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { openCliLog, LOG_OPTIONS, type CliLog } from './log-option.ts';
-import type { LogRecord } from '../time/record.ts';
+import type { LogRecord } from '../records/record.ts';
 import { integerOption, parseCommandArgs, requiredString } from './args.ts';
 import { CliError } from './errors.ts';
 import { displayBytes } from './record-format.ts';

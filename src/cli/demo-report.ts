@@ -10,7 +10,7 @@ import type { EmbeddedLog } from '../connectors/embedded/embedded-log.ts';
 import type { RunOptions, RunSummary } from '../runtime/application.ts';
 import { DEAD_LETTER_HEADERS } from '../runtime/headers.ts';
 import type { AuditEntry } from '../runtime/log.ts';
-import type { LogRecord } from '../time/record.ts';
+import type { LogRecord } from '../records/record.ts';
 import type { Windowed } from '../windows/window.ts';
 import { ALERTS, CALIBRATIONS, LATE_READINGS, READINGS, STATS, WINDOW_GRACE_MS, WINDOW_MS, WINDOWS, type Alert, type SensorStats, type WindowStats } from './demo-topology.ts';
 import type { Outage, SensorWorkload } from './demo-workload.ts';

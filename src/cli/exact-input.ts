@@ -6,7 +6,7 @@
  * something other than what the line says, so each is found here and
  * refused with a message naming the field.
  */
-import { keptExactly } from '../time/exact-number.ts';
+import { keptExactly } from '../records/exact-number.ts';
 
 /** Numbers of a parsed line whose text JSON.parse did not keep exactly: per holder object, key → source text. */
 export type InexactNumbers = WeakMap<object, Map<string, string>>;

@@ -4,7 +4,7 @@ import { KafkaLog } from '../connectors/kafka/kafka-log.ts';
 import { KafkaTaskGroup } from '../connectors/kafka/kafka-task-group.ts';
 import type { TaskGroup } from '../runtime/task-group.ts';
 import type { Log, TaskStorage } from '../runtime/log.ts';
-import type { LogRecord } from '../time/record.ts';
+import type { LogRecord } from '../records/record.ts';
 import { fingerprintPartitions, fingerprintStream } from '../runtime/fingerprint.ts';
 import { existingDataDir, optionalString, type ParsedArgs } from './args.ts';
 import { UsageError } from './errors.ts';

@@ -1,4 +1,4 @@
-import { jsonSerde, type Serde } from '../time/serde.ts';
+import { jsonSerde, type Serde } from '../records/serde.ts';
 import type { StoreKind } from '../state/key-value-store.ts';
 import type { EventClock } from '../time/event-clock.ts';
 import type { Processor } from '../runtime/processor.ts';
@@ -10,10 +10,10 @@ import { SlidingWindows } from '../windows/sliding-windows.ts';
 import type { SessionWindows } from '../windows/session-windows.ts';
 import type { Windowed } from '../windows/window.ts';
 import type { KStream } from './kstream.ts';
-import type { AggregateSpec } from './windowed/aggregate-spec.ts';
-import { timeWindowAggregate } from './windowed/time-window-aggregate.ts';
-import { slidingWindowAggregate } from './windowed/sliding-window-aggregate.ts';
-import { sessionAggregate } from './windowed/session-aggregate.ts';
+import type { AggregateSpec } from '../runtime/operators/aggregate-spec.ts';
+import { timeWindowAggregate } from '../runtime/operators/time-window-aggregate.ts';
+import { slidingWindowAggregate } from '../runtime/operators/sliding-window-aggregate.ts';
+import { sessionAggregate } from '../runtime/operators/session-aggregate.ts';
 
 /** Options of an aggregation. */
 export interface AggregateOptions<A> {

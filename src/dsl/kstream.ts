@@ -1,7 +1,7 @@
 import { Watermarks } from '../time/watermark.ts';
-import { jsonSerde, type Serde } from '../time/serde.ts';
+import { jsonSerde, type Serde } from '../records/serde.ts';
 import { eventTimeExtractor, type TimestampExtractor } from '../time/extractor.ts';
-import type { StreamRecord } from '../time/record.ts';
+import type { StreamRecord } from '../records/record.ts';
 import type { Processor, ProcessorContext } from '../runtime/processor.ts';
 import type { StreamPartitioner } from '../runtime/topology.ts';
 import type { StreamsBuilder } from './stream-builder.ts';

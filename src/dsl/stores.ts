@@ -1,4 +1,4 @@
-import { jsonSerde, type Serde } from '../time/serde.ts';
+import { jsonSerde, type Serde } from '../records/serde.ts';
 import type { StoreDefinition, StoreKind } from '../state/key-value-store.ts';
 
 /**

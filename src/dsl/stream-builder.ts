@@ -1,5 +1,5 @@
 import type { EventClock } from '../time/event-clock.ts';
-import { jsonSerde, type Serde } from '../time/serde.ts';
+import { jsonSerde, type Serde } from '../records/serde.ts';
 import { eventTimeExtractor, type TimestampExtractor } from '../time/extractor.ts';
 import type { InvalidTimestampPolicy } from '../time/invalid-timestamp-policy.ts';
 import { Watermarks, type WatermarkStrategy } from '../time/watermark.ts';

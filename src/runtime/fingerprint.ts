@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { LogRecord } from '../time/record.ts';
+import type { LogRecord } from '../records/record.ts';
 import type { Log } from './log.ts';
 import { PRODUCER_HEADER } from './headers.ts';
 import { readWatermarkRecord, watermarkRecordKind } from './watermark-record.ts';

@@ -1,5 +1,5 @@
 import { describeThrown } from './describe-thrown.ts';
-import type { LogRecord } from '../time/record.ts';
+import type { LogRecord } from '../records/record.ts';
 
 /**
  * A record that could not enter the topology (undecodable, invalid timestamp,

@@ -1,4 +1,4 @@
-import type { StreamRecord } from '../time/record.ts';
+import type { StreamRecord } from '../records/record.ts';
 import type { PartitionBuffer } from '../scheduling/partition-buffer.ts';
 import { PRODUCER_HEADER, PRODUCER_LATE_HEADER } from './headers.ts';
 import type { TaskCounters, TaskEnvironment } from './task-environment.ts';

@@ -1,4 +1,4 @@
-import type { Headers, LogRecord } from '../time/record.ts';
+import type { Headers, LogRecord } from '../records/record.ts';
 import type { StateBackend, StateWrite } from '../state/key-value-store.ts';
 import type { SavedWatermarks } from './task-watermarks.ts';
 import type { RunPlan } from './run-plan.ts';

@@ -1,4 +1,4 @@
-import type { StreamRecord } from '../time/record.ts';
+import type { StreamRecord } from '../records/record.ts';
 import type { CommittableStore, KeyValueStore, StateWrite } from '../state/key-value-store.ts';
 import { InMemoryKeyValueStore } from '../state/in-memory-store.ts';
 import { LmdbKeyValueStore } from '../state/lmdb-store.ts';

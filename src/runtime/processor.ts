@@ -1,4 +1,4 @@
-import type { Headers, StreamRecord } from '../time/record.ts';
+import type { Headers, StreamRecord } from '../records/record.ts';
 import type { KeyValueStore } from '../state/key-value-store.ts';
 import type { OrderedStore } from '../state/ordered-store.ts';
 import type { Timer, TimerService } from './timers.ts';

@@ -1,4 +1,4 @@
-import type { LogRecord } from '../time/record.ts';
+import type { LogRecord } from '../records/record.ts';
 import { NO_WATERMARK } from '../time/watermark.ts';
 import { isProducerLate } from '../time/producer-watermarks.ts';
 import type { AppendRecord, Log } from './log.ts';

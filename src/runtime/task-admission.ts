@@ -1,5 +1,5 @@
-import type { LogRecord, StreamRecord } from '../time/record.ts';
-import { DeserializationError } from '../time/serde.ts';
+import type { LogRecord, StreamRecord } from '../records/record.ts';
+import { DeserializationError } from '../records/serde.ts';
 import { resolveTimestamp } from '../time/invalid-timestamp-policy.ts';
 import type { WatermarkReport } from '../time/producer-watermarks.ts';
 import type { TaskWatermarks } from './task-watermarks.ts';

@@ -1,5 +1,5 @@
 import type { Clock } from '../time/clock.ts';
-import type { StreamRecord } from '../time/record.ts';
+import type { StreamRecord } from '../records/record.ts';
 import type { Log, TaskStorage } from './log.ts';
 import type { Auditor } from './audit.ts';
 import type { Topology } from './topology.ts';

@@ -1,4 +1,4 @@
-import type { LogRecord } from '../time/record.ts';
+import type { LogRecord } from '../records/record.ts';
 import { PartitionBuffer } from '../scheduling/partition-buffer.ts';
 import { partitionKey } from './log.ts';
 import type { SourceNode } from './topology.ts';

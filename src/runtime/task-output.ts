@@ -1,5 +1,5 @@
-import type { StreamRecord } from '../time/record.ts';
-import { SerializationError } from '../time/serde.ts';
+import type { StreamRecord } from '../records/record.ts';
+import { SerializationError } from '../records/serde.ts';
 import { NO_WATERMARK } from '../time/watermark.ts';
 import type { WatermarkReport } from '../time/producer-watermarks.ts';
 import type { AppendRecord } from './log.ts';

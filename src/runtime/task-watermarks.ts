@@ -1,6 +1,6 @@
 import { NO_WATERMARK, advanceWatermark, combineWatermarks, type WatermarkStrategy } from '../time/watermark.ts';
 import { applyAnnouncement, applyRelease, expectedTasks, holdingBack, newProducerApplication, parseProducerId, producerWrites, producersWatermark, type ProducerApplication, type ProducerState, type WatermarkHolder, type WatermarkReport } from '../time/producer-watermarks.ts';
-import type { StreamRecord } from '../time/record.ts';
+import type { StreamRecord } from '../records/record.ts';
 
 /** What a task checkpoints of its watermarks, so a restart resumes them exactly. */
 export interface SavedWatermarks {

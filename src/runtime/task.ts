@@ -1,5 +1,5 @@
 import type { EventClock } from '../time/event-clock.ts';
-import type { StreamRecord } from '../time/record.ts';
+import type { StreamRecord } from '../records/record.ts';
 import { advanceStreamTime } from '../time/stream-time.ts';
 import { NO_TIMESTAMP } from '../time/timestamp.ts';
 import type { WatermarkHolder, WatermarkReport } from '../time/producer-watermarks.ts';

@@ -1,5 +1,5 @@
 import type { OrderedStore } from '../state/ordered-store.ts';
-import { decodeTime, encodeTime } from '../windows/emission.ts';
+import { decodeTime, encodeTime } from '../state/time-key.ts';
 
 /** Which clock a timer waits for. */
 /** The hidden store a processor's timers live in (committed, and changelogged, like any state). */

@@ -1,4 +1,4 @@
-import type { Serde } from '../time/serde.ts';
+import type { Serde } from '../records/serde.ts';
 import type { TimestampExtractor } from '../time/extractor.ts';
 import type { InvalidTimestampPolicy } from '../time/invalid-timestamp-policy.ts';
 import type { StoreDefinition } from '../state/key-value-store.ts';

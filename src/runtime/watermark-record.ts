@@ -1,5 +1,5 @@
-import type { LogRecord } from '../time/record.ts';
-import { describePosition } from '../time/record.ts';
+import type { LogRecord } from '../records/record.ts';
+import { describePosition } from '../records/record.ts';
 import type { WatermarkReport } from '../time/producer-watermarks.ts';
 import { NO_WATERMARK } from '../time/watermark.ts';
 import type { AppendRecord } from './log.ts';

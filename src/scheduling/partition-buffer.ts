@@ -1,4 +1,4 @@
-import type { StreamRecord } from '../time/record.ts';
+import type { StreamRecord } from '../records/record.ts';
 
 /**
  * The records of one input partition (or, for an internal stream written by

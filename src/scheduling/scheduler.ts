@@ -1,5 +1,5 @@
 import type { PartitionBuffer } from './partition-buffer.ts';
-import type { StreamRecord } from '../time/record.ts';
+import type { StreamRecord } from '../records/record.ts';
 
 /**
  * Rule (DESIGN 4.2): across the partitions of a task, the next record is the

@@ -1,4 +1,4 @@
-import type { Serde } from '../time/serde.ts';
+import type { Serde } from '../records/serde.ts';
 
 /**
  * A task's named key-value store. Writes are seen at once by the task's own

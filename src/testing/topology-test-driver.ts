@@ -1,6 +1,6 @@
 import { ManualClock } from '../time/clock.ts';
-import { jsonSerde, type Serde } from '../time/serde.ts';
-import type { Headers, LogRecord } from '../time/record.ts';
+import { jsonSerde, type Serde } from '../records/serde.ts';
+import type { Headers, LogRecord } from '../records/record.ts';
 import type { WatermarkReport } from '../time/producer-watermarks.ts';
 import { readWatermarkRecord, watermarkRecord, watermarkRecordKind } from '../runtime/watermark-record.ts';
 import { MemoryLog } from '../connectors/memory/memory-log.ts';

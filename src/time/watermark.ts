@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { StreamRecord } from './record.ts';
+import type { StreamRecord } from '../records/record.ts';
 
 /** The watermark of an input that has promised nothing yet. */
 export const NO_WATERMARK = Number.MIN_SAFE_INTEGER;

@@ -11,11 +11,11 @@ import { appendLines, parseLine, type LineFormat } from '../../src/cli/produce.t
 import { CliError } from '../../src/cli/errors.ts';
 import { EmbeddedLog } from '../../src/connectors/embedded/embedded-log.ts';
 import { StreamsBuilder } from '../../src/dsl/stream-builder.ts';
-import { Serdes } from '../../src/time/serde.ts';
+import { Serdes } from '../../src/records/serde.ts';
 import { Application } from '../../src/runtime/application.ts';
 import { DEAD_LETTER_HEADERS, PRODUCER_HEADER } from '../../src/runtime/headers.ts';
 import type { AppendRecord } from '../../src/runtime/log.ts';
-import type { LogRecord } from '../../src/time/record.ts';
+import type { LogRecord } from '../../src/records/record.ts';
 import { propertyParams } from '../fixtures/property-runs.ts';
 
 // Fuzzing the ways data comes in: random bytes, JSON, headers and

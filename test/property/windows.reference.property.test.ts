@@ -27,7 +27,7 @@ import { propertyParams, propertyRuns } from '../fixtures/property-runs.ts';
 import { StreamsBuilder } from '../../src/dsl/stream-builder.ts';
 import type { KStream } from '../../src/dsl/kstream.ts';
 import { TopologyTestDriver } from '../../src/testing/topology-test-driver.ts';
-import { Serdes, type Serde } from '../../src/time/serde.ts';
+import { Serdes, type Serde } from '../../src/records/serde.ts';
 import { TimeWindows } from '../../src/windows/time-windows.ts';
 import { SlidingWindows } from '../../src/windows/sliding-windows.ts';
 import { SessionWindows } from '../../src/windows/session-windows.ts';

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { StreamsBuilder } from '../../src/dsl/stream-builder.ts';
 import { TopologyTestDriver } from '../../src/testing/topology-test-driver.ts';
-import { Serdes } from '../../src/time/serde.ts';
+import { Serdes } from '../../src/records/serde.ts';
 import { Extractors } from '../../src/time/extractor.ts';
 import { BadInputError, ProcessingError } from '../../src/runtime/input-failure.ts';
 import { DEAD_LETTER_HEADERS } from '../../src/runtime/headers.ts';
@@ -10,7 +10,7 @@ import { Application } from '../../src/runtime/application.ts';
 import { MemoryLog } from '../../src/connectors/memory/memory-log.ts';
 import { ManualClock } from '../../src/time/clock.ts';
 import type { InvalidTimestampPolicy } from '../../src/time/invalid-timestamp-policy.ts';
-import type { LogRecord } from '../../src/time/record.ts';
+import type { LogRecord } from '../../src/records/record.ts';
 
 interface Reading {
   ts?: unknown;

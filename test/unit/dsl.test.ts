@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { StreamsBuilder } from '../../src/dsl/stream-builder.ts';
 import { keyValueStore } from '../../src/dsl/stores.ts';
 import { TopologyTestDriver } from '../../src/testing/topology-test-driver.ts';
-import { Serdes } from '../../src/time/serde.ts';
+import { Serdes } from '../../src/records/serde.ts';
 import { partitionForKey } from '../../src/runtime/partitioner.ts';
 import { ProcessingError } from '../../src/runtime/input-failure.ts';
 import type { Processor } from '../../src/runtime/processor.ts';

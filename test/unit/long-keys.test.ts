@@ -30,7 +30,7 @@ import type { CommittableStore, StateBackend, StateWrite, StoreKind } from '../.
 import type { Topology } from '../../src/runtime/topology.ts';
 import { TimeWindows } from '../../src/windows/time-windows.ts';
 import { SessionWindows } from '../../src/windows/session-windows.ts';
-import { Serdes } from '../../src/time/serde.ts';
+import { Serdes } from '../../src/records/serde.ts';
 
 const KB = 1024;
 const SIZES = [KB, 100 * KB, KB * KB];

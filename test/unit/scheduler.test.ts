@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { PartitionBuffer } from '../../src/scheduling/partition-buffer.ts';
 import { compareHeads, decideNext, oldestHead } from '../../src/scheduling/scheduler.ts';
-import type { StreamRecord } from '../../src/time/record.ts';
+import type { StreamRecord } from '../../src/records/record.ts';
 
 const rec = (stream: string, partition: number, offset: number, timestamp: number): StreamRecord => ({
   stream,

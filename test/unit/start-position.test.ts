@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { StreamsBuilder } from '../../src/dsl/stream-builder.ts';
-import { Serdes } from '../../src/time/serde.ts';
+import { Serdes } from '../../src/records/serde.ts';
 import { Application, type StartPosition } from '../../src/runtime/application.ts';
 import { EmbeddedLog } from '../../src/connectors/embedded/embedded-log.ts';
 

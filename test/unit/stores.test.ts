@@ -8,7 +8,7 @@ import { EmbeddedLog } from '../../src/connectors/embedded/embedded-log.ts';
 import { InMemoryKeyValueStore } from '../../src/state/in-memory-store.ts';
 import { LmdbKeyValueStore } from '../../src/state/lmdb-store.ts';
 import { keyToHex, type CommittableStore, type StateBackend, type StoreDefinition } from '../../src/state/key-value-store.ts';
-import { Serdes } from '../../src/time/serde.ts';
+import { Serdes } from '../../src/records/serde.ts';
 import { keyValueStore } from '../../src/dsl/stores.ts';
 
 const APP = 'stores-app';

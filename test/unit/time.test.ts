@@ -5,7 +5,7 @@ import { isValidTimestamp, whyInvalidTimestamp, NO_TIMESTAMP } from '../../src/t
 import { advanceStreamTime, isOutOfOrder } from '../../src/time/stream-time.ts';
 import { Extractors, type ExtractionInput } from '../../src/time/extractor.ts';
 import { resolveTimestamp } from '../../src/time/invalid-timestamp-policy.ts';
-import { Serdes, DeserializationError } from '../../src/time/serde.ts';
+import { Serdes, DeserializationError } from '../../src/records/serde.ts';
 import { ManualClock } from '../../src/time/clock.ts';
 
 const input = (over: Partial<ExtractionInput> = {}): ExtractionInput => ({

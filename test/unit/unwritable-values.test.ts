@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { StreamsBuilder } from '../../src/dsl/stream-builder.ts';
 import { keyValueStore } from '../../src/dsl/stores.ts';
 import { TopologyTestDriver } from '../../src/testing/topology-test-driver.ts';
-import { Serdes, jsonProblem } from '../../src/time/serde.ts';
+import { Serdes, jsonProblem } from '../../src/records/serde.ts';
 import { ProcessingError } from '../../src/runtime/input-failure.ts';
 import { DEAD_LETTER_HEADERS } from '../../src/runtime/headers.ts';
 

@@ -23,7 +23,7 @@ import { SessionWindows } from '../../src/windows/session-windows.ts';
 import type { Windowed } from '../../src/windows/window.ts';
 import type { EmitStrategy, LatePolicy } from '../../src/windows/emission.ts';
 import type { StoreKind } from '../../src/state/key-value-store.ts';
-import { Serdes } from '../../src/time/serde.ts';
+import { Serdes } from '../../src/records/serde.ts';
 
 type Row = [key: string, start: number, end: number, value: unknown, timestamp: number];
 /** An input record: key, value, event time. */

@@ -1,6 +1,6 @@
 import { open, type Database, type Key, type RootDatabase } from 'lmdb';
 import { existsSync, mkdirSync } from 'node:fs';
-import type { Headers, LogRecord } from '../../time/record.ts';
+import type { Headers, LogRecord } from '../../records/record.ts';
 import { systemClock, type Clock } from '../../time/clock.ts';
 import type { StateBackend } from '../../state/key-value-store.ts';
 import type { AppendRecord, AuditEntry, CommitUnit, Log, TaskCheckpoint, TaskStorage } from '../../runtime/log.ts';

@@ -1,5 +1,5 @@
 import { Admin, Consumer, Producer } from '@platformatic/kafka';
-import type { LogRecord } from '../../time/record.ts';
+import type { LogRecord } from '../../records/record.ts';
 import type { StateBackend } from '../../state/key-value-store.ts';
 import type { AppendRecord, AuditEntry, CommitUnit, Log, TaskCheckpoint, TaskStorage } from '../../runtime/log.ts';
 import type { RunPlan } from '../../runtime/run-plan.ts';

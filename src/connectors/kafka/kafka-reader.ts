@@ -1,5 +1,5 @@
 import type { Consumer } from '@platformatic/kafka';
-import type { LogRecord } from '../../time/record.ts';
+import type { LogRecord } from '../../records/record.ts';
 import { committedRecords, type FetchedBatch, type FetchedPartition } from './kafka-records.ts';
 import { isRetriableKafkaError, kafkaErrorText, retryWhile } from './kafka-errors.ts';
 import { METADATA_TIMEOUT_MS } from './kafka-client.ts';

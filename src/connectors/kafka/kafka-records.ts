@@ -13,7 +13,7 @@
  *
  * @module
  */
-import type { Headers, LogRecord } from '../../time/record.ts';
+import type { Headers, LogRecord } from '../../records/record.ts';
 import type { AppendRecord } from '../../runtime/log.ts';
 
 /** Header carrying the producer's event time, in decimal milliseconds. */

@@ -1,4 +1,4 @@
-import type { LogRecord } from '../../time/record.ts';
+import type { LogRecord } from '../../records/record.ts';
 import { systemClock, type Clock } from '../../time/clock.ts';
 import type { StateBackend } from '../../state/key-value-store.ts';
 import type { AppendRecord, AuditEntry, CommitUnit, Log, TaskCheckpoint, TaskStorage } from '../../runtime/log.ts';

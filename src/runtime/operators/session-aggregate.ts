@@ -1,8 +1,8 @@
-import type { Processor } from '../../runtime/processor.ts';
+import type { Processor } from '../processor.ts';
 import { hexToBytes } from '../../state/key-value-store.ts';
 import type { OrderedStore } from '../../state/ordered-store.ts';
 import { isWindowClosed } from '../../windows/lateness.ts';
-import { decodeTime, encodeTime } from '../../windows/emission.ts';
+import { decodeTime, encodeTime } from '../../state/time-key.ts';
 import { mergeSessions, sessionCloseEnd, type Session, type SessionWindows } from '../../windows/session-windows.ts';
 import type { Windowed } from '../../windows/window.ts';
 import { fireDelay } from '../../time/event-clock.ts';

@@ -1,11 +1,11 @@
-import type { Processor } from '../../runtime/processor.ts';
-import type { StreamRecord } from '../../time/record.ts';
+import type { Processor } from '../processor.ts';
+import type { StreamRecord } from '../../records/record.ts';
 import { fireDelay } from '../../time/event-clock.ts';
 import { hexToBytes } from '../../state/key-value-store.ts';
 import type { OrderedStore } from '../../state/ordered-store.ts';
 import type { TimeWindows } from '../../windows/time-windows.ts';
 import { isWindowClosed } from '../../windows/lateness.ts';
-import { decodeTime, encodeTime } from '../../windows/emission.ts';
+import { decodeTime, encodeTime } from '../../state/time-key.ts';
 import { floorMod, resultTimestamp, type Windowed } from '../../windows/window.ts';
 import { clockHooks, clockNow, describeClock, forwardResult, handleLateRecord, keyHexOf, type AggregateSpec } from './aggregate-spec.ts';
 

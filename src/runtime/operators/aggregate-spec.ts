@@ -1,6 +1,6 @@
-import type { Serde } from '../../time/serde.ts';
-import type { StreamRecord } from '../../time/record.ts';
-import type { ProcessorContext } from '../../runtime/processor.ts';
+import type { Serde } from '../../records/serde.ts';
+import type { StreamRecord } from '../../records/record.ts';
+import type { ProcessorContext } from '../processor.ts';
 import type { EmitStrategy } from '../../windows/emission.ts';
 import type { Windowed } from '../../windows/window.ts';
 import { keyToHex } from '../../state/key-value-store.ts';
