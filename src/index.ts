@@ -14,7 +14,7 @@ export { advanceStreamTime, isOutOfOrder } from './time/stream-time.ts';
 export { systemClock, ManualClock, type Clock } from './time/clock.ts';
 export { Watermarks, NO_WATERMARK, MAX_WATERMARK, advanceWatermark, combineWatermarks, boundedOutOfOrdernessWatermark, type WatermarkGenerator, type WatermarkStrategy } from './time/watermark.ts';
 export { producersWatermark, type WatermarkReport } from './time/producer-watermarks.ts';
-export { eventClockNow, fireDelay, type EventClock } from './time/event-clock.ts';
+export { eventClockNow, isTimerDue, type EventClock } from './time/event-clock.ts';
 export { PartitionBuffer } from './scheduling/partition-buffer.ts';
 export { compareHeads, decideNext, oldestHead, type SchedulingDecision } from './scheduling/scheduler.ts';
 export type { KeyValueStore, StoreDefinition, StoreKind } from './state/key-value-store.ts';
@@ -38,7 +38,7 @@ export { KGroupedStream, TimeWindowedKStream, SessionWindowedKStream, type Aggre
 export { TimeWindows, timeWindowsFor } from './windows/time-windows.ts';
 export { SlidingWindows, slidingWindowsOf, leftWindow, rightWindow } from './windows/sliding-windows.ts';
 export { SessionWindows, joinsSession, sessionCloseEnd, mergeSessions, type Session } from './windows/session-windows.ts';
-export { isWindowClosed, isLateRecord, isWindowFired, isWindowExpired } from './windows/lateness.ts';
+export { isWindowClosed, isLateRecord, isWindowFired, fireDelay } from './windows/lateness.ts';
 export { alignedStart, floorMod, resultTimestamp, type TimeWindow, type Windowed } from './windows/window.ts';
 export type { EmitStrategy, LatePolicy } from './windows/emission.ts';
 export { EmbeddedLog, type EmbeddedLogOptions } from './connectors/embedded/embedded-log.ts';

@@ -31,7 +31,7 @@ export interface WindowedAggregateOptions<A> extends AggregateOptions<A> {
   readonly emit?: EmitStrategy;
   /** Late records: `drop` (default; counted and audited) or `{ sideOutput: stream }`. */
   readonly late?: LatePolicy;
-  /** Extra time a closed window's state is kept in `updates` mode (default 0). */
+  /** Extra time a closed window's state is kept in `updates` mode, for every window kind (default 0). */
   readonly retentionMs?: number;
   /**
    * The event clock windows close on (default: the topology's, see

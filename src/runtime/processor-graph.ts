@@ -1,4 +1,6 @@
 import type { StreamRecord } from '../records/record.ts';
+import { eventClockNow } from '../time/event-clock.ts';
+import { NO_WATERMARK } from '../time/watermark.ts';
 import type { CommittableStore, KeyValueStore, StateWrite } from '../state/key-value-store.ts';
 import { InMemoryKeyValueStore } from '../state/in-memory-store.ts';
 import { LmdbKeyValueStore } from '../state/lmdb-store.ts';
@@ -86,21 +88,23 @@ export class ProcessorGraph {
     const cursor = this.#parts.cursor;
     for (const c of this.#clocks) {
       this.#inNode(c.node, () => c.processor.onStreamTime?.(cursor.streamTime, trigger, c.ctx));
-      if (fireTimers) this.#fireEventTimers(c, cursor.streamTime);
+      if (fireTimers) this.#fireEventTimers(c, eventClockNow('stream-time', cursor.streamTime, NO_WATERMARK));
     }
   }
 
   /** The watermarks moved: each node clock whose input watermark advanced is told, upstream first, and (`fireTimers`) fires its event-time timers. */
   onWatermarks(trigger: StreamRecord, fireTimers: boolean): void {
+    const cursor = this.#parts.cursor;
     for (const c of this.#clocks) {
       const w = this.#parts.watermarks.groupWatermark(c.group);
       if (w <= c.notified) continue;
       c.notified = w;
       this.#inNode(c.node, () => c.processor.onWatermark?.(w, trigger, c.ctx));
-      if (fireTimers) this.#fireEventTimers(c, w);
+      if (fireTimers) this.#fireEventTimers(c, eventClockNow('watermark', cursor.streamTime, w));
     }
   }
 
+  /** Fires the node's event-time timers due at event time `now` (`isTimerDue`), in time order. */
   #fireEventTimers(c: NodeClock, now: number): void {
     if (c.timers === undefined) return;
     for (let t = c.timers.takeDue('event-time', now); t !== undefined; t = c.timers.takeDue('event-time', now)) {

@@ -1,5 +1,6 @@
 import type { OrderedStore } from '../state/ordered-store.ts';
 import { decodeTime, encodeTime } from '../state/time-key.ts';
+import { isTimerDue } from '../time/event-clock.ts';
 
 /** Which clock a timer waits for. */
 /** The hidden store a processor's timers live in (committed, and changelogged, like any state). */
@@ -89,14 +90,17 @@ export class ProcessorTimers implements TimerService {
 
   /**
    * Removes and returns the earliest timer of `domain` due at `now`
-   * (time <= now), or undefined. Called until it returns undefined, so a
+   * (`isTimerDue`: time <= now), or undefined. Called until it returns undefined, so a
    * timer registered while others fire fires too, when it is due.
    */
   takeDue(domain: TimerDomain, now: number): Timer | undefined {
     const prefix = PREFIX[domain];
-    for (const [k] of this.#store.range(prefix, `${prefix}${encodeTime(now + 1)}`)) {
+    for (const [k] of this.#store.range(prefix, `${prefix}\uffff`)) {
+      const time = decodeTime(k.slice(1, 17));
+      // Timers are kept in time order: the first one not due ends the search.
+      if (!isTimerDue(time, now)) return undefined;
       this.#store.delete(k);
-      return { domain, time: decodeTime(k.slice(1, 17)), name: decoder.decode(Buffer.from(k.slice(17), 'hex')) };
+      return { domain, time, name: decoder.decode(Buffer.from(k.slice(17), 'hex')) };
     }
     return undefined;
   }

@@ -1,4 +1,5 @@
-import type { TimeWindow } from './window.ts';
+import { lastClosedEnd } from './lateness.ts';
+import { windowContains, type TimeWindow } from './window.ts';
 
 /**
  * Record-anchored sliding windows (Kafka Streams' `SlidingWindows`): a
@@ -37,14 +38,25 @@ export class SlidingWindows {
   }
 }
 
+/** The sliding window of time difference `d` starting at `start`: `[start, start + d]`, i.e. `[start, start + d + 1)`. */
+export function slidingWindowAt(start: number, d: number): TimeWindow {
+  return { start, end: start + d + 1 };
+}
+
 /** Rule: the left window of a record at `t` is `[t − d, t]`, i.e. `[t − d, t + 1)`. */
 export function leftWindow(t: number, d: number): TimeWindow {
-  return { start: t - d, end: t + 1 };
+  return slidingWindowAt(t - d, d);
 }
 
 /** Rule: the right window of a record at `t` is `[t + 1, t + d + 1]`, i.e. `[t + 1, t + d + 2)`; it exists when another record falls in it. */
 export function rightWindow(t: number, d: number): TimeWindow {
-  return { start: t + 1, end: t + d + 2 };
+  return slidingWindowAt(t + 1, d);
+}
+
+/** Whether the right window of a record at `t` exists among the timestamps `others`: a later record falls in it. */
+export function hasRightWindow(t: number, others: readonly number[], d: number): boolean {
+  const right = rightWindow(t, d);
+  return others.some((u) => windowContains(right, u));
 }
 
 /**
@@ -53,13 +65,47 @@ export function rightWindow(t: number, d: number): TimeWindow {
  * that has a later record within `d + 1`. Sorted by start; no duplicates.
  */
 export function slidingWindowsOf(timestamps: readonly number[], d: number): TimeWindow[] {
-  const sorted = [...new Set(timestamps)].sort((a, b) => a - b);
+  const unique = [...new Set(timestamps)];
   const starts = new Set<number>();
-  for (let i = 0; i < sorted.length; i++) {
-    const t = sorted[i]!;
-    starts.add(t - d);
-    const next = sorted[i + 1];
-    if (next !== undefined && next <= t + d + 1) starts.add(t + 1);
+  for (const t of unique) {
+    starts.add(leftWindow(t, d).start);
+    if (hasRightWindow(t, unique, d)) starts.add(rightWindow(t, d).start);
   }
-  return [...starts].sort((a, b) => a - b).map((s) => ({ start: s, end: s + d + 1 }));
+  return [...starts].sort((a, b) => a - b).map((s) => slidingWindowAt(s, d));
+}
+
+/**
+ * The starts of the windows containing `t` among those present for the
+ * timestamps `near` (a key's record timestamps within `d + 1` of `t`, `t`
+ * included): the windows of {@link slidingWindowsOf} that contain `t`, found
+ * from the few records that can make them.
+ */
+export function slidingStartsContaining(t: number, near: readonly number[], d: number): number[] {
+  const starts = new Set<number>();
+  for (const q of near) {
+    if (windowContains(leftWindow(q, d), t)) starts.add(leftWindow(q, d).start);
+    if (windowContains(rightWindow(q, d), t) && hasRightWindow(q, near, d)) starts.add(rightWindow(q, d).start);
+  }
+  return [...starts].sort((a, b) => a - b);
+}
+
+/**
+ * The inverse of the closing rule for sliding windows kept by start: every
+ * window `[s, s + d]` with `s < closedStartsBelow(d, lateness, now)` is closed
+ * at `now` (`isWindowClosed`), and no other.
+ */
+export function closedStartsBelow(d: number, lateness: number, now: number): number {
+  return lastClosedEnd(lateness, now) - d;
+}
+
+/**
+ * Rule: a record at `q` is still needed — by the windows containing it, and
+ * by its right window, whose existence it decides — until the last window
+ * that can still accept a record of that right window closes: the right
+ * window of a record at `q + d`. So records below
+ * `neededFrom(d, lateness, now)` can go.
+ */
+export function neededFrom(d: number, lateness: number, now: number): number {
+  // rightWindow(q + d, d).start = q + d + 1 must be below closedStartsBelow for q to go.
+  return closedStartsBelow(d, lateness, now) - d - 1;
 }

@@ -1,3 +1,4 @@
+import { lastClosedEnd } from './lateness.ts';
 import { alignedStart, type TimeWindow } from './window.ts';
 
 /**
@@ -65,6 +66,20 @@ export function timeWindowsFor(ts: number, size: number, advance: number, offset
     if (s + size > ts) windows.push({ start: s, end: s + size });
   }
   return windows;
+}
+
+/** The window of `size` starting at `start`: `[start, start + size)`. */
+export function timeWindowAt(start: number, size: number): TimeWindow {
+  return { start, end: start + size };
+}
+
+/**
+ * The inverse of the closing rule for windows of one size, kept in start
+ * order: every window `[s, s + size)` with `s < firstOpenStart(size,
+ * lateness, now)` is closed at `now` (`isWindowClosed`), and no other.
+ */
+export function firstOpenStart(size: number, lateness: number, now: number): number {
+  return lastClosedEnd(lateness, now) - size + 1;
 }
 
 function assertPositive(what: string, n: number): void {

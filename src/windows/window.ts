@@ -1,5 +1,5 @@
 /**
- * A window: the half-open interval `[start, end)` of event time (DESIGN 4.4).
+ * A window: the half-open interval `[start, end)` of event time .
  * Session windows are kept as their inclusive bounds `[firstTs, lastTs]`
  * and use `end = lastTs + gap + 1` only for closing (see `session-windows.ts`).
  */
@@ -21,14 +21,27 @@ export function floorMod(a: number, n: number): number {
 }
 
 /**
- * Rule (DESIGN 4.4): windows are epoch-aligned — the latest window start at
+ * Rule: windows are epoch-aligned — the latest window start at
  * or before `ts` on the grid `offset + k·step` is `ts − floorMod(ts − offset, step)`.
  */
 export function alignedStart(ts: number, step: number, offset: number): number {
   return ts - floorMod(ts - offset, step);
 }
 
-/** The timestamp of a window's result: the last instant it covers, `end − 1` (DESIGN 4.6). */
+/**
+ * The earliest window start at or after `t` on the grid `offset + k·step`:
+ * the latest start at or before `t + step − 1` ({@link alignedStart}).
+ */
+export function nextAlignedStart(t: number, step: number, offset: number): number {
+  return alignedStart(t + step - 1, step, offset);
+}
+
+/** Whether the window `[start, end)` contains the instant `t`. */
+export function windowContains(window: TimeWindow, t: number): boolean {
+  return window.start <= t && t < window.end;
+}
+
+/** The timestamp of a window's result: the last instant it covers, `end − 1` . */
 export function resultTimestamp(window: TimeWindow): number {
   return window.end - 1;
 }

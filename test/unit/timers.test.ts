@@ -31,6 +31,7 @@ import {
   type Topology,
 } from '../../src/index.ts';
 import { TopologyTestDriver } from '../../src/testing/topology-test-driver.ts';
+import { eventClockNow, isTimerDue } from '../../src/time/event-clock.ts';
 
 /** What a test record asks the processor to do with its timers. */
 interface Command {
@@ -89,9 +90,9 @@ function firedSince(d: TopologyTestDriver): string[] {
   return d.readOutput<string, Fired>('fired', { key: Serdes.string() }).map((r) => `${r.value.time} ${r.value.name}`);
 }
 
-/** Every firing so far came once its clock had reached the timer's time. */
+/** Every firing so far came once event time now had reached the timer's time. */
 function assertFiredWhenDue(fired: readonly Fired[], clock: 'stream-time' | 'watermark'): void {
-  for (const f of fired) assert.ok((clock === 'stream-time' ? f.streamTime : f.watermark) >= f.time, `${JSON.stringify(f)} fired before its time`);
+  for (const f of fired) assert.ok(isTimerDue(f.time, eventClockNow(clock, f.streamTime, f.watermark)), `${JSON.stringify(f)} fired before its time`);
 }
 
 const REGISTER: Command = {
@@ -135,23 +136,23 @@ test('event-time timers on stream time fire in time order, then name order, once
   assert.deepEqual(d.audit().filter((a) => a.kind.startsWith('nondeterministic:')), [], 'event-time timers are deterministic');
 });
 
-test('event-time timers in watermark mode fire in time order, then name order, once the watermark reaches them', () => {
+test('event-time timers in watermark mode fire in time order, then name order, once event time now (W + 1) reaches them', () => {
   const d = new TopologyTestDriver(commandedTopology('watermark'));
   const input = d.inputStream<string, Command>('in', { key: Serdes.string() });
-  // boundedOutOfOrderness(10): W = maxTs − 11, moved after each record's pass.
+  // boundedOutOfOrderness(10): W = maxTs − 11, moved after each record's pass; event time now is W + 1.
   input.pipe('k', REGISTER, { eventTime: 100 });
-  input.pipe('k', { delete: [[130, 'deleted']] }, { eventTime: 130 });
-  assert.deepEqual(firedSince(d), [], 'nothing is due at W = 119, though stream time is past 120');
-  input.pipe('k', {}, { eventTime: 131 });
-  assert.deepEqual(firedSince(d), ['120 z'], 'a timer fires when the watermark reaches its time');
-  // Behind the newest record, within the bound: the watermark stays at 120.
+  input.pipe('k', { delete: [[130, 'deleted']] }, { eventTime: 129 });
+  assert.deepEqual(firedSince(d), [], 'nothing is due at W = 118, though stream time is past 120');
+  input.pipe('k', {}, { eventTime: 130 });
+  assert.deepEqual(firedSince(d), ['120 z'], 'a timer at t fires once W >= t − 1: no record before t can still come on time');
+  // Behind the newest record, within the bound: the watermark stays at 119.
   input.pipe('k', {}, { eventTime: 125 });
   assert.deepEqual(firedSince(d), []);
-  input.pipe('k', {}, { eventTime: 161 });
+  input.pipe('k', {}, { eventTime: 160 });
   assert.deepEqual(firedSince(d), ['145 chain', '145 chained-due', '150 a', '150 b']);
+  input.pipe('k', {}, { eventTime: 174 });
+  assert.deepEqual(firedSince(d), [], '`chained` at 165 is not due at W = 163');
   input.pipe('k', {}, { eventTime: 175 });
-  assert.deepEqual(firedSince(d), [], '`chained` at 165 is not due at W = 164');
-  input.pipe('k', {}, { eventTime: 176 });
   assert.deepEqual(firedSince(d), ['165 chained']);
   input.pipe('k', {}, { eventTime: 1_000 });
   assert.deepEqual(firedSince(d), ['200 a'], 'the deleted timer (130) never fired');
@@ -161,7 +162,7 @@ test('event-time timers in watermark mode fire in time order, then name order, o
   assertFiredWhenDue(all, 'watermark');
   assert.deepEqual(
     all.map((f) => f.watermark),
-    [120, 150, 150, 150, 150, 165, 989],
+    [119, 149, 149, 149, 149, 164, 989],
     'the watermark each timer fired at: the one the record after its time moved to',
   );
   assert.deepEqual(d.audit().filter((a) => a.kind.startsWith('nondeterministic:')), [], 'event-time timers are deterministic');
@@ -251,7 +252,7 @@ function restartTopology(clock: 'stream-time' | 'watermark'): Topology {
     },
     onTimer(timer, ctx) {
       if (!timer.name.startsWith('idle:') && !timer.name.endsWith('+') && timer.time % 3 === 0) ctx.timers.registerEventTimeTimer(timer.time + 7, `${timer.name}+`);
-      const value: Written = { kind: 'timer', name: timer.name, time: timer.time, clock: clock === 'stream-time' ? ctx.streamTime : ctx.watermark };
+      const value: Written = { kind: 'timer', name: timer.name, time: timer.time, clock: eventClockNow(clock, ctx.streamTime, ctx.watermark) };
       ctx.forward({ stream: '', partition: ctx.partition, offset: -1, key: timer.name.replace(/^idle:/, '').replace(/@.*$/, ''), value, headers: {}, eventTime: null, brokerTime: null, ingestTime: 0, timestamp: timer.time });
     },
   });
@@ -330,7 +331,7 @@ for (const clock of ['stream-time', 'watermark'] as const) {
     assert.equal(new Set(names).size, names.length, 'a timer fired twice in the reference');
     assert.equal(names.filter((n) => n.includes('@') && !n.endsWith('+')).length, head.length);
     assert.ok(names.some((n) => n.endsWith('+')) && names.some((n) => n.startsWith('idle:')), 'follow-ups and idle timeouts fired');
-    for (const r of reference.partitions.flat()) if (r.kind === 'timer') assert.ok(r.clock >= r.time, `${r.name} fired at ${r.clock}, before its time ${r.time}`);
+    for (const r of reference.partitions.flat()) if (r.kind === 'timer') assert.ok(isTimerDue(r.time, r.clock), `${r.name} fired at event time ${r.clock}, before its time ${r.time}`);
 
     // Stopped after k records (k1, then k2 more), then run to the end; or run through the head, then the tail appended and run.
     let pendingAcrossStops = 0;

@@ -9,7 +9,7 @@ import {
   combineWatermarks,
   eventClockNow,
   isWindowClosed,
-  isWindowExpired,
+  isTimerDue,
   isWindowFired,
   producersWatermark,
   type StreamRecord,
@@ -104,16 +104,23 @@ test('announcements: the newest generation names the task set; tasks it leaves o
   assert.equal(nextGeneration(80, 70), 80);
 });
 
-test('the event clock as one number: closing rules of both modes agree with DESIGN 4.5', () => {
+test('event time now: windows and timers read one clock, as documented for both modes', () => {
   for (const end of [10, 11, 100]) {
     for (const lateness of [0, 1, 5]) {
       for (let w = end - 8; w <= end + 8; w++) {
         const now = eventClockNow('watermark', 0, w);
-        assert.equal(isWindowClosed(end, lateness, now), isWindowExpired(end, lateness, w), `end ${end}, lateness ${lateness}, watermark ${w}`);
-        assert.equal(isWindowClosed(end, 0, now), isWindowFired(end, w));
-        // Stream time with grace G is the watermark maxTs − G − 1 with no lateness.
-        const st = w + lateness + 1;
-        assert.equal(isWindowClosed(end, lateness, eventClockNow('stream-time', st, NO_WATERMARK)), isWindowFired(end, st - lateness - 1));
+        // The documented watermark-mode statements: closed at W >= end - 1 + lateness, fired (final) at W >= end - 1.
+        assert.equal(isWindowClosed(end, lateness, now), w >= end - 1 + lateness, `end ${end}, lateness ${lateness}, watermark ${w}`);
+        assert.equal(isWindowFired(end, lateness, 'watermark', now), w >= end - 1);
+        // A timer at t fires once W >= t - 1: when a window ending at t, without lateness, closes.
+        assert.equal(isTimerDue(end, now), w >= end - 1);
+        assert.equal(isTimerDue(end, now), isWindowClosed(end, 0, now));
+        // Stream time: closed and fired (final) at st >= end + grace; a timer at t fires at st >= t.
+        const st = w;
+        const stNow = eventClockNow('stream-time', st, NO_WATERMARK);
+        assert.equal(isWindowClosed(end, lateness, stNow), st >= end + lateness);
+        assert.equal(isWindowFired(end, lateness, 'stream-time', stNow), st >= end + lateness);
+        assert.equal(isTimerDue(end, stNow), st >= end);
       }
     }
   }

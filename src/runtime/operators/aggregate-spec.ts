@@ -2,7 +2,7 @@ import type { Serde } from '../../records/serde.ts';
 import type { StreamRecord } from '../../records/record.ts';
 import type { ProcessorContext } from '../processor.ts';
 import type { EmitStrategy } from '../../windows/emission.ts';
-import type { Windowed } from '../../windows/window.ts';
+import { resultTimestamp, type TimeWindow, type Windowed } from '../../windows/window.ts';
 import { keyToHex } from '../../state/key-value-store.ts';
 import { eventClockNow, type EventClock } from '../../time/event-clock.ts';
 
@@ -57,16 +57,22 @@ export function keyHexOf<K>(spec: Pick<AggregateSpec<K, unknown, unknown>, 'keyS
   return keyToHex(spec.keySerde.serialize(key));
 }
 
-/** Forwards a window's result, timestamped with the last instant it covers (DESIGN 4.6). */
+/**
+ * Forwards the result of `window` for `key`, timestamped with the last
+ * instant the window covers (`resultTimestamp`). The result is keyed by the
+ * window's bounds, or by `reportedAs` (a session's inclusive bounds).
+ */
 export function forwardResult<K, A>(
   ctx: AnyContext,
   spec: Pick<AggregateSpec<K, unknown, A>, 'resultsNode'>,
   trigger: StreamRecord,
-  key: Windowed<K>,
+  key: K,
+  window: TimeWindow,
   value: A | null,
-  timestamp: number,
+  reportedAs: { readonly start: number; readonly end: number } = window,
 ): void {
-  ctx.forward({ ...trigger, key, value, timestamp, headers: {} }, spec.resultsNode);
+  const windowed: Windowed<K> = { key, start: reportedAs.start, end: reportedAs.end };
+  ctx.forward({ ...trigger, key: windowed, value, timestamp: resultTimestamp(window), headers: {} }, spec.resultsNode);
 }
 
 /** A record late for every window it belongs to: counted, audited, and dropped or sent on untouched. */

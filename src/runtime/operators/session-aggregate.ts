@@ -1,11 +1,21 @@
 import type { Processor } from '../processor.ts';
 import { hexToBytes } from '../../state/key-value-store.ts';
 import type { OrderedStore } from '../../state/ordered-store.ts';
-import { isWindowClosed } from '../../windows/lateness.ts';
 import { decodeTime, encodeTime } from '../../state/time-key.ts';
-import { mergeSessions, sessionCloseEnd, type Session, type SessionWindows } from '../../windows/session-windows.ts';
+import { firesBeforeClosing, fireDelay, isWindowFired, stateLateness } from '../../windows/lateness.ts';
+import {
+  closedEndsBelow,
+  firstJoinableEnd,
+  isLateSessionRecord,
+  joinsSession,
+  mergeSessions,
+  sessionCloseEnd,
+  sessionInterval,
+  sessionJoinRange,
+  type Session,
+  type SessionWindows,
+} from '../../windows/session-windows.ts';
 import type { Windowed } from '../../windows/window.ts';
-import { fireDelay } from '../../time/event-clock.ts';
 import { AFTER, SEP, clockHooks, clockNow, describeClock, forwardResult, handleLateRecord, keyHexOf, type AggregateSpec } from './aggregate-spec.ts';
 
 /** Session aggregations also merge two sessions' aggregates when a record bridges them. */
@@ -48,14 +58,15 @@ function parseIndexKey(k: string): { keyHex: string; session: Session } {
   return { keyHex: k.slice(17, -17), session: { start, end } };
 }
 
-/** The sessions of `keyHex` within `gap` of `ts`: ending at or after `ts − gap`, starting at or before `ts + gap`. */
-function sessionsNear(store: OrderedStore, keyHex: string, ts: number, gap: number): StoredSession[] {
+/** The sessions of `keyHex` a record at `ts` joins (`joinsSession`), by end. */
+function sessionsJoined(store: OrderedStore, keyHex: string, ts: number, gap: number): StoredSession[] {
+  const { fromEnd, toStart } = sessionJoinRange(ts, gap);
   const found: StoredSession[] = [];
-  for (const [k, v] of store.range(`k${keyHex}${SEP}${encodeTime(ts - gap)}`, `k${keyHex}${AFTER}`)) {
-    const start = decodeTime(k.slice(-16));
+  for (const [k, v] of store.range(`k${keyHex}${SEP}${encodeTime(fromEnd)}`, `k${keyHex}${AFTER}`)) {
+    const session = { start: decodeTime(k.slice(-16)), end: decodeTime(k.slice(-32, -16)) };
     // Sessions of one key never overlap, so in end order they are in start order too.
-    if (start > ts + gap) break;
-    found.push({ primaryKey: k, start, end: decodeTime(k.slice(-32, -16)), closed: v[0] === CLOSED, aggregate: v.subarray(1) });
+    if (session.start > toStart) break;
+    if (joinsSession(session, ts, gap)) found.push({ primaryKey: k, ...session, closed: v[0] === CLOSED, aggregate: v.subarray(1) });
   }
   return found;
 }
@@ -81,8 +92,11 @@ function withState(state: number, aggregate: Uint8Array): Uint8Array {
 export function sessionAggregate<K, V, A>(windows: SessionWindows, spec: SessionAggregateSpec<K, V, A>): () => Processor<K, V, Windowed<K>, A> {
   const { gap, graceMs: grace } = windows;
   const delay = fireDelay(spec.clock, grace);
-  const firesEarly = spec.emit === 'final' && delay < grace;
-  const fired = (s: Session, now: number): boolean => firesEarly && isWindowClosed(sessionCloseEnd(s, gap), delay, now);
+  const firesEarly = firesBeforeClosing(spec.emit, grace, spec.clock);
+  const kept = stateLateness(spec.emit, grace, spec.retentionMs);
+  const fired = (s: Session, now: number): boolean => firesEarly && isWindowFired(sessionCloseEnd(s, gap), grace, spec.clock, now);
+  const result = (ctx: Parameters<Processor['process']>[1], trigger: Parameters<Processor['process']>[0], key: K, session: Session, value: A | null): void =>
+    forwardResult(ctx, spec, trigger, key, sessionInterval(session), value, session);
   return () => {
     // Closing and purge scans start where the previous ones ended: everything below is
     // gone (closed, or purged), and no session ending there can be created or closed
@@ -94,17 +108,17 @@ export function sessionAggregate<K, V, A>(windows: SessionWindows, spec: Session
     let firedTo = 'c';
     return {
       init(ctx) {
-        firedTo = `c${encodeTime(clockNow(spec, ctx) - gap - delay)}`;
+        firedTo = `c${encodeTime(closedEndsBelow(gap, delay, clockNow(spec, ctx)))}`;
       },
       process(record, ctx) {
         const store = ctx.getOrderedStore(spec.store);
         const st = clockNow(spec, ctx);
         const keyHex = keyHexOf(spec, record.key);
-        const found = sessionsNear(store, keyHex, record.timestamp, gap);
+        const found = sessionsJoined(store, keyHex, record.timestamp, gap);
         const merged = mergeSessions(found, record.timestamp);
         const closed = found.find((s) => s.closed);
         const own = { start: record.timestamp, end: record.timestamp };
-        if (closed !== undefined || isWindowClosed(sessionCloseEnd(own, gap), grace, st)) {
+        if (isLateSessionRecord(record.timestamp, closed !== undefined, gap, grace, st)) {
           const why =
             closed !== undefined
               ? `would join session [${closed.start}, ${closed.end}], already closed`
@@ -118,42 +132,39 @@ export function sessionAggregate<K, V, A>(windows: SessionWindows, spec: Session
           store.delete(s.primaryKey);
           store.delete(indexKey('c', keyHex, s));
           const mergedAway = s.start !== merged.start || s.end !== merged.end;
-          if ((spec.emit === 'updates' || fired(s, st)) && mergedAway) forwardResult(ctx, spec, record, { key: record.key, start: s.start, end: s.end }, null, s.end);
+          if ((spec.emit === 'updates' || fired(s, st)) && mergedAway) result(ctx, record, record.key, s, null);
         }
         store.put(primaryKey(keyHex, merged), withState(OPEN, spec.aggSerde.serialize(agg)!));
         store.put(indexKey('c', keyHex, merged), MARK);
-        if (spec.emit === 'updates' || fired(merged, st)) forwardResult(ctx, spec, record, { key: record.key, start: merged.start, end: merged.end }, agg, merged.end);
+        if (spec.emit === 'updates' || fired(merged, st)) result(ctx, record, record.key, merged, agg);
       },
       ...clockHooks(spec, (st, trigger, ctx) => {
         const store = ctx.getOrderedStore(spec.store);
         if (firesEarly) {
-          // Fired: end + gap + 1 + delay <= now. They stay open, to be updated within the allowed lateness.
-          const fireTo = `c${encodeTime(st - gap - delay)}`;
+          // Fired: closed on the fire delay. They stay open, to be updated within the allowed lateness.
+          const fireTo = `c${encodeTime(closedEndsBelow(gap, delay, st))}`;
           for (const [k] of store.range(firedTo, fireTo)) {
             const { keyHex, session } = parseIndexKey(k);
             const bytes = store.get(primaryKey(keyHex, session))!.subarray(1);
-            forwardResult(ctx, spec, trigger, { key: spec.keySerde.deserialize(hexToBytes(keyHex)), ...session }, spec.aggSerde.deserialize(bytes), session.end);
+            result(ctx, trigger, spec.keySerde.deserialize(hexToBytes(keyHex)), session, spec.aggSerde.deserialize(bytes));
           }
           if (fireTo > firedTo) firedTo = fireTo;
         }
-        // Closed: end + gap + 1 + grace <= st.
-        const closeTo = `c${encodeTime(st - gap - grace)}`;
+        const closeTo = `c${encodeTime(closedEndsBelow(gap, grace, st))}`;
         for (const [k] of store.range(closedTo, closeTo)) {
           const { keyHex, session } = parseIndexKey(k);
           const pk = primaryKey(keyHex, session);
           const bytes = store.get(pk)!.subarray(1);
           if (spec.emit === 'final' && !firesEarly) {
-            const key = spec.keySerde.deserialize(hexToBytes(keyHex));
-            forwardResult(ctx, spec, trigger, { key, ...session }, spec.aggSerde.deserialize(bytes), session.end);
+            result(ctx, trigger, spec.keySerde.deserialize(hexToBytes(keyHex)), session, spec.aggSerde.deserialize(bytes));
           }
           store.put(pk, withState(CLOSED, bytes));
           store.delete(k);
           store.put(indexKey('p', keyHex, session), MARK);
         }
-        // A closed session is kept while a record that is not late could still join it
-        // (timestamp up to end + gap, its own session not closed): until end + 2·gap + 1 + grace <= st.
+        // A closed session is kept while a record that is not late could still join it (firstJoinableEnd).
         if (closeTo > closedTo) closedTo = closeTo;
-        const purgeTo = `p${encodeTime(st - 2 * gap - grace - spec.retentionMs)}`;
+        const purgeTo = `p${encodeTime(firstJoinableEnd(gap, kept, st))}`;
         for (const [k] of store.range(purgedTo, purgeTo)) {
           const { keyHex, session } = parseIndexKey(k);
           store.delete(primaryKey(keyHex, session));

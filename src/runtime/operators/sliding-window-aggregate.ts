@@ -2,11 +2,10 @@ import type { Processor } from '../processor.ts';
 import type { StreamRecord } from '../../records/record.ts';
 import { hexToBytes } from '../../state/key-value-store.ts';
 import type { OrderedStore } from '../../state/ordered-store.ts';
-import { isWindowClosed } from '../../windows/lateness.ts';
 import { decodeTime, encodeTime } from '../../state/time-key.ts';
-import type { SlidingWindows } from '../../windows/sliding-windows.ts';
+import { firesBeforeClosing, fireDelay, isLateRecord, isWindowClosed, isWindowFired, stateLateness } from '../../windows/lateness.ts';
+import { closedStartsBelow, hasRightWindow, leftWindow, neededFrom, rightWindow, slidingStartsContaining, slidingWindowAt, type SlidingWindows } from '../../windows/sliding-windows.ts';
 import type { Windowed } from '../../windows/window.ts';
-import { fireDelay } from '../../time/event-clock.ts';
 import { AFTER, SEP, clockHooks, clockNow, describeClock, forwardResult, handleLateRecord, keyHexOf, type AggregateSpec } from './aggregate-spec.ts';
 
 /*
@@ -45,22 +44,6 @@ function recordsBetween(store: OrderedStore, keyHex: string, from: number, to: n
 const tsOf = (recordStoreKey: string): number => decodeTime(recordStoreKey.slice(-28, -12));
 
 /**
- * Rule: the starts of the windows containing `t`, among those present for
- * the timestamps `near` (a key's record timestamps within `d + 1` of `t`,
- * `t` included): left windows `[q − d, q]` of records `q` in `[t, t + d]`,
- * and right windows `[q + 1, q + d + 1]` of records `q` in `[t − d − 1, t)`
- * that have a later record within `d + 1`.
- */
-export function slidingStartsContaining(t: number, near: readonly number[], d: number): number[] {
-  const starts = new Set<number>();
-  for (const q of near) {
-    if (q >= t && q <= t + d) starts.add(q - d);
-    if (q < t && q >= t - d - 1 && near.some((n) => n > q && n <= q + d + 1)) starts.add(q + 1);
-  }
-  return [...starts].sort((a, b) => a - b);
-}
-
-/**
  * Aggregates records into record-anchored sliding windows per key (Kafka
  * Streams' `SlidingWindows`), on the operator's event clock. A window is
  * `[start, start + d]` inclusive, reported as the half-open
@@ -72,14 +55,16 @@ export function slidingStartsContaining(t: number, near: readonly number[], d: n
 export function slidingWindowAggregate<K, V, A>(windows: SlidingWindows, spec: AggregateSpec<K, V, A>): () => Processor<K, V, Windowed<K>, A> {
   const { timeDifference: d, graceMs: grace } = windows;
   const delay = fireDelay(spec.clock, grace);
-  const firesEarly = spec.emit === 'final' && delay < grace;
+  const firesEarly = firesBeforeClosing(spec.emit, grace, spec.clock);
+  const kept = stateLateness(spec.emit, grace, spec.retentionMs);
+  const windowAt = (start: number) => slidingWindowAt(start, d);
   const aggregateOf = (key: K, keyHex: string, start: number, store: OrderedStore): A => {
     let agg = spec.init();
-    for (const [, bytes] of recordsBetween(store, keyHex, start, start + d)) agg = spec.add(key, spec.valueSerde.deserialize(bytes), agg);
+    for (const [, bytes] of recordsBetween(store, keyHex, start, windowAt(start).end - 1)) agg = spec.add(key, spec.valueSerde.deserialize(bytes), agg);
     return agg;
   };
   const emitWindow = (ctx: Parameters<Processor['process']>[1], trigger: StreamRecord, key: K, keyHex: string, start: number, store: OrderedStore): void => {
-    forwardResult(ctx, spec, trigger, { key, start, end: start + d + 1 }, aggregateOf(key, keyHex, start, store), start + d);
+    forwardResult(ctx, spec, trigger, key, windowAt(start), aggregateOf(key, keyHex, start, store));
   };
   return () => ({
     process(record, ctx) {
@@ -90,9 +75,10 @@ export function slidingWindowAggregate<K, V, A>(windows: SlidingWindows, spec: A
       const before = recordsBetween(store, keyHex, t - d - 1, t + d + 1).map(([k]) => tsOf(k));
       const near = [...before, t];
       const starts = slidingStartsContaining(t, near, d);
-      const open = starts.filter((s) => !isWindowClosed(s + d + 1, grace, st));
-      if (open.length === 0) return handleLateRecord(ctx, spec, record, `late for every sliding window containing timestamp ${t} (${describeClock(spec, ctx)}, grace ${grace})`);
-      for (const s of starts) if (!open.includes(s)) ctx.reportLate(record, `window [${s}, ${s + d + 1}) closed at ${describeClock(spec, ctx)}`, 'window');
+      const closed = starts.map((s) => isWindowClosed(windowAt(s).end, grace, st));
+      if (isLateRecord(closed)) return handleLateRecord(ctx, spec, record, `late for every sliding window containing timestamp ${t} (${describeClock(spec, ctx)}, grace ${grace})`);
+      const open = starts.filter((_, i) => !closed[i]);
+      for (const [i, s] of starts.entries()) if (closed[i]) ctx.reportLate(record, `window [${s}, ${windowAt(s).end}) closed at ${describeClock(spec, ctx)}`, 'window');
       const meta = readMeta(store);
       const seq = meta.seq.toString(16).padStart(12, '0');
       meta.seq++;
@@ -101,12 +87,13 @@ export function slidingWindowAggregate<K, V, A>(windows: SlidingWindows, spec: A
       store.put(timeKey(keyHex, t, seq), MARK);
       // Updates: every changed window. Final: only windows that already fired and now change,
       // within the allowed lateness (watermark mode) — the others fire when the clock reaches them.
-      const emits = (s: number): boolean => spec.emit === 'updates' || (firesEarly && isWindowClosed(s + d + 1, delay, st));
+      const emits = (s: number): boolean => spec.emit === 'updates' || (firesEarly && isWindowFired(windowAt(s).end, grace, spec.clock, st));
       for (const s of open) if (emits(s)) emitWindow(ctx, record, record.key, keyHex, s, store);
-      // The record's own right window [t + 1, t + d + 1] is new if a later record is near, no record
-      // at t was there before, and it is not the left window of a record at t + d + 1 (then it existed).
-      const rightIsNew = !before.includes(t) && !before.includes(t + d + 1) && before.some((q) => q > t && q <= t + d + 1);
-      if (rightIsNew && !isWindowClosed(t + d + 2, grace, st) && emits(t + 1)) emitWindow(ctx, record, record.key, keyHex, t + 1, store);
+      // The record's own right window is new if a later record falls in it, no record at t was there
+      // before, and it is not the left window of a record already there (then it existed).
+      const right = rightWindow(t, d);
+      const rightIsNew = !before.includes(t) && !before.some((q) => leftWindow(q, d).start === right.start) && hasRightWindow(t, before, d);
+      if (rightIsNew && !isWindowClosed(right.end, grace, st) && emits(right.start)) emitWindow(ctx, record, record.key, keyHex, right.start, store);
     },
     ...clockHooks(spec, (st, trigger, ctx) => {
       const store = ctx.getOrderedStore(spec.store);
@@ -114,11 +101,8 @@ export function slidingWindowAggregate<K, V, A>(windows: SlidingWindows, spec: A
       if (spec.emit === 'final') closeWindows(store, meta.closedUpTo, st, trigger, ctx);
       meta.closedUpTo = st;
       writeMeta(store, meta);
-      // A record at q is in no open window once q + d + 1 + grace <= st, but its right window
-      // [q + 1, q + d + 1] exists only while q is known: it must be closed (q + d + 2 + grace <= st)
-      // and no record it contains may still be accepted (t <= q + d + 1 is, while st < t + d + 1 + grace),
-      // or that record would not be counted as skipped by it. Keep q until q + 2d + 2 + grace <= st.
-      const purgeBelow = st - 2 * d - 1 - grace - (spec.emit === 'updates' ? spec.retentionMs : 0);
+      // A record is kept while a window it belongs to, or a record its right window holds, may still change (neededFrom).
+      const purgeBelow = neededFrom(d, kept, st);
       for (const [k] of store.range('x', `x${encodeTime(purgeBelow)}`)) {
         const ts = decodeTime(k.slice(1, 17));
         const sep = k.lastIndexOf(SEP);
@@ -128,16 +112,21 @@ export function slidingWindowAggregate<K, V, A>(windows: SlidingWindows, spec: A
     }),
   });
 
-  /** Emits, in (start, key) order, every window whose firing point `start + d + 1 + delay` lies in `(from, st]`. */
+  /** Emits, in (start, key) order, every window that fires (closes on `delay`) on the clock's move from `from` to `st`. */
   function closeWindows(store: OrderedStore, from: number | null, st: number, trigger: StreamRecord, ctx: Parameters<Processor['process']>[1]): void {
-    const lo = from === null ? '' : `x${encodeTime(from - d - 1 - delay)}`;
+    // The windows closing now start in [closedStartsBelow at from, closedStartsBelow at st): they are the
+    // left windows (start q − d) or right windows (start q + 1) of the records q scanned.
+    const lo = from === null ? 'x' : `x${encodeTime(closedStartsBelow(d, delay, from) - 1)}`;
+    const hi = `x${encodeTime(closedStartsBelow(d, delay, st) + d)}`;
     const closing = new Map<string, { keyHex: string; start: number }>();
-    const closesNow = (start: number): boolean => isWindowClosed(start + d + 1, delay, st) && (from === null || !isWindowClosed(start + d + 1, delay, from));
-    for (const [k] of store.range(lo === '' ? 'x' : lo, `x${encodeTime(st - delay)}`)) {
+    const closesNow = (w: { end: number }): boolean => isWindowClosed(w.end, delay, st) && (from === null || !isWindowClosed(w.end, delay, from));
+    for (const [k] of store.range(lo, hi)) {
       const q = decodeTime(k.slice(1, 17));
       const keyHex = k.slice(17, k.lastIndexOf(SEP));
-      if (closesNow(q - d)) closing.set(`${encodeTime(q - d)}${keyHex}`, { keyHex, start: q - d });
-      if (closesNow(q + 1) && recordsBetween(store, keyHex, q + 1, q + d + 1).length > 0) closing.set(`${encodeTime(q + 1)}${keyHex}`, { keyHex, start: q + 1 });
+      const left = leftWindow(q, d);
+      const right = rightWindow(q, d);
+      if (closesNow(left)) closing.set(`${encodeTime(left.start)}${keyHex}`, { keyHex, start: left.start });
+      if (closesNow(right) && recordsBetween(store, keyHex, right.start, right.end - 1).length > 0) closing.set(`${encodeTime(right.start)}${keyHex}`, { keyHex, start: right.start });
     }
     for (const id of [...closing.keys()].sort()) {
       const { keyHex, start } = closing.get(id)!;

@@ -1,12 +1,11 @@
 import type { Processor } from '../processor.ts';
 import type { StreamRecord } from '../../records/record.ts';
-import { fireDelay } from '../../time/event-clock.ts';
 import { hexToBytes } from '../../state/key-value-store.ts';
 import type { OrderedStore } from '../../state/ordered-store.ts';
-import type { TimeWindows } from '../../windows/time-windows.ts';
-import { isWindowClosed } from '../../windows/lateness.ts';
 import { decodeTime, encodeTime } from '../../state/time-key.ts';
-import { floorMod, resultTimestamp, type Windowed } from '../../windows/window.ts';
+import { firesBeforeClosing, fireDelay, isLateRecord, isWindowClosed, isWindowFired, stateLateness } from '../../windows/lateness.ts';
+import { firstOpenStart, timeWindowAt, type TimeWindows } from '../../windows/time-windows.ts';
+import { nextAlignedStart, type Windowed } from '../../windows/window.ts';
 import { clockHooks, clockNow, describeClock, forwardResult, handleLateRecord, keyHexOf, type AggregateSpec } from './aggregate-spec.ts';
 
 /**
@@ -24,8 +23,8 @@ import { clockHooks, clockNow, describeClock, forwardResult, handleLateRecord, k
 export function timeWindowAggregate<K, V, A>(windows: TimeWindows, spec: AggregateSpec<K, V, A>): () => Processor<K, V, Windowed<K>, A> {
   const { size, advance, offset, graceMs: grace } = windows;
   const delay = fireDelay(spec.clock, grace);
-  // Firing and closing differ only for final results in watermark mode with an allowed lateness.
-  const firesEarly = spec.emit === 'final' && delay < grace;
+  const firesEarly = firesBeforeClosing(spec.emit, grace, spec.clock);
+  const kept = stateLateness(spec.emit, grace, spec.retentionMs);
   const late = (r: StreamRecord, clock: string): string => `late for every window of timestamp ${r.timestamp} (${clock}, grace ${grace})`;
   return () => {
     // Every window starting below `scannedTo` (the bound of the last closing scan) is
@@ -40,47 +39,47 @@ export function timeWindowAggregate<K, V, A>(windows: TimeWindows, spec: Aggrega
     // restored clock: everything due by the last commit fired before it.
     let firedTo = 0;
     const emit = (ctx: Parameters<Processor['process']>[1], trigger: StreamRecord, k: string, bytes: Uint8Array): void => {
-      const start = decodeTime(k.slice(0, 16));
-      const key = spec.keySerde.deserialize(hexToBytes(k.slice(16)));
-      forwardResult(ctx, spec, trigger, { key, start, end: start + size }, spec.aggSerde.deserialize(bytes), start + size - 1);
+      const window = timeWindowAt(decodeTime(k.slice(0, 16)), size);
+      forwardResult(ctx, spec, trigger, spec.keySerde.deserialize(hexToBytes(k.slice(16))), window, spec.aggSerde.deserialize(bytes));
     };
     const fireUpTo = (store: OrderedStore, now: number, trigger: StreamRecord, ctx: Parameters<Processor['process']>[1]): void => {
-      const bound = now - delay - size + 1;
+      const bound = firstOpenStart(size, delay, now);
       if (bound <= firedTo) return;
       for (const [k, bytes] of store.range(encodeTime(firedTo), encodeTime(bound))) emit(ctx, trigger, k, bytes);
       firedTo = bound;
     };
     return {
       init(ctx) {
-        firedTo = clockNow(spec, ctx) - delay - size + 1;
+        firedTo = firstOpenStart(size, delay, clockNow(spec, ctx));
       },
       process(record, ctx) {
         const store = ctx.getOrderedStore(spec.store);
         const now = clockNow(spec, ctx);
         const ws = windows.windowsFor(record.timestamp);
-        const open = ws.filter((w) => !isWindowClosed(w.end, grace, now));
-        if (open.length === 0) return handleLateRecord(ctx, spec, record, late(record, describeClock(spec, ctx)));
-        for (const w of ws) if (!open.includes(w)) ctx.reportLate(record, `window [${w.start}, ${w.end}) closed at ${describeClock(spec, ctx)}`, 'window');
+        const closed = ws.map((w) => isWindowClosed(w.end, grace, now));
+        if (isLateRecord(closed)) return handleLateRecord(ctx, spec, record, late(record, describeClock(spec, ctx)));
+        const open = ws.filter((_, i) => !closed[i]);
+        for (const [i, w] of ws.entries()) if (closed[i]) ctx.reportLate(record, `window [${w.start}, ${w.end}) closed at ${describeClock(spec, ctx)}`, 'window');
         const keyHex = keyHexOf(spec, record.key);
         for (const w of open) {
           const k = encodeTime(w.start) + keyHex;
           const old = store.get(k);
           const agg = spec.add(record.key, record.value, old === undefined ? spec.init() : spec.aggSerde.deserialize(old));
           store.put(k, spec.aggSerde.serialize(agg)!);
-          // A fired window updated within the allowed lateness: its corrected result (DESIGN 4.5 `update`).
-          const refire = firesEarly && isWindowClosed(w.end, delay, now);
-          if (spec.emit === 'updates' || refire) forwardResult(ctx, spec, record, { key: record.key, start: w.start, end: w.end }, agg, resultTimestamp(w));
+          // A fired window updated within the allowed lateness: its corrected result.
+          const refire = firesEarly && isWindowFired(w.end, grace, spec.clock, now);
+          if (spec.emit === 'updates' || refire) forwardResult(ctx, spec, record, record.key, w, agg);
         }
       },
       ...clockHooks(spec, (now, trigger, ctx) => {
         const store = ctx.getOrderedStore(spec.store);
         if (firesEarly) fireUpTo(store, now, trigger, ctx);
-        // Closed: end + grace <= now, i.e. start <= now − grace − size.
-        const keepFrom = now - grace - size + 1 - (spec.emit === 'updates' ? spec.retentionMs : 0);
+        // Windows starting below keepFrom are closed (and past their retention): their state goes.
+        const keepFrom = firstOpenStart(size, kept, now);
         if (scannedTo !== undefined) {
           if (keepFrom <= scannedTo) return;
           // No window can start in [scannedTo, keepFrom) when the first grid start at or after scannedTo is beyond it.
-          if (scannedTo + floorMod(offset - scannedTo, advance) >= keepFrom) {
+          if (nextAlignedStart(scannedTo, advance, offset) >= keepFrom) {
             scannedTo = keepFrom;
             return;
           }
