@@ -31,7 +31,7 @@ import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { Admin, Consumer, Producer } from '@platformatic/kafka';
 import { Application, KafkaLog, Serdes, StreamsBuilder, TimeWindows, partitionForKey, type AppendRecord, type Windowed } from '../src/index.ts';
-import { javaCommand, kafkaPrerequisites, startKafkaBroker, type KafkaBroker } from '../src/connectors/kafka/dev-broker.ts';
+import { javaCommand, kafkaPrerequisites, startKafkaBroker, type KafkaBroker } from '../src/dev-broker/index.ts';
 import { envInt } from './env.ts';
 
 const records = envInt('BENCH_KAFKA_RECORDS', 500_000);

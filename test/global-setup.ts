@@ -5,7 +5,7 @@
  * `TIDEMARK_REQUIRE_KAFKA=1`, where the run fails at once.
  */
 import { rmSync } from 'node:fs';
-import { kafkaPrerequisites, startKafkaBroker, type KafkaBroker } from '../src/connectors/kafka/dev-broker.ts';
+import { kafkaPrerequisites, startKafkaBroker, type KafkaBroker } from '../src/dev-broker/index.ts';
 import { KAFKA_ENV, KAFKA_SKIP_ENV, kafkaRequired } from './fixtures/kafka.ts';
 
 let broker: KafkaBroker | undefined;

@@ -5,7 +5,7 @@ import {
   kafkaPrerequisites,
   startKafkaBroker,
   stopKafkaBroker,
-} from '../connectors/kafka/dev-broker.ts';
+} from '../dev-broker/index.ts';
 import { integerOption, optionalString, parseCommandArgs } from './args.ts';
 import { CliError, UsageError } from './errors.ts';
 import { onInterrupt } from './interrupt.ts';

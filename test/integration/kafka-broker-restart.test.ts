@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import fc from 'fast-check';
 import { Application, KafkaLog, fingerprintPartitions, type LogRecord } from '../../src/index.ts';
-import { startKafkaBroker } from '../../src/connectors/kafka/dev-broker.ts';
+import { startKafkaBroker } from '../../src/dev-broker/index.ts';
 import { APP_ID, buildTopology, caseArb, comparedStreams, materialize, streamsOf } from '../fixtures/determinism-topologies.ts';
 import { kafkaBroker } from '../fixtures/kafka.ts';
 

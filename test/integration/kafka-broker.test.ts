@@ -6,13 +6,13 @@ import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ensureKafkaJars, javaCommand, kafkaPrerequisites, startKafkaBroker } from '../../src/connectors/kafka/dev-broker.ts';
+import { ensureKafkaJars, javaCommand, kafkaPrerequisites, startKafkaBroker } from '../../src/dev-broker/index.ts';
 
 // A real single-node Kafka broker (KRaft), started by the project itself. Without Java 17+ and Maven
 // these tests skip with the reason, unless TIDEMARK_REQUIRE_KAFKA=1 (as in CI), where they fail.
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
-const DEV_BROKER = fileURLToPath(new URL('../../src/connectors/kafka/dev-broker.ts', import.meta.url));
+const DEV_BROKER = fileURLToPath(new URL('../../src/dev-broker/index.ts', import.meta.url));
 const prerequisites = kafkaPrerequisites();
 const required = process.env.TIDEMARK_REQUIRE_KAFKA === '1';
 

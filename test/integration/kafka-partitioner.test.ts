@@ -25,7 +25,7 @@ import { promisify } from 'node:util';
 import fc from 'fast-check';
 import { Admin } from '@platformatic/kafka';
 import { Application, KafkaLog, Serdes, StreamsBuilder, murmur2, partitionForKey, toPositive } from '../../src/index.ts';
-import { ensureKafkaJars, javaCommand } from '../../src/connectors/kafka/dev-broker.ts';
+import { ensureKafkaJars, javaCommand } from '../../src/dev-broker/index.ts';
 import { kafkaBroker, skippedWithoutKafka } from '../fixtures/kafka.ts';
 
 const run = promisify(execFile);

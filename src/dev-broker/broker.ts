@@ -1,0 +1,196 @@
+/**
+ * Starting a development broker: one combined broker+controller KRaft node
+ * on 127.0.0.1, its jars fetched if needed, its config written, its storage
+ * formatted on first use, and the handle that stops, kills and restarts it.
+ *
+ * @module
+ */
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { HOST, writeNodeConfig, type BrokerConfig, type BrokerProperties } from './config.ts';
+import { isOurBroker } from './control.ts';
+import { ensureKafkaJars } from './jars.ts';
+import { launch, type Running } from './launch.ts';
+import { choosePorts } from './ports.ts';
+import { waitUntilReady } from './ready.ts';
+import { readKafkaBrokerState, removeKafkaBrokerState, writeKafkaBrokerState } from './state.ts';
+import { formatStorage, storageFormatted } from './storage.ts';
+
+/** How {@link startKafkaBroker} starts a broker: where, on which ports, with which jars and settings. */
+export interface StartKafkaBrokerOptions {
+  /** Where the broker keeps its logs (partitions), config and log file; created when missing. Default: a new temporary directory, which the caller removes. */
+  readonly dataDir?: string;
+  /** The broker's PLAINTEXT port on 127.0.0.1; default a free one. */
+  readonly port?: number;
+  /** The controller's port on 127.0.0.1; default a free one. */
+  readonly controllerPort?: number;
+  /** Progress lines: fetching jars, formatting, starting, ready. */
+  readonly log?: (line: string) => void;
+  /**
+   * Leave the broker running after this process exits, and write
+   * `<dataDir>/broker.json` (bootstrap, pid) for `stopKafkaBroker`.
+   * Otherwise the broker is killed when this process exits, even by a signal.
+   */
+  readonly detached?: boolean;
+  /** The jars; default {@link ensureKafkaJars} with `version` and `cacheDir`. */
+  readonly libsDir?: string;
+  /** The Kafka version to fetch when `libsDir` is not given. */
+  readonly version?: string;
+  /** The jar cache to fetch into when `libsDir` is not given. */
+  readonly cacheDir?: string;
+  /** How long to wait for the broker to be ready (default 120 s). */
+  readonly readyTimeoutMs?: number;
+  /** The JVM's maximum heap (default `512m`). */
+  readonly maxHeap?: string;
+  /** More broker settings, added to (and overriding) the generated server.properties. */
+  readonly brokerProperties?: BrokerProperties;
+  /** Aborting it while the broker starts kills the broker and rejects (e.g. Ctrl-C in the CLI). */
+  readonly signal?: AbortSignal;
+}
+
+/** A running development broker. */
+export interface KafkaBroker {
+  /** `127.0.0.1:<port>`, for a client's bootstrap servers. */
+  readonly bootstrap: string;
+  /** The broker's PLAINTEXT port on 127.0.0.1. */
+  readonly port: number;
+  /** The controller's port on 127.0.0.1. */
+  readonly controllerPort: number;
+  /** Its directory: partitions, config, `broker.log`. */
+  readonly dataDir: string;
+  /** The jars it runs from. */
+  readonly libsDir: string;
+  /** The broker JVM's process id (a new one after {@link restart}). */
+  readonly pid: number;
+  /** SIGTERM (a controlled shutdown), wait for the exit; SIGKILL if it takes longer than `timeoutMs` (default 30 s). */
+  stop(timeoutMs?: number): Promise<void>;
+  /** SIGKILL at once, for crash tests; `restart()` brings it back. */
+  kill(): void;
+  /** Stops the broker if it runs, then starts it again on the same ports with the same data. */
+  restart(): Promise<void>;
+}
+
+/**
+ * Starts a combined broker+controller node in KRaft mode on 127.0.0.1:
+ * fetches the jars if needed, writes server.properties and a log4j2 config
+ * (the broker logs to `<dataDir>/broker.log`, the JVM's own output goes to
+ * `<dataDir>/broker.out`), formats the storage on first use, starts
+ * `kafka.Kafka`, and resolves once the broker has logged that it started and
+ * answers an ApiVersions request. A failure to start rejects with the last
+ * lines of its log.
+ *
+ * @example
+ * const broker = await startKafkaBroker({ dataDir: '/tmp/k' });
+ * // … connect a client to broker.bootstrap ("127.0.0.1:<port>") …
+ * await broker.stop();
+ */
+export async function startKafkaBroker(options: StartKafkaBrokerOptions = {}): Promise<KafkaBroker> {
+  const log = options.log ?? (() => {});
+  const dataDir = resolve(options.dataDir ?? mkdtempSync(join(tmpdir(), 'tidemark-kafka-')));
+  mkdirSync(dataDir, { recursive: true });
+  const existing = readKafkaBrokerState(dataDir);
+  if (existing !== undefined && isOurBroker(existing.pid, dataDir)) {
+    throw new Error(`a Kafka broker already runs on ${dataDir} at ${existing.bootstrap} (pid ${existing.pid})`);
+  }
+  const libsDir = options.libsDir ?? (await ensureKafkaJars({ version: options.version, cacheDir: options.cacheDir, log }));
+  const [port, controllerPort] = await choosePorts(options.port, options.controllerPort, dataDir);
+  const config: BrokerConfig = {
+    nodeId: 1,
+    dataDir,
+    libsDir,
+    port,
+    controllerPort,
+    detached: options.detached === true,
+    readyTimeoutMs: options.readyTimeoutMs ?? 120_000,
+    maxHeap: options.maxHeap ?? '512m',
+    log,
+    signal: options.signal,
+  };
+  // A single node is the whole controller quorum.
+  writeNodeConfig(config, [config], options.brokerProperties ?? {});
+  removeKafkaBrokerState(dataDir);
+  if (!storageFormatted(dataDir)) {
+    log(`formatting ${join(dataDir, 'logs')}`);
+    await formatStorage(config);
+  }
+  const broker = new DevBroker(config);
+  await broker.start();
+  return broker;
+}
+
+class DevBroker implements KafkaBroker {
+  readonly bootstrap: string;
+  readonly port: number;
+  readonly controllerPort: number;
+  readonly dataDir: string;
+  readonly libsDir: string;
+  readonly #config: BrokerConfig;
+  #running: Running | undefined;
+
+  constructor(config: BrokerConfig) {
+    this.#config = config;
+    this.port = config.port;
+    this.controllerPort = config.controllerPort;
+    this.bootstrap = `${HOST}:${config.port}`;
+    this.dataDir = config.dataDir;
+    this.libsDir = config.libsDir;
+  }
+
+  get pid(): number {
+    return this.#running?.pid ?? -1;
+  }
+
+  async start(): Promise<void> {
+    const { log, detached } = this.#config;
+    const started = Date.now();
+    log(`starting Kafka broker at ${this.bootstrap} (data in ${this.dataDir})`);
+    const running = launch(this.#config);
+    this.#running = running;
+    try {
+      await waitUntilReady(this.#config, running);
+    } catch (e) {
+      running.child.kill('SIGKILL');
+      await running.exited;
+      throw e;
+    }
+    if (detached) {
+      writeKafkaBrokerState(this.dataDir, {
+        bootstrap: this.bootstrap,
+        port: this.port,
+        controllerPort: this.controllerPort,
+        pid: running.pid,
+        dataDir: this.dataDir,
+        libsDir: this.libsDir,
+        startedAt: new Date().toISOString(),
+      });
+      running.child.unref();
+    }
+    log(`Kafka broker ready at ${this.bootstrap} in ${((Date.now() - started) / 1000).toFixed(1)} s (pid ${running.pid})`);
+  }
+
+  async stop(timeoutMs = 30_000): Promise<void> {
+    const running = this.#running;
+    if (running === undefined) return;
+    if (!running.ended) {
+      running.child.kill('SIGTERM');
+      const timer = setTimeout(() => running.child.kill('SIGKILL'), timeoutMs);
+      try {
+        await running.exited;
+      } finally {
+        clearTimeout(timer);
+      }
+    }
+    if (this.#config.detached) removeKafkaBrokerState(this.dataDir);
+  }
+
+  kill(): void {
+    const running = this.#running;
+    if (running !== undefined && !running.ended) running.child.kill('SIGKILL');
+  }
+
+  async restart(): Promise<void> {
+    await this.stop();
+    await this.start();
+  }
+}
