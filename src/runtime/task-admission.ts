@@ -8,6 +8,7 @@ import type { InputFailure } from './input-failure.ts';
 import { PRODUCER_HEADER } from './headers.ts';
 import type { TaskEnvironment } from './task-environment.ts';
 import type { TaskInput, TaskInputs } from './task-inputs.ts';
+import { advancePartitionTime } from '../time/stream-time.ts';
 
 /** A buffered record; `partitionTimeBefore` is its partition's time before it, to checkpoint partition time at any offset. */
 export type BufferedRecord = StreamRecord & {
@@ -82,7 +83,7 @@ export class TaskAdmission {
     if (resolution.kind === 'fail') return failed(`${extractor.name}: ${resolution.reason}`, extractor.field, true);
     if (resolution.kind === 'skip') return failed(`${extractor.name}: ${resolution.reason}`, extractor.field, false);
     const timestamp = resolution.timestamp;
-    if (timestamp > input.partitionTime) input.partitionTime = timestamp;
+    input.partitionTime = advancePartitionTime(input.partitionTime, timestamp);
     const fallback: BufferedRecord['fallback'] =
       resolution.kind === 'fallback'
         ? { kind: `fallback:${resolution.used}`, detail: `${extractor.name}: ${resolution.reason}; used ${resolution.used} ${timestamp}` }

@@ -118,24 +118,28 @@ export class TaskInputs {
     }
   }
 
+  /** Where an input ends: at its catch-up end, or, while tailing, at the log's end offset now. */
+  #endOf(input: TaskInput): number {
+    return input.catchUpEnd ?? this.#env.log.endOffset(input.stream, input.partition);
+  }
+
   #refreshEnd(input: TaskInput): void {
-    const end = input.catchUpEnd ?? this.#env.log.endOffset(input.stream, input.partition);
+    const end = this.#endOf(input);
     for (const buf of input.buffers.values()) {
       // Per share: one read to its end may still be a fetch away for another share of the partition.
       const at = input.shares.at(buf.producer);
-      buf.unfetched = Math.max(0, end - at);
+      buf.unfetched = unfetched(end, at);
       buf.atEnd = input.catchUpEnd !== undefined && at >= input.catchUpEnd;
     }
   }
 
-  /** Records in the log not yet fetched, per input partition (`stream/partition`). */
+  /** The lag per input partition (`stream/partition`): records up to its end not processed yet, fetched or not. */
   lag(): Map<string, number> {
     const lag = new Map<string, number>();
     for (const input of this.list) {
-      const end = input.catchUpEnd ?? this.#env.log.endOffset(input.stream, input.partition);
       let buffered = 0;
       for (const b of input.buffers.values()) buffered += b.size;
-      lag.set(partitionKey(input.stream, input.partition), Math.max(0, end - input.fetchPosition) + buffered);
+      lag.set(partitionKey(input.stream, input.partition), unfetched(this.#endOf(input), input.fetchPosition) + buffered);
     }
     return lag;
   }
@@ -183,7 +187,7 @@ export class TaskInputs {
     return [...this.list[i]!.buffers.values()].every((b) => b.isEmpty());
   }
 
-  /** Whether input `i` was fetched up to the log's end offset now. */
+  /** Whether input `i` was fetched up to the log's end offset now (not its catch-up end: whether the log has more). */
   fetchedToEnd(i: number): boolean {
     const input = this.list[i]!;
     return input.fetchPosition >= this.#env.log.endOffset(input.stream, input.partition);
@@ -197,4 +201,9 @@ export class TaskInputs {
       if (input.passedAtEnd === undefined || timestamp > input.passedAtEnd) input.passedAtEnd = timestamp;
     }
   }
+}
+
+/** Offsets from `position` up to `end` that no read has reached yet (none past the end). */
+function unfetched(end: number, position: number): number {
+  return Math.max(0, end - position);
 }

@@ -1,6 +1,6 @@
 import type { StreamRecord } from '../records/record.ts';
 import { SerializationError } from '../records/serde.ts';
-import { NO_WATERMARK } from '../time/watermark.ts';
+import { NO_WATERMARK, combineWatermarks } from '../time/watermark.ts';
 import type { WatermarkReport } from '../time/producer-watermarks.ts';
 import type { AppendRecord } from './log.ts';
 import type { SinkNode } from './topology.ts';
@@ -91,7 +91,8 @@ export class TaskOutput {
       // writes one only at interval crossings, so a downstream task of this application would fire
       // windows earlier than in an uninterrupted run, and its output would depend on where runs stopped.
       if (stopping && this.#internalSinks.has(stream)) continue;
-      const w = Math.min(...groups.map((g) => watermarks.groupWatermark(g)));
+      // The stream's watermark is the minimum over the operators writing it (none of them idle: they run here).
+      const w = combineWatermarks(groups.map((g) => ({ watermark: watermarks.groupWatermark(g), idle: false })))!;
       const last = watermarks.published(stream);
       if (!stopping && (w === NO_WATERMARK || Math.floor(w / interval) <= Math.floor(last / interval))) continue;
       const report: WatermarkReport = { application: env.applicationId, task: taskId, tasks: this.#parts.producersOf(stream).length, watermark: w, stopped: stopping };

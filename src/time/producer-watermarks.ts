@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { NO_WATERMARK } from './watermark.ts';
+import { NO_WATERMARK, combineWatermarks } from './watermark.ts';
 
 /** What one watermark record says. */
 export interface WatermarkReport {
@@ -89,9 +89,9 @@ export function expectedTasks(app: ProducerApplication): (string | undefined)[] 
  * idle for the operator's minimum).
  */
 export function producersWatermark(applications: Iterable<ProducerApplication>): number | undefined {
-  let min: number | undefined;
-  for (const app of applications) for (const term of watermarkTerms('', app)) if (min === undefined || term.watermark < min) min = term.watermark;
-  return min;
+  const terms: { watermark: number; idle: boolean }[] = [];
+  for (const app of applications) for (const term of watermarkTerms('', app)) terms.push({ watermark: term.watermark, idle: false });
+  return combineWatermarks(terms);
 }
 
 /** The producer task whose watermark is a partition's: see {@link producersWatermark}. */
