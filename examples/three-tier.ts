@@ -30,7 +30,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseTrace, renderTimelineHtml, renderTimelineSvg } from '../src/cli/timeline.ts';
+import { parseTrace, renderTimelineHtml, renderTimelineSvg } from '../src/timeline/index.ts';
 import type { TraceEvent } from '../src/index.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));

@@ -21,7 +21,7 @@ interface Command {
 }
 
 const COMMANDS: Readonly<Record<string, Command>> = {
-  demo: { summary: 'watch tidemark process an out-of-order sensor workload, end to end', load: async () => (await import('./demo.ts')).demoCommand },
+  demo: { summary: 'watch tidemark process an out-of-order sensor workload, end to end', load: async () => (await import('./demo-command.ts')).demoCommand },
   produce: { summary: 'append NDJSON records from stdin to a stream', load: async () => (await import('./produce.ts')).produceCommand },
   consume: { summary: 'print a stream as NDJSON, with its three clocks side by side', load: async () => (await import('./consume.ts')).consumeCommand },
   run: { summary: 'run a topology module in catch-up or real-time mode', load: async () => (await import('./run.ts')).runCommand },

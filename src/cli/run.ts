@@ -1,7 +1,6 @@
 import { Application, type RunMode, type RunSummary, type StartPosition } from '../runtime/application.ts';
 import { BadInputError, ProcessingError } from '../runtime/input-failure.ts';
-import type { Log, TaskStorage } from '../runtime/log.ts';
-import { fingerprintStream } from '../runtime/fingerprint.ts';
+import type { TaskStorage } from '../runtime/log.ts';
 import { LOG_OPTIONS, openCliLog, type CliLog } from './log-option.ts';
 import { choiceOption, integerOption, optionalString, parseCommandArgs } from './args.ts';
 import { CliError, UsageError } from './errors.ts';
@@ -176,12 +175,7 @@ export function parseStartPosition(text: string): StartPosition {
   return offsets;
 }
 
-/** One `fingerprint <stream> <sha256>` line per output stream (DESIGN 4.11), in stream-name order. */
-export function fingerprintLines(log: Log, streams: readonly string[]): string[] {
-  return [...streams].sort().map((s) => `fingerprint ${s} ${fingerprintStream(log, s)}`);
-}
-
-/** {@link fingerprintLines} of any log the CLI opened (a broker's streams are read asynchronously). */
+/** One `fingerprint <stream> <sha256>` line per output stream (DESIGN 4.11), in stream-name order, of any log the CLI opened (a broker's streams are read asynchronously). */
 async function fingerprintLinesOf(log: CliLog, streams: readonly string[]): Promise<string[]> {
   const lines: string[] = [];
   for (const s of [...streams].sort()) lines.push(`fingerprint ${s} ${await log.fingerprint(s)}`);

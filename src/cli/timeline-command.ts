@@ -3,7 +3,7 @@ import { basename, extname } from 'node:path';
 import { optionalString, parseCommandArgs, requiredString } from './args.ts';
 import { CliError, UsageError } from './errors.ts';
 import type { CommandIo } from './io.ts';
-import { describeSummary, parseTrace, renderTimelineHtml, renderTimelineSvg, summarizeTrace, type TraceEvent } from './timeline.ts';
+import { describeSummary, parseTrace, renderTimelineHtml, renderTimelineSvg, summarizeTrace, TraceError, type TraceEvent } from '../timeline/index.ts';
 
 export const timelineHelp = `Usage: tidemark timeline <trace.ndjson>... --out <file.svg|file.html> [--title T]
 
@@ -71,5 +71,11 @@ async function readTrace(path: string): Promise<TraceEvent[]> {
   } catch (e) {
     throw new CliError((e as NodeJS.ErrnoException).code === 'ENOENT' ? `no trace file ${path}` : `cannot read ${path}: ${(e as Error).message}`);
   }
-  return parseTrace(text, path);
+  try {
+    return parseTrace(text, path);
+  } catch (e) {
+    // The same line, as the CLI's own error: a failure of the input, exit status 1.
+    if (e instanceof TraceError) throw new CliError(e.message);
+    throw e;
+  }
 }

@@ -8,7 +8,7 @@ import { MAIN, MAX_TEMPERATURE, cli, freshDir, lines } from '../fixtures/cli.ts'
 // The CLI is tested as users run it: a child process with this same Node,
 // its exit status, and what it writes to stdout and stderr.
 
-const DEMO_TOPOLOGY = fileURLToPath(new URL('../../src/cli/demo-topology.ts', import.meta.url));
+const DEMO_TOPOLOGY = fileURLToPath(new URL('../../src/demo/demo-topology.ts', import.meta.url));
 const FINGERPRINT = /^fingerprint (\S+) ([0-9a-f]{64})$/;
 
 function fingerprints(stdout: string): Map<string, string> {

@@ -4,9 +4,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../../src/cli/main.ts';
-import { CliError } from '../../src/cli/errors.ts';
 import type { CommandIo } from '../../src/cli/io.ts';
-import { parseTrace, renderTimelineHtml, renderTimelineSvg, type TraceEvent } from '../../src/cli/timeline.ts';
+import { parseTrace, renderTimelineHtml, renderTimelineSvg, TraceError, type TraceEvent } from '../../src/timeline/index.ts';
 
 const NONE = Number.MIN_SAFE_INTEGER;
 const END = Number.MAX_SAFE_INTEGER;
@@ -138,7 +137,7 @@ test('parse errors name the file and the line, in one line', () => {
   ];
   for (const [text, expected] of cases) {
     assert.throws(() => parseTrace(text, 'trace.ndjson'), (e: unknown) => {
-      assert.ok(e instanceof CliError, 'a CliError: main prints it as one line');
+      assert.ok(e instanceof TraceError, 'a TraceError: tidemark timeline prints it as one line');
       assert.match(e.message, expected);
       assert.doesNotMatch(e.message, /\n/);
       return true;

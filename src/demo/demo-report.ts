@@ -5,81 +5,19 @@
  *
  * @module
  */
-import { styleText } from 'node:util';
 import type { EmbeddedLog } from '../connectors/embedded/embedded-log.ts';
-import type { RunOptions, RunSummary } from '../runtime/application.ts';
+import type { RunSummary } from '../runtime/application.ts';
+import { fingerprintStream } from '../runtime/fingerprint.ts';
 import { DEAD_LETTER_HEADERS } from '../runtime/headers.ts';
-import type { AuditEntry } from '../runtime/log.ts';
+import type { AuditEntry, Log } from '../runtime/log.ts';
 import type { LogRecord } from '../records/record.ts';
 import type { Windowed } from '../windows/window.ts';
 import { ALERTS, CALIBRATIONS, LATE_READINGS, READINGS, STATS, WINDOW_GRACE_MS, WINDOW_MS, WINDOWS, type Alert, type SensorStats, type WindowStats } from './demo-topology.ts';
 import type { Outage, SensorWorkload } from './demo-workload.ts';
-import type { CommandIo } from './io.ts';
-import { createProgressDisplay, formatCount, formatTime } from './progress.ts';
+import { formatCount, formatTime } from './demo-format.ts';
+import type { Ui } from './demo-ui.ts';
 
-const LABEL_WIDTH = 20;
 const decoder = new TextDecoder();
-
-/** Output helpers: aligned rows, dimmed samples, headings styled only on a terminal (and never with NO_COLOR). */
-export class Ui {
-  readonly #io: CommandIo;
-  readonly #color: boolean;
-
-  constructor(io: CommandIo) {
-    this.#io = io;
-    this.#color = io.stdout.isTTY === true && process.env.NO_COLOR === undefined;
-  }
-
-  #style(format: Parameters<typeof styleText>[0], text: string): string {
-    return this.#color ? styleText(format, text, { validateStream: false }) : text;
-  }
-
-  /** A line as is, unindented: fingerprint lines stay greppable (`^fingerprint `). */
-  raw(text: string): void {
-    this.#io.out(text);
-  }
-  blank(): void {
-    this.#io.out('');
-  }
-  title(text: string): void {
-    this.#io.out(this.#style('bold', text));
-  }
-  heading(text: string): void {
-    this.#io.out('');
-    this.#io.out(this.#style(['bold', 'cyan'], text));
-  }
-  line(text: string): void {
-    this.#io.out(`  ${text}`);
-  }
-  /** A paragraph, word-wrapped. */
-  para(text: string): void {
-    for (const l of wrap(text, 78)) this.#io.out(`  ${l}`);
-  }
-  /** `label               text`. */
-  row(label: string, text: string): void {
-    this.#io.out(`  ${this.#style('bold', label.padEnd(LABEL_WIDTH))}${text}`);
-  }
-  /** An example under a row: where, and what. */
-  sample(where: string, text: string): void {
-    this.#io.out(`  ${''.padEnd(LABEL_WIDTH)}${this.#style('dim', `${where.padEnd(24)} ${text}`)}`);
-  }
-  good(text: string): void {
-    this.#io.out(`  ${this.#style(['bold', 'green'], text)}`);
-  }
-  bad(text: string): void {
-    this.#io.out(`  ${this.#style(['bold', 'yellow'], text)}`);
-  }
-
-  /** Runs `fn` with a progress display on stdout: the demo's story is all on stdout, in order. */
-  async withProgress<T>(label: string, fn: (onProgress: NonNullable<RunOptions['onProgress']>) => Promise<T>, extra?: () => string): Promise<T> {
-    const display = createProgressDisplay(this.#io.stdout, { label, extra, prefix: '  ' });
-    try {
-      return await fn((p) => display.update(p));
-    } finally {
-      display.finish();
-    }
-  }
-}
 
 /** The backlog section: the gateways, the streams, how out of order the data is, what was planted. */
 export function describeBacklog(ui: Ui, workload: SensorWorkload, partitions: number): void {
@@ -254,6 +192,14 @@ function explainLate(log: EmbeddedLog, entry: AuditEntry, workload: SensorWorklo
   return { entry, outage, text: `${sensor} at ${formatTime(ts)}${cause}: ${why}` };
 }
 
+/**
+ * One `fingerprint <stream> <sha256>` line per output stream (DESIGN 4.11),
+ * in stream-name order: the lines `tidemark run` prints.
+ */
+export function fingerprintLines(log: Log, streams: readonly string[]): string[] {
+  return [...streams].sort().map((s) => `fingerprint ${s} ${fingerprintStream(log, s)}`);
+}
+
 /** Compares the live fingerprint lines with the replay's and says what that means. */
 export function verdict(ui: Ui, live: readonly string[], replay: readonly string[], nondeterministic: number): boolean {
   const hash = (line: string): string => line.slice(line.lastIndexOf(' ') + 1);
@@ -313,24 +259,4 @@ function percent(n: number, of: number): string {
 
 function plural(n: number, noun: string, nouns = `${noun}s`): string {
   return `${formatCount(n)} ${n === 1 ? noun : nouns}`;
-}
-
-/** `5 min 33 s`. */
-export function formatDuration(ms: number): string {
-  const s = Math.round(ms / 1000);
-  return s < 60 ? `${s} s` : `${Math.floor(s / 60)} min ${s % 60} s`;
-}
-
-/** Greedy word wrap. */
-function wrap(text: string, width: number): string[] {
-  const lines: string[] = [];
-  let line = '';
-  for (const word of text.split(/\s+/)) {
-    if (line !== '' && line.length + 1 + word.length > width) {
-      lines.push(line);
-      line = word;
-    } else line = line === '' ? word : `${line} ${word}`;
-  }
-  if (line !== '') lines.push(line);
-  return lines;
 }

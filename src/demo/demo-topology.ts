@@ -26,7 +26,7 @@
  * window closed (a gateway's backlog after an outage) is late: it goes,
  * untouched, to `sensor-readings-late`, and the audit records why.
  *
- * Runnable on its own: `tidemark run src/cli/demo-topology.ts --data-dir D`
+ * Runnable on its own: `tidemark run src/demo/demo-topology.ts --data-dir D`
  * (with the two streams produced into D; `tidemark demo --keep` leaves one).
  *
  * @module
@@ -40,7 +40,6 @@ import { jsonSerde, stringSerde, type Serde } from '../records/serde.ts';
 import type { StreamRecord } from '../records/record.ts';
 import type { ProcessorContext } from '../runtime/processor.ts';
 import type { Topology } from '../runtime/topology.ts';
-import type { TopologyModule } from './topology-module.ts';
 
 export const READINGS = 'sensor-readings';
 export const CALIBRATIONS = 'sensor-calibrations';
@@ -223,12 +222,18 @@ function monitor(record: StreamRecord<string, SensorEvent>, ctx: ProcessorContex
   ctx.forward({ ...record, value: alert === undefined ? { stats } : { stats, alert } });
 }
 
+/** An application: its id and topology; the shape of a topology module's default export, for `tidemark run`. */
+export interface DemoApplication {
+  readonly applicationId: string;
+  readonly topology: Topology;
+}
+
 /** The demo application: the topology and its id, as `tidemark run` and the demo use it. */
-export function demoApplication(options: { applicationId?: string; outputPrefix?: string } = {}): TopologyModule {
+export function demoApplication(options: { applicationId?: string; outputPrefix?: string } = {}): DemoApplication {
   return { applicationId: options.applicationId ?? DEMO_APPLICATION_ID, topology: buildDemoTopology(options) };
 }
 
 /** For `tidemark run`: the demo application with its default names. */
-export default function (): TopologyModule {
+export default function (): DemoApplication {
   return demoApplication();
 }

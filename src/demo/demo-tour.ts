@@ -1,52 +1,21 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { extname, join, relative } from 'node:path';
+/**
+ * The demo's tour (`tidemark demo`), phase by phase: a backlog written, a
+ * catch-up run while the gateways keep sending, a real-time run, the summary,
+ * and the fingerprints checked against a replay from scratch.
+ *
+ * @module
+ */
+import { extname, relative } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { EmbeddedLog } from '../connectors/embedded/embedded-log.ts';
+import type { EmbeddedLog } from '../connectors/embedded/embedded-log.ts';
 import { Application, type Progress, type RunSummary } from '../runtime/application.ts';
-import { integerOption, parseCommandArgs } from './args.ts';
+import { formatCount, formatDuration } from './demo-format.ts';
+import { appendBacklog, type DemoClock, LiveProducer } from './demo-producer.ts';
+import { addUp, describeBacklog, fingerprintLines, summarize, verdict } from './demo-report.ts';
 import { ALERTS, CALIBRATIONS, DEMO_APPLICATION_ID, LATE_READINGS, READINGS, WINDOW_GRACE_MS, WINDOW_MS, WINDOWS, demoApplication } from './demo-topology.ts';
+import type { Ui } from './demo-ui.ts';
 import { SensorWorkload } from './demo-workload.ts';
-import { appendBacklog, DemoClock, LiveProducer } from './demo-producer.ts';
-import { addUp, describeBacklog, formatDuration, summarize, Ui, verdict } from './demo-report.ts';
-import { onInterrupt } from './interrupt.ts';
-import type { CommandIo } from './io.ts';
-import { formatCount } from './progress.ts';
-import { fingerprintLines } from './run.ts';
-
-export const demoHelp = `Usage: tidemark demo [options]
-
-An end-to-end tour on a temporary embedded data directory (no server):
-
-  1. simulates 24 temperature sensors behind 3 gateways, each gateway with its
-     own skewed clock, sending in batches and sometimes late, with a few broken
-     records — glitches, invalid timestamps, undecodable values — all
-     deterministically from a seed, and writes a backlog of it;
-  2. runs the demo topology (src/cli/demo-topology.ts: filter, calibrate by
-     event time, per-sensor statistics in a state store, alerts, and 10-second
-     event-time windows per sensor with 5 s of grace, emitted once when they
-     close, late readings to a side-output stream) in catch-up mode, with a
-     progress bar, while the gateways keep sending;
-  3. resumes in real-time mode and tails the streams as they grow;
-  4. prints a summary: records in and out, dead letters, timestamp fallbacks,
-     nondeterministic decisions, windows, late readings and why they were
-     late, the output's fingerprints — and checks them against a from-scratch
-     catch-up replay of the same input.
-
-Options:
-  --records N        readings in the backlog (default 30000)
-  --live-seconds N   how long the gateways keep sending in real-time (default 4)
-  --seed N           the workload's seed (default 42)
-  --keep             keep the data directory, and print how to look at it
-  -h, --help         this help`;
-
-const OPTIONS = {
-  records: { type: 'string' },
-  'live-seconds': { type: 'string' },
-  seed: { type: 'string' },
-  keep: { type: 'boolean' },
-} as const;
 
 /** The demo topology module as a user would pass it to `tidemark run`, from the sources or the built package. */
 const DEMO_TOPOLOGY_PATH = relative(process.cwd(), fileURLToPath(new URL(`./demo-topology${extname(fileURLToPath(import.meta.url))}`, import.meta.url)));
@@ -64,7 +33,8 @@ const CALIBRATIONS_END_MS = 10_000;
 const REPLAY_ID = `${DEMO_APPLICATION_ID}-replay`;
 const REPLAY_PREFIX = 'replay.';
 
-interface DemoOptions {
+/** The demo's options, and the data directory it runs on. */
+export interface DemoOptions {
   readonly records: number;
   readonly liveSeconds: number;
   readonly seed: number;
@@ -72,31 +42,8 @@ interface DemoOptions {
   readonly dataDir: string;
 }
 
-/** `tidemark demo`. Returns the exit status. */
-export async function demoCommand(argv: readonly string[], io: CommandIo): Promise<number> {
-  const { values } = parseCommandArgs(argv, OPTIONS);
-  if (values.help === true) return io.out(demoHelp), 0;
-  const records = integerOption(values, 'records', 30_000, 1, 10_000_000);
-  const liveSeconds = integerOption(values, 'live-seconds', 4, 0, 3600);
-  const seed = integerOption(values, 'seed', 42, 0, 0xffffffff);
-  const keep = values.keep === true;
-
-  const dataDir = mkdtempSync(join(tmpdir(), 'tidemark-demo-'));
-  const clock = new DemoClock();
-  const log = await EmbeddedLog.open({ dataDir, clock });
-  const interrupt = onInterrupt(() => io.out('\ninterrupted: stopping…'));
-  try {
-    await tour(new Ui(io), log, clock, { records, liveSeconds, seed, keep, dataDir }, interrupt.signal);
-    return interrupt.signal.aborted ? 130 : 0;
-  } finally {
-    interrupt.dispose();
-    await log.close();
-    if (!keep) rmSync(dataDir, { recursive: true, force: true });
-  }
-}
-
-/** The demo, phase by phase; returns early when interrupted. */
-async function tour(ui: Ui, log: EmbeddedLog, clock: DemoClock, o: DemoOptions, signal: AbortSignal): Promise<void> {
+/** The demo, phase by phase, on an open log whose broker clock is `clock`; returns early when interrupted. */
+export async function tour(ui: Ui, log: EmbeddedLog, clock: DemoClock, o: DemoOptions, signal: AbortSignal): Promise<void> {
   const started = Date.now();
   introduce(ui, o);
   const workload = await writeBacklog(ui, log, clock, o, started);
