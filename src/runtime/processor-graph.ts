@@ -238,7 +238,7 @@ export class ProcessorGraph {
     };
   }
 
-  /** Late records are data (DESIGN 4.5): each is counted and audited with its position. */
+  /** Late records are data: each is counted and audited with its position. */
   #reportLate(node: string, record: StreamRecord, detail: string, lateFor: 'record' | 'window'): void {
     const { counters, cursor } = this.#parts;
     if (lateFor === 'record') {
@@ -251,8 +251,8 @@ export class ProcessorGraph {
 
 /**
  * The inputs (source indices) upstream of each processor and sink of a
- * sub-topology: an operator's watermark is the minimum over exactly those
- * (DESIGN 4.3), so a branch fed by one source does not wait for another.
+ * sub-topology: an operator's watermark is the minimum over exactly those,
+ * so a branch fed by one source does not wait for another.
  */
 export function upstreamInputs(sub: SubTopology, topology: Topology): Map<string, number[]> {
   const reached = new Map<string, Set<number>>();

@@ -13,7 +13,7 @@ export type Forwarded<K, V> = Omit<StreamRecord<K, V>, 'key' | 'value' | 'header
 /**
  * What a processor can see and do while it processes a record. Everything
  * here is deterministic except `wallClockTime()`, whose every call is
- * counted as a nondeterministic decision (DESIGN 4.7).
+ * counted as a nondeterministic decision.
  */
 export interface ProcessorContext<KOut = unknown, VOut = unknown> {
   /** The task running this processor, e.g. `0_3` (sub-topology 0, partition 3). */
@@ -62,7 +62,9 @@ export interface ProcessorContext<KOut = unknown, VOut = unknown> {
  * };
  */
 export interface Processor<KIn = unknown, VIn = unknown, KOut = unknown, VOut = unknown> {
+  /** Called once per task before its first record, with the task's restored clocks and stores. */
   init?(ctx: ProcessorContext<KOut, VOut>): void;
+  /** Called for each record that reaches this processor, in the task's processing order. */
   process(record: StreamRecord<KIn, VIn>, ctx: ProcessorContext<KOut, VOut>): void;
   /**
    * Called after a record's depth-first pass when it advanced the task's
@@ -77,9 +79,9 @@ export interface Processor<KIn = unknown, VIn = unknown, KOut = unknown, VOut = 
    */
   onWatermark?(watermark: number, trigger: StreamRecord, ctx: ProcessorContext<KOut, VOut>): void;
   /**
-   * A timer of this processor fired: an event-time timer once its event
-   * clock (the topology's: stream time, or the watermark) reached the timer's
-   * time, after `onStreamTime` / `onWatermark`; a processing-time one once
+   * A timer of this processor fired: an event-time timer once event time
+   * now (the topology's clock: stream time, or the watermark plus one)
+   * reached the timer's time, after `onStreamTime` / `onWatermark`; a processing-time one once
    * the wall clock did.
    */
   onTimer?(timer: Timer, ctx: ProcessorContext<KOut, VOut>): void;

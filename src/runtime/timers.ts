@@ -2,7 +2,6 @@ import type { OrderedStore } from '../state/ordered-store.ts';
 import { decodeTime, encodeTime } from '../state/time-key.ts';
 import { isTimerDue } from '../time/event-clock.ts';
 
-/** Which clock a timer waits for. */
 /** The hidden store a processor's timers live in (committed, and changelogged, like any state). */
 export function timerStoreName(node: string): string {
   return `${TIMER_STORE_PREFIX}${node}`;
@@ -15,20 +14,24 @@ export function isTimerStore(store: string): boolean {
   return store.startsWith(TIMER_STORE_PREFIX);
 }
 
+/** Which clock a timer waits for. */
 export type TimerDomain = 'event-time' | 'processing-time';
 
 /** A timer that fired: its domain, time and (optional) name. */
 export interface Timer {
+  /** Whether it waited for event time or the wall clock. */
   readonly domain: TimerDomain;
+  /** The time it was registered for. */
   readonly time: number;
+  /** Its name (`''` when registered without one): timers of one time fire in name order. */
   readonly name: string;
 }
 
 /**
  * Timers a processor registers (Flink's `TimerService`). Event-time timers
- * fire, in time order (then name order), once the processor's event clock
- * (stream time, or its input watermark in watermark mode) reaches their
- * time; they are state, committed with the task's outputs, so after a crash
+ * fire, in time order (then name order), once event time now (stream time,
+ * or the processor's input watermark plus one in watermark mode) reaches
+ * their time; they are state, committed with the task's outputs, so after a crash
  * each fires exactly once. Processing-time timers fire by the wall clock:
  * each firing is a nondeterministic decision, counted and audited.
  *
@@ -41,9 +44,17 @@ export interface Timer {
  * }
  */
 export interface TimerService {
+  /**
+   * Registers an event-time timer: it fires once event time now reaches
+   * `time` (stream time `>= time`, or the watermark `>= time − 1`).
+   * Registering the same time and name again changes nothing.
+   */
   registerEventTimeTimer(time: number, name?: string): void;
+  /** Deletes an event-time timer that has not fired; it never will. */
   deleteEventTimeTimer(time: number, name?: string): void;
+  /** Registers a processing-time timer: it fires once the wall clock reaches `time`, audited as a nondeterministic decision. */
   registerProcessingTimeTimer(time: number, name?: string): void;
+  /** Deletes a processing-time timer that has not fired. */
   deleteProcessingTimeTimer(time: number, name?: string): void;
 }
 

@@ -1,5 +1,5 @@
 /**
- * When a windowed aggregation emits (DESIGN 4.6):
+ * When a windowed aggregation emits:
  * - `final`: one result per window, when it closes (Kafka Streams'
  *   `suppress(untilWindowCloses)` / `EmitStrategy.onWindowClose`, Flink's
  *   default trigger);
@@ -11,7 +11,7 @@
 export type EmitStrategy = 'final' | 'updates';
 
 /**
- * What to do with a late record (DESIGN 4.5): `drop` (the default; counted
+ * What to do with a late record: `drop` (the default; counted
  * and audited with its position) or send it, untouched, to a stream of its
  * own.
  */

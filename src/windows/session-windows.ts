@@ -10,8 +10,11 @@ import type { TimeWindow } from './window.ts';
  * SessionWindows.ofInactivityGap(30_000).grace(5_000)
  */
 export class SessionWindows {
+  /** Which kind of windows these are: `'session'`. */
   readonly kind = 'session';
+  /** The inactivity gap, in ms: a record within it of a session joins the session. */
   readonly gap: number;
+  /** How long after a session closes on its own (last record + gap + 1) it still takes records. */
   readonly graceMs: number;
 
   private constructor(gap: number, grace: number) {
@@ -21,10 +24,17 @@ export class SessionWindows {
     this.graceMs = grace;
   }
 
+  /**
+   * Sessions separated by more than `gap` ms without records, no grace.
+   *
+   * @example
+   * SessionWindows.ofInactivityGap(30_000)
+   */
   static ofInactivityGap(gap: number): SessionWindows {
     return new SessionWindows(gap, 0);
   }
 
+  /** Accepts records up to `grace` ms after a session's close. */
   grace(grace: number): SessionWindows {
     return new SessionWindows(this.gap, grace);
   }
@@ -32,7 +42,9 @@ export class SessionWindows {
 
 /** A session's inclusive bounds. */
 export interface Session {
+  /** Its first record's timestamp. */
   readonly start: number;
+  /** Its last record's timestamp. */
   readonly end: number;
 }
 

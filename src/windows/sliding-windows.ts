@@ -18,8 +18,11 @@ import { windowContains, type TimeWindow } from './window.ts';
  * SlidingWindows.ofTimeDifference(5_000).grace(1_000)
  */
 export class SlidingWindows {
+  /** Which kind of windows these are: `'sliding'`. */
   readonly kind = 'sliding';
+  /** The largest difference, in ms, between the timestamps of two records of one window. */
   readonly timeDifference: number;
+  /** How long after its end a window still takes records. */
   readonly graceMs: number;
 
   private constructor(timeDifference: number, grace: number) {
@@ -29,10 +32,17 @@ export class SlidingWindows {
     this.graceMs = grace;
   }
 
+  /**
+   * Windows of records at most `timeDifference` ms apart, no grace.
+   *
+   * @example
+   * SlidingWindows.ofTimeDifference(5_000)
+   */
   static ofTimeDifference(timeDifference: number): SlidingWindows {
     return new SlidingWindows(timeDifference, 0);
   }
 
+  /** Accepts records up to `grace` ms after a window's end. */
   grace(grace: number): SlidingWindows {
     return new SlidingWindows(this.timeDifference, grace);
   }

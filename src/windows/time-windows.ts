@@ -3,17 +3,22 @@ import { alignedStart, type TimeWindow } from './window.ts';
 
 /**
  * Tumbling (`advance == size`) and hopping (`advance < size`) windows of
- * event time, aligned to `offset` (DESIGN 4.4). Kafka Streams calls both
+ * event time, aligned to `offset`. Kafka Streams calls both
  * `TimeWindows`; Flink calls hopping windows "sliding".
  *
  * @example
  * TimeWindows.ofSize(10_000).advanceBy(2_000).grace(1_000)
  */
 export class TimeWindows {
+  /** Which kind of windows these are: `'time'`. */
   readonly kind = 'time';
+  /** A window's length, in ms. */
   readonly size: number;
+  /** The distance between two window starts, in ms (`size` for tumbling windows). */
   readonly advance: number;
+  /** Where the grid of window starts is aligned: starts are `offset + k·advance`. */
   readonly offset: number;
+  /** How long after its end a window still takes records: the grace (the allowed lateness on the watermark). */
   readonly graceMs: number;
 
   private constructor(size: number, advance: number, offset: number, grace: number) {
@@ -28,7 +33,12 @@ export class TimeWindows {
     this.graceMs = grace;
   }
 
-  /** Tumbling windows of `size` ms, no grace. */
+  /**
+   * Tumbling windows of `size` ms, no grace.
+   *
+   * @example
+   * TimeWindows.ofSize(60_000) // [0, 60000), [60000, 120000), …
+   */
   static ofSize(size: number): TimeWindows {
     return new TimeWindows(size, size, 0, 0);
   }
@@ -43,19 +53,28 @@ export class TimeWindows {
     return new TimeWindows(this.size, this.advance, offset, this.graceMs);
   }
 
-  /** Accepts records up to `grace` ms after a window's end (stream time). */
+  /**
+   * Accepts records up to `grace` ms after a window's end: the window
+   * closes once event time now reaches `end + grace` (on the watermark, the
+   * allowed lateness).
+   */
   grace(grace: number): TimeWindows {
     return new TimeWindows(this.size, this.advance, this.offset, grace);
   }
 
-  /** Every window containing `ts`, oldest first. */
+  /**
+   * Every window containing `ts`, oldest first.
+   *
+   * @example
+   * TimeWindows.ofSize(10).advanceBy(5).windowsFor(12) // [{ start: 5, end: 15 }, { start: 10, end: 20 }]
+   */
   windowsFor(ts: number): TimeWindow[] {
     return timeWindowsFor(ts, this.size, this.advance, this.offset);
   }
 }
 
 /**
- * Rule (DESIGN 4.4): a record at `ts` belongs to every window
+ * Rule: a record at `ts` belongs to every window
  * `[s, s + size)` with `s` on the grid `offset + k·advance` and
  * `s <= ts < s + size`. A record exactly at a window's end belongs to the next.
  */

@@ -4,14 +4,19 @@
  * and use `end = lastTs + gap + 1` only for closing (see `session-windows.ts`).
  */
 export interface TimeWindow {
+  /** The first instant the window covers. */
   readonly start: number;
+  /** The first instant after it. */
   readonly end: number;
 }
 
 /** A windowed key, as results of windowed aggregations are keyed (Kafka Streams' `Windowed<K>`). */
 export interface Windowed<K> {
+  /** The record key the window aggregates. */
   readonly key: K;
+  /** The window's start (a session's first record's timestamp). */
   readonly start: number;
+  /** The window's exclusive end (a session's last record's timestamp, inclusive). */
   readonly end: number;
 }
 

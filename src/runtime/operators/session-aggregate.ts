@@ -79,7 +79,7 @@ function withState(state: number, aggregate: Uint8Array): Uint8Array {
 }
 
 /**
- * Aggregates records into session windows per key (DESIGN 4.4): a record
+ * Aggregates records into session windows per key: a record
  * within `gap` of a session (inclusive) joins it, and sessions it bridges
  * merge. A session `[a, b]` closes when the event clock (`clockNow`)
  * reaches `b + gap + 1 + grace`; a record that would join a closed session
