@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { parseProducerId, type ProducerIdParts } from '../runtime/ids.ts';
 import { CliError, UsageError } from './errors.ts';
 
 /** One option of a command, as `node:util` `parseArgs` takes it. */
@@ -96,6 +97,13 @@ export function parseInteger(text: string, what: string, min = 0, max = Number.M
     throw new UsageError(`${what} must be ${max === Number.MAX_SAFE_INTEGER ? `at least ${min}` : `between ${min} and ${max}`}, got ${text}`);
   }
   return n;
+}
+
+/** `--producer APP/TASK`: a producer id whose application and task are both non-empty. */
+export function producerArgument(given: string): ProducerIdParts {
+  const parts = given.includes('/') ? parseProducerId(given) : undefined;
+  if (parts === undefined || parts.application === '' || parts.task === '') throw new UsageError(`--producer must be APP/TASK, got ${JSON.stringify(given)}`);
+  return parts;
 }
 
 /** One of a fixed set of words, or `fallback` when absent. */

@@ -5,6 +5,7 @@ import { integerOption, parseCommandArgs, requiredString } from './args.ts';
 import { CliError } from './errors.ts';
 import { displayBytes } from './record-format.ts';
 import { readWatermarkRecord, watermarkRecordKind } from '../runtime/watermark-record.ts';
+import { producerIdOf } from '../runtime/ids.ts';
 import type { CommandIo } from './io.ts';
 import { onInterrupt } from './interrupt.ts';
 
@@ -134,7 +135,7 @@ export function consumedLine(r: LogRecord, ingestTime: number): Record<string, u
     const w = readWatermarkRecord(r);
     const kind = watermarkRecordKind(w);
     const extra = kind === 'announce' ? { announce: true, generation: w.generation, members: w.members } : kind === 'release' ? { release: true } : {};
-    return { stream: r.stream, partition: r.partition, offset: r.offset, watermark: w.watermark, producer: `${w.application}/${w.task}`, tasks: w.tasks, stopped: w.stopped, ...extra, brokerTime: r.brokerTime, ingestTime };
+    return { stream: r.stream, partition: r.partition, offset: r.offset, watermark: w.watermark, producer: producerIdOf(w.application, w.task), tasks: w.tasks, stopped: w.stopped, ...extra, brokerTime: r.brokerTime, ingestTime };
   }
   const key = displayBytes(r.key);
   const value = displayBytes(r.value);

@@ -2,10 +2,11 @@ import type { Readable } from 'node:stream';
 import { LOG_OPTIONS, openCliLog } from './log-option.ts';
 import { partitionForKey } from '../runtime/partitioner.ts';
 import type { AppendRecord } from '../runtime/log.ts';
-import { choiceOption, integerOption, parseCommandArgs, requiredString } from './args.ts';
-import { CliError, UsageError } from './errors.ts';
+import { choiceOption, integerOption, parseCommandArgs, producerArgument, requiredString } from './args.ts';
+import { CliError } from './errors.ts';
 import { PRODUCER_HEADER, PRODUCER_LATE_HEADER } from '../runtime/headers.ts';
 import { lastWatermarkOf } from '../runtime/producer.ts';
+import { producerIdOf } from '../runtime/ids.ts';
 import { isProducerLate } from '../time/producer-watermarks.ts';
 import { watermarkRecord } from '../runtime/watermark-record.ts';
 import { NO_WATERMARK } from '../time/watermark.ts';
@@ -133,7 +134,7 @@ export async function produceCommand(argv: readonly string[], io: CommandIo): Pr
     // The watermarks this producer wrote in earlier runs of produce, read back from the embedded log's partitions.
     if (producer !== undefined && existing !== undefined && !opened.where.startsWith('kafka ')) {
       for (let p = 0; p < partitions; p++) {
-        const w = lastWatermarkOf(log, `${producer.application}/${producer.task}`, stream, p);
+        const w = lastWatermarkOf(log, producerIdOf(producer.application, producer.task), stream, p);
         if (w !== NO_WATERMARK) producer.watermarks.set(p, w);
       }
     }
@@ -266,9 +267,8 @@ class LineReader {
 
 function producerOption(given: string | undefined, tasks: number, lateRecords: ProducerFormat['lateRecords']): LineFormat['producer'] {
   if (given === undefined) return undefined;
-  const slash = given.lastIndexOf('/');
-  if (slash <= 0 || slash === given.length - 1) throw new UsageError(`--producer must be APP/TASK, got ${JSON.stringify(given)}`);
-  return { application: given.slice(0, slash), task: given.slice(slash + 1), tasks, watermarks: new Map(), lateRecords };
+  const { application, task } = producerArgument(given);
+  return { application, task, tasks, watermarks: new Map(), lateRecords };
 }
 
 /** One NDJSON line to the records to append; throws a message (without the line number) when malformed. */
@@ -302,11 +302,11 @@ export function parseLine(line: string, format: LineFormat): AppendRecord[] {
  * the `tidemark.producer-late` mark consumers audit.
  */
 function producerHeaders(headers: Record<string, string>, producer: ProducerFormat, stream: string, partition: number, eventTime: number | null): Record<string, string> {
-  const tagged: Record<string, string> = { ...headers, [PRODUCER_HEADER]: `${producer.application}/${producer.task}` };
+  const tagged: Record<string, string> = { ...headers, [PRODUCER_HEADER]: producerIdOf(producer.application, producer.task) };
   const w = producer.watermarks.get(partition);
   if (!isProducerLate(eventTime, w)) return tagged;
   if (producer.lateRecords === 'reject') {
-    throw new Error(`eventTime ${eventTime} is at or below the watermark ${w} producer ${producer.application}/${producer.task} wrote to ${stream}/${partition}: every consumer would treat it as late (--late-records write writes it anyway, marked and audited)`);
+    throw new Error(`eventTime ${eventTime} is at or below the watermark ${w} producer ${producerIdOf(producer.application, producer.task)} wrote to ${stream}/${partition}: every consumer would treat it as late (--late-records write writes it anyway, marked and audited)`);
   }
   tagged[PRODUCER_LATE_HEADER] = String(w);
   return tagged;

@@ -1,6 +1,5 @@
-import { parseProducerId } from '../time/producer-watermarks.ts';
 import { releaseRecord } from '../runtime/watermark-record.ts';
-import { optionalString, parseCommandArgs, requiredString } from './args.ts';
+import { optionalString, parseCommandArgs, producerArgument, requiredString } from './args.ts';
 import { UsageError, CliError } from './errors.ts';
 import type { CommandIo } from './io.ts';
 import { LOG_OPTIONS, LOG_OPTIONS_HELP, openCliLog } from './log-option.ts';
@@ -39,8 +38,7 @@ export async function releaseCommand(argv: readonly string[], io: CommandIo): Pr
   if (values.help === true) return io.out(releaseHelp), 0;
   const stream = requiredString(values, 'stream');
   const producer = requiredString(values, 'producer');
-  const { application, task } = parseProducerId(producer);
-  if (application === '' || task === '') throw new UsageError(`--producer must be APP/TASK, got ${JSON.stringify(producer)}`);
+  const { application, task } = producerArgument(producer);
   const opened = await openCliLog(values, 'write');
   try {
     const count = opened.log.partitionCount(stream);

@@ -10,6 +10,7 @@ import { onInterrupt } from './interrupt.ts';
 import type { CommandIo } from './io.ts';
 import { closeSync, openSync, writeSync } from 'node:fs';
 import type { TraceEvent } from '../runtime/trace.ts';
+import { producerIdOf } from '../runtime/ids.ts';
 import { MAX_WATERMARK, NO_WATERMARK } from '../time/watermark.ts';
 
 export const runHelp = `Usage: tidemark run <topology module> (--data-dir D | --kafka HOST:PORT) [options]
@@ -233,7 +234,7 @@ export function heldBackLines(s: RunSummary, logOption = '--data-dir D'): string
       lines.push(`  held back  ${task} ${input}: watermark none, no tidemark producer has written there yet`);
       continue;
     }
-    const who = holder.task === undefined ? `a task of ${holder.application} not seen yet` : `${holder.application}/${holder.task}`;
+    const who = holder.task === undefined ? `a task of ${holder.application} not seen yet` : producerIdOf(holder.application, holder.task);
     const stream = input.slice(0, input.lastIndexOf('/'));
     // A task killed for good looks like one still running until idleness says otherwise: say how to release it either way.
     const release = holder.task === undefined ? '' : `; if it no longer runs: tidemark release ${logOption} --stream ${stream} --producer ${who}`;

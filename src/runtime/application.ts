@@ -136,7 +136,7 @@ export class Application {
       badInput: options.badInput ?? 'dead-letter',
       deadLetterStream: options.deadLetterStream ?? `${this.applicationId}.dead-letter`,
       startOffset: (stream, partition) => startOffset(from, this.#log, stream, partition),
-      producerPending: (producer, stream, partition) => this.#tasks.some((t) => `${this.applicationId}/${t.id}` === producer && t.hasPending(stream, partition)),
+      producerPending: (producer, stream, partition) => this.#tasks.some((t) => t.producerId === producer && t.hasPending(stream, partition)),
       ...(options.trace === undefined ? {} : { trace: options.trace }),
     };
   }

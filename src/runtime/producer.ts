@@ -4,10 +4,13 @@ import { isProducerLate } from '../time/producer-watermarks.ts';
 import type { AppendRecord, Log } from './log.ts';
 import { PRODUCER_HEADER, PRODUCER_LATE_HEADER } from './headers.ts';
 import { readWatermarkRecord, watermarkRecord } from './watermark-record.ts';
+import { producerIdOf } from './ids.ts';
 
 /** Who a producer is: one task of a producing application that has `tasks` tasks in all. */
 export interface ProducerIdentity {
+  /** Non-empty, without `/`. */
   readonly application: string;
+  /** Without `/`: the producer id `application/task` reads back at its last `/`. */
   readonly task: string;
   /** How many tasks (processes) of this application write the same streams; consumers wait for all of them (default 1). */
   readonly tasks?: number;
@@ -49,13 +52,16 @@ export class StreamProducer {
   readonly #log: Log;
   readonly #identity: Required<ProducerIdentity>;
   readonly #options: ProducerOptions;
+  readonly #id: string;
   /** The last watermark written by this producer, per `stream/partition`. */
   readonly #partitionWatermarks = new Map<string, number>();
 
   constructor(log: Log, identity: ProducerIdentity, options: ProducerOptions = {}) {
     const tasks = identity.tasks ?? 1;
     if (identity.application === '' || identity.application.includes('/')) throw new Error(`producer application "${identity.application}" must be non-empty and without "/"`);
-    if (!Number.isSafeInteger(tasks) || tasks < 1) throw new RangeError(`producer ${identity.application}/${identity.task}: tasks must be a positive integer, got ${tasks}`);
+    // A task with a "/" is refused here: its id would read back as another application's task.
+    this.#id = producerIdOf(identity.application, identity.task);
+    if (!Number.isSafeInteger(tasks) || tasks < 1) throw new RangeError(`producer ${this.#id}: tasks must be a positive integer, got ${tasks}`);
     this.#log = log;
     this.#identity = { ...identity, tasks };
     this.#options = options;
@@ -63,7 +69,7 @@ export class StreamProducer {
 
   /** `application/task`, the value of the `tidemark.producer` header on everything it writes. */
   get id(): string {
-    return `${this.#identity.application}/${this.#identity.task}`;
+    return this.#id;
   }
 
   /**

@@ -1,4 +1,5 @@
 import { subTopologies, type SubTopology, type Topology } from './topology.ts';
+import { producerIdOf, taskIdOf } from './ids.ts';
 
 /** What a run creates and runs: see {@link Application.plan}. */
 export interface RunPlan {
@@ -42,7 +43,7 @@ export function planRun(
     for (const sink of sub.sinks) {
       if (!create.has(sink.stream)) create.set(sink.stream, log.partitionCount(sink.stream) ?? sink.partitions ?? partitions);
       const ids = writers.get(sink.stream) ?? [];
-      for (let p = 0; p < partitions; p++) ids.push(`${applicationId}/${sub.id}_${p}`);
+      for (let p = 0; p < partitions; p++) ids.push(producerIdOf(applicationId, taskIdOf(sub.id, p)));
       writers.set(sink.stream, ids);
     }
   }
@@ -51,7 +52,7 @@ export function planRun(
   const tasks = subs.flatMap((sub) =>
     [...Array(taskCounts.get(sub.id)!).keys()]
       .filter((p) => instance === undefined || p % instance.instances === instance.instance)
-      .map((partition) => ({ taskId: `${sub.id}_${partition}`, subTopology: sub.id, partition, stores: sub.stores, sources: sub.sources.map((s) => s.stream) })),
+      .map((partition) => ({ taskId: taskIdOf(sub.id, partition), subTopology: sub.id, partition, stores: sub.stores, sources: sub.sources.map((s) => s.stream) })),
   );
   return { applicationId, subTopologies: subs, streams: [...create].map(([stream, partitions]) => ({ stream, partitions })), tasks, writers };
 }

@@ -10,6 +10,7 @@ import { partitionForKey } from './partitioner.ts';
 import { BadInputError, type InputFailure } from './input-failure.ts';
 import { DEAD_LETTER_HEADERS, PRODUCER_HEADER, PRODUCER_LATE_HEADER } from './headers.ts';
 import type { TaskCounters, TaskCursor, TaskEnvironment } from './task-environment.ts';
+import { parseProducerId, producerIdOf } from './ids.ts';
 
 /** What a task's outputs are written with. */
 export interface OutputParts {
@@ -32,6 +33,8 @@ export interface OutputParts {
  */
 export class TaskOutput {
   readonly #parts: OutputParts;
+  /** `application/task`: the producer header on everything it writes. */
+  readonly #producerId: string;
   #outputs: AppendRecord[] = [];
   /** The streams this task writes, with the watermark groups of the sinks writing each. */
   readonly #sinkGroups = new Map<string, number[]>();
@@ -41,6 +44,7 @@ export class TaskOutput {
 
   constructor(parts: OutputParts) {
     this.#parts = parts;
+    this.#producerId = producerIdOf(parts.env.applicationId, parts.taskId);
     for (const sink of parts.sinks) {
       if (sink.internal) this.#internalSinks.add(sink.stream);
       const list = this.#sinkGroups.get(sink.stream) ?? [];
@@ -70,9 +74,8 @@ export class TaskOutput {
    */
   announce(): void {
     const { env, taskId } = this.#parts;
-    const prefix = `${env.applicationId}/`;
     for (const stream of this.#sinkGroups.keys()) {
-      const members = this.#parts.producersOf(stream).map((id) => id.slice(prefix.length));
+      const members = this.#parts.producersOf(stream).map((id) => parseProducerId(id).task);
       const report: WatermarkReport = { application: env.applicationId, task: taskId, tasks: members.length, watermark: NO_WATERMARK, stopped: false, generation: env.generation, members };
       for (let p = 0; p < this.#partitionsOf(stream); p++) this.#outputs.push(watermarkRecord(stream, p, report));
     }
@@ -114,7 +117,7 @@ export class TaskOutput {
     if (!Number.isInteger(partition) || partition < 0 || partition >= partitions) {
       throw new Error(`the partitioner of ${sink.name} chose partition ${partition} of ${sink.stream}, which has partitions 0..${partitions - 1}`);
     }
-    const headers: Record<string, string> = { ...r.headers, [PRODUCER_HEADER]: `${env.applicationId}/${this.#parts.taskId}` };
+    const headers: Record<string, string> = { ...r.headers, [PRODUCER_HEADER]: this.#producerId };
     // The mark an upstream producer put on its own late record is not this task's to pass on.
     delete headers[PRODUCER_LATE_HEADER];
     const output: AppendRecord = { stream: sink.stream, partition, key: keyBytes, value: valueBytes, eventTime: r.timestamp, headers };
@@ -154,7 +157,7 @@ export class TaskOutput {
         [DEAD_LETTER_HEADERS.stream]: at.stream,
         [DEAD_LETTER_HEADERS.partition]: String(at.partition),
         [DEAD_LETTER_HEADERS.offset]: String(at.offset),
-        [PRODUCER_HEADER]: `${env.applicationId}/${taskId}`,
+        [PRODUCER_HEADER]: this.#producerId,
       },
     });
   }

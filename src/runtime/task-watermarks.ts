@@ -1,6 +1,7 @@
 import { NO_WATERMARK, advanceWatermark, combineWatermarks, type WatermarkStrategy } from '../time/watermark.ts';
-import { applyAnnouncement, applyRelease, expectedTasks, holdingBack, newProducerApplication, parseProducerId, producerWrites, producersWatermark, type ProducerApplication, type ProducerState, type WatermarkHolder, type WatermarkReport } from '../time/producer-watermarks.ts';
+import { applyAnnouncement, applyRelease, expectedTasks, holdingBack, newProducerApplication, producerWrites, producersWatermark, type ProducerApplication, type ProducerState, type WatermarkHolder, type WatermarkReport } from '../time/producer-watermarks.ts';
 import type { StreamRecord } from '../records/record.ts';
+import { producerIdOf, producerOfHeader } from './ids.ts';
 
 /** What a task checkpoints of its watermarks, so a restart resumes them exactly. */
 export interface SavedWatermarks {
@@ -109,7 +110,7 @@ export class TaskWatermarks {
       return;
     }
     if (producer === undefined || producer === '') return;
-    const { application, task } = parseProducerId(producer);
+    const { application, task } = producerOfHeader(producer);
     const app = this.#application(s, application, undefined, now);
     producerWrites(app, task);
     const p = app.producers.get(task);
@@ -160,7 +161,7 @@ export class TaskWatermarks {
     s.lastRecordAt = now;
     s.idle = false;
     if (s.strategy.kind !== 'from-stream' || producer === undefined || producer === '') return;
-    const { application, task } = parseProducerId(producer);
+    const { application, task } = producerOfHeader(producer);
     const app = s.applications.get(application);
     const p = app?.producers.get(task);
     if (p !== undefined) {
@@ -195,7 +196,7 @@ export class TaskWatermarks {
           // A stopped task is silent too: idleness is how a consumer stops waiting for one that never comes back.
           if (p.idle || !silent(p.lastSeenAt)) continue;
           p.idle = true;
-          decisions.push({ input: i, detail: `producer ${name}/${task} ${p.stopped ? 'stopped and ' : ''}silent for ${ms} ms (last watermark ${p.watermark}): no longer waited for` });
+          decisions.push({ input: i, detail: `producer ${producerIdOf(name, task)} ${p.stopped ? 'stopped and ' : ''}silent for ${ms} ms (last watermark ${p.watermark}): no longer waited for` });
         }
         const missing = expectedTasks(app).length;
         if (!app.missingIdle && missing > 0 && silent(app.expectedSince)) {

@@ -19,6 +19,7 @@ import { ProcessorGraph, upstreamInputs } from './processor-graph.ts';
 import { TaskOutput } from './task-output.ts';
 import { InputNotes } from './input-notes.ts';
 import { buildCheckpoint, checkedCheckpoint, restoredClocks, restoredInput } from './task-checkpoint.ts';
+import { producerIdOf, taskIdOf } from './ids.ts';
 
 export type { TaskCounters, TaskEnvironment } from './task-environment.ts';
 export { recordBytes } from './task-admission.ts';
@@ -34,6 +35,8 @@ export { recordBytes } from './task-admission.ts';
  */
 export class StreamTask {
   readonly id: string;
+  /** `application/task`: the producer header on what it writes, and its node in a trace. */
+  readonly producerId: string;
   readonly partition: number;
   readonly subTopology: SubTopology;
   /** One-line warnings about this task's inputs, for the run's summary (each is audited too). */
@@ -58,7 +61,8 @@ export class StreamTask {
     this.#env = env;
     this.subTopology = subTopology;
     this.partition = partition;
-    this.id = `${subTopology.id}_${partition}`;
+    this.id = taskIdOf(subTopology.id, partition);
+    this.producerId = producerIdOf(env.applicationId, this.id);
     this.#eventClock = env.topology.eventClock ?? 'stream-time';
     const checkpoint = checkedCheckpoint(env.storage.readCheckpoint(env.applicationId, this.id), env.applicationId, this.id);
     const clocks = restoredClocks(checkpoint);
@@ -213,10 +217,10 @@ export class StreamTask {
   #processWatermarkRecord(record: BufferedRecord, report: WatermarkReport, input: TaskInput): void {
     this.#cursor.current = record;
     if (report.released === true) {
-      this.#env.auditor.record('release', this.id, record, `${report.application}/${report.task} released by an operator: no longer waited for on ${record.stream}/${record.partition}`);
+      this.#env.auditor.record('release', this.id, record, `${producerIdOf(report.application, report.task)} released by an operator: no longer waited for on ${record.stream}/${record.partition}`);
     }
     // Stops, announcements and releases mark runs, not event time: the picture shows watermarks only.
-    if (watermarkRecordKind(report) === 'watermark') this.#trace({ kind: 'watermark-record', time: report.watermark, producer: `${report.application}/${report.task}`, stream: record.stream, partition: record.partition, offset: record.offset });
+    if (watermarkRecordKind(report) === 'watermark') this.#trace({ kind: 'watermark-record', time: report.watermark, producer: producerIdOf(report.application, report.task), stream: record.stream, partition: record.partition, offset: record.offset });
     this.#watermarks.onReport(this.#inputs.list.indexOf(input), report, record.ingestTime);
     try {
       this.#advanceWatermarks(record);
@@ -260,7 +264,7 @@ export class StreamTask {
 
   #trace(event: DistributiveOmit<TraceEvent, 'node' | 'seq'>): void {
     const trace = this.#env.trace;
-    if (trace !== undefined) trace({ ...event, node: `${this.#env.applicationId}/${this.id}`, seq: this.#traceSeq } as TraceEvent);
+    if (trace !== undefined) trace({ ...event, node: this.producerId, seq: this.#traceSeq } as TraceEvent);
   }
 
   /** True in catch-up when every input is at its end and every buffer is drained. */

@@ -4,6 +4,7 @@ import type { WatermarkReport } from '../time/producer-watermarks.ts';
 import { NO_WATERMARK } from '../time/watermark.ts';
 import type { AppendRecord } from './log.ts';
 import { PRODUCER_HEADER } from './headers.ts';
+import { isProducerTask, producerIdOf } from './ids.ts';
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -27,7 +28,7 @@ export function watermarkRecord(stream: string, partition: number, report: Water
       ...(report.released === true ? { released: true } : {}),
     }),
   );
-  return { stream, partition, key: null, value, eventTime: Math.max(0, report.watermark), control: 'watermark', headers: { [PRODUCER_HEADER]: `${report.application}/${report.task}` } };
+  return { stream, partition, key: null, value, eventTime: Math.max(0, report.watermark), control: 'watermark', headers: { [PRODUCER_HEADER]: producerIdOf(report.application, report.task) } };
 }
 
 /**
@@ -55,11 +56,11 @@ export function readWatermarkRecord(r: LogRecord): WatermarkReport {
   if (typeof v !== 'object' || v === null) return fail('value is not an object');
   const o = v as Record<string, unknown>;
   if (typeof o.application !== 'string' || o.application === '') fail('"application" must be a non-empty string');
-  if (typeof o.task !== 'string') fail('"task" must be a string');
+  if (typeof o.task !== 'string' || !isProducerTask(o.task)) fail('"task" must be a string without "/"');
   if (!Number.isSafeInteger(o.tasks) || (o.tasks as number) < 1) fail('"tasks" must be a positive integer');
   if (!Number.isSafeInteger(o.watermark)) fail('"watermark" must be an integer');
   if (o.generation !== undefined && !Number.isSafeInteger(o.generation)) fail('"generation" must be an integer');
-  if (o.members !== undefined && !(Array.isArray(o.members) && o.members.every((m) => typeof m === 'string'))) fail('"members" must be a list of task ids');
+  if (o.members !== undefined && !(Array.isArray(o.members) && o.members.every((m) => typeof m === 'string' && isProducerTask(m)))) fail('"members" must be a list of task ids');
   return {
     application: o.application as string,
     task: o.task as string,

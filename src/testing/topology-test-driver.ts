@@ -8,6 +8,7 @@ import { Application, type RunMode, type RunSummary, type StartedRun } from '../
 import type { AuditEntry } from '../runtime/log.ts';
 import { fingerprintStream } from '../runtime/fingerprint.ts';
 import { partitionForKey } from '../runtime/partitioner.ts';
+import { taskIdOf } from '../runtime/ids.ts';
 import { hexToBytes } from '../state/key-value-store.ts';
 import type { Topology } from '../runtime/topology.ts';
 
@@ -182,7 +183,7 @@ export class TopologyTestDriver {
   }
 
   /** The committed contents of a store of one task (default: task `0_0`), deserialized with the store's serdes. */
-  storeEntries<K, V>(store: string, taskId = '0_0'): [K, V][] {
+  storeEntries<K, V>(store: string, taskId = taskIdOf(0, 0)): [K, V][] {
     const def = this.#app.topology.stores.get(store);
     if (def === undefined) throw new Error(`no store ${store}`);
     const backend = this.log.stateBackend(this.#app.applicationId, taskId);
@@ -210,7 +211,7 @@ export class TopologyTestDriver {
   }
 
   /** Input watermark of each operator of a task (default `0_0`), by node name. */
-  operatorWatermarks(taskId = '0_0'): Map<string, number> {
+  operatorWatermarks(taskId = taskIdOf(0, 0)): Map<string, number> {
     return this.#app.tasks.find((t) => t.id === taskId)?.operatorWatermarks() ?? new Map();
   }
 

@@ -186,9 +186,3 @@ export function isProducerLate(eventTime: number | null, watermark: number | und
 export function nextGeneration(startedAt: number, lastGeneration: number | undefined): number {
   return lastGeneration === undefined ? startedAt : Math.max(startedAt, lastGeneration + 1);
 }
-
-/** Splits a producer id `application/task` (the `tidemark.producer` header) into its parts. */
-export function parseProducerId(id: string): { application: string; task: string } {
-  const slash = id.lastIndexOf('/');
-  return slash < 0 ? { application: id, task: '' } : { application: id.slice(0, slash), task: id.slice(slash + 1) };
-}

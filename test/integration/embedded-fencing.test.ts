@@ -18,6 +18,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { EmbeddedLog, TaskMigratedError, fingerprintStream } from '../../src/index.ts';
 import type { CommitUnit } from '../../src/runtime/log.ts';
 import type { RunPlan } from '../../src/runtime/application.ts';
+import { taskIdOf } from '../../src/runtime/ids.ts';
 import {
   APP_ID,
   CRASH_PARTITIONS,
@@ -79,7 +80,7 @@ async function inputProgress(dataDir: string): Promise<number> {
   const log = await EmbeddedLog.open({ dataDir, readOnly: true });
   try {
     let total = 0;
-    for (let p = 0; p < CRASH_PARTITIONS; p++) total += log.readCheckpoint(APP_ID, `0_${p}`)?.positions[`crash-in/${p}`]?.next ?? 0;
+    for (let p = 0; p < CRASH_PARTITIONS; p++) total += log.readCheckpoint(APP_ID, taskIdOf(0, p))?.positions[`crash-in/${p}`]?.next ?? 0;
     return total;
   } finally {
     await log.close();

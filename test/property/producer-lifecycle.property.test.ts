@@ -46,6 +46,7 @@ import fc from 'fast-check';
 import { EmbeddedLog, NO_WATERMARK, fingerprintStream, readWatermarkRecord, watermarkRecordKind, type AppendRecord, type LogRecord, type RunSummary } from '../../src/index.ts';
 import { B_APP, B_OUT, C_OUT, expectedResults, runB, runC, windowResults, type Reading } from '../fixtures/producer-lifecycle.ts';
 import { propertyParams, propertyRuns } from '../fixtures/property-runs.ts';
+import { taskIdOf } from '../../src/runtime/ids.ts';
 
 const RUNS = propertyRuns(30);
 const REPLAY_OUT = 'c-replay-out';
@@ -285,7 +286,7 @@ function newestRun(log: EmbeddedLog): { members: string[]; stopped: boolean; pro
 }
 
 function taskIds(n: number): string[] {
-  return Array.from({ length: n }, (_, p) => `0_${p}`);
+  return Array.from({ length: n }, (_, p) => taskIdOf(0, p));
 }
 
 function allRecords(log: EmbeddedLog, stream: string): LogRecord[] {

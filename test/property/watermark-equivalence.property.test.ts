@@ -53,6 +53,7 @@ import { SessionWindows } from '../../src/windows/session-windows.ts';
 import type { Windowed } from '../../src/windows/window.ts';
 import type { StoreKind } from '../../src/state/key-value-store.ts';
 import { PRODUCER_HEADER } from '../../src/runtime/headers.ts';
+import { parseProducerId, taskIdOf } from '../../src/runtime/ids.ts';
 import { partitionForKey } from '../../src/runtime/partitioner.ts';
 import type { RefWindows } from '../fixtures/window-reference.ts';
 
@@ -231,7 +232,7 @@ function run(c: Case, mode: Mode, clock: 'stream-time' | 'watermark', tally?: Ta
   if (tally !== undefined) tally.watermarkRecords += d.readWatermarks('out').length;
   const clocks: Record<string, number> = {};
   const times = clock === 'stream-time' ? d.streamTimes() : d.watermarks();
-  for (const p of new Set(input.map((r) => r.partition))) clocks[`0_${p}`] = times.get(`0_${p}`)! - (clock === 'stream-time' ? G + 1 : 0);
+  for (const p of new Set(input.map((r) => r.partition))) clocks[taskIdOf(0, p)] = times.get(taskIdOf(0, p))! - (clock === 'stream-time' ? G + 1 : 0);
   return {
     results: byWriter(raw, (i) => ({ key: raw[i]!.key.key, start: raw[i]!.key.start, end: raw[i]!.key.end, value: raw[i]!.value, timestamp: raw[i]!.timestamp })),
     side: byWriter(sideRaw, (i) => ({ key: sideRaw[i]!.key, value: sideRaw[i]!.value, timestamp: sideRaw[i]!.timestamp })),
@@ -340,7 +341,7 @@ for (const kind of ['tumbling', 'hopping', 'sliding', 'session'] as const) {
           // A window fires once W + 1 >= its closing end (sessions: lastTs + gap + 1), and closes L later;
           // W is the watermark of the task that wrote the result.
           const w = c.windows;
-          const since = (writer: string, r: Out): number => watermark.clocks[writer.slice(writer.lastIndexOf('/') + 1)]! + 1 - (w.kind === 'session' ? r.end + w.gap + 1 : r.end);
+          const since = (writer: string, r: Out): number => watermark.clocks[parseProducerId(writer).task]! + 1 - (w.kind === 'session' ? r.end + w.gap + 1 : r.end);
           const closed = (writer: string, r: Out): boolean => since(writer, r) >= L;
           const fired = (writer: string, r: Out): boolean => since(writer, r) >= 0;
           assert.deepEqual(table(wr, closed), table(sr, () => true));

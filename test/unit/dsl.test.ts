@@ -6,6 +6,7 @@ import { TopologyTestDriver } from '../../src/testing/topology-test-driver.ts';
 import { Serdes } from '../../src/records/serde.ts';
 import { partitionForKey } from '../../src/runtime/partitioner.ts';
 import { ProcessingError } from '../../src/runtime/input-failure.ts';
+import { taskIdOf } from '../../src/runtime/ids.ts';
 import type { Processor } from '../../src/runtime/processor.ts';
 
 const json = Serdes.json<unknown>();
@@ -222,9 +223,9 @@ test('selectKey followed by a stateful process() repartitions through <appId>-â€
   // The counting sub-topology is 1 (it reads what sub-topology 0 wrote).
   const owner = new Map<string, string>();
   for (const p of [0, 1, 2]) {
-    for (const [user, count] of d.storeEntries<string, number>('counts', `1_${p}`)) {
+    for (const [user, count] of d.storeEntries<string, number>('counts', taskIdOf(1, p))) {
       assert.equal(owner.get(user), undefined, `${user} counted in two tasks`);
-      owner.set(user, `1_${p}`);
+      owner.set(user, taskIdOf(1, p));
       assert.equal(count, expected.get(user), `${user}: every record reached its task`);
       assert.equal(p, partitionForKey(json.serialize(user)!, 3), `${user} lives on its key's partition`);
     }
@@ -266,8 +267,8 @@ test('two stateful steps after one selectKey share one internal stream, and each
     Array.from({ length: 12 }, (_, i) => ({ key: `s${i}`, value: { user: users[i % 3]! }, eventTime: 100 + i })),
   );
   assert.equal(d.log.streams().filter((s) => s.endsWith('-repartition')).length, 1);
-  const counts = new Map([0, 1].flatMap((p) => d.storeEntries<string, number>('counts', `1_${p}`)));
-  const firsts = new Map([0, 1].flatMap((p) => d.storeEntries<string, number>('firsts', `1_${p}`)));
+  const counts = new Map([0, 1].flatMap((p) => d.storeEntries<string, number>('counts', taskIdOf(1, p))));
+  const firsts = new Map([0, 1].flatMap((p) => d.storeEntries<string, number>('firsts', taskIdOf(1, p))));
   assert.deepEqual(counts, new Map([['ann', 4], ['bob', 4], ['cy', 4]]));
   assert.deepEqual(firsts, new Map([['ann', 100], ['bob', 101], ['cy', 102]]));
 });

@@ -10,6 +10,7 @@ import { LmdbKeyValueStore } from '../../src/state/lmdb-store.ts';
 import { keyToHex, type CommittableStore, type StateBackend, type StoreDefinition } from '../../src/state/key-value-store.ts';
 import { Serdes } from '../../src/records/serde.ts';
 import { keyValueStore } from '../../src/dsl/stores.ts';
+import { taskIdOf } from '../../src/runtime/ids.ts';
 
 const APP = 'stores-app';
 let dir: string;
@@ -34,7 +35,7 @@ const def = (kind: Kind): StoreDefinition<string, unknown> =>
 
 /** A fresh task's store over the embedded log's state backend. */
 function fresh(kind: Kind): { store: CommittableStore<string, unknown>; backend: StateBackend; taskId: string; reopen: () => CommittableStore<string, unknown> } {
-  const taskId = `0_${taskSeq++}`;
+  const taskId = taskIdOf(0, taskSeq++);
   const backend = log.stateBackend(APP, taskId);
   const make = (): CommittableStore<string, unknown> =>
     kind === 'lmdb' ? new LmdbKeyValueStore(def(kind), backend) : new InMemoryKeyValueStore(def(kind), backend);
@@ -233,7 +234,7 @@ test('lmdb store: committed entries survive closing and reopening the data direc
 });
 
 test('stores: two stores of one task keep their entries apart, even when one name prefixes the other', () => {
-  const taskId = `0_${taskSeq++}`;
+  const taskId = taskIdOf(0, taskSeq++);
   const backend = log.stateBackend(APP, taskId);
   const a = new LmdbKeyValueStore(keyValueStore<string, number>('counts', { key: Serdes.string() }), backend);
   const b = new LmdbKeyValueStore(keyValueStore<string, number>('counts2', { key: Serdes.string() }), backend);

@@ -1,6 +1,7 @@
 import type { Database } from 'lmdb';
 import { hostname } from 'node:os';
 import { TaskMigratedError } from '../../runtime/task-group.ts';
+import { producerIdOf } from '../../runtime/ids.ts';
 
 /**
  * Fencing of a data directory's tasks: which run holds each task of an
@@ -48,7 +49,7 @@ export class TaskFencedError extends TaskMigratedError {
 export class TaskFences {
   readonly #db: Database<TaskFence, FenceKey>;
   readonly #dataDir: string;
-  /** Epoch this instance took, by `applicationId` NUL `taskId`. */
+  /** Epoch this instance took, by producer id (`application/task`). */
   readonly #held = new Map<string, number>();
 
   constructor(db: Database<TaskFence, FenceKey>, dataDir: string) {
@@ -67,7 +68,7 @@ export class TaskFences {
       const before = this.#db.get([applicationId, taskId]);
       const epoch = (before?.epoch ?? 0) + 1;
       this.#db.putSync([applicationId, taskId], { epoch, pid: process.pid, host: hostname(), since: now });
-      this.#held.set(heldKey(applicationId, taskId), epoch);
+      this.#held.set(producerIdOf(applicationId, taskId), epoch);
       if (before !== undefined && isAnotherLiveProcess(before)) {
         const key = `${before.pid} ${before.since}`;
         const entry = fromLive.get(key) ?? { applicationId, taskIds: [], from: before };
@@ -80,7 +81,7 @@ export class TaskFences {
 
   /** Forgets tasks handed over to another instance: the next one to take them bumps their epochs. */
   release(applicationId: string, taskIds: readonly string[]): void {
-    for (const taskId of taskIds) this.#held.delete(heldKey(applicationId, taskId));
+    for (const taskId of taskIds) this.#held.delete(producerIdOf(applicationId, taskId));
   }
 
   /**
@@ -93,7 +94,7 @@ export class TaskFences {
     const lost = new Map<string, { ids: string[]; holder: TaskFence | undefined }>();
     for (const { applicationId, taskId } of tasks) {
       const fence = this.#db.get([applicationId, taskId]);
-      const mine = this.#held.get(heldKey(applicationId, taskId));
+      const mine = this.#held.get(producerIdOf(applicationId, taskId));
       if (mine === undefined ? fence === undefined : fence?.epoch === mine) continue;
       const entry = lost.get(applicationId) ?? { ids: [], holder: fence };
       entry.ids.push(taskId);
@@ -127,5 +128,3 @@ function isAnotherLiveProcess(holder: TaskFence): boolean {
     return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
-
-const heldKey = (applicationId: string, taskId: string): string => `${applicationId}\u0000${taskId}`;

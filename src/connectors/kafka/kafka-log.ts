@@ -4,6 +4,7 @@ import type { StateBackend } from '../../state/key-value-store.ts';
 import type { AppendRecord, AuditEntry, CommitUnit, Log, TaskCheckpoint, TaskStorage } from '../../runtime/log.ts';
 import type { RunPlan } from '../../runtime/run-plan.ts';
 import { assertAppendable } from '../../runtime/log-checks.ts';
+import { producerIdOf } from '../../runtime/ids.ts';
 import { messageOf } from './kafka-records.ts';
 import { offsetsOf, oversizedAppendText, splitIntoRequests } from './kafka-batch-limits.ts';
 import { kafkaErrorText } from './kafka-errors.ts';
@@ -204,7 +205,7 @@ export class KafkaLog implements Log, TaskStorage {
     await Promise.all(tasks.map((t) => this.#transactions.openTaskProducer(app, t.taskId)));
     await this.#store.restoreCheckpoints(app, new Set(tasks.map((t) => t.taskId)));
     for (const t of tasks) {
-      this.#taskSources.set(`${app}/${t.taskId}`, { sources: t.sources, partition: t.partition });
+      this.#taskSources.set(producerIdOf(app, t.taskId), { sources: t.sources, partition: t.partition });
       for (const store of t.stores) await this.#store.restoreState(app, t.taskId, store, kafkaTopics.changelog(app, store), t.partition);
     }
   }
@@ -217,7 +218,7 @@ export class KafkaLog implements Log, TaskStorage {
    */
   async releaseTasks(applicationId: string, taskIds: readonly string[]): Promise<void> {
     for (const taskId of taskIds) {
-      const key = `${applicationId}/${taskId}`;
+      const key = producerIdOf(applicationId, taskId);
       await this.#transactions.release(applicationId, taskId);
       this.#store.forget(applicationId, taskId);
       const read = this.#taskSources.get(key);

@@ -1,6 +1,7 @@
 import { Producer } from '@platformatic/kafka';
 import type { CommitUnit } from '../../runtime/log.ts';
 import { TaskMigratedError } from '../../runtime/task-group.ts';
+import { parseTaskId, producerIdOf } from '../../runtime/ids.ts';
 import { messageOf } from './kafka-records.ts';
 import { auditRecords, offsetsOf, oversizedCommitText, splitIntoRequests, type OutgoingMessage } from './kafka-batch-limits.ts';
 import { isFencedKafkaError, isFencingRaceKafkaError, isRetriableKafkaError, kafkaErrorText, retryWhile } from './kafka-errors.ts';
@@ -23,6 +24,7 @@ export class KafkaTransactions {
   readonly #topics: TopicCatalog;
   readonly #reader: KafkaReader;
   readonly #store: KafkaTaskStore;
+  /** By producer id (`application/task`). */
   readonly #taskProducers = new Map<string, Producer>();
 
   constructor(options: { clientId: string; bootstrap: string; topics: TopicCatalog; reader: KafkaReader; store: KafkaTaskStore }) {
@@ -35,7 +37,7 @@ export class KafkaTransactions {
 
   /** Opens the task's transactional producer (unless open): fences its last owner and waits for that one's open transaction to end. */
   async openTaskProducer(app: string, taskId: string): Promise<void> {
-    const key = `${app}/${taskId}`;
+    const key = producerIdOf(app, taskId);
     if (this.#taskProducers.has(key)) return;
     const producer = new Producer({ clientId: `${this.#clientId}-${taskId}`, bootstrapBrokers: [this.#bootstrap], transactionalId: `${app}-${taskId}`, producerId: -1n, producerEpoch: -1, idempotent: true, acks: -1, ...CLIENT_RETRIES });
     // An empty transaction registers the transactional id now, bumping its epoch: a zombie still holding the task is fenced before this one reads anything.
@@ -51,7 +53,7 @@ export class KafkaTransactions {
 
   /** Closes the task's producer (already fenced, or about to be). */
   async release(app: string, taskId: string): Promise<void> {
-    const key = `${app}/${taskId}`;
+    const key = producerIdOf(app, taskId);
     const producer = this.#taskProducers.get(key);
     this.#taskProducers.delete(key);
     await producer?.close().catch(() => undefined);
@@ -67,9 +69,9 @@ export class KafkaTransactions {
   }
 
   async #commitUnit(u: CommitUnit): Promise<void> {
-    const producer = this.#taskProducers.get(`${u.applicationId}/${u.taskId}`);
+    const producer = this.#taskProducers.get(producerIdOf(u.applicationId, u.taskId));
     if (producer === undefined) throw new Error(`task ${u.taskId} of ${u.applicationId} was not prepared on Kafka`);
-    const partition = Number(u.taskId.slice(u.taskId.indexOf('_') + 1));
+    const { partition } = parseTaskId(u.taskId);
     const checkpoints = kafkaTopics.checkpoints(u.applicationId);
     const auditTopic = kafkaTopics.audit(u.applicationId);
     const changes = u.stateWrites.map((w) => ({

@@ -3,6 +3,7 @@ import { systemClock, type Clock } from '../../time/clock.ts';
 import type { StateBackend } from '../../state/key-value-store.ts';
 import type { AppendRecord, AuditEntry, CommitUnit, Log, TaskCheckpoint, TaskStorage } from '../../runtime/log.ts';
 import { assertAppendable } from '../../runtime/log-checks.ts';
+import { parseProducerId, producerIdOf } from '../../runtime/ids.ts';
 
 /**
  * A log and task storage held in memory, with the same semantics as the
@@ -12,8 +13,10 @@ import { assertAppendable } from '../../runtime/log-checks.ts';
 export class MemoryLog implements Log, TaskStorage {
   readonly #clock: Clock;
   readonly #streams = new Map<string, LogRecord[][]>();
+  /** By producer id (`application/task`). */
   readonly #checkpoints = new Map<string, TaskCheckpoint>();
-  readonly #state = new Map<string, Map<string, Uint8Array>>();
+  /** By producer id, then store name, then key. */
+  readonly #state = new Map<string, Map<string, Map<string, Uint8Array>>>();
   readonly #audit = new Map<string, AuditEntry[]>();
 
   constructor(clock: Clock = systemClock) {
@@ -64,16 +67,12 @@ export class MemoryLog implements Log, TaskStorage {
   }
 
   readCheckpoint(applicationId: string, taskId: string): TaskCheckpoint | undefined {
-    return this.#checkpoints.get(`${applicationId}\u0000${taskId}`);
+    return this.#checkpoints.get(producerIdOf(applicationId, taskId));
   }
 
   stateBackend(applicationId: string, taskId: string): StateBackend {
-    const prefix = `${applicationId}\u0000${taskId}\u0000`;
-    const table = (store: string): Map<string, Uint8Array> => {
-      let t = this.#state.get(prefix + store);
-      if (t === undefined) this.#state.set(prefix + store, (t = new Map()));
-      return t;
-    };
+    const id = producerIdOf(applicationId, taskId);
+    const table = (store: string): Map<string, Uint8Array> => this.#table(id, store);
     return {
       get: (store, key) => table(store).get(key),
       entries: (store, from = '', to = '\uffff') =>
@@ -83,16 +82,17 @@ export class MemoryLog implements Log, TaskStorage {
   }
 
   commit(units: readonly CommitUnit[]): void {
+    // Every unit's id first: a commit refused is refused whole.
+    const ids = units.map((u) => producerIdOf(u.applicationId, u.taskId));
     for (const u of units) this.appendSync(u.outputs);
-    for (const u of units) {
-      const backend = `${u.applicationId}\u0000${u.taskId}\u0000`;
+    for (const [i, u] of units.entries()) {
+      const id = ids[i]!;
       for (const w of u.stateWrites) {
-        let t = this.#state.get(backend + w.store);
-        if (t === undefined) this.#state.set(backend + w.store, (t = new Map()));
+        const t = this.#table(id, w.store);
         if (w.value === null) t.delete(w.key);
         else t.set(w.key, w.value);
       }
-      this.#checkpoints.set(`${u.applicationId}\u0000${u.taskId}`, u.checkpoint);
+      this.#checkpoints.set(id, u.checkpoint);
       const audit = this.#audit.get(u.applicationId) ?? [];
       audit.push(...u.audit);
       this.#audit.set(u.applicationId, audit);
@@ -104,11 +104,20 @@ export class MemoryLog implements Log, TaskStorage {
   }
 
   resetApplication(applicationId: string): void {
-    const prefix = `${applicationId}\u0000`;
-    for (const k of [...this.#checkpoints.keys()]) if (k.startsWith(prefix)) this.#checkpoints.delete(k);
-    for (const k of [...this.#state.keys()]) if (k.startsWith(prefix)) this.#state.delete(k);
+    const ofApplication = (id: string): boolean => parseProducerId(id).application === applicationId;
+    for (const k of [...this.#checkpoints.keys()]) if (ofApplication(k)) this.#checkpoints.delete(k);
+    for (const k of [...this.#state.keys()]) if (ofApplication(k)) this.#state.delete(k);
     this.#audit.delete(applicationId);
   }
 
   async close(): Promise<void> {}
+
+  /** A store of a task (by its producer id), made empty on first use. */
+  #table(id: string, store: string): Map<string, Uint8Array> {
+    let stores = this.#state.get(id);
+    if (stores === undefined) this.#state.set(id, (stores = new Map()));
+    let t = stores.get(store);
+    if (t === undefined) stores.set(store, (t = new Map()));
+    return t;
+  }
 }
