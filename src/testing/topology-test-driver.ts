@@ -4,7 +4,7 @@ import type { Headers, LogRecord } from '../records/record.ts';
 import type { WatermarkReport } from '../time/producer-watermarks.ts';
 import { readWatermarkRecord, watermarkRecord, watermarkRecordKind } from '../runtime/watermark-record.ts';
 import { MemoryLog } from '../connectors/memory/memory-log.ts';
-import { Application, type RunMode, type RunSummary, type StartedRun } from '../runtime/application.ts';
+import { Application, applicationInternals, type RunMode, type RunSummary, type StartedRun } from '../runtime/application.ts';
 import type { AuditEntry } from '../runtime/log.ts';
 import { fingerprintStream } from '../runtime/fingerprint.ts';
 import { partitionForKey } from '../runtime/partitioner.ts';
@@ -123,7 +123,7 @@ export class TopologyTestDriver {
   }
 
   #started(): StartedRun {
-    this.#run ??= this.#app.start({
+    this.#run ??= applicationInternals(this.#app).start({
       mode: this.#options.mode ?? 'catch-up',
       maxIdleMs: this.#options.maxIdleMs ?? 0,
       clock: this.clock,
@@ -201,17 +201,17 @@ export class TopologyTestDriver {
 
   /** Stream time of each task. */
   streamTimes(): Map<string, number> {
-    return new Map(this.#app.tasks.map((t) => [t.id, t.streamTime]));
+    return new Map(applicationInternals(this.#app).tasks.map((t) => [t.id, t.streamTime]));
   }
 
   /** Watermark of each task: the least of its operators' input watermarks. */
   watermarks(): Map<string, number> {
-    return new Map(this.#app.tasks.map((t) => [t.id, t.watermark]));
+    return new Map(applicationInternals(this.#app).tasks.map((t) => [t.id, t.watermark]));
   }
 
   /** Input watermark of each operator of a task (default `0_0`), by node name. */
   operatorWatermarks(taskId = '0_0'): Map<string, number> {
-    return this.#app.tasks.find((t) => t.id === taskId)?.operatorWatermarks() ?? new Map();
+    return applicationInternals(this.#app).tasks.find((t) => t.id === taskId)?.operatorWatermarks() ?? new Map();
   }
 
   /** The stream's fingerprint (DESIGN 4.11). */

@@ -43,7 +43,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import fc from 'fast-check';
-import { EmbeddedLog, NO_WATERMARK, fingerprintStream, readWatermarkRecord, watermarkRecordKind, type AppendRecord, type LogRecord, type RunSummary } from '../../src/index.ts';
+import { EmbeddedLog, fingerprintStream, type AppendRecord, type LogRecord, type RunSummary } from '../../src/index.ts';
+import { NO_WATERMARK } from '../../src/semantics.ts';
+import { readWatermarkRecord, watermarkRecordKind } from '../../src/runtime/watermark-record.ts';
 import { B_APP, B_OUT, C_OUT, expectedResults, runB, runC, windowResults, type Reading } from '../fixtures/producer-lifecycle.ts';
 import { propertyParams, propertyRuns } from '../fixtures/property-runs.ts';
 
