@@ -14,21 +14,22 @@
 
 // Records and serdes.
 export type { Headers, LogRecord, StreamRecord, ConsumedRecord } from './records/record.ts';
-export { Serdes, DeserializationError, type Serde } from './records/serde.ts';
+export { Serdes, DeserializationError, SerializationError, type Serde } from './records/serde.ts';
 
 // Time: extractors, clocks, watermark strategies.
 export { Extractors, type TimestampExtractor, type ExtractionInput } from './time/extractor.ts';
 export type { InvalidTimestampPolicy } from './time/invalid-timestamp-policy.ts';
 export { systemClock, ManualClock, type Clock } from './time/clock.ts';
-export { Watermarks, type WatermarkGenerator, type WatermarkStrategy } from './time/watermark.ts';
+export { Watermarks, type WatermarkGenerator, type WatermarkStrategy, type WatermarkStrategyWithIdleness } from './time/watermark.ts';
 export type { EventClock } from './time/event-clock.ts';
 
 // The DSL.
 export { StreamsBuilder, type SourceOptions, type TopologyOptions } from './dsl/stream-builder.ts';
-export { KStream, BranchedStream, type SinkOptions, type RepartitionOptions } from './dsl/kstream.ts';
-export { KGroupedStream, TimeWindowedKStream, SessionWindowedKStream, type AggregateOptions, type WindowedAggregateOptions } from './dsl/grouped-stream.ts';
+export { KStream, BranchedStream, type SinkOptions, type RepartitionOptions, type Predicate } from './dsl/kstream.ts';
+export { KGroupedStream, TimeWindowedKStream, SessionWindowedKStream, type AggregateOptions, type WindowedAggregateOptions, type Aggregator } from './dsl/grouped-stream.ts';
 export { keyValueStore } from './dsl/stores.ts';
-export type { KeyValueStore, StoreDefinition, StoreKind } from './state/key-value-store.ts';
+export type { KeyValueStore, StoreDefinition, StoreKind, StateBackend, StateWrite } from './state/key-value-store.ts';
+export type { OrderedStore } from './state/ordered-store.ts';
 export type { Topology } from './runtime/topology.ts';
 
 // Windows.
@@ -44,16 +45,20 @@ export type { Timer, TimerDomain, TimerService } from './runtime/timers.ts';
 
 // Running a topology.
 export { Application, type RunOptions, type RunSummary, type RunMode, type Progress, type StartPosition } from './runtime/application.ts';
-export type { TraceEvent } from './runtime/trace.ts';
+export type { TraceEvent, TraceEventBase, LogPosition } from './runtime/trace.ts';
+export type { AuditListener, AuditKind } from './runtime/audit.ts';
+export type { WatermarkHolder } from './time/producer-watermarks.ts';
 export { StreamProducer, type ProducerIdentity, type ProducerOptions } from './runtime/producer.ts';
 export { fingerprintStream, fingerprintPartitions } from './runtime/fingerprint.ts';
 export { PRODUCER_HEADER, DEAD_LETTER_HEADERS } from './runtime/headers.ts';
 
 // Errors a caller catches.
-export { BadInputError, ProcessingError } from './runtime/input-failure.ts';
+export { BadInputError, ProcessingError, type InputFailure } from './runtime/input-failure.ts';
 export { TaskMigratedError, type TaskGroup, type TaskAssignment, type GroupMember } from './runtime/task-group.ts';
 
 // Logs, and the interfaces a connector implements.
-export type { Log, TaskStorage, AppendRecord, AuditEntry, TaskCheckpoint } from './runtime/log.ts';
+export type { Log, TaskStorage, AppendRecord, AuditEntry, TaskCheckpoint, InputPosition, CommitUnit } from './runtime/log.ts';
+export type { RunPlan } from './runtime/run-plan.ts';
 export { EmbeddedLog, type EmbeddedLogOptions } from './connectors/embedded/embedded-log.ts';
+export { DataDirError } from './connectors/embedded/data-file.ts';
 export { MemoryLog } from './connectors/memory/memory-log.ts';
