@@ -129,9 +129,9 @@ export class KGroupedStream<K, V> {
  * A grouped stream windowed by tumbling, hopping or sliding windows: its
  * aggregations keep one aggregate per key and window, and their results
  * are keyed by `{ key, start, end }` ({@link Windowed}) with the window's
- * last millisecond (`end − 1`) as timestamp. A window closes when the
- * task's stream time (in watermark mode: the watermark) reaches its end plus
- * its grace; a record for a closed window is late: dropped or sent to
+ * last millisecond (`end − 1`) as timestamp. A window closes once the
+ * task's stream time reaches its end plus its grace (in watermark mode: once
+ * the watermark reaches `end − 1` plus the grace); a record for a closed window is late: dropped or sent to
  * `late.sideOutput`, always counted and audited.
  */
 export class TimeWindowedKStream<K, V> {
@@ -190,8 +190,9 @@ export class TimeWindowedKStream<K, V> {
  * bridges two sessions merges them. Results are keyed by `{ key, start,
  * end }` ({@link Windowed}, `end` the session's last timestamp); in
  * `updates` mode a merge also emits a tombstone (null value) for each
- * session merged away. A session closes when stream time (in watermark
- * mode: the watermark) passes its end plus the gap plus its grace.
+ * session merged away. A session closes once stream time passes its end
+ * plus the gap plus its grace (in watermark mode: once the watermark reaches
+ * that).
  */
 export class SessionWindowedKStream<K, V> {
   readonly #stream: KStream<K, V>;
