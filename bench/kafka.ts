@@ -30,7 +30,9 @@ import { rmSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { Admin, Consumer, Producer } from '@platformatic/kafka';
-import { Application, KafkaLog, Serdes, StreamsBuilder, TimeWindows, partitionForKey, type AppendRecord, type Windowed } from '../src/index.ts';
+import { Application, Serdes, StreamsBuilder, TimeWindows, type AppendRecord, type Windowed } from '../src/index.ts';
+import { KafkaLog } from '../src/kafka.ts';
+import { partitionForKey } from '../src/semantics.ts';
 import { javaCommand, kafkaPrerequisites, startKafkaBroker, type KafkaBroker } from '../src/dev-broker/index.ts';
 import { envInt } from './env.ts';
 

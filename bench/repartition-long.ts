@@ -28,6 +28,7 @@ import { Application, EmbeddedLog, Serdes, StreamsBuilder, TimeWindows } from '.
 import type { Topology } from '../src/runtime/topology.ts';
 import { envInt } from './env.ts';
 import { INPUT, ReadingGenerator } from './windows-workload.ts';
+import { applicationInternals } from '../src/runtime/application.ts';
 
 const OUTPUT = 'group-counts';
 const STORE = 'group-windows';
@@ -139,7 +140,7 @@ async function run(log: EmbeddedLog): Promise<{ checkpoints: Checkpoint[]; secon
     progressIntervalMs: 0,
     onProgress: () => {
       const byStage = [0, 0];
-      for (const t of app.tasks) byStage[t.subTopology.id] = (byStage[t.subTopology.id] ?? 0) + t.counters.processed;
+      for (const t of applicationInternals(app).tasks) byStage[t.subTopology.id] = (byStage[t.subTopology.id] ?? 0) + t.counters.processed;
       for (const stage of [0, 1]) {
         if (byStage[stage]! < next[stage]!) continue;
         sample(stage, byStage[stage]!);

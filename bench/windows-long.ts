@@ -19,6 +19,7 @@ import type { AppendRecord, CommitUnit } from '../src/runtime/log.ts';
 import { partitionKey } from '../src/runtime/log.ts';
 import { APP_ID, OUTPUT, STORE, WINDOWS, topology } from './windows-cases.ts';
 import { INPUT, ReadingGenerator } from './windows-workload.ts';
+import { applicationInternals } from '../src/runtime/application.ts';
 
 /** A MemoryLog that drops consumed input, and counts (rather than keeps) outputs and audit entries. */
 class TrimmedMemoryLog extends MemoryLog {
@@ -123,7 +124,7 @@ export async function runLong(records: number, seed: number, partitions: number,
   const log = new TrimmedMemoryLog();
   log.ensureStream(INPUT, partitions);
   const app = new Application(topology('tumbling', 'in-memory'), { applicationId: APP_ID, log });
-  const run = app.start({ mode: 'catch-up' });
+  const run = applicationInternals(app).start({ mode: 'catch-up' });
   const tasks = run.stages.flat();
   const gen = new ReadingGenerator(seed, partitions);
   const chunk = 50_000;

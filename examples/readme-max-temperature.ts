@@ -7,7 +7,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { StreamsBuilder, Serdes, Extractors, keyValueStore, Application, EmbeddedLog, partitionForKey } from '../src/index.ts';
+import { StreamsBuilder, Serdes, Extractors, keyValueStore, Application, EmbeddedLog } from '../src/index.ts';
+import { partitionForKey } from '../src/semantics.ts';
 
 type Reading = { sensor: string; celsius: number; ts: number };
 

@@ -13,7 +13,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Application, EmbeddedLog, Serdes, StreamsBuilder, fingerprintStream, keyValueStore, partitionForKey } from '../src/index.ts';
+import { Application, EmbeddedLog, Serdes, StreamsBuilder, fingerprintStream, keyValueStore } from '../src/index.ts';
+import { partitionForKey } from '../src/semantics.ts';
 
 interface Reading {
   readonly celsius: number;

@@ -1,47 +1,64 @@
 /**
- * tidemark: deterministic event-time stream processing.
+ * tidemark: deterministic event-time stream processing. This entry holds
+ * what a topology and its run need: the DSL, the application, the embedded
+ * and in-memory logs, serdes, timestamp extractors, watermark strategies,
+ * window definitions, low-level processors and the interfaces a connector
+ * implements. Kafka lives in `tidemark/kafka`, the test driver in
+ * `tidemark/testing`, the pure rules of event time in `tidemark/semantics`.
  *
  * @example
  * import { StreamsBuilder, Serdes, Extractors, Application, EmbeddedLog } from 'tidemark';
+ *
+ * @module tidemark
  */
+
+// Records and serdes.
 export type { Headers, LogRecord, StreamRecord, ConsumedRecord } from './records/record.ts';
-export { describePosition } from './records/record.ts';
-export { Serdes, jsonSerde, stringSerde, bytesSerde, DeserializationError, type Serde } from './records/serde.ts';
+export { Serdes, DeserializationError, SerializationError, type Serde } from './records/serde.ts';
+
+// Time: extractors, clocks, watermark strategies.
 export { Extractors, type TimestampExtractor, type ExtractionInput } from './time/extractor.ts';
-export { resolveTimestamp, type InvalidTimestampPolicy, type TimestampResolution } from './time/invalid-timestamp-policy.ts';
-export { isValidTimestamp, NO_TIMESTAMP } from './time/timestamp.ts';
-export { advanceStreamTime, isOutOfOrder } from './time/stream-time.ts';
+export type { InvalidTimestampPolicy } from './time/invalid-timestamp-policy.ts';
 export { systemClock, ManualClock, type Clock } from './time/clock.ts';
-export { Watermarks, NO_WATERMARK, MAX_WATERMARK, advanceWatermark, combineWatermarks, boundedOutOfOrdernessWatermark, type WatermarkGenerator, type WatermarkStrategy } from './time/watermark.ts';
-export { producersWatermark, type WatermarkReport } from './time/producer-watermarks.ts';
-export { eventClockNow, isTimerDue, type EventClock } from './time/event-clock.ts';
-export { PartitionBuffer } from './scheduling/partition-buffer.ts';
-export { compareHeads, decideNext, oldestHead, type SchedulingDecision } from './scheduling/scheduler.ts';
-export type { KeyValueStore, StoreDefinition, StoreKind } from './state/key-value-store.ts';
-export { Application, type RunOptions, type RunSummary, type RunMode, type Progress, type StartPosition } from './runtime/application.ts';
+export { Watermarks, type WatermarkGenerator, type WatermarkStrategy, type WatermarkStrategyWithIdleness } from './time/watermark.ts';
+export type { EventClock } from './time/event-clock.ts';
+
+// The DSL.
+export { StreamsBuilder, type SourceOptions, type TopologyOptions } from './dsl/stream-builder.ts';
+export { KStream, BranchedStream, type SinkOptions, type RepartitionOptions, type Predicate } from './dsl/kstream.ts';
+export { KGroupedStream, TimeWindowedKStream, SessionWindowedKStream, type AggregateOptions, type WindowedAggregateOptions, type Aggregator } from './dsl/grouped-stream.ts';
+export { keyValueStore } from './dsl/stores.ts';
+export type { KeyValueStore, StoreDefinition, StoreKind, StateBackend, StateWrite } from './state/key-value-store.ts';
+export type { OrderedStore } from './state/ordered-store.ts';
+export type { Topology } from './runtime/topology.ts';
+
+// Windows.
+export { TimeWindows } from './windows/time-windows.ts';
+export { SlidingWindows } from './windows/sliding-windows.ts';
+export { SessionWindows } from './windows/session-windows.ts';
+export type { TimeWindow, Windowed } from './windows/window.ts';
+export type { EmitStrategy, LatePolicy } from './windows/emission.ts';
+
+// Low-level processors: process().
 export type { Processor, ProcessorContext, Forwarded } from './runtime/processor.ts';
 export type { Timer, TimerDomain, TimerService } from './runtime/timers.ts';
-export type { TraceEvent } from './runtime/trace.ts';
-export { StreamProducer, type ProducerIdentity } from './runtime/producer.ts';
-export { watermarkRecord, readWatermarkRecord, watermarkRecordKind } from './runtime/watermark-record.ts';
-export type { Topology } from './runtime/topology.ts';
-export { TaskMigratedError, assignTasks, type TaskGroup, type TaskAssignment, type GroupMember } from './runtime/task-group.ts';
-export type { Log, TaskStorage, AppendRecord, AuditEntry, TaskCheckpoint } from './runtime/log.ts';
-export { BadInputError, ProcessingError } from './runtime/input-failure.ts';
-export { PRODUCER_HEADER, DEAD_LETTER_HEADERS } from './runtime/headers.ts';
+
+// Running a topology.
+export { Application, type RunOptions, type RunSummary, type RunMode, type Progress, type StartPosition } from './runtime/application.ts';
+export type { TraceEvent, TraceEventBase, LogPosition } from './runtime/trace.ts';
+export type { AuditListener, AuditKind } from './runtime/audit.ts';
+export type { WatermarkHolder } from './time/producer-watermarks.ts';
+export { StreamProducer, type ProducerIdentity, type ProducerOptions } from './runtime/producer.ts';
 export { fingerprintStream, fingerprintPartitions } from './runtime/fingerprint.ts';
-export { murmur2, partitionForKey, toPositive } from './runtime/partitioner.ts';
-export { StreamsBuilder, type SourceOptions, type TopologyOptions } from './dsl/stream-builder.ts';
-export { KStream, BranchedStream, type SinkOptions, type RepartitionOptions } from './dsl/kstream.ts';
-export { keyValueStore } from './dsl/stores.ts';
-export { KGroupedStream, TimeWindowedKStream, SessionWindowedKStream, type AggregateOptions, type WindowedAggregateOptions } from './dsl/grouped-stream.ts';
-export { TimeWindows, timeWindowsFor } from './windows/time-windows.ts';
-export { SlidingWindows, slidingWindowsOf, leftWindow, rightWindow } from './windows/sliding-windows.ts';
-export { SessionWindows, joinsSession, sessionCloseEnd, mergeSessions, type Session } from './windows/session-windows.ts';
-export { isWindowClosed, isLateRecord, isWindowFired, fireDelay } from './windows/lateness.ts';
-export { alignedStart, floorMod, resultTimestamp, type TimeWindow, type Windowed } from './windows/window.ts';
-export type { EmitStrategy, LatePolicy } from './windows/emission.ts';
+export { PRODUCER_HEADER, DEAD_LETTER_HEADERS } from './runtime/headers.ts';
+
+// Errors a caller catches.
+export { BadInputError, ProcessingError, type InputFailure } from './runtime/input-failure.ts';
+export { TaskMigratedError, type TaskGroup, type TaskAssignment, type GroupMember } from './runtime/task-group.ts';
+
+// Logs, and the interfaces a connector implements.
+export type { Log, TaskStorage, AppendRecord, AuditEntry, TaskCheckpoint, InputPosition, CommitUnit } from './runtime/log.ts';
+export type { RunPlan } from './runtime/run-plan.ts';
 export { EmbeddedLog, type EmbeddedLogOptions } from './connectors/embedded/embedded-log.ts';
+export { DataDirError } from './connectors/embedded/data-file.ts';
 export { MemoryLog } from './connectors/memory/memory-log.ts';
-export { KafkaLog, kafkaTopics, type KafkaLogOptions } from './connectors/kafka/kafka-log.ts';
-export { KafkaTaskGroup, type KafkaTaskGroupOptions } from './connectors/kafka/kafka-task-group.ts';

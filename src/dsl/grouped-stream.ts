@@ -42,7 +42,8 @@ export interface WindowedAggregateOptions<A> extends AggregateOptions<A> {
   readonly clock?: EventClock;
 }
 
-type Adder<K, V, A> = (key: K, value: V, aggregate: A) => A;
+/** Adds a record's value to its key's aggregate (its window's, in a windowed aggregation) and returns the new aggregate; Kafka Streams' `Aggregator`. */
+export type Aggregator<K, V, A> = (key: K, value: V, aggregate: A) => A;
 
 /**
  * A stream grouped by key, to aggregate (Kafka Streams' `KGroupedStream`).
@@ -59,15 +60,38 @@ export class KGroupedStream<K, V> {
     this.#stream = stream;
   }
 
+  /**
+   * Counts the records of each key: a result (the new count) for every
+   * record. Records with a null key are dropped, counted and audited.
+   *
+   * @example
+   * clicks.groupByKey().count({ name: 'clicks-per-user' }).to('click-counts');
+   */
   count(options: AggregateOptions<number> = {}): KStream<K, number> {
     return this.aggregate(() => 0, (_k, _v, n) => n + 1, options);
   }
 
+  /**
+   * Combines the values of each key: the first value as is, then
+   * `reducer(aggregate, value)`; a result for every record.
+   *
+   * @example
+   * readings.mapValues((r) => r.celsius).groupByKey().reduce((max, c) => Math.max(max, c));
+   */
   reduce(reducer: (aggregate: V, value: V) => V, options: AggregateOptions<V> = {}): KStream<K, V> {
     return this.aggregate<V | undefined>(() => undefined, (_k, v, agg) => (agg === undefined ? v : reducer(agg, v)), options as AggregateOptions<V | undefined>) as KStream<K, V>;
   }
 
-  aggregate<A>(init: () => A, add: Adder<K, V, A>, options: AggregateOptions<A> = {}): KStream<K, A> {
+  /**
+   * Folds the values of each key into an aggregate: `init()` for a key's
+   * first record, then `add(key, value, aggregate)`; a result (the new
+   * aggregate) for every record. The aggregate is kept in a store
+   * (`options.value` is its serde, default JSON) committed with the task.
+   *
+   * @example
+   * orders.groupByKey().aggregate(() => ({ n: 0, total: 0 }), (_k, o, a) => ({ n: a.n + 1, total: a.total + o.total }));
+   */
+  aggregate<A>(init: () => A, add: Aggregator<K, V, A>, options: AggregateOptions<A> = {}): KStream<K, A> {
     const s = this.#stream;
     const store = declareStore(s, options, 'aggregate', false);
     const aggSerde = options.value ?? (jsonSerde() as Serde<A>);
@@ -85,7 +109,15 @@ export class KGroupedStream<K, V> {
     return s.process<K, A>(create as () => Processor<K, V, K, A>, { stores: [store], key: s.keySerde, value: aggSerde });
   }
 
-  /** Windows the grouped stream: tumbling/hopping ({@link TimeWindows}), sliding ({@link SlidingWindows}) or sessions. */
+  /**
+   * Windows the grouped stream: tumbling or hopping ({@link TimeWindows}),
+   * sliding ({@link SlidingWindows}) or sessions ({@link SessionWindows}).
+   * Results are keyed by {@link Windowed} keys.
+   *
+   * @example
+   * clicks.groupByKey().windowedBy(TimeWindows.ofSize(60_000).grace(5_000)).count({ emit: 'final' });
+   * clicks.groupByKey().windowedBy(SessionWindows.ofInactivityGap(30 * 60_000)).count();
+   */
   windowedBy(windows: TimeWindows | SlidingWindows): TimeWindowedKStream<K, V>;
   windowedBy(windows: SessionWindows): SessionWindowedKStream<K, V>;
   windowedBy(windows: TimeWindows | SlidingWindows | SessionWindows): TimeWindowedKStream<K, V> | SessionWindowedKStream<K, V> {
@@ -93,7 +125,15 @@ export class KGroupedStream<K, V> {
   }
 }
 
-/** A grouped stream windowed by tumbling, hopping or sliding windows. */
+/**
+ * A grouped stream windowed by tumbling, hopping or sliding windows: its
+ * aggregations keep one aggregate per key and window, and their results
+ * are keyed by `{ key, start, end }` ({@link Windowed}) with the window's
+ * last millisecond (`end − 1`) as timestamp. A window closes once the
+ * task's stream time reaches its end plus its grace (in watermark mode: once
+ * the watermark reaches `end − 1` plus the grace); a record for a closed window is late: dropped or sent to
+ * `late.sideOutput`, always counted and audited.
+ */
 export class TimeWindowedKStream<K, V> {
   readonly #stream: KStream<K, V>;
   readonly #windows: TimeWindows | SlidingWindows;
@@ -104,21 +144,56 @@ export class TimeWindowedKStream<K, V> {
     this.#windows = windows;
   }
 
+  /**
+   * Counts the records of each key in each window. With `emit: 'updates'`
+   * (the default) every record gives the new count of each window it
+   * belongs to; with `emit: 'final'`, each window gives one result when it
+   * closes.
+   *
+   * @example
+   * views.groupByKey().windowedBy(TimeWindows.ofSize(60_000)).count({ emit: 'final' }).to('views-per-minute');
+   */
   count(options: WindowedAggregateOptions<number> = {}): KStream<Windowed<K>, number> {
     return this.aggregate(() => 0, (_k, _v, n) => n + 1, options);
   }
 
+  /**
+   * Combines the values of each key in each window: the window's first
+   * value as is, then `reducer(aggregate, value)`.
+   *
+   * @example
+   * temps.groupByKey().windowedBy(TimeWindows.ofSize(10_000)).reduce((max, t) => Math.max(max, t), { emit: 'final' });
+   */
   reduce(reducer: (aggregate: V, value: V) => V, options: WindowedAggregateOptions<V> = {}): KStream<Windowed<K>, V> {
     return this.aggregate<V | null>(() => null, (_k, v, agg) => (agg === null ? v : reducer(agg, v)), options as WindowedAggregateOptions<V | null>) as KStream<Windowed<K>, V>;
   }
 
-  aggregate<A>(init: () => A, add: Adder<K, V, A>, options: WindowedAggregateOptions<A> = {}): KStream<Windowed<K>, A> {
+  /**
+   * Folds the values of each key in each window into an aggregate:
+   * `init()` for the window's first record, then `add(key, value, aggregate)`.
+   *
+   * @example
+   * readings.groupByKey()
+   *   .windowedBy(TimeWindows.ofSize(60_000).advanceBy(10_000))
+   *   .aggregate(() => ({ n: 0, sum: 0 }), (_k, r, a) => ({ n: a.n + 1, sum: a.sum + r.celsius }))
+   *   .mapValues((a) => a.sum / a.n);
+   */
+  aggregate<A>(init: () => A, add: Aggregator<K, V, A>, options: WindowedAggregateOptions<A> = {}): KStream<Windowed<K>, A> {
     const w = this.#windows;
     return windowedNode(this.#stream, options, (spec) => (w instanceof SlidingWindows ? slidingWindowAggregate(w, spec) : timeWindowAggregate(w as TimeWindows, spec)), init, add);
   }
 }
 
-/** A grouped stream windowed by sessions. */
+/**
+ * A grouped stream windowed by sessions: a key's records less than the
+ * inactivity gap apart form one session `[first, last]`; a record that
+ * bridges two sessions merges them. Results are keyed by `{ key, start,
+ * end }` ({@link Windowed}, `end` the session's last timestamp); in
+ * `updates` mode a merge also emits a tombstone (null value) for each
+ * session merged away. A session closes once stream time passes its end
+ * plus the gap plus its grace (in watermark mode: once the watermark reaches
+ * that).
+ */
 export class SessionWindowedKStream<K, V> {
   readonly #stream: KStream<K, V>;
   readonly #windows: SessionWindows;
@@ -129,17 +204,33 @@ export class SessionWindowedKStream<K, V> {
     this.#windows = windows;
   }
 
+  /**
+   * Counts the records of each key's sessions.
+   *
+   * @example
+   * clicks.groupByKey().windowedBy(SessionWindows.ofInactivityGap(30 * 60_000)).count({ emit: 'final' }).to('visits');
+   */
   count(options: WindowedAggregateOptions<number> = {}): KStream<Windowed<K>, number> {
     return this.aggregate(() => 0, (_k, _v, n) => n + 1, (_k, a, b) => a + b, options);
   }
 
+  /** Combines the values of each key's sessions with `reducer`, which also merges two sessions' aggregates when a record bridges them. */
   reduce(reducer: (aggregate: V, value: V) => V, options: WindowedAggregateOptions<V> = {}): KStream<Windowed<K>, V> {
     const merge = (_k: K, a: V | null, b: V | null): V | null => (a === null ? b : b === null ? a : reducer(a, b));
     return this.aggregate<V | null>(() => null, (_k, v, agg) => (agg === null ? v : reducer(agg, v)), merge, options as WindowedAggregateOptions<V | null>) as KStream<Windowed<K>, V>;
   }
 
-  /** `merge` combines two sessions' aggregates when a record bridges them. */
-  aggregate<A>(init: () => A, add: Adder<K, V, A>, merge: (key: K, left: A, right: A) => A, options: WindowedAggregateOptions<A> = {}): KStream<Windowed<K>, A> {
+  /**
+   * Folds the values of each key's sessions into an aggregate: `init()` for
+   * a session's first record, then `add(key, value, aggregate)`; `merge`
+   * combines two sessions' aggregates when a record bridges them.
+   *
+   * @example
+   * clicks.groupByKey()
+   *   .windowedBy(SessionWindows.ofInactivityGap(60_000))
+   *   .aggregate(() => [] as string[], (_k, c, pages) => [...pages, c.page], (_k, a, b) => [...a, ...b]);
+   */
+  aggregate<A>(init: () => A, add: Aggregator<K, V, A>, merge: (key: K, left: A, right: A) => A, options: WindowedAggregateOptions<A> = {}): KStream<Windowed<K>, A> {
     return windowedNode(this.#stream, options, (spec) => sessionAggregate(this.#windows, { ...spec, merge }), init, add);
   }
 }
@@ -193,7 +284,7 @@ function windowedNode<K, V, A>(
   options: WindowedAggregateOptions<A>,
   operator: (spec: AggregateSpec<K, V, A>) => () => Processor<K, V, Windowed<K>, A>,
   init: () => A,
-  add: Adder<K, V, A>,
+  add: Aggregator<K, V, A>,
 ): KStream<Windowed<K>, A> {
   const builder = stream.builder;
   const store = declareStore(stream, options, 'window', true);

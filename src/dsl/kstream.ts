@@ -9,7 +9,9 @@ import { KGroupedStream } from './grouped-stream.ts';
 
 /** How `to()` writes. Serdes default to the stream's current ones. */
 export interface SinkOptions<K, V> {
+  /** How keys are written. */
   readonly key?: Serde<K>;
+  /** How values are written. */
   readonly value?: Serde<V>;
   /** Default: Kafka's default partitioner on the key bytes (a null key stays on the task's partition number). */
   readonly partitioner?: (key: K, keyBytes: Uint8Array | null, value: V, partitions: number) => number;
@@ -19,13 +21,18 @@ export interface SinkOptions<K, V> {
 
 /** How a repartition writes. */
 export interface RepartitionOptions<K, V> {
+  /** The internal stream is `<name>-repartition` (default: named after the node). */
   readonly name?: string;
+  /** How keys are written to it (default: the stream's serde). */
   readonly key?: Serde<K>;
+  /** How values are written to it (default: the stream's serde). */
   readonly value?: Serde<V>;
+  /** Its partition count when it is created (default: the writing task count). */
   readonly partitions?: number;
 }
 
-type Pred<K, V> = (key: K, value: V, record: StreamRecord<K, V>) => boolean;
+/** Decides whether a record is kept (`filter`) or taken by a branch (`split`, `branch`), from its key, value and the whole record. */
+export type Predicate<K, V> = (key: K, value: V, record: StreamRecord<K, V>) => boolean;
 
 /** A merge of a stream with a partitioner of its own (windowed results) and one without: no single default fits both. */
 const MIXED_PARTITIONING = Symbol('mixed partitioning');
@@ -127,17 +134,29 @@ export class KStream<K, V> {
     return new KStream<K2, V2>(this.#builder, name, keySerde, valueSerde, this.repartitionRequired || keyChanged, keepsPartitioner ? this.defaultPartitioner : undefined);
   }
 
-  /** Keeps the records for which `predicate` is true. */
-  filter(predicate: Pred<K, V>): KStream<K, V> {
+  /**
+   * Keeps the records for which `predicate` is true.
+   *
+   * @example
+   * readings.filter((_, r) => Number.isFinite(r.celsius));
+   */
+  filter(predicate: Predicate<K, V>): KStream<K, V> {
     return this.#stateless('filter', (r, fwd) => predicate(r.key, r.value, r) && fwd(r), this.keySerde, this.valueSerde, false);
   }
 
   /** Drops the records for which `predicate` is true. */
-  filterNot(predicate: Pred<K, V>): KStream<K, V> {
+  filterNot(predicate: Predicate<K, V>): KStream<K, V> {
     return this.#stateless('filter-not', (r, fwd) => !predicate(r.key, r.value, r) && fwd(r), this.keySerde, this.valueSerde, false);
   }
 
-  /** Replaces key and value; the key changed, so a later stateful step repartitions. */
+  /**
+   * Replaces key and value; the key changed, so a later stateful step
+   * repartitions. Results are serialized as JSON unless a later step says
+   * otherwise.
+   *
+   * @example
+   * orders.map((_, o) => [o.customer, o.total] as const);
+   */
   map<K2, V2>(fn: (key: K, value: V, record: StreamRecord<K, V>) => readonly [K2, V2]): KStream<K2, V2> {
     return this.#stateless<K2, V2>('map', (r, fwd) => {
       const [key, value] = fn(r.key, r.value, r);
@@ -145,7 +164,12 @@ export class KStream<K, V> {
     }, jsonSerde(), jsonSerde(), true);
   }
 
-  /** Replaces the value, keeping the key (and the partitioning). */
+  /**
+   * Replaces the value, keeping the key (and the partitioning).
+   *
+   * @example
+   * readings.mapValues((r) => r.celsius * 9 / 5 + 32);
+   */
   mapValues<V2>(fn: (value: V, key: K, record: StreamRecord<K, V>) => V2): KStream<K, V2> {
     return this.#stateless<K, V2>('map-values', (r, fwd) => fwd({ ...r, value: fn(r.value, r.key, r) }), this.keySerde, jsonSerde(), false);
   }
@@ -164,7 +188,13 @@ export class KStream<K, V> {
     }, this.keySerde, jsonSerde(), false);
   }
 
-  /** Sets a new key; a later stateful step repartitions by it through an internal stream. */
+  /**
+   * Sets a new key; a later stateful step repartitions by it through an
+   * internal stream, so that every record of a key meets the same task.
+   *
+   * @example
+   * clicks.selectKey((_, c) => c.page, Serdes.string()).groupByKey().count();
+   */
   selectKey<K2>(fn: (key: K, value: V, record: StreamRecord<K, V>) => K2, keySerde?: Serde<K2>): KStream<K2, V> {
     return this.#stateless<K2, V>('select-key', (r, fwd) => fwd({ ...r, key: fn(r.key, r.value, r) }), keySerde ?? jsonSerde(), this.valueSerde, true);
   }
@@ -200,7 +230,7 @@ export class KStream<K, V> {
   }
 
   /** The old-style branch: one stream per predicate, the first match wins, unmatched records dropped. */
-  branch(...predicates: Pred<K, V>[]): KStream<K, V>[] {
+  branch(...predicates: Predicate<K, V>[]): KStream<K, V>[] {
     let split = this.split() as BranchedStream<K, V, string>;
     predicates.forEach((p, i) => (split = split.branch(String(i), p)));
     const branches = split.noDefaultBranch();
@@ -208,7 +238,7 @@ export class KStream<K, V> {
   }
 
   /** @internal */
-  splitInto(branches: readonly (readonly [string, Pred<K, V> | undefined])[]): Record<string, KStream<K, V>> {
+  splitInto(branches: readonly (readonly [string, Predicate<K, V> | undefined])[]): Record<string, KStream<K, V>> {
     const name = this.#builder.nextName('split');
     const childNames = branches.map(([b]) => `${name}-${b}`);
     this.#builder.addNode({
@@ -280,7 +310,20 @@ export class KStream<K, V> {
    * Runs a low-level processor with access to the record, its clocks, the
    * task's stream time and the named stores. If the key was changed
    * upstream and the processor uses stores, the stream is repartitioned
-   * first, so that each key's state lives in one task.
+   * first, so that each key's state lives in one task. `options.stores`
+   * names the stores it uses (declared with `builder.addStateStore`);
+   * `key` and `value` are the serdes of its results (default JSON).
+   *
+   * @example
+   * builder.addStateStore(keyValueStore('last', { key: Serdes.string(), value: Serdes.json<number>() }));
+   * readings.process<string, number>(() => ({
+   *   process(record, ctx) {
+   *     const last = ctx.getStore<string, number>('last');
+   *     const before = last.get(record.key);
+   *     last.put(record.key, record.value.celsius);
+   *     if (before !== undefined) ctx.forward({ ...record, value: record.value.celsius - before });
+   *   },
+   * }), { stores: ['last'], key: Serdes.string() });
    */
   process<K2 = K, V2 = V>(
     create: () => Processor<K, V, K2, V2>,
@@ -340,12 +383,25 @@ export class KStream<K, V> {
     return new KGroupedStream<K, V>(keyed.forStatefulStep());
   }
 
-  /** Groups by a new key (through a repartition), for aggregations. */
+  /**
+   * Groups by a new key (through a repartition), for aggregations.
+   *
+   * @example
+   * orders.groupBy((_, o) => o.customer, { key: Serdes.string() }).count();
+   */
   groupBy<K2>(fn: (key: K, value: V, record: StreamRecord<K, V>) => K2, serdes: { key?: Serde<K2>; value?: Serde<V> } = {}): KGroupedStream<K2, V> {
     return this.selectKey(fn, serdes.key).groupByKey(serdes.value === undefined ? {} : { value: serdes.value });
   }
 
-  /** Writes the records to a stream. */
+  /**
+   * Writes the records to a stream, created when missing. Each record's
+   * partition is Kafka's default partitioner's on the key bytes (windowed
+   * results: on their inner key), unless `options.partitioner` says
+   * otherwise; the record's timestamp becomes its event time.
+   *
+   * @example
+   * alerts.to('alerts', { key: Serdes.string(), partitions: 4 });
+   */
   to(stream: string, options: SinkOptions<K, V> = {}): void {
     const name = this.#builder.nextName(`sink-${stream}`);
     this.#builder.addNode({
@@ -366,16 +422,16 @@ export class KStream<K, V> {
 /** The branches of a `split()` under construction. */
 export class BranchedStream<K, V, Names extends string> {
   readonly #stream: KStream<K, V>;
-  readonly #branches: (readonly [string, Pred<K, V> | undefined])[];
+  readonly #branches: (readonly [string, Predicate<K, V> | undefined])[];
 
   /** @internal */
-  constructor(stream: KStream<K, V>, branches: (readonly [string, Pred<K, V> | undefined])[]) {
+  constructor(stream: KStream<K, V>, branches: (readonly [string, Predicate<K, V> | undefined])[]) {
     this.#stream = stream;
     this.#branches = branches;
   }
 
   /** Adds a branch taking the records `predicate` accepts that no earlier branch took. */
-  branch<N extends string>(name: N, predicate: Pred<K, V>): BranchedStream<K, V, Names | N> {
+  branch<N extends string>(name: N, predicate: Predicate<K, V>): BranchedStream<K, V, Names | N> {
     if (this.#branches.some(([b]) => b === name)) throw new Error(`split(): two branches are named ${name}`);
     return new BranchedStream<K, V, Names | N>(this.#stream, [...this.#branches, [name, predicate]]);
   }

@@ -9,14 +9,16 @@ import { KStream } from './kstream.ts';
 
 /** How a source reads its stream. */
 export interface SourceOptions<K, V> {
+  /** How keys are read (default JSON). */
   readonly key?: Serde<K>;
+  /** How values are read (default JSON). */
   readonly value?: Serde<V>;
   /** Which time is the record's `timestamp` (default: the producer's event time). */
   readonly timestamp?: TimestampExtractor<K, V>;
   /** What to do when that timestamp is invalid (default: fall back to broker time, counted and audited). */
   readonly onInvalidTimestamp?: InvalidTimestampPolicy;
   /**
-   * How this source's watermarks are made (watermark mode; DESIGN 4.3):
+   * How this source's watermarks are made (watermark mode):
    * a generator over its records, or `Watermarks.fromStream()` to read the
    * watermark records its producers wrote. Default: `Watermarks.monotonic()`.
    */
@@ -67,7 +69,14 @@ export class StreamsBuilder {
     return this.#options.eventClock ?? 'stream-time';
   }
 
-  /** Reads a stream. Sources are numbered in declaration order: the scheduler's first tie-breaker. */
+  /**
+   * Reads a stream. Each stream may be read once (reuse, split or branch the
+   * returned stream). Sources are numbered in declaration order: records of
+   * equal timestamps in different streams are processed in that order.
+   *
+   * @example
+   * const readings = builder.stream<string, Reading>('readings', { key: Serdes.string(), timestamp: Extractors.field('ts') });
+   */
   stream<K = string | null, V = unknown>(stream: string, options: SourceOptions<K, V> = {}): KStream<K, V> {
     // Two sources of one stream would each deliver every record, and in one
     // task only one of them would be wired: Kafka Streams refuses it too.
@@ -92,14 +101,18 @@ export class StreamsBuilder {
     return new KStream<K, V>(this, name, keySerde, valueSerde, false);
   }
 
-  /** Declares a key-value store that processors may use by name. */
+  /**
+   * Declares a key-value store that processors may use by name: list it in
+   * `process(…, { stores: [name] })` and get it with `ctx.getStore(name)`.
+   * Its contents commit with the task's outputs.
+   */
   addStateStore(store: StoreDefinition<any, any>): this {
     if (this.#stores.has(store.name)) throw new Error(`store ${store.name} is declared twice`);
     this.#stores.set(store.name, store as StoreDefinition);
     return this;
   }
 
-  /** The finished topology. */
+  /** The finished topology, to run with an {@link Application} (or the test driver). */
   build(): Topology {
     return { nodes: new Map(this.#nodes), stores: new Map(this.#stores), eventClock: this.eventClock, watermarkIntervalMs: this.#options.watermarkIntervalMs ?? 1000 };
   }

@@ -7,14 +7,19 @@ import { keptExactly } from './exact-number.ts';
  * turns into a dead-letter record naming the stream, partition and offset.
  */
 export interface Serde<T> {
+  /** A short name shown in errors (`json`, `string`, …). */
   readonly name: string;
+  /** The bytes of `value`; null for an absent key or value. Throws a {@link SerializationError} for a value it cannot write exactly. */
   serialize(value: T): Uint8Array | null;
+  /** The value of `bytes` (null: an absent key or value). Throws a {@link DeserializationError} for bytes it cannot read. */
   deserialize(bytes: Uint8Array | null): T;
 }
 
 /** A value that could not be read; `field` names the part of the value at fault, when known. */
 export class DeserializationError extends Error {
+  /** The part of the value at fault (`a.b[2]`), or undefined for the value itself. */
   readonly field: string | undefined;
+  /** @param field the part of the value at fault, when known. */
   constructor(message: string, field?: string) {
     super(message);
     this.name = 'DeserializationError';
@@ -29,7 +34,9 @@ export class DeserializationError extends Error {
  * undefined for the value itself.
  */
 export class SerializationError extends Error {
+  /** The path to the part at fault (`a.b[2]`), or undefined for the value itself. */
   readonly field: string | undefined;
+  /** @param field the path to the part at fault, when known; it prefixes the message. */
   constructor(message: string, field?: string) {
     super(field === undefined ? message : `${field}: ${message}`);
     this.name = 'SerializationError';
@@ -242,5 +249,23 @@ function describeValue(v: unknown): string {
   return typeof v === 'object' ? 'an object' : `the ${typeof v} ${String(v)}`;
 }
 
-/** The built-in serdes. */
-export const Serdes = { bytes: bytesSerde, string: stringSerde, json: jsonSerde } as const;
+/**
+ * The built-in serdes. Sources, sinks, stores and aggregations default to
+ * JSON where no serde is given.
+ *
+ * @example
+ * builder.stream<string, Reading>('readings', { key: Serdes.string(), value: Serdes.json<Reading>() });
+ */
+export const Serdes = {
+  /** Raw bytes, untouched; `null` stays `null`. */
+  bytes: bytesSerde,
+  /** UTF-8 strings; invalid UTF-8 cannot be read; `null` stays `null` (type it `Serdes.string<string | null>()` where a stream may carry them). */
+  string: stringSerde,
+  /**
+   * JSON values, only those JSON keeps exactly (no `undefined`, `NaN`,
+   * `Map`, …; numbers a double keeps). An optional `check` validates the
+   * shape after parsing: it returns a message naming the field at fault, or
+   * undefined when the value is acceptable.
+   */
+  json: jsonSerde,
+} as const;

@@ -20,18 +20,43 @@ export { RunLoop, type StartedRun } from './run-loop.ts';
 
 
 /**
+ * What the test driver, a consumer group's run and the tests reach inside
+ * an application: not part of the public API (no entry point exports it).
+ */
+export interface ApplicationInternals {
+  /** The tasks of the current (or last) run. */
+  readonly tasks: readonly StreamTask[];
+  /** Creates the tasks of a run without running the loop: the test driver steps it synchronously on virtual time. */
+  start(options: RunOptions, plan?: RunPlan): StartedRun;
+  /** What a run needs from the log before its tasks exist (see {@link planRun}). */
+  plan(options: Pick<RunOptions, 'instance' | 'deadLetterStream'>): RunPlan;
+}
+
+let internalsOf: (app: Application) => ApplicationInternals;
+
+/** The internals of `app`: for tidemark's own layers and tests only. */
+export function applicationInternals(app: Application): ApplicationInternals {
+  return internalsOf(app);
+}
+
+/**
  * A topology bound to an application id and a log: the unit that runs,
  * commits and restarts. Tasks of all sub-topologies run in this process,
  * in one loop; each commit writes every task's outputs, state, positions
- * and clocks in one transaction of the log's storage.
+ * and clocks in one transaction of the log's storage, so a crash resumes
+ * from the last commit and the output equals that of a run that never
+ * stopped. Running again resumes where the last run committed.
  *
  * @example
  * const log = await EmbeddedLog.open({ dataDir: './data' });
  * const app = new Application(builder.build(), { applicationId: 'counts', log });
  * const summary = await app.run({ mode: 'catch-up' });
+ * console.log(summary.processed, summary.outputs); // records processed, records written per stream
  */
 export class Application {
+  /** The id the application's state, positions, internal streams and producer identity are kept under. */
   readonly applicationId: string;
+  /** The topology this application runs (bound to its id). */
   readonly topology: Topology;
   readonly #log: Log & TaskStorage;
   #tasks: StreamTask[] = [];
@@ -39,22 +64,42 @@ export class Application {
   #handedOver: StreamTask[] = [];
   #takenOver = 0;
 
+  static {
+    internalsOf = (app) => ({
+      get tasks() {
+        return app.#tasks;
+      },
+      start: (options, plan) => app.#start(options, plan),
+      plan: (options) => app.#plan(options),
+    });
+  }
+
+  /**
+   * @param topology What {@link StreamsBuilder.build} returned.
+   * @param options `applicationId`: names everything the application keeps; `log`: where it reads, writes and commits (an {@link EmbeddedLog}, a {@link MemoryLog}, a `KafkaLog`).
+   */
   constructor(topology: Topology, options: { applicationId: string; log: Log & TaskStorage }) {
     this.applicationId = options.applicationId;
     this.topology = withApplicationId(topology, options.applicationId);
     this.#log = options.log;
   }
 
-  /** The tasks of the current (or last) run. */
-  get tasks(): readonly StreamTask[] {
-    return this.#tasks;
-  }
-
-  /** Runs until caught up (catch-up), or until `signal` aborts (real-time), or `maxRecords`. */
+  /**
+   * Runs the topology: in `catch-up` mode up to the end offsets seen at
+   * start, then stops; in `real-time` mode until `signal` aborts. Either
+   * way it also stops after `maxRecords` records, and commits before it
+   * resolves. The summary says what happened: counts, audited decisions,
+   * stream times and watermarks (see {@link RunSummary}).
+   *
+   * @example
+   * const controller = new AbortController();
+   * process.once('SIGINT', () => controller.abort());
+   * await app.run({ mode: 'real-time', signal: controller.signal });
+   */
   async run(options: RunOptions): Promise<RunSummary> {
-    if (options.group !== undefined) return runInGroup({ applicationId: this.applicationId, log: this.#log, plan: (o) => this.plan(o), start: (o, p) => this.start(o, p) }, options, options.group);
-    await this.#log.prepare?.(this.plan(options));
-    const run = this.start(options);
+    if (options.group !== undefined) return runInGroup({ applicationId: this.applicationId, log: this.#log, plan: (o) => this.#plan(o), start: (o, p) => this.#start(o, p) }, options, options.group);
+    await this.#log.prepare?.(this.#plan(options));
+    const run = this.#start(options);
     if (options.mode === 'catch-up') {
       for (const t of this.#tasks) t.startCatchUp('external');
       // A sub-topology reading an internal stream starts once its writers are done, so
@@ -76,11 +121,8 @@ export class Application {
   }
 
 
-  /**
-   * Creates the tasks of a run without running the loop: for the test
-   * driver, which steps it synchronously on virtual time.
-   */
-  start(options: RunOptions, plan: RunPlan = this.plan(options)): StartedRun {
+  /** Creates the tasks of a run without running the loop (see {@link ApplicationInternals.start}). */
+  #start(options: RunOptions, plan: RunPlan = this.#plan(options)): StartedRun {
     this.#checkStartPosition(options.from ?? 'earliest', plan);
     const clock = options.clock ?? systemClock;
     const auditor = new Auditor(clock, options.onAudit);
@@ -147,7 +189,7 @@ export class Application {
    * their stores. A log whose metadata and state live elsewhere (a broker)
    * prepares them asynchronously from it; the embedded log needs nothing.
    */
-  plan(options: Pick<RunOptions, 'instance' | 'deadLetterStream'>): RunPlan {
+  #plan(options: Pick<RunOptions, 'instance' | 'deadLetterStream'>): RunPlan {
     return planRun(this.topology, this.applicationId, this.#log, options);
   }
 

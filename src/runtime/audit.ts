@@ -27,8 +27,8 @@ export type AuditListener = (entry: AuditEntry) => void;
 
 /**
  * The one place where tidemark records that something happened which a
- * reproducible run must know about: every nondeterministic decision (DESIGN
- * 4.7), every timestamp fallback (4.1) and every dead-lettered record (4.9).
+ * reproducible run must know about: every nondeterministic decision, every
+ * timestamp fallback and every dead-lettered record.
  * Each call counts the entry and keeps it for the task's next commit.
  */
 export class Auditor {

@@ -5,7 +5,7 @@ import { PRODUCER_HEADER } from './headers.ts';
 import { readWatermarkRecord, watermarkRecordKind } from './watermark-record.ts';
 
 /**
- * The identity of a stream's contents (DESIGN 4.11): SHA-256 over its
+ * The identity of a stream's contents, in hex: SHA-256 over its
  * records in partition order, then offset order, each as (partition, key
  * bytes, value bytes, timestamp). Where several tasks wrote one partition,
  * the interleaving of their commits is a matter of timing, not of the input,
@@ -15,7 +15,12 @@ import { readWatermarkRecord, watermarkRecordKind } from './watermark-record.ts'
  * fingerprint and get one of their own (`records: 'watermarks'`), which
  * leaves out stops, announcements and releases: they mark where a run began or
  * ended (or an operator's decision), not how far event time went, so a run stopped and resumed matches
- * one that never stopped.
+ * one that never stopped. Two runs of the same input agree on every
+ * output stream's fingerprint.
+ *
+ * @example
+ * const log = await EmbeddedLog.open({ dataDir: './data' });
+ * console.log(fingerprintStream(log, 'max-per-sensor'));
  */
 export function fingerprintStream(log: Log, stream: string, records: 'data' | 'watermarks' = 'data', batch = 10_000): string {
   const partitions = log.partitionCount(stream) ?? 0;

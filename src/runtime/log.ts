@@ -5,11 +5,17 @@ import type { RunPlan } from './run-plan.ts';
 
 /** A record to append: the log assigns its offset and `brokerTime`. */
 export interface AppendRecord {
+  /** The stream to append to. */
   readonly stream: string;
+  /** Its partition. */
   readonly partition: number;
+  /** The key's bytes; null for no key. */
   readonly key: Uint8Array | null;
+  /** The value's bytes; null for a tombstone. */
   readonly value: Uint8Array | null;
+  /** Headers (default none). */
   readonly headers?: Headers;
+  /** The producer's event time; null for none. */
   readonly eventTime: number | null;
   /** A control record (a watermark record), told apart from data by every reader. */
   readonly control?: 'watermark';
@@ -17,7 +23,11 @@ export interface AppendRecord {
 
 /**
  * A partitioned, append-only log: the streams a runtime reads and writes.
- * Implemented by the connectors (embedded LMDB, memory, and later brokers).
+ * Implemented by the connectors ({@link EmbeddedLog}, {@link MemoryLog},
+ * `KafkaLog`); a log an {@link Application} runs on is a {@link TaskStorage} too.
+ * The run's calls are synchronous, except `append`, `close` and the
+ * optional preparations, so a log whose data lives on a broker serves
+ * reads from what it fetched ahead.
  */
 export interface Log {
   /** Creates the stream with `partitions` partitions, or checks an existing one has that many. */
@@ -32,6 +42,7 @@ export interface Log {
   read(stream: string, partition: number, fromOffset: number, max: number): LogRecord[];
   /** Appends records in one atomic, durable write; returns them with their offsets and broker times. */
   append(records: readonly AppendRecord[]): Promise<LogRecord[]>;
+  /** Closes the log: later calls fail. */
   close(): Promise<void>;
   /**
    * Before a run: create the streams it writes, load metadata and end
@@ -86,6 +97,7 @@ export interface InputPosition {
 export interface TaskCheckpoint {
   /** Keyed by `stream/partition`. */
   readonly positions: Readonly<Record<string, InputPosition>>;
+  /** The task's stream time: the largest timestamp it processed. */
   readonly streamTime: number;
   /** Largest timestamp seen per input partition (`stream/partition`), for the `streamTime` timestamp fallback. */
   readonly partitionTimes: Readonly<Record<string, number>>;
@@ -95,7 +107,7 @@ export interface TaskCheckpoint {
   readonly watermarks?: SavedWatermarks;
   /** The generation of the run that wrote it (absent in checkpoints of older versions). */
   readonly generation?: number;
-  /** The checkpoint's format ({@link CHECKPOINT_FORMAT}); absent in the first format. */
+  /** The checkpoint's format: 2 in this version (with the run's generation and the producers' task sets); absent in the first format. */
   readonly format?: number;
 }
 
@@ -106,12 +118,21 @@ export interface TaskCheckpoint {
  */
 export const CHECKPOINT_FORMAT = 2;
 
-/** Everything one task commits at once (DESIGN 4.8). */
+/**
+ * Everything one task commits at once: its outputs, its state changes and
+ * its checkpoint (input positions, clocks, timers' state), all or nothing —
+ * so that after a crash the task resumes exactly where its outputs end.
+ */
 export interface CommitUnit {
+  /** The application's id. */
   readonly applicationId: string;
+  /** The task's id. */
   readonly taskId: string;
+  /** Records to append. */
   readonly outputs: readonly AppendRecord[];
+  /** Changes to the task's stores. */
   readonly stateWrites: readonly StateWrite[];
+  /** What the task resumes from after this commit. */
   readonly checkpoint: TaskCheckpoint;
   /** Audit entries made since the last commit, kept with the data they explain. */
   readonly audit: readonly AuditEntry[];
@@ -119,11 +140,17 @@ export interface CommitUnit {
 
 /** One line of the audit log: a nondeterministic decision, a fallback, a skipped or late record. */
 export interface AuditEntry {
+  /** What was decided: `fallback:brokerTime`, `late-record`, `dead-letter`, `nondeterministic:idle-partition`, … (see {@link AuditKind}). */
   readonly kind: string;
+  /** The task that decided. */
   readonly taskId: string;
+  /** The stream of the record it concerns. */
   readonly stream: string;
+  /** Its partition. */
   readonly partition: number;
+  /** Its offset. */
   readonly offset: number;
+  /** What happened, in one line. */
   readonly detail: string;
   /** Wall-clock time of the decision (informative only). */
   readonly at: number;
@@ -131,7 +158,9 @@ export interface AuditEntry {
 
 /** Where tasks keep their committed state, positions and clocks, and commit all of it with their outputs. */
 export interface TaskStorage {
+  /** The task's last committed checkpoint; undefined before its first commit. */
   readCheckpoint(applicationId: string, taskId: string): TaskCheckpoint | undefined;
+  /** The task's committed store contents. */
   stateBackend(applicationId: string, taskId: string): StateBackend;
   /**
    * Appends the outputs, applies the state writes and writes the checkpoint,

@@ -5,15 +5,18 @@ import type { Timer, TimerService } from './timers.ts';
 
 /** What a processor forwards downstream: a record whose key, value, timestamp or headers may have changed. */
 export type Forwarded<K, V> = Omit<StreamRecord<K, V>, 'key' | 'value' | 'headers'> & {
+  /** The key sent on. */
   readonly key: K;
+  /** The value sent on. */
   readonly value: V;
+  /** The headers sent on (and written by a sink). */
   readonly headers: Headers;
 };
 
 /**
  * What a processor can see and do while it processes a record. Everything
  * here is deterministic except `wallClockTime()`, whose every call is
- * counted as a nondeterministic decision.
+ * counted and audited as a nondeterministic decision.
  */
 export interface ProcessorContext<KOut = unknown, VOut = unknown> {
   /** The task running this processor, e.g. `0_3` (sub-topology 0, partition 3). */
@@ -64,7 +67,7 @@ export interface ProcessorContext<KOut = unknown, VOut = unknown> {
 export interface Processor<KIn = unknown, VIn = unknown, KOut = unknown, VOut = unknown> {
   /** Called once per task before its first record, with the task's restored clocks and stores. */
   init?(ctx: ProcessorContext<KOut, VOut>): void;
-  /** Called for each record that reaches this processor, in the task's processing order. */
+  /** Called for each record that reaches this processor, in the task's processing order; forward results with `ctx.forward`. */
   process(record: StreamRecord<KIn, VIn>, ctx: ProcessorContext<KOut, VOut>): void;
   /**
    * Called after a record's depth-first pass when it advanced the task's

@@ -8,28 +8,15 @@ import { producerIdOf } from './ids.ts';
 
 /** Who a producer is: one task of a producing application that has `tasks` tasks in all. */
 export interface ProducerIdentity {
-  /** Non-empty, without `/`. */
+  /** The producing application (or producer group): non-empty, no `/` in it. */
   readonly application: string;
-  /** Without `/`: the producer id `application/task` reads back at its last `/`. */
+  /** This producer's task within it (`A0`): no `/` in it, as the producer id `application/task` reads back at its last `/`. */
   readonly task: string;
   /** How many tasks (processes) of this application write the same streams; consumers wait for all of them (default 1). */
   readonly tasks?: number;
 }
 
-/**
- * A producer at the edge of a tidemark pipeline (A0 and A1 in the source
- * notes' diagram): it writes data records tagged with its identity, and
- * watermark records that tell consumers in watermark mode how far its
- * event time has gone (DESIGN 4.10). It is the one place where a wall clock
- * may become a watermark — and since the watermark is then a record in the
- * log, a replay sees exactly what the live run saw.
- *
- * @example
- * const a0 = new StreamProducer(log, { application: 'A', task: 'A0', tasks: 2 });
- * await a0.send([{ stream: 'a', partition: 0, key: bytes('X'), value: bytes('1'), eventTime: 1 }]);
- * await a0.emitWatermark('a', 1); // W(1) into every partition of `a`
- * await a0.stop('a');             // a clean stop: W(1) stays A0's promise until it runs again
- */
+/** How a {@link StreamProducer} treats late records, and where it learns the watermarks it wrote before. */
 export interface ProducerOptions {
   /**
    * A record at or below the watermark this producer already wrote to its
@@ -48,6 +35,21 @@ export interface ProducerOptions {
   readonly resume?: boolean;
 }
 
+/**
+ * A producer at the edge of a tidemark pipeline (a service writing the
+ * first stream): it writes data records tagged with its identity, and
+ * watermark records that tell consumers in watermark mode how far its
+ * event time has gone, so that consumers with `Watermarks.fromStream()`
+ * wait for it. It is the one place where a wall clock may become a
+ * watermark — and since the watermark is then a record in the
+ * log, a replay sees exactly what the live run saw.
+ *
+ * @example
+ * const a0 = new StreamProducer(log, { application: 'A', task: 'A0', tasks: 2 });
+ * await a0.send([{ stream: 'a', partition: 0, key: bytes('X'), value: bytes('1'), eventTime: 1 }]);
+ * await a0.emitWatermark('a', 1); // W(1) into every partition of `a`
+ * await a0.stop('a');             // a clean stop: W(1) stays A0's promise until it runs again
+ */
 export class StreamProducer {
   readonly #log: Log;
   readonly #identity: Required<ProducerIdentity>;
@@ -56,6 +58,10 @@ export class StreamProducer {
   /** The last watermark written by this producer, per `stream/partition`. */
   readonly #partitionWatermarks = new Map<string, number>();
 
+  /**
+   * @param log the log it writes to.
+   * @param identity who it is: consumers wait for every task of its application.
+   */
   constructor(log: Log, identity: ProducerIdentity, options: ProducerOptions = {}) {
     const tasks = identity.tasks ?? 1;
     if (identity.application === '' || identity.application.includes('/')) throw new Error(`producer application "${identity.application}" must be non-empty and without "/"`);

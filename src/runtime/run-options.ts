@@ -7,8 +7,15 @@ import type { StartPosition } from './start-position.ts';
 /** Catch-up replays up to the end offsets seen at start and stops; real-time tails forever. */
 export type RunMode = 'catch-up' | 'real-time';
 
-
+/**
+ * How {@link Application.run} runs: the mode, where it starts, its limits,
+ * and what it reports while it goes.
+ *
+ * @example
+ * await app.run({ mode: 'catch-up', from: 'earliest', onProgress: (p) => console.log(`lag ${p.lag}`) });
+ */
 export interface RunOptions {
+  /** `catch-up` (replay to the end offsets seen at start, then stop) or `real-time` (tail until `signal` aborts). */
   readonly mode: RunMode;
   /**
    * Where partitions without a committed position start (default
@@ -37,9 +44,11 @@ export interface RunOptions {
   readonly maxRecords?: number;
   /** Wall clock for ingest time, idleness and commit intervals; the system clock by default. */
   readonly clock?: Clock;
+  /** Called with every audit entry as it is made (they are also committed with the task's data). */
   readonly onAudit?: AuditListener;
   /** Called about every `progressIntervalMs` (default 250) with the run's progress. */
   readonly onProgress?: (progress: Progress) => void;
+  /** How often `onProgress` is called, by the run's clock (default 250 ms). */
   readonly progressIntervalMs?: number;
   /** Aborting it stops a run cleanly: the tasks commit and `run` resolves. */
   readonly signal?: AbortSignal;
@@ -48,7 +57,12 @@ export interface RunOptions {
    * `instances` is `instance`. Several processes, each one instance, share
    * an application on the embedded log (static assignment).
    */
-  readonly instance?: { readonly instance: number; readonly instances: number };
+  readonly instance?: {
+    /** This instance's number, from 0. */
+    readonly instance: number;
+    /** How many instances share the application. */
+    readonly instances: number;
+  };
   /**
    * Real-time only: share the tasks with the other members of this group
    * (dynamic assignment; excludes `instance`). The run takes over the tasks
@@ -62,12 +76,15 @@ export interface RunOptions {
 
 /** Progress anyone can read while a run goes on: lag, stream time per task. */
 export interface Progress {
+  /** The run's mode. */
   readonly mode: RunMode;
   /** Records fetched so far. */
   readonly consumed: number;
+  /** Records processed so far. */
   readonly processed: number;
-  /** Records still to read, in total and per `stream/partition`. */
+  /** Records still to read, in total. */
   readonly lag: number;
+  /** Records still to read, per `stream/partition`. */
   readonly lagByPartition: ReadonlyMap<string, number>;
   /** Stream time per task id. */
   readonly streamTimes: ReadonlyMap<string, number>;

@@ -1,14 +1,36 @@
 import { subTopologies, type SubTopology, type Topology } from './topology.ts';
 import { producerIdOf, taskIdOf } from './ids.ts';
 
-/** What a run creates and runs: see {@link Application.plan}. */
+/**
+ * What a run creates and runs, handed to a log before the run starts
+ * ({@link Log.prepare}) and to a task group when the run joins it: the
+ * streams it writes and the tasks this instance runs.
+ */
 export interface RunPlan {
+  /** The application's id. */
   readonly applicationId: string;
+  /** The topology's sub-topologies. @internal */
   readonly subTopologies: readonly SubTopology[];
   /** Streams the run writes (outputs, internal streams, the dead-letter stream), with their partition counts. */
-  readonly streams: readonly { readonly stream: string; readonly partitions: number }[];
+  readonly streams: readonly {
+    /** The stream's name. */
+    readonly stream: string;
+    /** The partition count it is created with when missing. */
+    readonly partitions: number;
+  }[];
   /** The tasks this instance runs. */
-  readonly tasks: readonly { readonly taskId: string; readonly subTopology: number; readonly partition: number; readonly stores: readonly string[]; readonly sources: readonly string[] }[];
+  readonly tasks: readonly {
+    /** The task's id: `<sub-topology>_<partition>`, e.g. `0_3`. */
+    readonly taskId: string;
+    /** Its sub-topology's number. */
+    readonly subTopology: number;
+    /** The partition of its input streams it reads. */
+    readonly partition: number;
+    /** The stores it holds (a changelog each, on a broker). */
+    readonly stores: readonly string[];
+    /** The streams it reads. */
+    readonly sources: readonly string[];
+  }[];
   /** Producer ids (`application/task`) of every task writing each stream, in all instances. */
   readonly writers: ReadonlyMap<string, readonly string[]>;
 }

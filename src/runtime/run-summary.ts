@@ -4,32 +4,49 @@ import type { SubTopology } from './topology.ts';
 import type { StreamTask } from './task.ts';
 import type { RunMode } from './run-options.ts';
 
-/** What a run did, for its summary line and for tests. */
+/**
+ * What a run did: what {@link Application.run} resolves with. Two runs of
+ * the same input agree on everything here but the wall-clock-dependent
+ * counts (`commits`, the nondeterministic decisions).
+ */
 export interface RunSummary {
+  /** The run's mode. */
   readonly mode: RunMode;
+  /** Records fetched from the inputs (watermark records included). */
   readonly consumed: number;
+  /** Records processed by the topology. */
   readonly processed: number;
+  /** Records sent to the dead-letter stream (undecodable, invalid timestamp under `skip`, too large). */
   readonly deadLettered: number;
   /** Records late for every window they belong to (dropped or side-output), and windows that skipped a record. */
   readonly lateRecords: number;
+  /** Windows that skipped a record because they had closed, while other windows of the record took it. */
   readonly lateWindows: number;
   /** Records a processor could not use and dropped (a null key in an aggregation), each audited. */
   readonly dropped: number;
+  /** Records written, per output stream. */
   readonly outputs: ReadonlyMap<string, number>;
+  /** Audit entries made, per kind. */
   readonly audit: ReadonlyMap<AuditKind, number>;
+  /** Records whose invalid timestamp was replaced by the policy's fallback (broker or partition time). */
   readonly fallbacks: number;
+  /** Nondeterministic decisions made (an idle partition passed over, ingest or wall-clock time read, …): 0 means the output is reproducible. */
   readonly nondeterministicDecisions: number;
   /** Records processed while passing over an idle partition (real-time). */
   readonly enforcedProcessing: number;
+  /** Commits made (they depend on the commit interval, never the output). */
   readonly commits: number;
+  /** Stream time per task id. */
   readonly streamTimes: ReadonlyMap<string, number>;
   /** Watermark per task id, and per operator (`taskId node`). */
   readonly watermarks: ReadonlyMap<string, number>;
+  /** Input watermark per operator, by `taskId node`. */
   readonly operatorWatermarks: ReadonlyMap<string, number>;
   /** Output streams of the topology (data, not internal), for fingerprints. */
   readonly outputStreams: readonly string[];
   /** A run in a group: the tasks it took over from other instances (its first ones included), and those it handed over. */
   readonly tasksTakenOver: number;
+  /** A run in a group: the tasks it handed over to other instances. */
   readonly tasksHandedOver: number;
   /** One-line warnings about the inputs (e.g. a `fromStream()` partition whose records have no tidemark producer); each is audited too. */
   readonly warnings: readonly string[];

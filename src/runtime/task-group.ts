@@ -4,6 +4,7 @@ import type { RunPlan } from './run-plan.ts';
 export interface TaskAssignment {
   /** Grows with every rebalance; a new value means the tasks may have changed. */
   readonly generation: number;
+  /** The ids of the tasks (`0_3`: sub-topology 0, partition 3) this instance holds. */
   readonly tasks: ReadonlySet<string>;
 }
 
@@ -35,8 +36,10 @@ export interface TaskGroup {
  * its tasks.
  */
 export class TaskMigratedError extends Error {
+  /** The tasks taken over. */
   readonly taskIds: readonly string[];
 
+  /** @param taskIds the tasks taken over. */
   constructor(taskIds: readonly string[], options?: ErrorOptions) {
     super(`tasks ${taskIds.join(', ')} were taken over by another instance of the application (fenced)`, options);
     this.name = 'TaskMigratedError';
@@ -46,7 +49,9 @@ export class TaskMigratedError extends Error {
 
 /** A member of a group as the assignment sees it: its id and the tasks it held before the rebalance. */
 export interface GroupMember {
+  /** The member's id in the group. */
   readonly id: string;
+  /** The task ids it held before the rebalance. */
   readonly owned: readonly string[];
 }
 
@@ -57,7 +62,11 @@ export interface GroupMember {
  * moving a task costs a restore of its state — and the rest go, in task
  * order, to the member with the fewest, ties to the lower id. A task two
  * members claim stays with the lower id. The same members and tasks give
- * the same assignment on every leader.
+ * the same assignment on every leader. Returns each member's task ids, by member id.
+ *
+ * @example
+ * assignTasks(['0_0', '0_1', '0_2'], [{ id: 'a', owned: ['0_2'] }, { id: 'b', owned: [] }]);
+ * // Map { 'a' => ['0_2', …], 'b' => […] }: a keeps 0_2, each gets 1 or 2 tasks
  */
 export function assignTasks(tasks: readonly string[], members: readonly GroupMember[]): Map<string, string[]> {
   const ids = [...members].map((m) => m.id).sort();

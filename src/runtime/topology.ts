@@ -51,14 +51,17 @@ export interface SinkNode {
 
 export type TopologyNode = SourceNode | ProcessorNode | SinkNode;
 
-/** A built topology: what the DSL produces and the runtime executes. */
+/** A built topology: what {@link StreamsBuilder.build} returns, to run with an {@link Application}. */
 export interface Topology {
+  /** The nodes, by name. @internal */
   readonly nodes: ReadonlyMap<string, TopologyNode>;
+  /** The declared stores, by name. @internal */
   readonly stores: ReadonlyMap<string, StoreDefinition>;
   /**
    * The clock window operators and event-time timers use (default
    * `stream-time`). In `watermark` mode every task also writes watermark
-   * records into the streams it writes (DESIGN 4.10).
+   * records into the streams it writes, so that its consumers' event time
+   * follows its own.
    */
   readonly eventClock?: EventClock;
   /** Watermark mode: a task writes a watermark record each time its output watermark crosses a multiple of this (event-time ms). */

@@ -5,7 +5,8 @@
  * @module
  */
 
-interface TraceEventBase {
+/** What every trace event has. */
+export interface TraceEventBase {
   /** The node: a task of an application instance (`B0`, `app/0_1`) or a producer (`A0`). */
   readonly node: string;
   /** The node's own order, 0, 1, 2, …; events of different nodes are not ordered against each other. */
@@ -16,8 +17,11 @@ interface TraceEventBase {
 
 /** Where a record was read from (or, for a producer, written to). All optional: the picture does not need them. */
 export interface LogPosition {
+  /** The stream. */
   readonly stream?: string;
+  /** The partition. */
   readonly partition?: number;
+  /** The offset. */
   readonly offset?: number;
 }
 
@@ -36,8 +40,28 @@ export interface LogPosition {
  * {"node":"C1","seq":3,"kind":"watermark-record","time":2,"producer":"B/0_0","stream":"b","partition":1,"offset":3}
  */
 export type TraceEvent =
-  | (TraceEventBase & LogPosition & { readonly kind: 'record'; readonly key?: string | undefined; readonly late?: boolean })
-  | (TraceEventBase & { readonly kind: 'stream-time' })
-  | (TraceEventBase & { readonly kind: 'watermark' })
-  | (TraceEventBase & LogPosition & { readonly kind: 'watermark-record'; readonly producer: string });
+  | (TraceEventBase &
+      LogPosition & {
+        /** A data record processed (or written). */
+        readonly kind: 'record';
+        /** The record's key, as text. */
+        readonly key?: string | undefined;
+        /** True when it was late: dropped or sent to a side output. */
+        readonly late?: boolean;
+      })
+  | (TraceEventBase & {
+      /** The node's stream time moved to `time`. */
+      readonly kind: 'stream-time';
+    })
+  | (TraceEventBase & {
+      /** The node's watermark moved to `time`. */
+      readonly kind: 'watermark';
+    })
+  | (TraceEventBase &
+      LogPosition & {
+        /** A watermark record W(`time`) received (or written). */
+        readonly kind: 'watermark-record';
+        /** The producer task it is from: `application/task`. */
+        readonly producer: string;
+      });
 

@@ -10,9 +10,13 @@ import { DigestOwners, collisionError, committedEntries, committedRival, committ
  * still see every key in order (see `long-keys.ts`).
  */
 export interface OrderedStore {
+  /** The store's name, as declared. */
   readonly name: string;
+  /** The value under `key` (hex), or undefined. */
   get(key: string): Uint8Array | undefined;
+  /** Sets the value under `key` (hex). */
   put(key: string, value: Uint8Array): void;
+  /** Removes `key`. */
   delete(key: string): void;
   /** Entries with `from <= key < to`, in key order. */
   range(from: string, to: string): IterableIterator<[string, Uint8Array]>;

@@ -4,7 +4,7 @@ import type { Headers, LogRecord } from '../records/record.ts';
 import type { WatermarkReport } from '../time/producer-watermarks.ts';
 import { readWatermarkRecord, watermarkRecord, watermarkRecordKind } from '../runtime/watermark-record.ts';
 import { MemoryLog } from '../connectors/memory/memory-log.ts';
-import { Application, type RunMode, type RunSummary, type StartedRun } from '../runtime/application.ts';
+import { Application, applicationInternals, type RunMode, type RunSummary, type StartedRun } from '../runtime/application.ts';
 import type { AuditEntry } from '../runtime/log.ts';
 import { fingerprintStream } from '../runtime/fingerprint.ts';
 import { partitionForKey } from '../runtime/partitioner.ts';
@@ -14,15 +14,23 @@ import type { Topology } from '../runtime/topology.ts';
 
 /** A record read back from an output stream by the test driver. */
 export interface TestOutputRecord<K, V> {
+  /** The deserialized key. */
   readonly key: K;
+  /** The deserialized value. */
   readonly value: V;
+  /** The record's timestamp (its event time in the output stream; -1 for none). */
   readonly timestamp: number;
+  /** The output partition. */
   readonly partition: number;
+  /** Its offset there. */
   readonly offset: number;
+  /** Its headers (the producer's among them). */
   readonly headers: Headers;
 }
 
+/** How a {@link TopologyTestDriver} runs its topology. */
 export interface TestDriverOptions {
+  /** The application id (default `test`): it names the dead-letter stream and internal streams. */
   readonly applicationId?: string;
   /** Virtual wall-clock time at start (broker and ingest times), default 0. */
   readonly startTime?: number;
@@ -33,8 +41,11 @@ export interface TestDriverOptions {
    * `maxIdleMs` of virtual time pass (`advanceWallClockTime`).
    */
   readonly mode?: RunMode;
+  /** Real-time: how much virtual time an empty partition that may still have data holds its task back (default 0). */
   readonly maxIdleMs?: number;
+  /** Bad input: dead-letter it (default), or stop with a `BadInputError`. */
   readonly badInput?: 'dead-letter' | 'fail';
+  /** Records whose key and value together are larger are dead-lettered (default 1 MiB). */
   readonly maxRecordBytes?: number;
 }
 
@@ -44,6 +55,7 @@ export interface PipeOptions {
   readonly eventTime?: number | null;
   /** Partition; default: by key, as Kafka's default partitioner (null key: 0). */
   readonly partition?: number;
+  /** The record's headers (default none). */
   readonly headers?: Headers;
   /** Moves the virtual clock to this time first, so that it becomes the broker time. */
   readonly brokerTime?: number;
@@ -62,13 +74,16 @@ export interface PipeOptions {
  * assert.deepEqual(driver.readOutput('alerts').map((r) => r.key), ['s1']);
  */
 export class TopologyTestDriver {
+  /** The virtual wall clock: broker and ingest times, idleness, processing-time timers. */
   readonly clock: ManualClock;
+  /** The in-memory log the topology runs on: its streams can be read directly. */
   readonly log: MemoryLog;
   readonly #app: Application;
   readonly #options: TestDriverOptions;
   #run: StartedRun | undefined;
   readonly #read = new Map<string, number[]>();
 
+  /** @param topology what `StreamsBuilder.build()` returned. */
   constructor(topology: Topology, options: TestDriverOptions = {}) {
     this.#options = options;
     this.clock = new ManualClock(options.startTime ?? 0);
@@ -124,7 +139,7 @@ export class TopologyTestDriver {
   }
 
   #started(): StartedRun {
-    this.#run ??= this.#app.start({
+    this.#run ??= applicationInternals(this.#app).start({
       mode: this.#options.mode ?? 'catch-up',
       maxIdleMs: this.#options.maxIdleMs ?? 0,
       clock: this.clock,
@@ -153,7 +168,14 @@ export class TopologyTestDriver {
    * watermarks, stops, and the announcements each task of a watermark-mode
    * run writes first (`kind` says which).
    */
-  readWatermarks(stream: string): (WatermarkReport & { kind: ReturnType<typeof watermarkRecordKind>; partition: number; offset: number })[] {
+  readWatermarks(stream: string): (WatermarkReport & {
+    /** A watermark, a clean stop, an announcement of a run's tasks, or a release. */
+    kind: ReturnType<typeof watermarkRecordKind>;
+    /** The partition it is in. */
+    partition: number;
+    /** Its offset there. */
+    offset: number;
+  })[] {
     return this.#readNew(stream, 'watermarks').map((r) => {
       const report = readWatermarkRecord(r);
       return { ...report, kind: watermarkRecordKind(report), partition: r.partition, offset: r.offset };
@@ -202,20 +224,20 @@ export class TopologyTestDriver {
 
   /** Stream time of each task. */
   streamTimes(): Map<string, number> {
-    return new Map(this.#app.tasks.map((t) => [t.id, t.streamTime]));
+    return new Map(applicationInternals(this.#app).tasks.map((t) => [t.id, t.streamTime]));
   }
 
   /** Watermark of each task: the least of its operators' input watermarks. */
   watermarks(): Map<string, number> {
-    return new Map(this.#app.tasks.map((t) => [t.id, t.watermark]));
+    return new Map(applicationInternals(this.#app).tasks.map((t) => [t.id, t.watermark]));
   }
 
   /** Input watermark of each operator of a task (default `0_0`), by node name. */
   operatorWatermarks(taskId = taskIdOf(0, 0)): Map<string, number> {
-    return this.#app.tasks.find((t) => t.id === taskId)?.operatorWatermarks() ?? new Map();
+    return applicationInternals(this.#app).tasks.find((t) => t.id === taskId)?.operatorWatermarks() ?? new Map();
   }
 
-  /** The stream's fingerprint (DESIGN 4.11). */
+  /** The stream's fingerprint: see `fingerprintStream` in `tidemark`. */
   fingerprint(stream: string): string {
     return fingerprintStream(this.log, stream);
   }
@@ -224,6 +246,7 @@ export class TopologyTestDriver {
 /** A handle to pipe records into one input stream of a test driver. */
 export class TestInputStream<K, V> {
   readonly #driver: TopologyTestDriver;
+  /** The input stream's name. */
   readonly stream: string;
   readonly #key: Serde<K>;
   readonly #value: Serde<V>;

@@ -14,9 +14,11 @@ export const systemClock: Clock = { now: () => Date.now() };
 /** A clock that moves only when told to: virtual time for tests and the test driver. */
 export class ManualClock implements Clock {
   #now: number;
+  /** @param start the clock's first reading, in ms since the epoch (default 0). */
   constructor(start = 0) {
     this.#now = start;
   }
+  /** The clock's current reading. */
   now(): number {
     return this.#now;
   }
@@ -25,6 +27,7 @@ export class ManualClock implements Clock {
     if (!(ms >= 0)) throw new RangeError(`ManualClock.advance: ms must be >= 0, got ${ms}`);
     this.#now += ms;
   }
+  /** Sets the clock to `now` (which may be earlier: a wall clock can be set back). */
   set(now: number): void {
     this.#now = now;
   }

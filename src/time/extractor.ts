@@ -1,18 +1,29 @@
 /**
- * Timestamp extractors (DESIGN 4.1): each source chooses which time of a
+ * Timestamp extractors: each source chooses which time of a
  * record is its `timestamp` — the producer's event time, the broker's append
  * time, this consumer's ingest time, a field of the value, or any function.
  */
 
 /** What an extractor sees: the deserialized record and its three clocks. */
 export interface ExtractionInput<K = unknown, V = unknown> {
+  /** The deserialized key. */
   readonly key: K;
+  /** The deserialized value. */
   readonly value: V;
+  /** Time set by the producer; null when it set none. */
   readonly eventTime: number | null;
+  /** Time the log appended the record; null when the log stamps none. */
   readonly brokerTime: number | null;
+  /** When this consumer fetched the record (wall clock). */
   readonly ingestTime: number;
 }
 
+/**
+ * Chooses a record's `timestamp`, the time it is processed at: what stream
+ * time, windows and watermarks go by. What it returns is checked (a
+ * non-negative safe integer); an invalid one is handled by the source's
+ * {@link InvalidTimestampPolicy}. Build one with {@link Extractors}.
+ */
 export interface TimestampExtractor<K = unknown, V = unknown> {
   /** How this extractor is named in errors and audit lines, e.g. `field(ts)`. */
   readonly name: string;
@@ -20,7 +31,7 @@ export interface TimestampExtractor<K = unknown, V = unknown> {
   readonly field: string;
   /**
    * True when the timestamp depends on wall-clock time (ingest time): every
-   * use is then a nondeterministic decision (DESIGN 4.7).
+   * use is then a nondeterministic decision, counted and audited.
    */
   readonly readsWallClock: boolean;
   /** Returns the candidate timestamp; it is validated afterwards. */
@@ -94,11 +105,27 @@ export function functionExtractor<K, V>(
   return { name, field: name, readsWallClock: false, extract: fn };
 }
 
-/** The built-in extractors. */
+/**
+ * The built-in timestamp extractors: which time of a record is its
+ * `timestamp`.
+ *
+ * @example
+ * builder.stream<string, Reading>('readings', { timestamp: Extractors.field('ts') });
+ * builder.stream<string, Order>('orders', { timestamp: Extractors.fn(({ value }) => value.placedAt, 'placedAt') });
+ */
 export const Extractors = {
+  /** The producer's event time (Kafka CreateTime): the default. */
   eventTime: eventTimeExtractor,
+  /** The log's append time (Kafka LogAppendTime). */
   brokerTime: brokerTimeExtractor,
+  /** This consumer's fetch time: never reproducible, so every use is counted and audited as nondeterministic. */
   ingestTime: ingestTimeExtractor,
+  /**
+   * A field of the value, by dotted path (`'meta.ts'`): a number is epoch
+   * milliseconds, a string an ISO-8601 date or date-time (UTC when it has
+   * no offset); anything else is an invalid timestamp.
+   */
   field: fieldExtractor,
+  /** Any function of the record and its clocks; `name` (default `function`) names it in errors and audit lines. */
   fn: functionExtractor,
 } as const;

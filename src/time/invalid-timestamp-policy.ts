@@ -1,7 +1,8 @@
 import { isValidTimestamp, whyInvalidTimestamp } from './timestamp.ts';
 
 /**
- * What to do with a record whose extracted timestamp is invalid (DESIGN 4.1):
+ * What to do with a record whose extracted timestamp is invalid (missing,
+ * negative, not an integer):
  * - `fail`: stop with an error naming stream, partition, offset and field;
  * - `skip`: count it, audit it and send it to the dead-letter stream;
  * - `brokerTime`: use the broker's append time instead (the default, as the
@@ -13,14 +14,39 @@ import { isValidTimestamp, whyInvalidTimestamp } from './timestamp.ts';
  */
 export type InvalidTimestampPolicy = 'fail' | 'skip' | 'brokerTime' | 'streamTime';
 
+/** What {@link resolveTimestamp} decided for a record: the timestamp to process it at, or why it is skipped or stops the run. */
 export type TimestampResolution =
-  | { readonly kind: 'valid'; readonly timestamp: number }
-  | { readonly kind: 'fallback'; readonly timestamp: number; readonly reason: string; readonly used: 'brokerTime' | 'streamTime' }
-  | { readonly kind: 'skip'; readonly reason: string }
-  | { readonly kind: 'fail'; readonly reason: string };
+  | {
+      /** The extracted timestamp is valid. */
+      readonly kind: 'valid';
+      /** The timestamp to use. */
+      readonly timestamp: number;
+    }
+  | {
+      /** The extracted timestamp is invalid and the policy's fallback is used (counted and audited). */
+      readonly kind: 'fallback';
+      /** The fallback's timestamp. */
+      readonly timestamp: number;
+      /** Why the extracted one is invalid. */
+      readonly reason: string;
+      /** Which fallback. */
+      readonly used: 'brokerTime' | 'streamTime';
+    }
+  | {
+      /** The record goes to the dead-letter stream. */
+      readonly kind: 'skip';
+      /** Why. */
+      readonly reason: string;
+    }
+  | {
+      /** The run stops at this record. */
+      readonly kind: 'fail';
+      /** Why. */
+      readonly reason: string;
+    };
 
 /**
- * Rule (DESIGN 4.1): a valid extracted timestamp is used as is; an invalid
+ * Rule: a valid extracted timestamp is used as is; an invalid
  * one is resolved by the policy. A fallback whose own time is invalid (no
  * broker time; no earlier record in the partition) cannot be used, and the
  * record is skipped to the dead-letter stream rather than given a made-up time.

@@ -1,5 +1,5 @@
 /**
- * Watermarks that travel through the log (DESIGN 4.10): every producer task
+ * Watermarks that travel through the log: every producer task
  * writes watermark records into each partition of the streams it writes, and
  * a consumer combines, per partition, the watermarks of the producer tasks it
  * knows of.
@@ -16,6 +16,7 @@ export interface WatermarkReport {
   readonly task: string;
   /** How many tasks of that application write this stream: a consumer waits for all of them. */
   readonly tasks: number;
+  /** The watermark: the task will write no more records at or below it in this partition. */
   readonly watermark: number;
   /** Written at a clean stop: the task's last promise, kept until it runs again (a stop releases nothing beyond it). */
   readonly stopped: boolean;
@@ -33,6 +34,7 @@ export interface WatermarkReport {
 
 /** What a consumer knows of one producer task on one partition. */
 export interface ProducerState {
+  /** Its watermark on the partition ({@link NO_WATERMARK}: none yet). */
   watermark: number;
   /** It wrote a stop: not running now, its watermark still its promise (shown; silent, so idleness may pass it). */
   stopped: boolean;
@@ -48,7 +50,9 @@ export interface ProducerApplication {
   tasks: number | undefined;
   /** The newest generation announced, and its tasks: undefined for producers that do not announce (external ones). */
   generation: number | undefined;
+  /** The tasks that generation named. */
   members: Set<string> | undefined;
+  /** Its tasks seen on the partition, by task. */
   readonly producers: Map<string, ProducerState>;
   /** Tasks an operator released, of an application that does not announce its tasks: no longer expected. */
   readonly released: Set<string>;
@@ -96,9 +100,11 @@ export function producersWatermark(applications: Iterable<ProducerApplication>):
 
 /** The producer task whose watermark is a partition's: see {@link producersWatermark}. */
 export interface WatermarkHolder {
+  /** The producing application. */
   readonly application: string;
   /** The task, or undefined for "a task not seen yet" of an application that counts its tasks only. */
   readonly task: string | undefined;
+  /** The watermark it holds the partition at. */
   readonly watermark: number;
   /** `reported`: its watermark; `stopped`: its last promise; `expected`: announced, not reported; `data-only`: seen by its data only. */
   readonly state: 'reported' | 'stopped' | 'expected' | 'data-only';

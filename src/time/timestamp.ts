@@ -1,5 +1,5 @@
 /**
- * Rule (DESIGN 4.1): a timestamp is valid when it is a finite, non-negative
+ * Rule: a timestamp is valid when it is a finite, non-negative
  * integer number of milliseconds since the epoch. Missing (null/undefined),
  * NaN, fractional and negative values are invalid.
  */

@@ -1,5 +1,5 @@
 /**
- * Watermarks (DESIGN 4.3): W(t) says "no more records with timestamp <= t
+ * Watermarks: W(t) says "no more records with timestamp <= t
  * are expected" on an input. A source partition's watermark comes from a
  * generator fed with the records processed from it, in processing order —
  * never from a wall-clock timer — so that it is a function of the input.
@@ -24,20 +24,54 @@ export const MAX_WATERMARK = Number.MAX_SAFE_INTEGER;
  * const fromField: WatermarkGenerator = { name: 'field wm', next: (w, r) => (r.value as { wm?: number }).wm ?? w };
  */
 export interface WatermarkGenerator<K = unknown, V = unknown> {
+  /** How the generator is named in the run's output and audit lines. */
   readonly name: string;
+  /** The partition's watermark after `record`, given `watermark`, the one before it ({@link NO_WATERMARK} at first). */
   next(watermark: number, record: StreamRecord<K, V>): number;
 }
 
 /**
  * How a source's watermarks are made: by a generator from the records, or
  * read from the watermark records the stream's producers wrote into it
- * (DESIGN 4.10). `idlenessMs`: a partition (or producer) without records
- * for that long, by the wall clock, in real-time mode, stops holding the
- * watermark back until it has data again — a nondeterministic decision.
+ * (every tidemark task writes them into the streams it writes, in watermark
+ * mode). Made by {@link Watermarks}.
  */
 export type WatermarkStrategy<K = unknown, V = unknown> =
-  | { readonly kind: 'generated'; readonly generator: WatermarkGenerator<K, V>; readonly idlenessMs: number | undefined }
-  | { readonly kind: 'from-stream'; readonly idlenessMs: number | undefined };
+  | {
+      /** Made from the records by `generator`. */
+      readonly kind: 'generated';
+      /** The generator, fed each partition's records in processing order. */
+      readonly generator: WatermarkGenerator<K, V>;
+      /**
+       * Real-time mode: a partition without records for this many ms of
+       * wall-clock time stops holding the watermark back until it has data
+       * again (a nondeterministic decision, audited); undefined: never.
+       */
+      readonly idlenessMs: number | undefined;
+    }
+  | {
+      /** Read from the watermark records the stream's producers wrote. */
+      readonly kind: 'from-stream';
+      /**
+       * Real-time mode: a producer task without records for this many ms of
+       * wall-clock time stops holding the watermark back until it writes
+       * again (a nondeterministic decision, audited); undefined: never.
+       */
+      readonly idlenessMs: number | undefined;
+    };
+
+/** A watermark strategy that can still be given an idleness timeout: what {@link Watermarks} returns. */
+export type WatermarkStrategyWithIdleness<K = unknown, V = unknown> = WatermarkStrategy<K, V> & {
+  /**
+   * The same strategy where, in real-time mode, a partition (or, with
+   * `fromStream()`, a producer task) without records for `ms` ms of
+   * wall-clock time stops holding the watermark back until it has data
+   * again: Flink's `withIdleness`. Each such declaration is a
+   * nondeterministic decision, counted and audited; catch-up runs never
+   * declare idleness.
+   */
+  withIdleness(ms: number): WatermarkStrategy<K, V>;
+};
 
 /** Rule: a watermark never decreases: the larger of the current one and a candidate. */
 export function advanceWatermark(watermark: number, candidate: number): number {
@@ -45,7 +79,7 @@ export function advanceWatermark(watermark: number, candidate: number): number {
 }
 
 /**
- * Rule (DESIGN 4.3): the watermark of an operator with several inputs is the
+ * Rule: the watermark of an operator with several inputs is the
  * minimum over the inputs that are not idle. When every input is idle there
  * is no minimum: undefined, and the operator's watermark stays where it is.
  */
@@ -60,7 +94,7 @@ export function boundedOutOfOrdernessWatermark(maxTimestamp: number, d: number):
   return maxTimestamp - d - 1;
 }
 
-function generated<K, V>(generator: WatermarkGenerator<K, V>, idlenessMs?: number): WatermarkStrategy<K, V> & { withIdleness(ms: number): WatermarkStrategy<K, V> } {
+function generated<K, V>(generator: WatermarkGenerator<K, V>, idlenessMs?: number): WatermarkStrategyWithIdleness<K, V> {
   return { kind: 'generated', generator, idlenessMs, withIdleness: (ms: number) => generated(generator, checkIdleness(ms)) };
 }
 
@@ -78,24 +112,24 @@ function checkIdleness(ms: number): number {
  */
 export const Watermarks = {
   /** Timestamps never decrease: W = maxTimestamp − 1 (Flink's `forMonotonousTimestamps`). */
-  monotonic<K = unknown, V = unknown>() {
+  monotonic<K = unknown, V = unknown>(): WatermarkStrategyWithIdleness<K, V> {
     return generated<K, V>({ name: 'monotonic', next: (w, r) => advanceWatermark(w, boundedOutOfOrdernessWatermark(r.timestamp, 0)) });
   },
   /** Records may be up to `d` ms behind the newest: W = maxTimestamp − d − 1. */
-  boundedOutOfOrderness<K = unknown, V = unknown>(d: number) {
+  boundedOutOfOrderness<K = unknown, V = unknown>(d: number): WatermarkStrategyWithIdleness<K, V> {
     if (!Number.isSafeInteger(d) || d < 0) throw new RangeError(`boundedOutOfOrderness: the bound must be a non-negative integer of milliseconds, got ${d}`);
     return generated<K, V>({ name: `boundedOutOfOrderness(${d})`, next: (w, r) => advanceWatermark(w, boundedOutOfOrdernessWatermark(r.timestamp, d)) });
   },
   /** Some records carry a watermark: `extract` returns it, or undefined for records that carry none. */
-  punctuated<K = unknown, V = unknown>(extract: (record: StreamRecord<K, V>) => number | undefined) {
+  punctuated<K = unknown, V = unknown>(extract: (record: StreamRecord<K, V>) => number | undefined): WatermarkStrategyWithIdleness<K, V> {
     return generated<K, V>({ name: 'punctuated', next: (w, r) => advanceWatermark(w, extract(r) ?? w) });
   },
   /** A user-defined generator. */
-  custom<K = unknown, V = unknown>(generator: WatermarkGenerator<K, V>) {
+  custom<K = unknown, V = unknown>(generator: WatermarkGenerator<K, V>): WatermarkStrategyWithIdleness<K, V> {
     return generated<K, V>({ name: generator.name, next: (w, r) => advanceWatermark(w, generator.next(w, r)) });
   },
   /** Watermarks written into the stream by its producers (tidemark applications, or external producers through the producer API). */
-  fromStream(): WatermarkStrategy & { withIdleness(ms: number): WatermarkStrategy } {
+  fromStream(): WatermarkStrategyWithIdleness {
     return { kind: 'from-stream', idlenessMs: undefined, withIdleness: (ms: number) => ({ kind: 'from-stream', idlenessMs: checkIdleness(ms) }) };
   },
 };

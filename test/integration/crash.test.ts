@@ -29,7 +29,8 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { EmbeddedLog, fingerprintStream, watermarkRecordKind } from '../../src/index.ts';
+import { EmbeddedLog, fingerprintStream } from '../../src/index.ts';
+import { watermarkRecordKind } from '../../src/runtime/watermark-record.ts';
 import { assertLifeEnded, type ChildExit } from '../fixtures/crash-life.ts';
 import {
   CRASH_OUTPUTS,

@@ -9,7 +9,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { Application, EmbeddedLog, Extractors, KafkaLog, MemoryLog, ManualClock, Serdes, StreamsBuilder, DEAD_LETTER_HEADERS, type Log } from '../../src/index.ts';
+import { Application, EmbeddedLog, Extractors, MemoryLog, ManualClock, Serdes, StreamsBuilder, DEAD_LETTER_HEADERS, type Log } from '../../src/index.ts';
+import { KafkaLog } from '../../src/kafka.ts';
 import { kafkaBroker, resetTopics } from '../fixtures/kafka.ts';
 import {
   APP_ID,
@@ -26,6 +27,7 @@ import {
   type InputRecord,
   type TopologyName,
 } from '../fixtures/determinism-topologies.ts';
+import { applicationInternals } from '../../src/runtime/application.ts';
 
 /** Large cases whose timestamps are all valid: broker time (the fallback) is the broker's own on Kafka, so it cannot match the embedded log's. */
 function casesFor(topology: TopologyName, seed: number, count: number): Case[] {
@@ -69,14 +71,14 @@ async function embeddedRun(c: Case, records: readonly InputRecord[]): Promise<{ 
 
 /** Records taken from the buffers so far by a running application (processed or dead-lettered). */
 function taken(app: Application): number {
-  return app.tasks.reduce((n, t) => n + t.counters.processed + t.counters.deadLettered, 0);
+  return applicationInternals(app).tasks.reduce((n, t) => n + t.counters.processed + t.counters.deadLettered, 0);
 }
 
 /** Every task has read its inputs to their ends and holds nothing of its internal streams: the watermark records are through too. */
 function settled(app: Application, log: KafkaLog): boolean {
   const internal = [...app.topology.nodes.values()].flatMap((n) => (n.kind === 'sink' && n.internal ? [n.stream] : []));
   const partitions = (s: string): number[] => Array.from({ length: log.partitionCount(s) ?? 0 }, (_, p) => p);
-  return app.tasks.every((t) => [...t.lag().values()].every((n) => n === 0) && internal.every((s) => partitions(s).every((p) => !t.hasPending(s, p))));
+  return applicationInternals(app).tasks.every((t) => [...t.lag().values()].every((n) => n === 0) && internal.every((s) => partitions(s).every((p) => !t.hasPending(s, p))));
 }
 
 /**

@@ -13,23 +13,22 @@ import { join } from 'node:path';
 import {
   Application,
   EmbeddedLog,
-  KafkaLog,
-  KafkaTaskGroup,
   ManualClock,
   Serdes,
   StreamsBuilder,
   TimeWindows,
-  assignTasks,
   fingerprintPartitions,
   fingerprintStream,
-  partitionForKey,
   type AppendRecord,
   type RunSummary,
   type Topology,
 } from '../../src/index.ts';
+import { KafkaLog, KafkaTaskGroup } from '../../src/kafka.ts';
+import { assignTasks, partitionForKey } from '../../src/semantics.ts';
 import { seededRandom } from '../../src/testing/seeded-random.ts';
 import { subTopologies } from '../../src/runtime/topology.ts';
 import { kafkaBroker, resetTopics } from '../fixtures/kafka.ts';
+import { applicationInternals } from '../../src/runtime/application.ts';
 
 const PARTITIONS = 4;
 const DEAD_LETTERS = 'group-app.dead-letter';
@@ -130,7 +129,7 @@ function inputProgress(sizes: readonly number[]): (instances: readonly Instance[
   const seen = sizes.map(() => 0);
   return (instances) => {
     for (const i of instances) {
-      for (const t of i.app.tasks) for (const [key, lag] of t.lag()) {
+      for (const t of applicationInternals(i.app).tasks) for (const [key, lag] of t.lag()) {
         if (!key.startsWith('readings/')) continue;
         const p = Number(key.slice(key.lastIndexOf('/') + 1));
         seen[p] = Math.max(seen[p]!, sizes[p]! - lag);
@@ -158,7 +157,7 @@ async function waitFor(what: string, condition: () => boolean, stableMs = 0, tim
  * topic (buffered records, uncommitted outputs).
  */
 function caughtUp(instances: readonly Instance[], tasks: number): boolean {
-  const held = instances.flatMap((i) => i.app.tasks);
+  const held = instances.flatMap((i) => applicationInternals(i.app).tasks);
   const internal = held.flatMap((t) => t.subTopology.sinks.filter((k) => k.internal).map((k) => k.stream));
   const idle = (t: (typeof held)[number]): boolean => [...t.lag().values()].every((n) => n === 0) && internal.every((s) => [...Array(PARTITIONS).keys()].every((p) => !t.hasPending(s, p)));
   return held.length === tasks && new Set(held.map((t) => t.id)).size === tasks && held.every(idle);
@@ -186,7 +185,7 @@ async function groupRun(t: TestContext, bootstrap: string, top: Topology, record
     for (let m = 1; m < members; m++) {
       running.push(await startInstance(bootstrap, `member-${m}`, top, maxIdleMs));
       // The newcomer has tasks once the rebalance is through: only then has a task moved.
-      await waitFor(`member-${m} holds tasks`, () => running[m]!.app.tasks.length > 0);
+      await waitFor(`member-${m} holds tasks`, () => applicationInternals(running[m]!.app).tasks.length > 0);
       assert.ok(progress(running) < records.length, `member-${m} took tasks over before the input was through (${progress(running)} of ${records.length} read)`);
     }
     if (leave) {

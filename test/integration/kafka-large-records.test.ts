@@ -12,7 +12,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Admin } from '@platformatic/kafka';
-import { Application, EmbeddedLog, KafkaLog, ManualClock, Serdes, StreamsBuilder, fingerprintPartitions, fingerprintStream, type AppendRecord, type Log, type TaskStorage, type Topology } from '../../src/index.ts';
+import { Application, EmbeddedLog, ManualClock, Serdes, StreamsBuilder, fingerprintPartitions, fingerprintStream, type AppendRecord, type Log, type TaskStorage, type Topology } from '../../src/index.ts';
+import { KafkaLog } from '../../src/kafka.ts';
 import { kafkaBroker, resetTopics } from '../fixtures/kafka.ts';
 
 const utf8 = new TextEncoder();

@@ -24,7 +24,10 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import fc from 'fast-check';
 import { Admin } from '@platformatic/kafka';
-import { Application, KafkaLog, Serdes, StreamsBuilder, murmur2, partitionForKey, toPositive } from '../../src/index.ts';
+import { Application, Serdes, StreamsBuilder } from '../../src/index.ts';
+import { KafkaLog } from '../../src/kafka.ts';
+import { partitionForKey } from '../../src/semantics.ts';
+import { murmur2, toPositive } from '../../src/runtime/partitioner.ts';
 import { ensureKafkaJars, javaCommand } from '../../src/dev-broker/index.ts';
 import { kafkaBroker, skippedWithoutKafka } from '../fixtures/kafka.ts';
 

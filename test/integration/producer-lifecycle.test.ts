@@ -11,7 +11,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Application, EmbeddedLog, Serdes, StreamProducer, StreamsBuilder, NO_WATERMARK } from '../../src/index.ts';
+import { Application, EmbeddedLog, Serdes, StreamProducer, StreamsBuilder } from '../../src/index.ts';
+import { NO_WATERMARK } from '../../src/semantics.ts';
 import { heldBackLines } from '../../src/cli/run.ts';
 import { B_APP, B_OUT, appendReadings, assertCorrectConsumer, runB, runC, serviceB, serviceC, windowResults, type Reading } from '../fixtures/producer-lifecycle.ts';
 

@@ -40,7 +40,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import fc from 'fast-check';
-import { Application, EmbeddedLog, watermarkRecordKind, type AuditEntry, type RunOptions, type RunSummary } from '../../src/index.ts';
+import { Application, EmbeddedLog, type AuditEntry, type RunOptions, type RunSummary } from '../../src/index.ts';
+import { watermarkRecordKind } from '../../src/runtime/watermark-record.ts';
 import {
   APP_ID,
   appendInOrder,
@@ -61,6 +62,7 @@ import {
   type InputRecord,
   type TopologyName,
 } from '../fixtures/determinism-topologies.ts';
+import { applicationInternals } from '../../src/runtime/application.ts';
 
 const SCALE = Math.max(0, Number(process.env['TIDEMARK_PROPERTY_RUNS'] ?? '1'));
 if (!Number.isFinite(SCALE)) throw new Error(`TIDEMARK_PROPERTY_RUNS must be a number (a multiplier), got ${process.env['TIDEMARK_PROPERTY_RUNS']}`);
@@ -407,7 +409,7 @@ test('fingerprints are identical in real time, with random arrival interleavings
  */
 function settled(run: { log: EmbeddedLog; app: Application }): boolean {
   const internal = [...run.app.topology.nodes.values()].flatMap((n) => (n.kind === 'sink' && n.internal ? [n.stream] : []));
-  return run.app.tasks.every(
+  return applicationInternals(run.app).tasks.every(
     (t) => [...t.lag().values()].every((n) => n === 0) && internal.every((s) => Array.from({ length: run.log.partitionCount(s) ?? 0 }, (_, p) => p).every((p) => !t.hasPending(s, p))),
   );
 }
@@ -415,7 +417,7 @@ function settled(run: { log: EmbeddedLog; app: Application }): boolean {
 /** Records taken from the buffers so far by a running application (processed or dead-lettered). */
 function taken(app: Application): number {
   let n = 0;
-  for (const t of app.tasks) n += t.counters.processed + t.counters.deadLettered;
+  for (const t of applicationInternals(app).tasks) n += t.counters.processed + t.counters.deadLettered;
   return n;
 }
 

@@ -14,6 +14,7 @@ import type { StreamRecord } from '../../src/records/record.ts';
 import { MemoryLog } from '../../src/connectors/memory/memory-log.ts';
 import { ManualClock } from '../../src/time/clock.ts';
 import { Application } from '../../src/runtime/application.ts';
+import { applicationInternals } from '../../src/runtime/application.ts';
 
 // ---------------------------------------------------------------------------
 // A node of a sub-topology exists once per task, however many paths lead to it
@@ -202,7 +203,7 @@ test('a stateful step after an aggregation or a process() does not repartition w
   counts.groupByKey().count().process(() => ({ process: (r, ctx) => ctx.forward(r) }), { stores: ['seen'], key: Serdes.string() }).to('out');
   const log = new MemoryLog(new ManualClock(0));
   log.ensureStream('in', 2);
-  const plan = new Application(b.build(), { applicationId: 'app', log }).plan({});
+  const plan = applicationInternals(new Application(b.build(), { applicationId: 'app', log })).plan({});
   assert.equal(plan.subTopologies.length, 1, 'no repartition: one sub-topology');
   const w = new StreamsBuilder();
   const windowed = w.stream<string, number>('in', { key: Serdes.string() }).groupByKey().windowedBy(TimeWindows.ofSize(10)).count();

@@ -24,12 +24,12 @@ import {
   Watermarks,
   fingerprintStream,
   keyValueStore,
-  partitionForKey,
   type AppendRecord,
   type Processor,
   type ProcessorContext,
   type Topology,
 } from '../../src/index.ts';
+import { partitionForKey } from '../../src/semantics.ts';
 import { TopologyTestDriver } from '../../src/testing/topology-test-driver.ts';
 import { eventClockNow, isTimerDue } from '../../src/time/event-clock.ts';
 

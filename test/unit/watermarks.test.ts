@@ -1,20 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  NO_WATERMARK,
-  Serdes,
-  StreamsBuilder,
-  TimeWindows,
-  Watermarks,
-  combineWatermarks,
-  eventClockNow,
-  isWindowClosed,
-  isTimerDue,
-  isWindowFired,
-  producersWatermark,
-  type StreamRecord,
-  type WatermarkGenerator,
-} from '../../src/index.ts';
+import { Serdes, StreamsBuilder, TimeWindows, Watermarks, type StreamRecord, type WatermarkGenerator } from '../../src/index.ts';
+import { NO_WATERMARK, combineWatermarks, eventClockNow, isWindowClosed, isTimerDue, isWindowFired, producersWatermark } from '../../src/semantics.ts';
 import { applyAnnouncement, applyRelease, holdingBack, nextGeneration, type ProducerApplication } from '../../src/time/producer-watermarks.ts';
 import { TopologyTestDriver } from '../../src/testing/index.ts';
 import { releaseRecord } from '../../src/runtime/watermark-record.ts';

@@ -19,6 +19,7 @@ export const DATA_FORMAT = 1;
 
 /** A data directory that is missing, not a tidemark one, damaged, or of an unknown format. */
 export class DataDirError extends Error {
+  /** `DataDirError`. */
   override readonly name = 'DataDirError';
 }
 

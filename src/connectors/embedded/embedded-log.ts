@@ -20,6 +20,7 @@ interface StoredRecord {
   w?: 1;
 }
 
+/** Where {@link EmbeddedLog.open} opens its log, and how. */
 export interface EmbeddedLogOptions {
   /** The data directory; created when missing (unless `existing` or `readOnly`). Several processes may open the same one at once. */
   readonly dataDir: string;
@@ -43,7 +44,8 @@ export interface EmbeddedLogOptions {
 /**
  * The embedded default: a partitioned log, task state and checkpoints in
  * one LMDB environment, so that a task's outputs, state changes and input
- * positions commit in one transaction (DESIGN 4.8). No server is needed;
+ * positions commit in one transaction: after a crash, a task's state and
+ * positions are exactly those of its last outputs. No server is needed;
  * LMDB's own locking lets a producer process and a tidemark process append
  * to and read the same data directory at once.
  *
@@ -53,6 +55,7 @@ export interface EmbeddedLogOptions {
  * await log.append([{ stream: 'clicks', partition: 0, key: null, value: bytes, eventTime: Date.now() }]);
  */
 export class EmbeddedLog implements Log, TaskStorage {
+  /** The data directory the log is in. */
   readonly dataDir: string;
   readonly #root: RootDatabase;
   readonly #streams: Database<{ partitions: number }, string>;
@@ -139,7 +142,7 @@ export class EmbeddedLog implements Log, TaskStorage {
   }
 
   /**
-   * Before a run: takes its tasks (see {@link TaskFences}). A run that held
+   * Before a run: takes its tasks. A run that held
    * them before loses them: its next commit fails, naming this one.
    */
   async prepare(plan: RunPlan): Promise<void> {
@@ -275,7 +278,7 @@ export class EmbeddedLog implements Log, TaskStorage {
 
   /**
    * Commits the units in one write transaction — or nothing of them, with a
-   * {@link TaskFencedError}, when another run took one of their tasks since
+   * {@link TaskMigratedError}, when another run took one of their tasks since
    * this one took it.
    */
   commit(units: readonly CommitUnit[]): void {

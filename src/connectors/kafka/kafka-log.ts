@@ -16,16 +16,18 @@ import { KafkaTransactions } from './kafka-transactions.ts';
 
 export { kafkaTopics, topicSafe } from './kafka-topics.ts';
 
+/** How {@link KafkaLog.open} connects. */
 export interface KafkaLogOptions {
   /** `host:port` of a broker, e.g. `127.0.0.1:9092`. */
   readonly bootstrap: string;
+  /** The client id the broker sees (default `tidemark`); each task's transactional producer is `<clientId>-<taskId>`. */
   readonly clientId?: string;
   /** Longest a fetch waits for data at the end of a partition (default 50 ms). */
   readonly maxWaitMs?: number;
 }
 
 /**
- * Apache Kafka as tidemark's log and task storage (DESIGN 4.8, §5), through
+ * Apache Kafka as tidemark's log and task storage, exactly once, through
  * `@platformatic/kafka`:
  *
  * - reads are raw fetches under read_committed, done ahead in the
@@ -39,17 +41,15 @@ export interface KafkaLogOptions {
  * - before a run, `prepare` creates the topics, reads end offsets and
  *   restores each task's checkpoint and state from those topics.
  *
- * The concerns live in their own files: topics and their limits
- * (kafka-topics.ts), reading (kafka-reader.ts), the tasks' checkpoints,
- * state and audit (kafka-task-store.ts), and the transactions
- * (kafka-transactions.ts); this class ties them together.
- *
  * @example
  * const log = await KafkaLog.open({ bootstrap: '127.0.0.1:9092' });
  * const summary = await new Application(topology, { applicationId: 'counts', log }).run({ mode: 'catch-up' });
  * await log.close();
  */
 export class KafkaLog implements Log, TaskStorage {
+  // The concerns live in their own files: topics and their limits (kafka-topics.ts), reading
+  // (kafka-reader.ts), the tasks' checkpoints, state and audit (kafka-task-store.ts), and the
+  // transactions (kafka-transactions.ts); this class ties them together.
   readonly #admin: Admin;
   readonly #consumer: Consumer;
   readonly #producer: Producer;
@@ -258,7 +258,7 @@ export class KafkaLog implements Log, TaskStorage {
   /**
    * One transaction per task: outputs, changelog, checkpoint and audit, all
    * or nothing. Every unit is tried; when the only failures are tasks fenced
-   * by a new owner, a {@link TaskMigratedError} names them (the others are
+   * by a new owner, a `TaskMigratedError` names them (the others are
    * committed), else the first other error is thrown.
    */
   async commit(units: readonly CommitUnit[]): Promise<void> {

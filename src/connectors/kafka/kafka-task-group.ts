@@ -3,9 +3,11 @@ import type { RunPlan } from '../../runtime/run-plan.ts';
 import { assignTasks, type TaskAssignment, type TaskGroup } from '../../runtime/task-group.ts';
 import { isRetriableKafkaError, kafkaErrorText, retryWhile } from './kafka-errors.ts';
 
+/** How a {@link KafkaTaskGroup} connects and how fast it notices members come and go. */
 export interface KafkaTaskGroupOptions {
   /** `host:port` of a broker. */
   readonly bootstrap: string;
+  /** The group member's client id is `<clientId>-group` (default `tidemark-group`). */
   readonly clientId?: string;
   /** How long the group waits for a member that stopped heartbeating (killed) before moving its tasks (default 10 s; the broker's floor is 6 s). */
   readonly sessionTimeoutMs?: number;
@@ -69,6 +71,7 @@ export class KafkaTaskGroup implements TaskGroup {
   /** Why the membership ended against this member's will (a rejoin that failed), for the run to stop on. */
   #failure: Error | undefined;
 
+  /** @param options the broker, and the group's timings; the group id is the application id, given by the run's plan. */
   constructor(options: KafkaTaskGroupOptions) {
     this.#options = options;
   }

@@ -19,6 +19,7 @@ export class MemoryLog implements Log, TaskStorage {
   readonly #state = new Map<string, Map<string, Map<string, Uint8Array>>>();
   readonly #audit = new Map<string, AuditEntry[]>();
 
+  /** @param clock where `brokerTime` comes from (default: the wall clock). */
   constructor(clock: Clock = systemClock) {
     this.#clock = clock;
   }

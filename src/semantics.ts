@@ -1,0 +1,47 @@
+/**
+ * The rules of tidemark's event time as pure functions: stream time,
+ * timestamps and their invalid-timestamp policy, watermarks and how they
+ * combine, producers' watermarks across services, window assignment,
+ * closing, firing and lateness, result timestamps, the default partitioner
+ * and the task assignment of a consumer group. The runtime decides with
+ * these very functions, so a test (or a reader of the docs) can check a
+ * case against them.
+ *
+ * @example
+ * import { isWindowClosed, timeWindowsFor } from 'tidemark/semantics';
+ * timeWindowsFor(12_345, 10_000, 5_000, 0); // the hopping windows [5000, 15000) and [10000, 20000)
+ * isWindowClosed(20_000, 1_000, 21_000);   // true: stream time reached end + grace
+ *
+ * @module tidemark/semantics
+ */
+
+// Timestamps and stream time.
+export { isValidTimestamp, NO_TIMESTAMP } from './time/timestamp.ts';
+export { resolveTimestamp, type TimestampResolution } from './time/invalid-timestamp-policy.ts';
+export { advanceStreamTime, isOutOfOrder } from './time/stream-time.ts';
+
+// Watermarks.
+export { NO_WATERMARK, MAX_WATERMARK, advanceWatermark, combineWatermarks, boundedOutOfOrdernessWatermark } from './time/watermark.ts';
+export {
+  producersWatermark,
+  newProducerApplication,
+  applyAnnouncement,
+  applyRelease,
+  isProducerLate,
+  nextGeneration,
+  type WatermarkReport,
+  type ProducerApplication,
+  type ProducerState,
+} from './time/producer-watermarks.ts';
+export { eventClockNow, isTimerDue } from './time/event-clock.ts';
+
+// Windows: assignment, closing, firing, lateness, result timestamps.
+export { timeWindowsFor } from './windows/time-windows.ts';
+export { slidingWindowsOf, leftWindow, rightWindow } from './windows/sliding-windows.ts';
+export { joinsSession, sessionCloseEnd, mergeSessions, type Session } from './windows/session-windows.ts';
+export { isWindowClosed, isLateRecord, isWindowFired, fireDelay } from './windows/lateness.ts';
+export { alignedStart, resultTimestamp } from './windows/window.ts';
+
+// Partitioning and task assignment.
+export { partitionForKey } from './runtime/partitioner.ts';
+export { assignTasks } from './runtime/task-group.ts';
