@@ -15,4 +15,9 @@ export type EmitStrategy = 'final' | 'updates';
  * and audited with its position) or send it, untouched, to a stream of its
  * own.
  */
-export type LatePolicy = 'drop' | { readonly sideOutput: string };
+export type LatePolicy =
+  | 'drop'
+  | {
+      /** The stream late records are written to, each as it arrived. */
+      readonly sideOutput: string;
+    };
