@@ -55,6 +55,7 @@ export class StreamTask {
   readonly #cursor: TaskCursor = { current: undefined, lateInCurrent: false, currentNode: '', streamTime: NO_TIMESTAMP };
   #traceSeq = 0;
   #commits = 0;
+  /** Real time: when the task began waiting for a partition that may still have data but has none in the log. */
   #idleSince: number | undefined;
 
   constructor(env: TaskEnvironment, subTopology: SubTopology, partition: number, producersOf: (stream: string) => readonly string[]) {
@@ -150,7 +151,11 @@ export class StreamTask {
       const decision = decideNext(this.#inputs.buffers, this.#env.maxIdleMs, this.#idleSince, now);
       if (decision.kind === 'empty') break;
       if (decision.kind === 'wait') {
-        this.#idleSince = decision.idle ? (this.#idleSince ?? now) : undefined;
+        // The idle wait starts at the first idle wait and lasts until a record is processed with nothing
+        // passed over. A wait for a fetch (data in the log, e.g. a buffer of fetch size 1 just emptied
+        // while another still holds a record) does not end it: the silent partition stayed silent, and
+        // restarting the clock there would wait `maxIdleMs` again after every fetch of a backlog.
+        if (decision.idle) this.#idleSince ??= now;
         break;
       }
       if (decision.passedOver.length > 0) {

@@ -1,0 +1,43 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Application, MemoryLog, StreamsBuilder, Serdes, ManualClock } from '../../src/index.ts';
+
+/**
+ * Real time, a partition silent at its tail while others have a backlog: the
+ * wait for the silent one is `maxIdleMs` in all, not `maxIdleMs` again after
+ * every fetch of the others. With a small fetch size a backlogged buffer runs
+ * empty after each record while another still holds one, and the task waits
+ * a step for its next fetch (its data is in the log); that wait must not
+ * restart the idle wait, or the backlog drains at one fetch per `maxIdleMs`
+ * (two records a second at fetch size 1).
+ */
+test('real time: a wait for the next fetch of a backlogged partition does not restart the idle wait on a silent one', () => {
+  const clock = new ManualClock(1_000);
+  const log = new MemoryLog(clock);
+  for (const s of ['a', 'b', 'c']) log.ensureStream(s, 1);
+  const b = new StreamsBuilder();
+  const source = (s: string) => b.stream(s, { key: Serdes.string() });
+  source('a').merge(source('b')).merge(source('c')).to('out');
+  const app = new Application(b.build(), { applicationId: 'app', log });
+  const append = (stream: string, ts: number): void => void log.appendSync([{ stream, partition: 0, key: null, value: Serdes.json().serialize(ts), eventTime: ts }]);
+  // a and c take turns; b has nothing.
+  for (const ts of [10, 20, 30, 40, 50]) {
+    append('a', ts);
+    append('c', ts + 5);
+  }
+  const run = app.start({ mode: 'real-time', maxIdleMs: 100, fetchSize: 1, clock });
+  const steps = (): void => {
+    for (let i = 0; i < 20; i++) run.loop.step();
+  };
+  steps();
+  assert.equal(run.summary().processed, 0, 'b may still get an older record: wait');
+  clock.advance(100);
+  steps();
+  // b has been silent for 100 ms throughout: the backlog goes on without waiting for it again.
+  assert.equal(run.summary().processed, 10, 'a\'s and c\'s records after b was idle for maxIdleMs');
+  run.loop.commit();
+  // One decision per partition passed over: b, and a when it ran dry before c's last record (the wait had lasted maxIdleMs).
+  const passed = log.readAudit('app').filter((e) => e.kind === 'nondeterministic:idle-partition').map((e) => e.stream);
+  assert.deepEqual(passed, ['b', 'a']);
+  assert.equal(run.summary().nondeterministicDecisions, 2);
+});
