@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Application, MemoryLog, StreamsBuilder, Serdes, ManualClock } from '../../src/index.ts';
+import { applicationInternals } from '../../src/runtime/application.ts';
 
 /**
  * Real time, a partition silent at its tail while others have a backlog: the
@@ -25,7 +26,7 @@ test('real time: a wait for the next fetch of a backlogged partition does not re
     append('a', ts);
     append('c', ts + 5);
   }
-  const run = app.start({ mode: 'real-time', maxIdleMs: 100, fetchSize: 1, clock });
+  const run = applicationInternals(app).start({ mode: 'real-time', maxIdleMs: 100, fetchSize: 1, clock });
   const steps = (): void => {
     for (let i = 0; i < 20; i++) run.loop.step();
   };
