@@ -18,7 +18,7 @@
 // Timestamps and stream time.
 export { isValidTimestamp, NO_TIMESTAMP } from './time/timestamp.ts';
 export { resolveTimestamp, type TimestampResolution } from './time/invalid-timestamp-policy.ts';
-export { advanceStreamTime, isOutOfOrder } from './time/stream-time.ts';
+export { advanceStreamTime, advancePartitionTime, isOutOfOrder } from './time/stream-time.ts';
 
 // Watermarks.
 export { NO_WATERMARK, MAX_WATERMARK, advanceWatermark, combineWatermarks, boundedOutOfOrdernessWatermark } from './time/watermark.ts';
@@ -37,9 +37,9 @@ export { eventClockNow, isTimerDue } from './time/event-clock.ts';
 
 // Windows: assignment, closing, firing, lateness, result timestamps.
 export { timeWindowsFor } from './windows/time-windows.ts';
-export { slidingWindowsOf, leftWindow, rightWindow } from './windows/sliding-windows.ts';
-export { joinsSession, sessionCloseEnd, mergeSessions, type Session } from './windows/session-windows.ts';
-export { isWindowClosed, isLateRecord, isWindowFired, fireDelay } from './windows/lateness.ts';
+export { slidingWindowsOf, slidingStartsContaining, leftWindow, rightWindow } from './windows/sliding-windows.ts';
+export { joinsSession, isLateSessionRecord, sessionCloseEnd, mergeSessions, type Session } from './windows/session-windows.ts';
+export { isWindowClosed, isLateRecord, isWindowFired, fireDelay, firesBeforeClosing, stateLateness } from './windows/lateness.ts';
 export { alignedStart, resultTimestamp } from './windows/window.ts';
 
 // Partitioning and task assignment.

@@ -32,11 +32,12 @@ const EXPECTED: Record<string, readonly string[]> = {
   './testing': ['PipeOptions', 'TestDriverOptions', 'TestInputStream', 'TestOutputRecord', 'TopologyTestDriver', 'seededRandom'],
   './semantics': [
     'MAX_WATERMARK', 'NO_TIMESTAMP', 'NO_WATERMARK', 'ProducerApplication', 'ProducerState', 'Session', 'TimestampResolution',
-    'WatermarkReport', 'advanceStreamTime', 'advanceWatermark', 'alignedStart', 'applyAnnouncement', 'applyRelease', 'assignTasks',
-    'boundedOutOfOrdernessWatermark', 'combineWatermarks', 'eventClockNow', 'fireDelay', 'isLateRecord', 'isOutOfOrder', 'isProducerLate',
-    'isTimerDue', 'isValidTimestamp', 'isWindowClosed', 'isWindowFired', 'joinsSession', 'leftWindow', 'mergeSessions',
+    'WatermarkReport', 'advancePartitionTime', 'advanceStreamTime', 'advanceWatermark', 'alignedStart', 'applyAnnouncement',
+    'applyRelease', 'assignTasks', 'boundedOutOfOrdernessWatermark', 'combineWatermarks', 'eventClockNow', 'fireDelay',
+    'firesBeforeClosing', 'isLateRecord', 'isLateSessionRecord', 'isOutOfOrder', 'isProducerLate', 'isTimerDue',
+    'isValidTimestamp', 'isWindowClosed', 'isWindowFired', 'joinsSession', 'leftWindow', 'mergeSessions',
     'newProducerApplication', 'nextGeneration', 'partitionForKey', 'producersWatermark', 'resolveTimestamp', 'resultTimestamp',
-    'rightWindow', 'sessionCloseEnd', 'slidingWindowsOf', 'timeWindowsFor',
+    'rightWindow', 'sessionCloseEnd', 'slidingStartsContaining', 'slidingWindowsOf', 'stateLateness', 'timeWindowsFor',
   ],
   './dev-broker': [
     'DEFAULT_KAFKA_VERSION', 'EnsureKafkaJarsOptions', 'KafkaBroker', 'KafkaBrokerState', 'KafkaBrokerStatus', 'KafkaPrerequisites',
