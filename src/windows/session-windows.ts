@@ -84,7 +84,7 @@ export function sessionInterval(session: Session): TimeWindow {
  * that is already closed (`joinsClosed`) — a final result is never
  * contradicted — or when its own session `[ts, ts]` is closed at `now`, even
  * if it would extend an open session backwards. The second part bounds the
- * state: see {@link firstJoinableEnd}.
+ * state: a closed session can go once no record that is not late can join it.
  */
 export function isLateSessionRecord(ts: number, joinsClosed: boolean, gap: number, lateness: number, now: number): boolean {
   return joinsClosed || isWindowClosed(sessionCloseEnd({ start: ts, end: ts }, gap), lateness, now);
