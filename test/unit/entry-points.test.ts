@@ -39,8 +39,8 @@ const EXPECTED: Record<string, readonly string[]> = {
     'rightWindow', 'sessionCloseEnd', 'slidingWindowsOf', 'timeWindowsFor',
   ],
   './dev-broker': [
-    'DEFAULT_KAFKA_VERSION', 'EnsureKafkaJarsOptions', 'KafkaBroker', 'KafkaBrokerState', 'KafkaBrokerStatus', 'KafkaPrerequisites',
-    'StartKafkaBrokerOptions', 'ensureKafkaJars', 'javaCommand', 'kafkaBrokerStatus', 'kafkaPrerequisites', 'startKafkaBroker', 'stopKafkaBroker',
+    'DEFAULT_KAFKA_VERSION', 'EnsureKafkaJarsOptions', 'KafkaBroker', 'KafkaBrokerState', 'KafkaBrokerStatus', 'KafkaCluster', 'KafkaClusterNode', 'KafkaPrerequisites',
+    'StartKafkaBrokerOptions', 'StartKafkaClusterOptions', 'ensureKafkaJars', 'javaCommand', 'kafkaBrokerStatus', 'kafkaPrerequisites', 'startKafkaBroker', 'startKafkaCluster', 'stopKafkaBroker',
   ],
 };
 
