@@ -40,8 +40,8 @@ const EXPECTED: Record<string, readonly string[]> = {
     'rightWindow', 'sessionCloseEnd', 'slidingStartsContaining', 'slidingWindowsOf', 'stateLateness', 'timeWindowsFor',
   ],
   './dev-broker': [
-    'DEFAULT_KAFKA_VERSION', 'EnsureKafkaJarsOptions', 'KafkaBroker', 'KafkaBrokerState', 'KafkaBrokerStatus', 'KafkaPrerequisites',
-    'StartKafkaBrokerOptions', 'ensureKafkaJars', 'javaCommand', 'kafkaBrokerStatus', 'kafkaPrerequisites', 'startKafkaBroker', 'stopKafkaBroker',
+    'DEFAULT_KAFKA_VERSION', 'EnsureKafkaJarsOptions', 'KafkaBroker', 'KafkaBrokerState', 'KafkaBrokerStatus', 'KafkaCluster', 'KafkaClusterNode', 'KafkaPrerequisites',
+    'StartKafkaBrokerOptions', 'StartKafkaClusterOptions', 'ensureKafkaJars', 'javaCommand', 'kafkaBrokerStatus', 'kafkaPrerequisites', 'startKafkaBroker', 'startKafkaCluster', 'stopKafkaBroker',
   ],
 };
 

@@ -8,7 +8,7 @@ import { producerIdOf } from '../../runtime/ids.ts';
 import { messageOf } from './kafka-records.ts';
 import { offsetsOf, oversizedAppendText, splitIntoRequests } from './kafka-batch-limits.ts';
 import { kafkaErrorText } from './kafka-errors.ts';
-import { CLIENT_RETRIES } from './kafka-client.ts';
+import { CLIENT_RETRIES, FETCH_RETRIES, bootstrapBrokers } from './kafka-client.ts';
 import { TopicCatalog, kafkaTopics } from './kafka-topics.ts';
 import { KafkaReader } from './kafka-reader.ts';
 import { KafkaTaskStore } from './kafka-task-store.ts';
@@ -18,7 +18,7 @@ export { kafkaTopics, topicSafe } from './kafka-topics.ts';
 
 /** How {@link KafkaLog.open} connects. */
 export interface KafkaLogOptions {
-  /** `host:port` of a broker, e.g. `127.0.0.1:9092`. */
+  /** `host:port` of a broker, e.g. `127.0.0.1:9092`, or of several separated by commas (`h1:9092,h2:9092`). */
   readonly bootstrap: string;
   /** The client id the broker sees (default `tidemark`); each task's transactional producer is `<clientId>-<taskId>`. */
   readonly clientId?: string;
@@ -52,6 +52,8 @@ export class KafkaLog implements Log, TaskStorage {
   // transactions (kafka-transactions.ts); this class ties them together.
   readonly #admin: Admin;
   readonly #consumer: Consumer;
+  /** The raw fetches' client: few retries of its own, the reader re-routes (see FETCH_RETRIES). */
+  readonly #fetcher: Consumer;
   readonly #producer: Producer;
   readonly #topics: TopicCatalog;
   readonly #reader: KafkaReader;
@@ -63,12 +65,13 @@ export class KafkaLog implements Log, TaskStorage {
   private constructor(options: KafkaLogOptions) {
     const bootstrap = options.bootstrap;
     const clientId = options.clientId ?? 'tidemark';
-    const base = { clientId, bootstrapBrokers: [bootstrap], ...CLIENT_RETRIES };
+    const base = { clientId, bootstrapBrokers: bootstrapBrokers(bootstrap), ...CLIENT_RETRIES };
     this.#admin = new Admin(base);
     this.#consumer = new Consumer({ ...base, groupId: `${clientId}-reader` });
+    this.#fetcher = new Consumer({ ...base, ...FETCH_RETRIES, groupId: `${clientId}-fetcher` });
     this.#producer = new Producer({ ...base, idempotent: true, acks: -1 });
     this.#topics = new TopicCatalog(this.#admin, this.#consumer, bootstrap);
-    this.#reader = new KafkaReader(this.#consumer, this.#topics, options.maxWaitMs ?? 50);
+    this.#reader = new KafkaReader(this.#consumer, this.#fetcher, this.#topics, options.maxWaitMs ?? 50);
     this.#store = new KafkaTaskStore(this.#reader);
     this.#transactions = new KafkaTransactions({ clientId, bootstrap, topics: this.#topics, reader: this.#reader, store: this.#store });
   }
@@ -277,6 +280,7 @@ export class KafkaLog implements Log, TaskStorage {
     await this.#reader.close();
     await this.#transactions.close();
     await this.#producer.close();
+    await this.#fetcher.close();
     await this.#consumer.close();
     await this.#admin.close();
   }

@@ -1,14 +1,22 @@
 import type { Consumer } from '@platformatic/kafka';
 import type { LogRecord } from '../../records/record.ts';
 import { committedRecords, type FetchedBatch, type FetchedPartition } from './kafka-records.ts';
-import { isRetriableKafkaError, kafkaErrorText, retryWhile } from './kafka-errors.ts';
-import { METADATA_TIMEOUT_MS } from './kafka-client.ts';
+import { kafkaErrorText, retryWhile } from './kafka-errors.ts';
+import { FETCH_RETRY_TIMEOUT_MS, METADATA_TIMEOUT_MS } from './kafka-client.ts';
+import { NoLeaderError, brokerText, byLeader, isStaleRouteError } from './kafka-routing.ts';
 import type { TopicCatalog } from './kafka-topics.ts';
 
 const READ_UNCOMMITTED = 0;
 const READ_COMMITTED = 1;
 /** Longer than the broker's default transaction timeout (60 s), after which it aborts an open transaction. */
 const SETTLE_TIMEOUT_MS = 70_000;
+
+/** A partition to fetch, and its cache. */
+interface Wanted {
+  readonly topic: string;
+  readonly partition: number;
+  readonly cache: PartitionCache;
+}
 
 /**
  * What is known of one partition being read: every offset in
@@ -33,6 +41,7 @@ export interface PartitionCache {
  */
 export class KafkaReader {
   readonly #consumer: Consumer;
+  readonly #fetcher: Consumer;
   readonly #topics: TopicCatalog;
   readonly #maxWaitMs: number;
   readonly #caches = new Map<string, PartitionCache>();
@@ -40,8 +49,10 @@ export class KafkaReader {
   #fetchError: unknown;
   #closed = false;
 
-  constructor(consumer: Consumer, topics: TopicCatalog, maxWaitMs: number) {
+  /** @param fetcher the client of the raw fetches, with few retries of its own (FETCH_RETRIES in kafka-client.ts). */
+  constructor(consumer: Consumer, fetcher: Consumer, topics: TopicCatalog, maxWaitMs: number) {
     this.#consumer = consumer;
+    this.#fetcher = fetcher;
     this.#topics = topics;
     this.#maxWaitMs = maxWaitMs;
   }
@@ -126,27 +137,54 @@ export class KafkaReader {
       });
   }
 
+  /**
+   * One Fetch per leader of the wanted partitions, concurrently. Where a
+   * broker answers that it does not lead a partition (any more), is not in
+   * the metadata, or cannot be reached, the metadata of those partitions'
+   * topics is read again and their fetch resent to the leaders it names,
+   * until {@link FETCH_RETRY_TIMEOUT_MS} has passed; what the other brokers
+   * sent meanwhile is kept.
+   */
   async #fetch(wanted: [string, PartitionCache][]): Promise<void> {
-    const byTopic = new Map<string, { partition: number; cache: PartitionCache }[]>();
-    for (const [key, cache] of wanted) {
+    let pending: Wanted[] = wanted.map(([key, cache]) => {
       const slash = key.lastIndexOf('/');
-      const topic = key.slice(0, slash);
-      const list = byTopic.get(topic) ?? [];
-      list.push({ partition: Number(key.slice(slash + 1)), cache });
-      byTopic.set(topic, list);
+      return { topic: key.slice(0, slash), partition: Number(key.slice(slash + 1)), cache };
+    });
+    const deadline = Date.now() + FETCH_RETRY_TIMEOUT_MS;
+    for (let attempt = 1, delay = 100; ; attempt++, delay = Math.min(delay * 2, 1000)) {
+      const groups = [...byLeader(this.#topics.metadata!, pending)];
+      const results = await Promise.allSettled(groups.map(([node, parts]) => this.#fetchFrom(node, parts)));
+      const failed: { node: number; parts: Wanted[]; error: unknown }[] = [];
+      results.forEach((r, i) => {
+        if (r.status === 'rejected') failed.push({ node: groups[i]![0], parts: groups[i]![1], error: r.reason });
+      });
+      if (failed.length === 0) return;
+      const fatal = failed.find((f) => !isStaleRouteError(f.error)) ?? (Date.now() + delay > deadline ? failed[0] : undefined);
+      if (fatal !== undefined) {
+        const tried = fatal === failed[0] && isStaleRouteError(fatal.error) ? ` (${attempt} attempts in ${Math.round(FETCH_RETRY_TIMEOUT_MS / 1000)} s, the metadata read again before each)` : '';
+        throw new Error(`fetching ${fatal.parts.map((p) => `${p.topic}/${p.partition}`).join(', ')} from ${brokerText(this.#topics.metadata, fatal.node)}${tried}: ${kafkaErrorText(fatal.error)}`, { cause: fatal.error });
+      }
+      await new Promise((r) => setTimeout(r, delay));
+      pending = failed.flatMap((f) => f.parts);
+      // The fetching client's own broker list is read again too: a broker it does not know cannot be fetched from.
+      this.#fetcher.clearMetadata();
+      await this.#topics.refresh([...new Set(pending.map((p) => p.topic))]).catch(() => undefined); // still failing: the next round tells
     }
+  }
+
+  /** One Fetch of `parts` from their leader `node`, its records into their caches. */
+  async #fetchFrom(node: number, parts: readonly Wanted[]): Promise<void> {
     const metadata = this.#topics.metadata!;
+    if (node < 0 || !metadata.brokers.has(node)) throw new NoLeaderError(`no leader known for ${parts.map((p) => `${p.topic}/${p.partition}`).join(', ')}${node < 0 ? '' : ` (broker ${node} is not in the metadata)`}`);
+    const byTopic = new Map<string, Wanted[]>();
+    for (const p of parts) byTopic.set(p.topic, [...(byTopic.get(p.topic) ?? []), p]);
     const topicIds = new Map<string, string>();
-    const topics = [...byTopic].map(([topic, parts]) => {
-      const meta = metadata.topics.get(topic);
-      if (meta === undefined) throw new Error(`no Kafka topic ${topic}`);
+    const topics = [...byTopic].map(([topic, list]) => {
+      const meta = metadata.topics.get(topic)!;
       topicIds.set(meta.id, topic);
-      return { topicId: meta.id, partitions: parts.map((p) => ({ partition: p.partition, currentLeaderEpoch: -1, fetchOffset: BigInt(p.cache.nextFetch), lastFetchedEpoch: -1, partitionMaxBytes: 1 << 20 })) };
+      return { topicId: meta.id, partitions: list.map((p) => ({ partition: p.partition, currentLeaderEpoch: -1, fetchOffset: BigInt(p.cache.nextFetch), lastFetchedEpoch: -1, partitionMaxBytes: 1 << 20 })) };
     });
-    const node = metadata.topics.get([...byTopic.keys()][0]!)!.partitions[0]!.leader;
-    const response = await this.#consumer.fetch({ node, topics, isolationLevel: READ_COMMITTED, maxWaitTime: this.#maxWaitMs, minBytes: 1, maxBytes: 8 << 20 }).catch((e: unknown) => {
-      throw new Error(`fetching from ${[...byTopic.keys()].join(', ')}: ${kafkaErrorText(e)}`, { cause: e });
-    });
+    const response = await this.#fetcher.fetch({ node, topics, isolationLevel: READ_COMMITTED, maxWaitTime: this.#maxWaitMs, minBytes: 1, maxBytes: 8 << 20 });
     for (const t of response.responses) {
       const topic = topicIds.get(t.topicId)!;
       for (const p of t.partitions) {
@@ -175,13 +213,14 @@ export class KafkaReader {
    * owner's fencing). Where the broker lists aborted transactions, the
    * range from `from` to the last stable offset is read again
    * read_uncommitted, unfiltered, and {@link committedRecords} applies
-   * Kafka's rule to it.
+   * Kafka's rule to it — from `node`, the partition's leader the first
+   * fetch went to (a leader moved meanwhile fails the round, resent).
    */
   async #unfilteredBatches(topicId: string, node: number, partition: number, from: number, lastStable: bigint): Promise<FetchedPartition['batches']> {
     const end = lastStable - 1n;
     const out: FetchedBatch[] = [];
     for (let offset = BigInt(from); offset <= end; ) {
-      const response = await this.#consumer.fetch({
+      const response = await this.#fetcher.fetch({
         node,
         topics: [{ topicId, partitions: [{ partition, currentLeaderEpoch: -1, fetchOffset: offset, lastFetchedEpoch: -1, partitionMaxBytes: 1 << 20 }] }],
         isolationLevel: READ_UNCOMMITTED,
@@ -229,7 +268,13 @@ export class KafkaReader {
 
   /** The end offsets of every partition of `topics`: the last stable ones (read_committed), or the log ends. */
   async #listOffsets(topics: readonly string[], isolationLevel: typeof READ_COMMITTED | typeof READ_UNCOMMITTED): Promise<Map<string, bigint[]>> {
-    return retryWhile(isRetriableKafkaError, METADATA_TIMEOUT_MS, () => this.#consumer.listOffsets({ topics: [...topics], isolationLevel })).catch((e: unknown) => {
+    // The client sends one ListOffsets per leader; after a stale leader's answer, its metadata is read anew for the next try.
+    let attempt = 0;
+    const list = (): Promise<Map<string, bigint[]>> => {
+      if (attempt++ > 0) this.#consumer.clearMetadata();
+      return this.#consumer.listOffsets({ topics: [...topics], isolationLevel });
+    };
+    return retryWhile(isStaleRouteError, METADATA_TIMEOUT_MS, list).catch((e: unknown) => {
       throw new Error(`listing the end offsets of ${topics.join(', ')}: ${kafkaErrorText(e)}`, { cause: e });
     });
   }

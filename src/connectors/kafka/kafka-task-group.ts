@@ -2,6 +2,7 @@ import { Consumer, type ExtendedGroupProtocolSubscription, type GroupAssignment,
 import type { RunPlan } from '../../runtime/run-plan.ts';
 import { assignTasks, type TaskAssignment, type TaskGroup } from '../../runtime/task-group.ts';
 import { isRetriableKafkaError, kafkaErrorText, retryWhile } from './kafka-errors.ts';
+import { bootstrapBrokers } from './kafka-client.ts';
 
 /** How a {@link KafkaTaskGroup} connects and how fast it notices members come and go. */
 export interface KafkaTaskGroupOptions {
@@ -81,7 +82,7 @@ export class KafkaTaskGroup implements TaskGroup {
     this.#tasks = plannedTasks(plan);
     const consumer = new Consumer({
       clientId: `${this.#options.clientId ?? 'tidemark'}-group`,
-      bootstrapBrokers: [this.#options.bootstrap],
+      bootstrapBrokers: bootstrapBrokers(this.#options.bootstrap),
       groupId: plan.applicationId,
       autocommit: false,
       sessionTimeout: this.#options.sessionTimeoutMs ?? 10_000,

@@ -52,14 +52,20 @@ export class TopicCatalog {
     return this.#metadata;
   }
 
-  /** Reloads the metadata of `topics`, or of every topic but Kafka's own. */
+  /**
+   * Reloads the metadata of `topics` (merged into what is known of the
+   * others: the brokers and these topics' leaders are new), or of every
+   * topic but Kafka's own.
+   */
   async refresh(topics?: readonly string[]): Promise<void> {
     // A topic being created or deleted meanwhile answers with a retriable error for a moment.
     await retryWhile(isRetriableKafkaError, METADATA_TIMEOUT_MS, async () => {
       const names = topics ?? (await this.#admin.listTopics()).filter((t) => !t.startsWith('__'));
       if (names.length === 0) return;
-      this.#metadata = await this.#consumer.metadata({ topics: [...names], forceUpdate: true });
-      for (const [name, t] of this.#metadata.topics) this.#partitions.set(name, t.partitionsCount);
+      const fresh = await this.#consumer.metadata({ topics: [...names], forceUpdate: true });
+      const known = topics === undefined ? undefined : this.#metadata;
+      this.#metadata = known === undefined ? fresh : { ...fresh, topics: new Map([...known.topics, ...fresh.topics]) };
+      for (const [name, t] of fresh.topics) this.#partitions.set(name, t.partitionsCount);
     }).catch((e: unknown) => {
       throw new Error(`reading Kafka's metadata${topics === undefined ? '' : ` of ${topics.join(', ')}`} from ${this.#bootstrap}: ${kafkaErrorText(e)}`, { cause: e });
     });
