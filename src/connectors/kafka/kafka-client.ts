@@ -7,3 +7,32 @@
  */
 export const CLIENT_RETRIES = { retries: 120, retryDelay: 250, timeout: 10_000 };
 export const METADATA_TIMEOUT_MS = 30_000;
+
+/** A `bootstrap` option: `host:port`, several of them comma-separated (`h1:9092,h2:9092`), or a list of those. */
+export type BootstrapOption = string | readonly string[];
+
+/** `host:port`, the host a name, an IPv4 address or a bracketed IPv6 address (`[::1]:9092`). */
+const BROKER = /^(?:\[[0-9a-fA-F:.]+\]|[^\s:,[\]]+):(\d{1,5})$/;
+
+/**
+ * The bootstrap brokers of a `bootstrap` option, each `host:port` with a
+ * port 1–65535, in the order given: the client tries them in turn until one
+ * answers, so any live broker of the cluster is enough. A bad entry is a
+ * RangeError naming it.
+ */
+export function bootstrapBrokers(option: BootstrapOption): string[] {
+  const given = typeof option === 'string' ? option : option.join(',');
+  const entries = given.split(',').map((e) => e.trim());
+  for (const entry of entries) {
+    const port = BROKER.exec(entry)?.[1];
+    if (port === undefined || Number(port) < 1 || Number(port) > 65535) {
+      throw new RangeError(`bootstrap broker ${JSON.stringify(entry)} of ${JSON.stringify(given)} must be HOST:PORT with a port 1–65535`);
+    }
+  }
+  return entries;
+}
+
+/** The bootstrap option as given, for messages: `h1:9092,h2:9092`. */
+export function bootstrapText(option: BootstrapOption): string {
+  return typeof option === 'string' ? option : option.join(',');
+}
