@@ -13,4 +13,3 @@
  */
 export { KafkaLog, kafkaTopics, type KafkaLogOptions } from './connectors/kafka/kafka-log.ts';
 export { KafkaTaskGroup, type KafkaTaskGroupOptions } from './connectors/kafka/kafka-task-group.ts';
-export type { BootstrapOption } from './connectors/kafka/kafka-client.ts';

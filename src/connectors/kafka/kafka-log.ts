@@ -8,7 +8,7 @@ import { producerIdOf } from '../../runtime/ids.ts';
 import { messageOf } from './kafka-records.ts';
 import { offsetsOf, oversizedAppendText, splitIntoRequests } from './kafka-batch-limits.ts';
 import { kafkaErrorText } from './kafka-errors.ts';
-import { CLIENT_RETRIES, bootstrapBrokers, bootstrapText, type BootstrapOption } from './kafka-client.ts';
+import { CLIENT_RETRIES, bootstrapBrokers, bootstrapText } from './kafka-client.ts';
 import { TopicCatalog, checkTopicDurability, kafkaTopics } from './kafka-topics.ts';
 import { KafkaReader } from './kafka-reader.ts';
 import { KafkaTaskStore } from './kafka-task-store.ts';
@@ -23,7 +23,7 @@ export interface KafkaLogOptions {
    * (`k1:9092,k2:9092`) or as a list: the client tries them in turn until one
    * answers, and learns the rest of the cluster from it.
    */
-  readonly bootstrap: BootstrapOption;
+  readonly bootstrap: string | readonly string[];
   /** The client id the broker sees (default `tidemark`); each task's transactional producer is `<clientId>-<taskId>`. */
   readonly clientId?: string;
   /** Longest a fetch waits for data at the end of a partition (default 50 ms). */

@@ -2,12 +2,12 @@ import { Consumer, type ExtendedGroupProtocolSubscription, type GroupAssignment,
 import type { RunPlan } from '../../runtime/run-plan.ts';
 import { assignTasks, type TaskAssignment, type TaskGroup } from '../../runtime/task-group.ts';
 import { isRetriableKafkaError, kafkaErrorText, retryWhile } from './kafka-errors.ts';
-import { bootstrapBrokers, bootstrapText, type BootstrapOption } from './kafka-client.ts';
+import { bootstrapBrokers, bootstrapText } from './kafka-client.ts';
 
 /** How a {@link KafkaTaskGroup} connects and how fast it notices members come and go. */
 export interface KafkaTaskGroupOptions {
   /** `host:port` of a broker, or several, comma-separated or as a list (as `KafkaLogOptions.bootstrap`). */
-  readonly bootstrap: BootstrapOption;
+  readonly bootstrap: string | readonly string[];
   /** The group member's client id is `<clientId>-group` (default `tidemark-group`). */
   readonly clientId?: string;
   /** How long the group waits for a member that stopped heartbeating (killed) before moving its tasks (default 10 s; the broker's floor is 6 s). */
