@@ -8,6 +8,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { Admin, ConfigResourceTypes, ConfigSources } from '@platformatic/kafka';
 import { Application } from '../../src/index.ts';
 import { KafkaLog, kafkaTopics } from '../../src/kafka.ts';
@@ -15,6 +17,20 @@ import maxTemperature from '../../examples/topologies/max-temperature.ts';
 import { kafkaBroker, resetTopics } from '../fixtures/kafka.ts';
 
 const utf8 = new TextEncoder();
+const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
+
+/** Runs the CLI as a child process with `env` added (asynchronously: the broker's fixture lives in this process). */
+function cli(args: readonly string[], env: Record<string, string>, input: string): Promise<{ status: number | null; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [MAIN, ...args], { env: { ...process.env, ...env, NO_COLOR: '1' } });
+    let stderr = '';
+    child.stdout.resume();
+    child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+    child.on('error', reject);
+    child.on('close', (status) => resolve({ status, stderr }));
+    child.stdin.end(input);
+  });
+}
 
 interface TopicDurabilityRead {
   /** Replicas of each partition. */
@@ -144,4 +160,18 @@ test('a bootstrap list whose first broker is down: the client falls over to the 
   } finally {
     await log.close();
   }
+});
+
+test('the CLI: --kafka with a list, --replication-factor, and min.insync.replicas from its environment variable', { timeout: 60_000 }, async (t) => {
+  const broker = await kafkaBroker(t);
+  if (broker === undefined) return;
+  await resetTopics(broker.bootstrap);
+  const kafka = `127.0.0.1:${await unusedPort()},${broker.bootstrap}`;
+  const produced = await cli(['produce', '--kafka', kafka, '--replication-factor', '1', '--stream', 'from-cli'], { TIDEMARK_KAFKA_MIN_INSYNC_REPLICAS: '1' }, '{"key":"k","value":1}\n');
+  assert.equal(produced.status, 0, produced.stderr);
+  const d = (await readDurability(broker.bootstrap, ['from-cli'])).get('from-cli')!;
+  assert.deepEqual([d.replicas, d.minInsyncReplicas, d.ownMinInsync], [[1], '1', true]);
+  const refused = await cli(['produce', '--kafka', broker.bootstrap, '--stream', 'never'], { TIDEMARK_KAFKA_REPLICATION_FACTOR: '0' }, '');
+  assert.equal(refused.status, 2);
+  assert.match(refused.stderr, /^tidemark produce: TIDEMARK_KAFKA_REPLICATION_FACTOR must be a positive integer or -1 \(the broker's default\), got "0"/);
 });
