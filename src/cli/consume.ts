@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { openCliLog, LOG_OPTIONS, type CliLog } from './log-option.ts';
+import { kafkaDurabilityHelp } from './kafka-options.ts';
 import type { LogRecord } from '../records/record.ts';
 import { integerOption, parseCommandArgs, requiredString } from './args.ts';
 import { CliError } from './errors.ts';
@@ -36,7 +37,9 @@ leaves them out.
 
 Options:
   --data-dir D        embedded log directory
-  --kafka HOST:PORT   a Kafka broker instead (committed records only)
+  --kafka HOST:PORT   a Kafka broker instead (committed records only); several,
+                      comma-separated: h1:9092,h2:9092
+${kafkaDurabilityHelp(22)}
   --stream S          stream to read
   --partition P       only this partition (default: all)
   --from-offset N     start at offset N in each partition read (default 0)

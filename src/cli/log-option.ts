@@ -7,13 +7,14 @@ import type { Log, TaskStorage } from '../runtime/log.ts';
 import type { LogRecord } from '../records/record.ts';
 import { fingerprintPartitions, fingerprintStream } from '../runtime/fingerprint.ts';
 import { existingDataDir, optionalString, type ParsedArgs } from './args.ts';
+import { KAFKA_DURABILITY_OPTIONS, kafkaDurabilityHelp, kafkaLogOptions } from './kafka-options.ts';
 import { UsageError } from './errors.ts';
 import { writeFailureReason } from './write-failure.ts';
 
-/** The log a command works on: the embedded log of `--data-dir D`, or the Kafka cluster of `--kafka HOST:PORT`. */
+/** The log a command works on: the embedded log of `--data-dir D`, or the Kafka cluster of `--kafka HOST:PORT[,HOST:PORT…]`. */
 export interface CliLog {
   readonly log: Log & TaskStorage;
-  /** Where, for messages: the directory, or `kafka HOST:PORT`. */
+  /** Where, for messages: the directory, or `kafka HOST:PORT` (the --kafka list as given). */
   readonly where: string;
   /**
    * Why a write failed, as `to data dir D failed: the disk is full (ENOSPC)`,
@@ -37,10 +38,13 @@ export interface CliLog {
 export const LOG_OPTIONS = {
   'data-dir': { type: 'string' },
   kafka: { type: 'string' },
+  ...KAFKA_DURABILITY_OPTIONS,
 } as const;
 
 export const LOG_OPTIONS_HELP = `  --data-dir D           embedded log directory
-  --kafka HOST:PORT      a Kafka broker instead (tidemark kafka start gives one)`;
+  --kafka HOST:PORT      a Kafka broker instead (tidemark kafka start gives one);
+                         several, comma-separated: h1:9092,h2:9092
+${kafkaDurabilityHelp(25)}`;
 
 /**
  * How a command uses an embedded data dir: `create` it when missing
@@ -59,10 +63,8 @@ export async function openCliLog(values: ParsedArgs['values'], access: DataDirAc
   const bootstrap = optionalString(values, 'kafka');
   const dataDir = optionalString(values, 'data-dir');
   if ((bootstrap === undefined) === (dataDir === undefined)) throw new UsageError('give the log: --data-dir D (embedded) or --kafka HOST:PORT');
-  if (bootstrap !== undefined) {
-    if (!/^[^:\s]+:\d+$/.test(bootstrap)) throw new UsageError(`--kafka must be HOST:PORT, got ${JSON.stringify(bootstrap)}`);
-    return kafkaCliLog(await KafkaLog.open({ bootstrap }), bootstrap);
-  }
+  const kafka = kafkaLogOptions(values);
+  if (kafka !== undefined) return kafkaCliLog(await KafkaLog.open(kafka), bootstrap!);
   const log = await EmbeddedLog.open(access === 'create' ? { dataDir: dataDir! } : { dataDir: existingDataDir(values), existing: true, readOnly: access === 'read', ...(notice === undefined ? {} : { onTakeOver: notice }) });
   return {
     log,

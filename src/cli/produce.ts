@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
 import { LOG_OPTIONS, openCliLog } from './log-option.ts';
+import { kafkaDurabilityHelp } from './kafka-options.ts';
 import { partitionForKey } from '../runtime/partitioner.ts';
 import type { AppendRecord } from '../runtime/log.ts';
 import { choiceOption, integerOption, parseCommandArgs, producerArgument, requiredString } from './args.ts';
@@ -50,7 +51,9 @@ consumer: it is refused, naming the line, unless --late-records write.
 Options:
   --data-dir D            embedded log directory (created when missing)
   --kafka HOST:PORT       a Kafka broker instead: the topic is created with
-                          LogAppendTime, event time travels in a header
+                          LogAppendTime, event time travels in a header;
+                          several brokers, comma-separated: h1:9092,h2:9092
+${kafkaDurabilityHelp(26)}
   --stream S              stream to append to
   --partitions N          partition count when creating the stream (default 1);
                           for an existing stream it must match

@@ -2,6 +2,7 @@ import { Application, type RunMode, type RunSummary, type StartPosition } from '
 import { BadInputError, ProcessingError } from '../runtime/input-failure.ts';
 import type { TaskStorage } from '../runtime/log.ts';
 import { LOG_OPTIONS, openCliLog, type CliLog } from './log-option.ts';
+import { kafkaDurabilityHelp } from './kafka-options.ts';
 import { choiceOption, integerOption, optionalString, parseCommandArgs } from './args.ts';
 import { CliError, UsageError } from './errors.ts';
 import { createProgressDisplay, formatCount } from './progress.ts';
@@ -49,7 +50,9 @@ one line naming the run that took them.
 
 Options:
   --data-dir D               embedded log directory
-  --kafka HOST:PORT          a Kafka broker instead (tidemark kafka start gives one)
+  --kafka HOST:PORT          a Kafka broker instead (tidemark kafka start gives one);
+                             several, comma-separated: h1:9092,h2:9092
+${kafkaDurabilityHelp(29)}
   --mode M                   catch-up (default) or real-time
   --from P                   earliest (default), latest, or offsets per partition:
                              clicks/0=120,clicks/1=98 (others start at 0)

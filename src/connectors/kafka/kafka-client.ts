@@ -8,16 +8,33 @@
 export const CLIENT_RETRIES = { retries: 120, retryDelay: 250, timeout: 10_000 };
 export const METADATA_TIMEOUT_MS = 30_000;
 
+/** A `bootstrap` option: `host:port`, several of them comma-separated (`h1:9092,h2:9092`), or a list of those. */
+export type BootstrapOption = string | readonly string[];
+
+/** `host:port`, the host a name, an IPv4 address or a bracketed IPv6 address (`[::1]:9092`). */
+const BROKER = /^(?:\[[0-9a-fA-F:.]+\]|[^\s:,[\]]+):(\d{1,5})$/;
+
 /**
- * The client's bootstrap servers of a `bootstrap` option: one `host:port`,
- * or several separated by commas (`h1:9092,h2:9092`), as Kafka's own
- * `bootstrap.servers` takes them; any one that answers gives the whole
- * cluster's metadata.
+ * The bootstrap brokers of a `bootstrap` option, each `host:port` with a
+ * port 1–65535, in the order given: the client tries them in turn until one
+ * answers, so any live broker of the cluster is enough. A bad entry is a
+ * RangeError naming it.
  */
-export function bootstrapBrokers(bootstrap: string): string[] {
-  const brokers = bootstrap.split(',').map((b) => b.trim()).filter((b) => b !== '');
-  if (brokers.length === 0) throw new Error(`no Kafka broker in bootstrap '${bootstrap}': expected host:port, or several separated by commas`);
-  return brokers;
+export function bootstrapBrokers(option: BootstrapOption): string[] {
+  const given = typeof option === 'string' ? option : option.join(',');
+  const entries = given.split(',').map((e) => e.trim());
+  for (const entry of entries) {
+    const port = BROKER.exec(entry)?.[1];
+    if (port === undefined || Number(port) < 1 || Number(port) > 65535) {
+      throw new RangeError(`bootstrap broker ${JSON.stringify(entry)} of ${JSON.stringify(given)} must be HOST:PORT with a port 1–65535`);
+    }
+  }
+  return entries;
+}
+
+/** The bootstrap option as given, for messages: `h1:9092,h2:9092`. */
+export function bootstrapText(option: BootstrapOption): string {
+  return typeof option === 'string' ? option : option.join(',');
 }
 
 /**

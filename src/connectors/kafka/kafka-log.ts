@@ -8,8 +8,8 @@ import { producerIdOf } from '../../runtime/ids.ts';
 import { messageOf } from './kafka-records.ts';
 import { offsetsOf, oversizedAppendText, splitIntoRequests } from './kafka-batch-limits.ts';
 import { kafkaErrorText } from './kafka-errors.ts';
-import { CLIENT_RETRIES, FETCH_RETRIES, bootstrapBrokers } from './kafka-client.ts';
-import { TopicCatalog, kafkaTopics } from './kafka-topics.ts';
+import { CLIENT_RETRIES, FETCH_RETRIES, bootstrapBrokers, bootstrapText } from './kafka-client.ts';
+import { TopicCatalog, checkTopicDurability, kafkaTopics } from './kafka-topics.ts';
 import { KafkaReader } from './kafka-reader.ts';
 import { KafkaTaskStore } from './kafka-task-store.ts';
 import { KafkaTransactions } from './kafka-transactions.ts';
@@ -18,12 +18,29 @@ export { kafkaTopics, topicSafe } from './kafka-topics.ts';
 
 /** How {@link KafkaLog.open} connects. */
 export interface KafkaLogOptions {
-  /** `host:port` of a broker, e.g. `127.0.0.1:9092`, or of several separated by commas (`h1:9092,h2:9092`). */
-  readonly bootstrap: string;
+  /**
+   * `host:port` of a broker, e.g. `127.0.0.1:9092`, or several, comma-separated
+   * (`k1:9092,k2:9092`) or as a list: the client tries them in turn until one
+   * answers, and learns the rest of the cluster from it.
+   */
+  readonly bootstrap: string | readonly string[];
   /** The client id the broker sees (default `tidemark`); each task's transactional producer is `<clientId>-<taskId>`. */
   readonly clientId?: string;
   /** Longest a fetch waits for data at the end of a partition (default 50 ms). */
   readonly maxWaitMs?: number;
+  /**
+   * Replicas of each partition of every topic tidemark creates (outputs,
+   * repartition and dead-letter topics, changelogs, checkpoints, audit):
+   * a positive integer, or -1 (the default) for the broker's
+   * `default.replication.factor`. Topics that exist are left as they are.
+   */
+  readonly replicationFactor?: number;
+  /**
+   * The `min.insync.replicas` of every topic tidemark creates: how many
+   * replicas must have a write before it is acknowledged (tidemark writes
+   * with acks=all). Default: none set, the broker's own.
+   */
+  readonly minInsyncReplicas?: number;
 }
 
 /**
@@ -63,17 +80,20 @@ export class KafkaLog implements Log, TaskStorage {
   readonly #taskSources = new Map<string, { sources: readonly string[]; partition: number }>();
 
   private constructor(options: KafkaLogOptions) {
-    const bootstrap = options.bootstrap;
+    // Both checked before any client is made: a bad option is a RangeError naming it, not a failed connection.
+    const brokers = bootstrapBrokers(options.bootstrap);
+    const durability = checkTopicDurability(options);
     const clientId = options.clientId ?? 'tidemark';
-    const base = { clientId, bootstrapBrokers: bootstrapBrokers(bootstrap), ...CLIENT_RETRIES };
+    const base = { clientId, bootstrapBrokers: brokers, ...CLIENT_RETRIES };
     this.#admin = new Admin(base);
     this.#consumer = new Consumer({ ...base, groupId: `${clientId}-reader` });
     this.#fetcher = new Consumer({ ...base, ...FETCH_RETRIES, groupId: `${clientId}-fetcher` });
+    // acks=all and idempotence: a write is acknowledged once min.insync.replicas replicas have it, and a retried one is not written twice.
     this.#producer = new Producer({ ...base, idempotent: true, acks: -1 });
-    this.#topics = new TopicCatalog(this.#admin, this.#consumer, bootstrap);
+    this.#topics = new TopicCatalog(this.#admin, this.#consumer, bootstrapText(options.bootstrap), durability);
     this.#reader = new KafkaReader(this.#consumer, this.#fetcher, this.#topics, options.maxWaitMs ?? 50);
     this.#store = new KafkaTaskStore(this.#reader);
-    this.#transactions = new KafkaTransactions({ clientId, bootstrap, topics: this.#topics, reader: this.#reader, store: this.#store });
+    this.#transactions = new KafkaTransactions({ clientId, bootstrapBrokers: brokers, topics: this.#topics, reader: this.#reader, store: this.#store });
   }
 
   /** Connects and loads the metadata of every topic. */

@@ -2,12 +2,12 @@ import { Consumer, type ExtendedGroupProtocolSubscription, type GroupAssignment,
 import type { RunPlan } from '../../runtime/run-plan.ts';
 import { assignTasks, type TaskAssignment, type TaskGroup } from '../../runtime/task-group.ts';
 import { isRetriableKafkaError, kafkaErrorText, retryWhile } from './kafka-errors.ts';
-import { bootstrapBrokers } from './kafka-client.ts';
+import { bootstrapBrokers, bootstrapText } from './kafka-client.ts';
 
 /** How a {@link KafkaTaskGroup} connects and how fast it notices members come and go. */
 export interface KafkaTaskGroupOptions {
-  /** `host:port` of a broker. */
-  readonly bootstrap: string;
+  /** `host:port` of a broker, or several, comma-separated or as a list (as `KafkaLogOptions.bootstrap`). */
+  readonly bootstrap: string | readonly string[];
   /** The group member's client id is `<clientId>-group` (default `tidemark-group`). */
   readonly clientId?: string;
   /** How long the group waits for a member that stopped heartbeating (killed) before moving its tasks (default 10 s; the broker's floor is 6 s). */
@@ -74,6 +74,7 @@ export class KafkaTaskGroup implements TaskGroup {
 
   /** @param options the broker, and the group's timings; the group id is the application id, given by the run's plan. */
   constructor(options: KafkaTaskGroupOptions) {
+    bootstrapBrokers(options.bootstrap); // a bad entry fails here, not at the join
     this.#options = options;
   }
 
@@ -108,7 +109,7 @@ export class KafkaTaskGroup implements TaskGroup {
       this.#rejoining = true;
       retryWhile(isRetriableKafkaError, REJOIN_TIMEOUT_MS, () => consumer.joinGroup(joining))
         .catch((err: unknown) => {
-          if (!this.#leaving) this.#failure ??= new Error(`rejoining the consumer group ${plan.applicationId} at ${this.#options.bootstrap} (the client's own rejoin failed: ${kafkaErrorText(e)}): ${kafkaErrorText(err)}`, { cause: err });
+          if (!this.#leaving) this.#failure ??= new Error(`rejoining the consumer group ${plan.applicationId} at ${bootstrapText(this.#options.bootstrap)} (the client's own rejoin failed: ${kafkaErrorText(e)}): ${kafkaErrorText(err)}`, { cause: err });
         })
         .finally(() => (this.#rejoining = false));
     });
@@ -118,7 +119,7 @@ export class KafkaTaskGroup implements TaskGroup {
     await consumer
       .joinGroup(joining)
       .catch((e: unknown) => {
-        throw new Error(`joining the consumer group ${plan.applicationId} at ${this.#options.bootstrap}: ${kafkaErrorText(e)}`, { cause: e });
+        throw new Error(`joining the consumer group ${plan.applicationId} at ${bootstrapText(this.#options.bootstrap)}: ${kafkaErrorText(e)}`, { cause: e });
       });
   }
 

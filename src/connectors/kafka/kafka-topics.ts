@@ -28,6 +28,25 @@ export const kafkaTopics = {
 const LOG_APPEND_TIME = { name: 'message.timestamp.type', value: 'LogAppendTime' };
 const COMPACT = { name: 'cleanup.policy', value: 'compact' };
 
+/** How durable the topics tidemark creates are (the options of the same names of `KafkaLogOptions`). */
+export interface TopicDurability {
+  /** Replicas of each partition; -1, the default, is the broker's `default.replication.factor` (CreateTopics v4+, Kafka 2.4+). */
+  readonly replicationFactor?: number;
+  /** The topic's `min.insync.replicas`; absent, the default, is the broker's. */
+  readonly minInsyncReplicas?: number;
+}
+
+/** Checks the durability options: a RangeError naming the option, before anything is created. */
+export function checkTopicDurability(d: TopicDurability): TopicDurability {
+  const rf = d.replicationFactor ?? -1;
+  if (!Number.isSafeInteger(rf) || (rf < 1 && rf !== -1)) throw new RangeError(`replicationFactor must be a positive integer or -1 (the broker's default), got ${String(d.replicationFactor)}`);
+  const isr = d.minInsyncReplicas;
+  if (isr !== undefined && (!Number.isSafeInteger(isr) || isr < 1)) throw new RangeError(`minInsyncReplicas must be a positive integer, got ${String(isr)}`);
+  // acks=all writes would then always fail with NOT_ENOUGH_REPLICAS: refuse it up front.
+  if (isr !== undefined && rf !== -1 && isr > rf) throw new RangeError(`minInsyncReplicas ${isr} is more than replicationFactor ${rf}: no write could ever be acknowledged`);
+  return { replicationFactor: rf, ...(isr === undefined ? {} : { minInsyncReplicas: isr }) };
+}
+
 /**
  * What a {@link KafkaLog} knows of the broker's topics: their metadata and
  * partition counts, their creation, and each one's max.message.bytes.
@@ -36,15 +55,21 @@ export class TopicCatalog {
   readonly #admin: Admin;
   readonly #consumer: Consumer;
   readonly #bootstrap: string;
+  readonly #replicas: number;
+  readonly #configs: readonly { name: string; value: string }[];
   #metadata: ClusterMetadata | undefined;
   readonly #partitions = new Map<string, number>();
   /** Each topic's effective max.message.bytes, read once (DescribeConfigs): the largest record batch its partitions take. */
   readonly #maxMessageBytes = new Map<string, number>();
 
-  constructor(admin: Admin, consumer: Consumer, bootstrap: string) {
+  /** @param bootstrap the bootstrap option as given, for messages; @param durability already checked ({@link checkTopicDurability}). */
+  constructor(admin: Admin, consumer: Consumer, bootstrap: string, durability: TopicDurability = {}) {
     this.#admin = admin;
     this.#consumer = consumer;
     this.#bootstrap = bootstrap;
+    this.#replicas = durability.replicationFactor ?? -1;
+    const isr = durability.minInsyncReplicas;
+    this.#configs = [LOG_APPEND_TIME, ...(isr === undefined ? [] : [{ name: 'min.insync.replicas', value: String(isr) }])];
   }
 
   /** The metadata last read (undefined before any topic was seen). */
@@ -77,7 +102,12 @@ export class TopicCatalog {
     if (existing !== partitions) throw new Error(`stream ${stream} exists with ${existing} partitions, not ${partitions}`);
   }
 
-  /** Creates the topics that do not exist yet (LogAppendTime; `compact` where asked), and waits for their metadata. */
+  /**
+   * Creates the topics that do not exist yet (LogAppendTime; `compact` where
+   * asked; the replication factor and min.insync.replicas of the log's
+   * options), and waits for their metadata. Topics that exist are left as
+   * they are.
+   */
   async createStreams(streams: readonly { stream: string; partitions: number; compact?: boolean }[]): Promise<void> {
     await this.refresh();
     const missing = streams.filter((s) => !this.#partitions.has(s.stream));
@@ -91,7 +121,8 @@ export class TopicCatalog {
       const group = missing.filter((s) => (s.compact ?? false) === compact);
       if (group.length === 0) continue;
       try {
-        await this.#admin.createTopics({ topics: group.map((s) => ({ topic: s.stream, partitions: s.partitions, replicas: 1 })), configs: compact ? [LOG_APPEND_TIME, COMPACT] : [LOG_APPEND_TIME] });
+        const topics = group.map((s) => ({ topic: s.stream, partitions: s.partitions, replicas: this.#replicas }));
+        await this.#admin.createTopics({ topics, configs: compact ? [...this.#configs, COMPACT] : [...this.#configs] });
       } catch (e) {
         // Another instance may have created some meanwhile: the metadata below decides.
         const failure = topicCreationError(e, group.map((s) => s.stream));
