@@ -8,7 +8,8 @@ import { producerIdOf } from '../../runtime/ids.ts';
 import { messageOf } from './kafka-records.ts';
 import { offsetsOf, oversizedAppendText, splitIntoRequests } from './kafka-batch-limits.ts';
 import { kafkaErrorText } from './kafka-errors.ts';
-import { CLIENT_RETRIES } from './kafka-client.ts';
+import { clientConnection } from './kafka-client.ts';
+import { securityFailure, type KafkaSecurityOptions } from './kafka-security.ts';
 import { TopicCatalog, kafkaTopics } from './kafka-topics.ts';
 import { KafkaReader } from './kafka-reader.ts';
 import { KafkaTaskStore } from './kafka-task-store.ts';
@@ -17,7 +18,7 @@ import { KafkaTransactions } from './kafka-transactions.ts';
 export { kafkaTopics, topicSafe } from './kafka-topics.ts';
 
 /** How {@link KafkaLog.open} connects. */
-export interface KafkaLogOptions {
+export interface KafkaLogOptions extends KafkaSecurityOptions {
   /** `host:port` of a broker, e.g. `127.0.0.1:9092`. */
   readonly bootstrap: string;
   /** The client id the broker sees (default `tidemark`); each task's transactional producer is `<clientId>-<taskId>`. */
@@ -63,20 +64,27 @@ export class KafkaLog implements Log, TaskStorage {
   private constructor(options: KafkaLogOptions) {
     const bootstrap = options.bootstrap;
     const clientId = options.clientId ?? 'tidemark';
-    const base = { clientId, bootstrapBrokers: [bootstrap], ...CLIENT_RETRIES };
+    // Retries and the connection's security (TLS, SASL): the same for every client, the task producers' too.
+    const connection = clientConnection(options);
+    const base = { clientId, bootstrapBrokers: [bootstrap], ...connection };
     this.#admin = new Admin(base);
     this.#consumer = new Consumer({ ...base, groupId: `${clientId}-reader` });
     this.#producer = new Producer({ ...base, idempotent: true, acks: -1 });
     this.#topics = new TopicCatalog(this.#admin, this.#consumer, bootstrap);
     this.#reader = new KafkaReader(this.#consumer, this.#topics, options.maxWaitMs ?? 50);
     this.#store = new KafkaTaskStore(this.#reader);
-    this.#transactions = new KafkaTransactions({ clientId, bootstrap, topics: this.#topics, reader: this.#reader, store: this.#store });
+    this.#transactions = new KafkaTransactions({ clientId, bootstrap, connection, topics: this.#topics, reader: this.#reader, store: this.#store });
   }
 
   /** Connects and loads the metadata of every topic. */
   static async open(options: KafkaLogOptions): Promise<KafkaLog> {
     const log = new KafkaLog(options);
-    await log.#topics.refresh();
+    try {
+      await log.#topics.refresh();
+    } catch (e) {
+      // A refused login or certificate is said as such, naming the broker (never the password).
+      throw securityFailure(e, options.bootstrap, options) ?? e;
+    }
     return log;
   }
 

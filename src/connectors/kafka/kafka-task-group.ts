@@ -2,9 +2,10 @@ import { Consumer, type ExtendedGroupProtocolSubscription, type GroupAssignment,
 import type { RunPlan } from '../../runtime/run-plan.ts';
 import { assignTasks, type TaskAssignment, type TaskGroup } from '../../runtime/task-group.ts';
 import { isRetriableKafkaError, kafkaErrorText, retryWhile } from './kafka-errors.ts';
+import { connectionSecurity, securityFailure, type KafkaSecurityOptions } from './kafka-security.ts';
 
 /** How a {@link KafkaTaskGroup} connects and how fast it notices members come and go. */
-export interface KafkaTaskGroupOptions {
+export interface KafkaTaskGroupOptions extends KafkaSecurityOptions {
   /** `host:port` of a broker. */
   readonly bootstrap: string;
   /** The group member's client id is `<clientId>-group` (default `tidemark-group`). */
@@ -89,6 +90,8 @@ export class KafkaTaskGroup implements TaskGroup {
       heartbeatInterval: this.#options.heartbeatIntervalMs ?? 500,
       retries: 120,
       retryDelay: 250,
+      // TLS and SASL as the log's clients have them.
+      ...connectionSecurity(this.#options),
     });
     this.#consumer = consumer;
     // The subscription: every input partition of every task, internal streams included.
@@ -117,7 +120,7 @@ export class KafkaTaskGroup implements TaskGroup {
     await consumer
       .joinGroup(joining)
       .catch((e: unknown) => {
-        throw new Error(`joining the consumer group ${plan.applicationId} at ${this.#options.bootstrap}: ${kafkaErrorText(e)}`, { cause: e });
+        throw securityFailure(e, this.#options.bootstrap, this.#options) ?? new Error(`joining the consumer group ${plan.applicationId} at ${this.#options.bootstrap}: ${kafkaErrorText(e)}`, { cause: e });
       });
   }
 
