@@ -9,6 +9,8 @@ import { fingerprintPartitions, fingerprintStream } from '../runtime/fingerprint
 import { existingDataDir, optionalString, type ParsedArgs } from './args.ts';
 import { UsageError } from './errors.ts';
 import { writeFailureReason } from './write-failure.ts';
+import { KAFKA_SECURITY_OPTIONS, kafkaSecurityFlagGiven, kafkaSecurityFromCli } from './kafka-security-options.ts';
+import type { KafkaSecurityOptions } from '../connectors/kafka/kafka-security.ts';
 
 /** The log a command works on: the embedded log of `--data-dir D`, or the Kafka cluster of `--kafka HOST:PORT`. */
 export interface CliLog {
@@ -37,6 +39,8 @@ export interface CliLog {
 export const LOG_OPTIONS = {
   'data-dir': { type: 'string' },
   kafka: { type: 'string' },
+  // TLS and SASL for --kafka (kafka-security-options.ts).
+  ...KAFKA_SECURITY_OPTIONS,
 } as const;
 
 export const LOG_OPTIONS_HELP = `  --data-dir D           embedded log directory
@@ -61,8 +65,11 @@ export async function openCliLog(values: ParsedArgs['values'], access: DataDirAc
   if ((bootstrap === undefined) === (dataDir === undefined)) throw new UsageError('give the log: --data-dir D (embedded) or --kafka HOST:PORT');
   if (bootstrap !== undefined) {
     if (!/^[^:\s]+:\d+$/.test(bootstrap)) throw new UsageError(`--kafka must be HOST:PORT, got ${JSON.stringify(bootstrap)}`);
-    return kafkaCliLog(await KafkaLog.open({ bootstrap }), bootstrap);
+    const security = kafkaSecurityFromCli(values);
+    return kafkaCliLog(await KafkaLog.open({ bootstrap, ...security }), bootstrap, security);
   }
+  const stray = kafkaSecurityFlagGiven(values);
+  if (stray !== undefined) throw new UsageError(`--${stray} is for --kafka, not --data-dir`);
   const log = await EmbeddedLog.open(access === 'create' ? { dataDir: dataDir! } : { dataDir: existingDataDir(values), existing: true, readOnly: access === 'read', ...(notice === undefined ? {} : { onTakeOver: notice }) });
   return {
     log,
@@ -78,7 +85,7 @@ export async function openCliLog(values: ParsedArgs['values'], access: DataDirAc
   };
 }
 
-function kafkaCliLog(log: KafkaLog, bootstrap: string): CliLog {
+function kafkaCliLog(log: KafkaLog, bootstrap: string, security: KafkaSecurityOptions): CliLog {
   return {
     log,
     where: `kafka ${bootstrap}`,
@@ -86,7 +93,7 @@ function kafkaCliLog(log: KafkaLog, bootstrap: string): CliLog {
     writeFailure: () => undefined,
     ensureStream: (stream, partitions) => log.createStreams([{ stream, partitions }]),
     refreshStreams: () => log.refreshStreams(),
-    taskGroup: () => new KafkaTaskGroup({ bootstrap }),
+    taskGroup: () => new KafkaTaskGroup({ bootstrap, ...security }),
     async readToEnd(stream, partition, from, max) {
       await log.refreshEnds([stream]);
       const end = log.endOffset(stream, partition);
