@@ -9,7 +9,7 @@ import { messageOf } from './kafka-records.ts';
 import { offsetsOf, oversizedAppendText, splitIntoRequests } from './kafka-batch-limits.ts';
 import { kafkaErrorText } from './kafka-errors.ts';
 import { clientConnection } from './kafka-client.ts';
-import { securityFailure, type KafkaSecurityOptions } from './kafka-security.ts';
+import { checkConnectionSecurity, securityFailure, type KafkaSecurityOptions } from './kafka-security.ts';
 import { TopicCatalog, kafkaTopics } from './kafka-topics.ts';
 import { KafkaReader } from './kafka-reader.ts';
 import { KafkaTaskStore } from './kafka-task-store.ts';
@@ -79,6 +79,7 @@ export class KafkaLog implements Log, TaskStorage {
   /** Connects and loads the metadata of every topic. */
   static async open(options: KafkaLogOptions): Promise<KafkaLog> {
     const log = new KafkaLog(options);
+    await checkConnectionSecurity(options.bootstrap, options, options.clientId ?? 'tidemark');
     try {
       await log.#topics.refresh();
     } catch (e) {

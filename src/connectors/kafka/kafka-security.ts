@@ -13,7 +13,7 @@
  * @module
  */
 import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls';
-import type { SASLOptions } from '@platformatic/kafka';
+import { Connection, type SASLOptions } from '@platformatic/kafka';
 
 /**
  * TLS to the brokers. Certificates and keys are given as their contents
@@ -155,7 +155,9 @@ function tlsErrorText(e: unknown): string | undefined {
     if (typeof x !== 'object' || x === null || seen.has(x)) return undefined;
     seen.add(x);
     const err = x as { code?: unknown; message?: unknown; errors?: unknown; cause?: unknown };
-    if (typeof err.code === 'string' && /CERT|SSL|TLS|SELF_SIGNED|ERR_TLS/.test(err.code)) return `${String(err.message)} (${err.code})`;
+    // Node's certificate errors (UNABLE_TO_VERIFY_LEAF_SIGNATURE, ERR_TLS_CERT_ALTNAME_INVALID…), and the client's word for a broker that does not speak TLS there.
+    if (typeof err.code === 'string' && /^(UNABLE_TO_|CERT_|DEPTH_ZERO_|SELF_SIGNED_|ERR_TLS_|ERR_SSL_|HOSTNAME_MISMATCH)/.test(err.code)) return `${String(err.message)} (${err.code})`;
+    if (typeof err.message === 'string' && err.message.startsWith('TLS handshake failed')) return err.message;
     for (const inner of Array.isArray(err.errors) ? err.errors : []) {
       const found = walk(inner);
       if (found !== undefined) return found;
@@ -163,4 +165,28 @@ function tlsErrorText(e: unknown): string | undefined {
     return walk(err.cause);
   };
   return walk(e);
+}
+
+/**
+ * Connects once to `bootstrap` with the security of `options` and throws
+ * {@link securityFailure}'s error when the broker refuses it. The clients
+ * retry a failed connection for their whole retry budget (a refused login
+ * reaches their retry loop as a retriable network error), which would keep
+ * a wrong password waiting half a minute for the same answer; any other
+ * failure is left to them. Nothing to check for PLAINTEXT.
+ */
+export async function checkConnectionSecurity(bootstrap: string, options: KafkaSecurityOptions, clientId: string): Promise<void> {
+  if (options.tls === undefined && options.sasl === undefined) return;
+  const colon = bootstrap.lastIndexOf(':');
+  const connection = new Connection(`${clientId}-check`, { ...connectionSecurity(options), connectTimeout: 10_000 });
+  // The connection also reports its failure as an event: without a listener it would be thrown at the process.
+  connection.on('error', () => undefined);
+  try {
+    await connection.connect(bootstrap.slice(0, colon), Number(bootstrap.slice(colon + 1)));
+  } catch (e) {
+    const failure = securityFailure(e, bootstrap, options);
+    if (failure !== undefined) throw failure;
+  } finally {
+    await connection.close().catch(() => undefined);
+  }
 }
