@@ -23,6 +23,7 @@ export interface DevBrokerListeners {
   readonly sasl?: DevBrokerSaslListener;
 }
 
+/** The TLS listener: its port and the server's certificate and key. */
 export interface DevBrokerTlsListener {
   /** Its port on 127.0.0.1; default a free one. */
   readonly port?: number;
@@ -34,18 +35,21 @@ export interface DevBrokerTlsListener {
   readonly clientCaFile?: string;
 }
 
+/** The SASL listener: its port, whether it runs over TLS, and its users. */
 export interface DevBrokerSaslListener {
   /** Its port on 127.0.0.1; default a free one. */
   readonly port?: number;
   /** SASL_SSL on the TLS listener's certificate instead of SASL_PLAINTEXT (needs `tls`). */
   readonly overTls?: boolean;
-  /** The users. SCRAM users are added when the storage is first formatted; a data dir formatted before keeps its own. */
+  /** The users (letters, digits and . _ @ + - only). SCRAM users are added when the storage is first formatted; a data dir formatted before keeps its own. */
   readonly users: readonly { readonly username: string; readonly password: string }[];
 }
 
 /** Where the secured listeners ended up: `127.0.0.1:<port>` of each opened. */
 export interface DevBrokerListenerAddresses {
+  /** The TLS listener's address. */
   readonly tls?: string;
+  /** The SASL listener's address. */
   readonly sasl?: string;
 }
 

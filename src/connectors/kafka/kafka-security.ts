@@ -38,10 +38,12 @@ export interface KafkaTlsOptions {
 
 /** The SASL mechanisms tidemark's client speaks. */
 export const SASL_MECHANISMS = ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512', 'OAUTHBEARER'] as const;
+/** One of {@link SASL_MECHANISMS}. */
 export type KafkaSaslMechanism = (typeof SASL_MECHANISMS)[number];
 
 /** SASL authentication: a user and password (PLAIN, SCRAM-SHA-256/512), or a bearer token (OAUTHBEARER). */
 export interface KafkaSaslOptions {
+  /** How to authenticate. */
   readonly mechanism: KafkaSaslMechanism;
   /** The user, for PLAIN and SCRAM. */
   readonly username?: string;
@@ -61,7 +63,9 @@ export interface KafkaSecurityOptions {
 
 /** What the client's options get: its `tls` and `sasl` settings, or nothing for PLAINTEXT. */
 export interface ClientSecurity {
+  /** Node's TLS options for the client's sockets. */
   tls?: TlsConnectionOptions;
+  /** The client's SASL options, the password as a function. */
   sasl?: SASLOptions;
 }
 
