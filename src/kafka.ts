@@ -13,3 +13,4 @@
  */
 export { KafkaLog, kafkaTopics, type KafkaLogOptions } from './connectors/kafka/kafka-log.ts';
 export { KafkaTaskGroup, type KafkaTaskGroupOptions } from './connectors/kafka/kafka-task-group.ts';
+export { SASL_MECHANISMS, type KafkaSaslMechanism, type KafkaSaslOptions, type KafkaSecurityOptions, type KafkaTlsOptions } from './connectors/kafka/kafka-security.ts';

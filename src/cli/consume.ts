@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { openCliLog, LOG_OPTIONS, type CliLog } from './log-option.ts';
 import { kafkaDurabilityHelp } from './kafka-options.ts';
+import { KAFKA_SECURITY_HELP } from './kafka-security-options.ts';
 import type { LogRecord } from '../records/record.ts';
 import { integerOption, parseCommandArgs, requiredString } from './args.ts';
 import { CliError } from './errors.ts';
@@ -47,7 +48,7 @@ ${kafkaDurabilityHelp(22)}
   --data-only         leave watermark records out
   --follow            keep tailing: print new records as they are appended,
                       until Ctrl-C (waits for the stream if it does not exist yet)
-  -h, --help          this help
+  -h, --help          this help${KAFKA_SECURITY_HELP}
 
 Example:
   tidemark consume --data-dir ./data --stream readings --partition 2 --from-offset 100`;

@@ -10,6 +10,8 @@ import { existingDataDir, optionalString, type ParsedArgs } from './args.ts';
 import { KAFKA_DURABILITY_OPTIONS, kafkaDurabilityHelp, kafkaLogOptions } from './kafka-options.ts';
 import { UsageError } from './errors.ts';
 import { writeFailureReason } from './write-failure.ts';
+import { KAFKA_SECURITY_OPTIONS, kafkaSecurityFlagGiven, kafkaSecurityFromCli } from './kafka-security-options.ts';
+import type { KafkaSecurityOptions } from '../connectors/kafka/kafka-security.ts';
 
 /** The log a command works on: the embedded log of `--data-dir D`, or the Kafka cluster of `--kafka HOST:PORT[,HOST:PORT…]`. */
 export interface CliLog {
@@ -39,6 +41,8 @@ export const LOG_OPTIONS = {
   'data-dir': { type: 'string' },
   kafka: { type: 'string' },
   ...KAFKA_DURABILITY_OPTIONS,
+  // TLS and SASL for --kafka (kafka-security-options.ts).
+  ...KAFKA_SECURITY_OPTIONS,
 } as const;
 
 export const LOG_OPTIONS_HELP = `  --data-dir D           embedded log directory
@@ -64,7 +68,12 @@ export async function openCliLog(values: ParsedArgs['values'], access: DataDirAc
   const dataDir = optionalString(values, 'data-dir');
   if ((bootstrap === undefined) === (dataDir === undefined)) throw new UsageError('give the log: --data-dir D (embedded) or --kafka HOST:PORT');
   const kafka = kafkaLogOptions(values);
-  if (kafka !== undefined) return kafkaCliLog(await KafkaLog.open(kafka), bootstrap!);
+  if (kafka !== undefined) {
+    const security = kafkaSecurityFromCli(values);
+    return kafkaCliLog(await KafkaLog.open({ ...kafka, ...security }), bootstrap!, security);
+  }
+  const stray = kafkaSecurityFlagGiven(values);
+  if (stray !== undefined) throw new UsageError(`--${stray} is for --kafka, not --data-dir`);
   const log = await EmbeddedLog.open(access === 'create' ? { dataDir: dataDir! } : { dataDir: existingDataDir(values), existing: true, readOnly: access === 'read', ...(notice === undefined ? {} : { onTakeOver: notice }) });
   return {
     log,
@@ -80,7 +89,7 @@ export async function openCliLog(values: ParsedArgs['values'], access: DataDirAc
   };
 }
 
-function kafkaCliLog(log: KafkaLog, bootstrap: string): CliLog {
+function kafkaCliLog(log: KafkaLog, bootstrap: string, security: KafkaSecurityOptions): CliLog {
   return {
     log,
     where: `kafka ${bootstrap}`,
@@ -88,7 +97,7 @@ function kafkaCliLog(log: KafkaLog, bootstrap: string): CliLog {
     writeFailure: () => undefined,
     ensureStream: (stream, partitions) => log.createStreams([{ stream, partitions }]),
     refreshStreams: () => log.refreshStreams(),
-    taskGroup: () => new KafkaTaskGroup({ bootstrap }),
+    taskGroup: () => new KafkaTaskGroup({ bootstrap, ...security }),
     async readToEnd(stream, partition, from, max) {
       await log.refreshEnds([stream]);
       const end = log.endOffset(stream, partition);

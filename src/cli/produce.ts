@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
 import { LOG_OPTIONS, openCliLog } from './log-option.ts';
 import { kafkaDurabilityHelp } from './kafka-options.ts';
+import { KAFKA_SECURITY_HELP } from './kafka-security-options.ts';
 import { partitionForKey } from '../runtime/partitioner.ts';
 import type { AppendRecord } from '../runtime/log.ts';
 import { choiceOption, integerOption, parseCommandArgs, producerArgument, requiredString } from './args.ts';
@@ -67,7 +68,7 @@ ${kafkaDurabilityHelp(26)}
   --late-records R        reject (default) or write: a producer's record at or
                           below its own watermark is written, marked with the
                           tidemark.producer-late header, and audited by consumers
-  -h, --help              this help
+  -h, --help              this help${KAFKA_SECURITY_HELP}
 
 Records are appended in batches, each batch durably (on disk when the
 command moves on) and, on the embedded log, atomically (on Kafka a batch

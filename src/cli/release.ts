@@ -3,6 +3,7 @@ import { optionalString, parseCommandArgs, producerArgument, requiredString } fr
 import { UsageError, CliError } from './errors.ts';
 import type { CommandIo } from './io.ts';
 import { LOG_OPTIONS, LOG_OPTIONS_HELP, openCliLog } from './log-option.ts';
+import { KAFKA_SECURITY_HELP } from './kafka-security-options.ts';
 
 export const releaseHelp = `Usage: tidemark release --data-dir D --stream S --producer APP/TASK [--partitions P,…]
 
@@ -23,7 +24,7 @@ ${LOG_OPTIONS_HELP}
   --stream S             the stream the task wrote
   --producer APP/TASK    the producer task to release, as 'tidemark run' names it
   --partitions P,…       only these partitions (default: every partition)
-  -h, --help             this help`;
+  -h, --help             this help${KAFKA_SECURITY_HELP}`;
 
 const OPTIONS = {
   ...LOG_OPTIONS,

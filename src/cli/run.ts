@@ -3,6 +3,7 @@ import { BadInputError, ProcessingError } from '../runtime/input-failure.ts';
 import type { TaskStorage } from '../runtime/log.ts';
 import { LOG_OPTIONS, openCliLog, type CliLog } from './log-option.ts';
 import { kafkaDurabilityHelp } from './kafka-options.ts';
+import { KAFKA_SECURITY_HELP } from './kafka-security-options.ts';
 import { choiceOption, integerOption, optionalString, parseCommandArgs } from './args.ts';
 import { CliError, UsageError } from './errors.ts';
 import { createProgressDisplay, formatCount } from './progress.ts';
@@ -70,7 +71,7 @@ ${kafkaDurabilityHelp(29)}
   --trace FILE               write the run's trace (records, stream time, watermarks,
                              watermark records per task) as NDJSON, for tidemark timeline
   --quiet                    no progress display
-  -h, --help                 this help
+  -h, --help                 this help${KAFKA_SECURITY_HELP}
 
 Progress goes to stderr: a bar redrawn in place on a terminal, a plain line
 every second otherwise. The summary goes to stdout and ends with one line per

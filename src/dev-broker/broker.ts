@@ -16,6 +16,7 @@ import { choosePorts } from './ports.ts';
 import { waitUntilReady } from './ready.ts';
 import { readKafkaBrokerState, removeKafkaBrokerState, writeKafkaBrokerState } from './state.ts';
 import { formatStorage, storageFormatted } from './storage.ts';
+import { chooseListenerPorts, listenerAddresses, listenerProperties, scramFormatArgs, type DevBrokerListenerAddresses, type DevBrokerListeners } from './security.ts';
 
 /** How {@link startKafkaBroker} starts a broker: where, on which ports, with which jars and settings. */
 export interface StartKafkaBrokerOptions {
@@ -47,6 +48,8 @@ export interface StartKafkaBrokerOptions {
   readonly brokerProperties?: BrokerProperties;
   /** Aborting it while the broker starts kills the broker and rejects (e.g. Ctrl-C in the CLI). */
   readonly signal?: AbortSignal;
+  /** Secured listeners besides the PLAINTEXT one: TLS, and SASL with SCRAM and PLAIN users (security.ts). */
+  readonly listeners?: DevBrokerListeners;
 }
 
 /** A running development broker. */
@@ -57,6 +60,8 @@ export interface KafkaBroker {
   readonly port: number;
   /** The controller's port on 127.0.0.1. */
   readonly controllerPort: number;
+  /** The bootstrap address of each secured listener asked for in {@link StartKafkaBrokerOptions.listeners} (empty without; absent on a handle that has no such listeners). */
+  readonly listeners?: DevBrokerListenerAddresses;
   /** Its directory: partitions, config, `broker.log`. */
   readonly dataDir: string;
   /** The jars it runs from. */
@@ -107,14 +112,15 @@ export async function startKafkaBroker(options: StartKafkaBrokerOptions = {}): P
     log,
     signal: options.signal,
   };
+  const secured = await chooseListenerPorts(options.listeners ?? {}, config);
   // A single node is the whole controller quorum.
-  writeNodeConfig(config, [config], options.brokerProperties ?? {});
+  writeNodeConfig(config, [config], { ...listenerProperties(secured, config), ...options.brokerProperties });
   removeKafkaBrokerState(dataDir);
   if (!storageFormatted(dataDir)) {
     log(`formatting ${join(dataDir, 'logs')}`);
-    await formatStorage(config);
+    await formatStorage(config, undefined, scramFormatArgs(secured));
   }
-  const broker = new DevBroker(config);
+  const broker = new DevBroker(config, listenerAddresses(secured));
   await broker.start();
   return broker;
 }
@@ -123,12 +129,14 @@ class DevBroker implements KafkaBroker {
   readonly bootstrap: string;
   readonly port: number;
   readonly controllerPort: number;
+  readonly listeners: DevBrokerListenerAddresses;
   readonly dataDir: string;
   readonly libsDir: string;
   readonly #config: BrokerConfig;
   #running: Running | undefined;
 
-  constructor(config: BrokerConfig) {
+  constructor(config: BrokerConfig, listeners: DevBrokerListenerAddresses = {}) {
+    this.listeners = listeners;
     this.#config = config;
     this.port = config.port;
     this.controllerPort = config.controllerPort;

@@ -17,3 +17,4 @@ export { kafkaBrokerStatus, stopKafkaBroker, type KafkaBrokerStatus } from './co
 export { DEFAULT_KAFKA_VERSION, ensureKafkaJars, type EnsureKafkaJarsOptions } from './jars.ts';
 export { javaCommand, kafkaPrerequisites, type KafkaPrerequisites } from './prerequisites.ts';
 export type { KafkaBrokerState } from './state.ts';
+export type { DevBrokerListenerAddresses, DevBrokerListeners, DevBrokerSaslListener, DevBrokerTlsListener } from './security.ts';

@@ -22,9 +22,10 @@ export function storageFormatted(dataDir: string): boolean {
 /**
  * `kafka.tools.StorageTool format` with the cluster id (default a new one),
  * for a data directory never formatted; the nodes of one cluster share an id.
+ * `extraArgs` go to the tool as they are (e.g. `--add-scram` for SCRAM users).
  */
-export async function formatStorage(config: BrokerConfig, clusterId = randomClusterId()): Promise<void> {
-  const args = [...jvmArgs(config), 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', join(config.dataDir, PROPERTIES_FILE)];
+export async function formatStorage(config: BrokerConfig, clusterId = randomClusterId(), extraArgs: readonly string[] = []): Promise<void> {
+  const args = [...jvmArgs(config), 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', join(config.dataDir, PROPERTIES_FILE), ...extraArgs];
   const child = spawn(javaCommand(), args, { cwd: config.dataDir, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const keep = (chunk: Buffer): void => {

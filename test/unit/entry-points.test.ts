@@ -28,7 +28,10 @@ const EXPECTED: Record<string, readonly string[]> = {
     'TraceEvent', 'TraceEventBase', 'WatermarkGenerator', 'WatermarkHolder', 'WatermarkStrategy', 'WatermarkStrategyWithIdleness',
     'Watermarks', 'Windowed', 'WindowedAggregateOptions', 'fingerprintPartitions', 'fingerprintStream', 'keyValueStore', 'systemClock',
   ],
-  './kafka': ['KafkaLog', 'KafkaLogOptions', 'KafkaTaskGroup', 'KafkaTaskGroupOptions', 'kafkaTopics'],
+  './kafka': [
+    'KafkaLog', 'KafkaLogOptions', 'KafkaSaslMechanism', 'KafkaSaslOptions', 'KafkaSecurityOptions', 'KafkaTaskGroup', 'KafkaTaskGroupOptions',
+    'KafkaTlsOptions', 'SASL_MECHANISMS', 'kafkaTopics',
+  ],
   './testing': ['PipeOptions', 'TestDriverOptions', 'TestInputStream', 'TestOutputRecord', 'TopologyTestDriver', 'seededRandom'],
   './semantics': [
     'MAX_WATERMARK', 'NO_TIMESTAMP', 'NO_WATERMARK', 'ProducerApplication', 'ProducerState', 'Session', 'TimestampResolution',
@@ -40,8 +43,10 @@ const EXPECTED: Record<string, readonly string[]> = {
     'rightWindow', 'sessionCloseEnd', 'slidingStartsContaining', 'slidingWindowsOf', 'stateLateness', 'timeWindowsFor',
   ],
   './dev-broker': [
-    'DEFAULT_KAFKA_VERSION', 'EnsureKafkaJarsOptions', 'KafkaBroker', 'KafkaBrokerState', 'KafkaBrokerStatus', 'KafkaCluster', 'KafkaClusterNode', 'KafkaPrerequisites',
-    'StartKafkaBrokerOptions', 'StartKafkaClusterOptions', 'ensureKafkaJars', 'javaCommand', 'kafkaBrokerStatus', 'kafkaPrerequisites', 'startKafkaBroker', 'startKafkaCluster', 'stopKafkaBroker',
+    'DEFAULT_KAFKA_VERSION', 'DevBrokerListenerAddresses', 'DevBrokerListeners', 'DevBrokerSaslListener', 'DevBrokerTlsListener',
+    'EnsureKafkaJarsOptions', 'KafkaBroker', 'KafkaBrokerState', 'KafkaBrokerStatus', 'KafkaCluster', 'KafkaClusterNode',
+    'KafkaPrerequisites', 'StartKafkaBrokerOptions', 'StartKafkaClusterOptions', 'ensureKafkaJars', 'javaCommand', 'kafkaBrokerStatus',
+    'kafkaPrerequisites', 'startKafkaBroker', 'startKafkaCluster', 'stopKafkaBroker',
   ],
 };
 

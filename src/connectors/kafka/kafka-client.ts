@@ -1,4 +1,5 @@
 /** Settings every Kafka client of a {@link KafkaLog} shares. */
+import { connectionSecurity, type ClientSecurity, type KafkaSecurityOptions } from './kafka-security.ts';
 
 /**
  * Every request is retried for about 30 s (120 × 250 ms) before a run fails:
@@ -46,3 +47,12 @@ export function bootstrapText(option: BootstrapOption): string {
 export const FETCH_RETRIES = { retries: 2, retryDelay: 250, timeout: 10_000 };
 /** How long the reader keeps retrying a fetch whose leader moved or whose broker is down: a broker restart and a metadata read (up to 30 s) fit. */
 export const FETCH_RETRY_TIMEOUT_MS = 60_000;
+
+/**
+ * What every client's options share: the retries, and the connection's
+ * security (TLS, SASL) of `options` — the one place the security is turned
+ * into client settings (kafka-security.ts).
+ */
+export function clientConnection(options: KafkaSecurityOptions): typeof CLIENT_RETRIES & ClientSecurity {
+  return { ...CLIENT_RETRIES, ...connectionSecurity(options) };
+}

@@ -8,7 +8,8 @@ import { producerIdOf } from '../../runtime/ids.ts';
 import { messageOf } from './kafka-records.ts';
 import { offsetsOf, oversizedAppendText, splitIntoRequests } from './kafka-batch-limits.ts';
 import { kafkaErrorText } from './kafka-errors.ts';
-import { CLIENT_RETRIES, FETCH_RETRIES, bootstrapBrokers, bootstrapText } from './kafka-client.ts';
+import { FETCH_RETRIES, bootstrapBrokers, bootstrapText, clientConnection } from './kafka-client.ts';
+import { checkConnectionSecurity, securityFailure, type KafkaSecurityOptions } from './kafka-security.ts';
 import { TopicCatalog, checkTopicDurability, kafkaTopics } from './kafka-topics.ts';
 import { KafkaReader } from './kafka-reader.ts';
 import { KafkaTaskStore } from './kafka-task-store.ts';
@@ -17,7 +18,7 @@ import { KafkaTransactions } from './kafka-transactions.ts';
 export { kafkaTopics, topicSafe } from './kafka-topics.ts';
 
 /** How {@link KafkaLog.open} connects. */
-export interface KafkaLogOptions {
+export interface KafkaLogOptions extends KafkaSecurityOptions {
   /**
    * `host:port` of a broker, e.g. `127.0.0.1:9092`, or several, comma-separated
    * (`k1:9092,k2:9092`) or as a list: the client tries them in turn until one
@@ -84,7 +85,9 @@ export class KafkaLog implements Log, TaskStorage {
     const brokers = bootstrapBrokers(options.bootstrap);
     const durability = checkTopicDurability(options);
     const clientId = options.clientId ?? 'tidemark';
-    const base = { clientId, bootstrapBrokers: brokers, ...CLIENT_RETRIES };
+    // Retries and the connection's security (TLS, SASL): the same for every client, the task producers' too.
+    const connection = clientConnection(options);
+    const base = { clientId, bootstrapBrokers: brokers, ...connection };
     this.#admin = new Admin(base);
     this.#consumer = new Consumer({ ...base, groupId: `${clientId}-reader` });
     this.#fetcher = new Consumer({ ...base, ...FETCH_RETRIES, groupId: `${clientId}-fetcher` });
@@ -93,13 +96,20 @@ export class KafkaLog implements Log, TaskStorage {
     this.#topics = new TopicCatalog(this.#admin, this.#consumer, bootstrapText(options.bootstrap), durability);
     this.#reader = new KafkaReader(this.#consumer, this.#fetcher, this.#topics, options.maxWaitMs ?? 50);
     this.#store = new KafkaTaskStore(this.#reader);
-    this.#transactions = new KafkaTransactions({ clientId, bootstrapBrokers: brokers, topics: this.#topics, reader: this.#reader, store: this.#store });
+    this.#transactions = new KafkaTransactions({ clientId, bootstrapBrokers: brokers, connection, topics: this.#topics, reader: this.#reader, store: this.#store });
   }
 
   /** Connects and loads the metadata of every topic. */
   static async open(options: KafkaLogOptions): Promise<KafkaLog> {
     const log = new KafkaLog(options);
-    await log.#topics.refresh();
+    // The login is checked once, on the first bootstrap broker: a refused one fails here at once, not after the client's retries.
+    await checkConnectionSecurity(bootstrapBrokers(options.bootstrap)[0]!, options, options.clientId ?? 'tidemark');
+    try {
+      await log.#topics.refresh();
+    } catch (e) {
+      // A refused login or certificate is said as such, naming the broker (never the password).
+      throw securityFailure(e, bootstrapText(options.bootstrap), options) ?? e;
+    }
     return log;
   }
 

@@ -3,9 +3,10 @@ import type { RunPlan } from '../../runtime/run-plan.ts';
 import { assignTasks, type TaskAssignment, type TaskGroup } from '../../runtime/task-group.ts';
 import { isRetriableKafkaError, kafkaErrorText, retryWhile } from './kafka-errors.ts';
 import { bootstrapBrokers, bootstrapText } from './kafka-client.ts';
+import { connectionSecurity, securityFailure, type KafkaSecurityOptions } from './kafka-security.ts';
 
 /** How a {@link KafkaTaskGroup} connects and how fast it notices members come and go. */
-export interface KafkaTaskGroupOptions {
+export interface KafkaTaskGroupOptions extends KafkaSecurityOptions {
   /** `host:port` of a broker, or several, comma-separated or as a list (as `KafkaLogOptions.bootstrap`). */
   readonly bootstrap: string | readonly string[];
   /** The group member's client id is `<clientId>-group` (default `tidemark-group`). */
@@ -91,6 +92,8 @@ export class KafkaTaskGroup implements TaskGroup {
       heartbeatInterval: this.#options.heartbeatIntervalMs ?? 500,
       retries: 120,
       retryDelay: 250,
+      // TLS and SASL as the log's clients have them.
+      ...connectionSecurity(this.#options),
     });
     this.#consumer = consumer;
     // The subscription: every input partition of every task, internal streams included.
@@ -119,7 +122,7 @@ export class KafkaTaskGroup implements TaskGroup {
     await consumer
       .joinGroup(joining)
       .catch((e: unknown) => {
-        throw new Error(`joining the consumer group ${plan.applicationId} at ${bootstrapText(this.#options.bootstrap)}: ${kafkaErrorText(e)}`, { cause: e });
+        throw securityFailure(e, bootstrapText(this.#options.bootstrap), this.#options) ?? new Error(`joining the consumer group ${plan.applicationId} at ${bootstrapText(this.#options.bootstrap)}: ${kafkaErrorText(e)}`, { cause: e });
       });
   }
 

@@ -5,7 +5,7 @@ import { parseTaskId, producerIdOf } from '../../runtime/ids.ts';
 import { messageOf } from './kafka-records.ts';
 import { auditRecords, offsetsOf, oversizedCommitText, splitIntoRequests, type OutgoingMessage } from './kafka-batch-limits.ts';
 import { isFencedKafkaError, isFencingRaceKafkaError, isRetriableKafkaError, kafkaErrorText, retryWhile } from './kafka-errors.ts';
-import { CLIENT_RETRIES } from './kafka-client.ts';
+import type { clientConnection } from './kafka-client.ts';
 import { kafkaTopics, type TopicCatalog } from './kafka-topics.ts';
 import type { KafkaReader } from './kafka-reader.ts';
 import type { KafkaTaskStore } from './kafka-task-store.ts';
@@ -21,15 +21,18 @@ const TRANSACTION_INIT_TIMEOUT_MS = 60_000;
 export class KafkaTransactions {
   readonly #clientId: string;
   readonly #bootstrapBrokers: readonly string[];
+  /** Retries, TLS and SASL, as every client of the log has them. */
+  readonly #connection: ReturnType<typeof clientConnection>;
   readonly #topics: TopicCatalog;
   readonly #reader: KafkaReader;
   readonly #store: KafkaTaskStore;
   /** By producer id (`application/task`). */
   readonly #taskProducers = new Map<string, Producer>();
 
-  constructor(options: { clientId: string; bootstrapBrokers: readonly string[]; topics: TopicCatalog; reader: KafkaReader; store: KafkaTaskStore }) {
+  constructor(options: { clientId: string; bootstrapBrokers: readonly string[]; connection: ReturnType<typeof clientConnection>; topics: TopicCatalog; reader: KafkaReader; store: KafkaTaskStore }) {
     this.#clientId = options.clientId;
     this.#bootstrapBrokers = options.bootstrapBrokers;
+    this.#connection = options.connection;
     this.#topics = options.topics;
     this.#reader = options.reader;
     this.#store = options.store;
@@ -39,7 +42,7 @@ export class KafkaTransactions {
   async openTaskProducer(app: string, taskId: string): Promise<void> {
     const key = producerIdOf(app, taskId);
     if (this.#taskProducers.has(key)) return;
-    const producer = new Producer({ clientId: `${this.#clientId}-${taskId}`, bootstrapBrokers: [...this.#bootstrapBrokers], transactionalId: `${app}-${taskId}`, producerId: -1n, producerEpoch: -1, idempotent: true, acks: -1, ...CLIENT_RETRIES });
+    const producer = new Producer({ clientId: `${this.#clientId}-${taskId}`, bootstrapBrokers: [...this.#bootstrapBrokers], transactionalId: `${app}-${taskId}`, producerId: -1n, producerEpoch: -1, idempotent: true, acks: -1, ...this.#connection });
     // An empty transaction registers the transactional id now, bumping its epoch: a zombie still holding the task is fenced before this one reads anything.
     // The coordinator answers CONCURRENT_TRANSACTIONS while it completes (or times out) the last owner's transaction: wait for it.
     await retryWhile(isRetriableKafkaError, TRANSACTION_INIT_TIMEOUT_MS, async () => {
