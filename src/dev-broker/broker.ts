@@ -8,7 +8,7 @@
 import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { HOST, writeNodeConfig, type BrokerConfig, type BrokerProperties } from './config.ts';
+import { HOST, writeNodeConfig, type BrokerConfig, type KafkaNodeOptions } from './config.ts';
 import { isOurBroker } from './control.ts';
 import { ensureKafkaJars } from './jars.ts';
 import { launch, type Running } from './launch.ts';
@@ -19,33 +19,19 @@ import { formatStorage, storageFormatted } from './storage.ts';
 import { chooseListenerPorts, listenerAddresses, listenerProperties, scramFormatArgs, type DevBrokerListenerAddresses, type DevBrokerListeners } from './security.ts';
 
 /** How {@link startKafkaBroker} starts a broker: where, on which ports, with which jars and settings. */
-export interface StartKafkaBrokerOptions {
+export interface StartKafkaBrokerOptions extends KafkaNodeOptions {
   /** Where the broker keeps its logs (partitions), config and log file; created when missing. Default: a new temporary directory, which the caller removes. */
   readonly dataDir?: string;
   /** The broker's PLAINTEXT port on 127.0.0.1; default a free one. */
   readonly port?: number;
   /** The controller's port on 127.0.0.1; default a free one. */
   readonly controllerPort?: number;
-  /** Progress lines: fetching jars, formatting, starting, ready. */
-  readonly log?: (line: string) => void;
   /**
    * Leave the broker running after this process exits, and write
    * `<dataDir>/broker.json` (bootstrap, pid) for `stopKafkaBroker`.
    * Otherwise the broker is killed when this process exits, even by a signal.
    */
   readonly detached?: boolean;
-  /** The jars; default {@link ensureKafkaJars} with `version` and `cacheDir`. */
-  readonly libsDir?: string;
-  /** The Kafka version to fetch when `libsDir` is not given. */
-  readonly version?: string;
-  /** The jar cache to fetch into when `libsDir` is not given. */
-  readonly cacheDir?: string;
-  /** How long to wait for the broker to be ready (default 120 s). */
-  readonly readyTimeoutMs?: number;
-  /** The JVM's maximum heap (default `512m`). */
-  readonly maxHeap?: string;
-  /** More broker settings, added to (and overriding) the generated server.properties. */
-  readonly brokerProperties?: BrokerProperties;
   /** Aborting it while the broker starts kills the broker and rejects (e.g. Ctrl-C in the CLI). */
   readonly signal?: AbortSignal;
   /** Secured listeners besides the PLAINTEXT one: TLS, and SASL with SCRAM and PLAIN users (security.ts). */

@@ -10,7 +10,7 @@
 import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { HOST, writeNodeConfig, type BrokerConfig, type BrokerProperties, type QuorumVoter } from './config.ts';
+import { HOST, writeNodeConfig, type BrokerConfig, type BrokerProperties, type KafkaNodeOptions, type QuorumVoter } from './config.ts';
 import { ensureKafkaJars } from './jars.ts';
 import { launch, type Running } from './launch.ts';
 import { choosePorts } from './ports.ts';
@@ -18,25 +18,11 @@ import { waitUntilReady } from './ready.ts';
 import { formatStorage, randomClusterId, storageFormatted } from './storage.ts';
 
 /** How {@link startKafkaCluster} starts a cluster. */
-export interface StartKafkaClusterOptions {
+export interface StartKafkaClusterOptions extends KafkaNodeOptions {
   /** How many nodes (default 3); each is a broker and a controller voter. */
   readonly nodes?: number;
   /** Where the nodes keep their data, one `node-<id>` directory each; created when missing. Default: a new temporary directory, which the caller removes. */
   readonly dataDir?: string;
-  /** Progress lines: fetching jars, formatting, starting, ready. */
-  readonly log?: (line: string) => void;
-  /** The jars; default {@link ensureKafkaJars} with `version` and `cacheDir`. */
-  readonly libsDir?: string;
-  /** The Kafka version to fetch when `libsDir` is not given. */
-  readonly version?: string;
-  /** The jar cache to fetch into when `libsDir` is not given. */
-  readonly cacheDir?: string;
-  /** How long to wait for every node to be ready (default 180 s). */
-  readonly readyTimeoutMs?: number;
-  /** Each JVM's maximum heap (default `256m`: three JVMs share the machine). */
-  readonly maxHeap?: string;
-  /** More broker settings for every node, added to (and overriding) the generated ones. */
-  readonly brokerProperties?: BrokerProperties;
 }
 
 /** One node of a {@link KafkaCluster}. */

@@ -127,3 +127,21 @@ logger.authorizer.name = kafka.authorizer.logger
 logger.authorizer.level = WARN
 `;
 }
+
+/** What {@link startKafkaBroker} and {@link startKafkaCluster} share: the jars, the JVM, progress and extra settings of each node. */
+export interface KafkaNodeOptions {
+  /** Progress lines: fetching jars, formatting, starting, ready. */
+  readonly log?: (line: string) => void;
+  /** The jars; default `ensureKafkaJars` with `version` and `cacheDir`. */
+  readonly libsDir?: string;
+  /** The Kafka version to fetch when `libsDir` is not given. */
+  readonly version?: string;
+  /** The jar cache to fetch into when `libsDir` is not given. */
+  readonly cacheDir?: string;
+  /** How long to wait for the broker (every node of a cluster) to be ready (default 120 s for a broker, 180 s for a cluster). */
+  readonly readyTimeoutMs?: number;
+  /** Each JVM's maximum heap (default `512m` for a broker, `256m` for a cluster's nodes: three JVMs share the machine). */
+  readonly maxHeap?: string;
+  /** More broker settings (of every node), added to (and overriding) the generated server.properties. */
+  readonly brokerProperties?: BrokerProperties;
+}

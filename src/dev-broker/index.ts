@@ -18,3 +18,4 @@ export { DEFAULT_KAFKA_VERSION, ensureKafkaJars, type EnsureKafkaJarsOptions } f
 export { javaCommand, kafkaPrerequisites, type KafkaPrerequisites } from './prerequisites.ts';
 export type { KafkaBrokerState } from './state.ts';
 export type { DevBrokerListenerAddresses, DevBrokerListeners, DevBrokerSaslListener, DevBrokerTlsListener } from './security.ts';
+export type { KafkaNodeOptions } from './config.ts';

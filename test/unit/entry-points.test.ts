@@ -44,7 +44,7 @@ const EXPECTED: Record<string, readonly string[]> = {
   ],
   './dev-broker': [
     'DEFAULT_KAFKA_VERSION', 'DevBrokerListenerAddresses', 'DevBrokerListeners', 'DevBrokerSaslListener', 'DevBrokerTlsListener',
-    'EnsureKafkaJarsOptions', 'KafkaBroker', 'KafkaBrokerState', 'KafkaBrokerStatus', 'KafkaCluster', 'KafkaClusterNode',
+    'EnsureKafkaJarsOptions', 'KafkaBroker', 'KafkaBrokerState', 'KafkaBrokerStatus', 'KafkaCluster', 'KafkaClusterNode', 'KafkaNodeOptions',
     'KafkaPrerequisites', 'StartKafkaBrokerOptions', 'StartKafkaClusterOptions', 'ensureKafkaJars', 'javaCommand', 'kafkaBrokerStatus',
     'kafkaPrerequisites', 'startKafkaBroker', 'startKafkaCluster', 'stopKafkaBroker',
   ],
