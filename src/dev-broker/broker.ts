@@ -13,7 +13,7 @@ import { isOurBroker } from './control.ts';
 import { ensureKafkaJars } from './jars.ts';
 import { launch, type Running } from './launch.ts';
 import { choosePorts } from './ports.ts';
-import { waitUntilReady } from './ready.ts';
+import { killNode, readyOrKilled, stopNode } from './node-process.ts';
 import { readKafkaBrokerState, removeKafkaBrokerState, writeKafkaBrokerState } from './state.ts';
 import { formatStorage, storageFormatted } from './storage.ts';
 import { chooseListenerPorts, listenerAddresses, listenerProperties, scramFormatArgs, type DevBrokerListenerAddresses, type DevBrokerListeners } from './security.ts';
@@ -141,13 +141,7 @@ class DevBroker implements KafkaBroker {
     log(`starting Kafka broker at ${this.bootstrap} (data in ${this.dataDir})`);
     const running = launch(this.#config);
     this.#running = running;
-    try {
-      await waitUntilReady(this.#config, running);
-    } catch (e) {
-      running.child.kill('SIGKILL');
-      await running.exited;
-      throw e;
-    }
+    await readyOrKilled(this.#config, running);
     if (detached) {
       writeKafkaBrokerState(this.dataDir, {
         bootstrap: this.bootstrap,
@@ -164,23 +158,13 @@ class DevBroker implements KafkaBroker {
   }
 
   async stop(timeoutMs = 30_000): Promise<void> {
-    const running = this.#running;
-    if (running === undefined) return;
-    if (!running.ended) {
-      running.child.kill('SIGTERM');
-      const timer = setTimeout(() => running.child.kill('SIGKILL'), timeoutMs);
-      try {
-        await running.exited;
-      } finally {
-        clearTimeout(timer);
-      }
-    }
+    if (this.#running === undefined) return;
+    await stopNode(this.#running, timeoutMs);
     if (this.#config.detached) removeKafkaBrokerState(this.dataDir);
   }
 
   kill(): void {
-    const running = this.#running;
-    if (running !== undefined && !running.ended) running.child.kill('SIGKILL');
+    killNode(this.#running);
   }
 
   async restart(): Promise<void> {

@@ -14,7 +14,7 @@ import { HOST, writeNodeConfig, type BrokerConfig, type BrokerProperties, type K
 import { ensureKafkaJars } from './jars.ts';
 import { launch, type Running } from './launch.ts';
 import { choosePorts } from './ports.ts';
-import { waitUntilReady } from './ready.ts';
+import { killNode, readyOrKilled, stopNode } from './node-process.ts';
 import { formatStorage, randomClusterId, storageFormatted } from './storage.ts';
 
 /** How {@link startKafkaCluster} starts a cluster. */
@@ -159,29 +159,18 @@ class ClusterNode implements KafkaClusterNode {
     const running = launch(this.#config);
     this.#running = running;
     try {
-      await waitUntilReady(this.#config, running);
+      await readyOrKilled(this.#config, running);
     } catch (e) {
-      running.child.kill('SIGKILL');
-      await running.exited;
       throw new Error(`node ${this.id} of the Kafka cluster: ${(e as Error).message}`, { cause: e });
     }
   }
 
   async stop(timeoutMs = 30_000): Promise<void> {
-    const running = this.#running;
-    if (running === undefined || running.ended) return;
-    running.child.kill('SIGTERM');
-    const timer = setTimeout(() => running.child.kill('SIGKILL'), timeoutMs);
-    try {
-      await running.exited;
-    } finally {
-      clearTimeout(timer);
-    }
+    await stopNode(this.#running, timeoutMs);
   }
 
   kill(): void {
-    const running = this.#running;
-    if (running !== undefined && !running.ended) running.child.kill('SIGKILL');
+    killNode(this.#running);
   }
 
   async restart(): Promise<void> {
