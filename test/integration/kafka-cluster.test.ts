@@ -12,11 +12,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { Admin } from '@platformatic/kafka';
-import { Application, EmbeddedLog, ManualClock, MemoryLog, type Log } from '../../src/index.ts';
+import { Application } from '../../src/index.ts';
 import { KafkaLog } from '../../src/kafka.ts';
 import { kafkaPrerequisites, startKafkaCluster, type KafkaCluster } from '../../src/dev-broker/index.ts';
 import { KAFKA_SKIP_ENV, skippedWithoutKafka } from '../fixtures/kafka.ts';
-import { APP_ID, appendInOrder, buildTopology, caseArb, comparedStreams, fingerprints, internalStreams, materialize, streamsOf, watermarkStreams, type Case, type InputRecord } from '../fixtures/determinism-topologies.ts';
+import { embeddedRun, snapshot } from '../fixtures/kafka-reference.ts';
+import { APP_ID, buildTopology, caseArb, comparedStreams, fingerprints, internalStreams, materialize, streamsOf, watermarkStreams, type Case } from '../fixtures/determinism-topologies.ts';
 
 const PARTITIONS = 6;
 /** Windows (tumbling, session, sliding), a groupBy through an internal stream with hopping windows, and a stateful timer processor, all on one input. */
@@ -41,34 +42,6 @@ function theCase(): Case {
   const arb = caseArb({ topologies: [TOPOLOGY], maxRecords: 250 }).map((c) => ({ ...c, partitioning: 'key' as const, records: c.records.filter((r) => !r.anomaly.startsWith('ts-')) }));
   const c = fc.sample(arb, { seed: 1500, numRuns: 20 }).sort((a, b) => b.records.length - a.records.length)[0]!;
   return { ...c, partitions: Object.fromEntries(Object.keys(c.partitions).map((g) => [g, PARTITIONS])) };
-}
-
-async function embeddedRun(c: Case, records: readonly InputRecord[]): Promise<Record<string, string>> {
-  const dir = mkdtempSync(join(tmpdir(), 'tidemark-kafka-cluster-ref-'));
-  try {
-    const clock = new ManualClock(0);
-    const log = await EmbeddedLog.open({ dataDir: dir, clock });
-    for (const s of streamsOf(c)) log.ensureStream(s.stream, s.partitions);
-    await appendInOrder(log, clock, records);
-    await new Application(buildTopology(c.topology), { applicationId: APP_ID, log }).run({ mode: 'catch-up' });
-    const out = fingerprints(log, c.topology);
-    await log.close();
-    return out;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-/** A copy of Kafka topics into a MemoryLog, committed records only: the fixtures' fingerprints read logs synchronously. */
-async function snapshot(klog: KafkaLog, streams: readonly string[]): Promise<Log> {
-  const mem = new MemoryLog(new ManualClock(0));
-  for (const s of streams) {
-    if (klog.partitionCount(s) === undefined) continue;
-    const partitions = await klog.readStream(s);
-    mem.ensureStream(s, partitions.length);
-    for (const records of partitions) mem.appendSync(records.map((r) => ({ stream: s, partition: r.partition, key: r.key, value: r.value, headers: r.headers, eventTime: r.eventTime, ...(r.control === undefined ? {} : { control: r.control }) })));
-  }
-  return mem;
 }
 
 /** Creates the input topics with replication factor 3 and returns the distinct leaders of their partitions. */
@@ -96,7 +69,7 @@ test('on a 3-broker cluster, leaders spread, catch-up writes the same output as 
   assert.ok(cluster !== undefined, 'the cluster started');
   const c = theCase();
   const records = materialize(c);
-  const expected = await embeddedRun(c, records);
+  const expected = (await embeddedRun(c, records)).fingerprints;
   const leaders = await createInputs(cluster.bootstrap, c);
   assert.ok(leaders.size >= 2, `the input's partitions are led by at least 2 brokers (leaders: ${[...leaders].join(', ')})`);
   const klog = await KafkaLog.open({ bootstrap: cluster.bootstrap });

@@ -5,16 +5,13 @@
  */
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import fc from 'fast-check';
-import { Application, EmbeddedLog, Extractors, MemoryLog, ManualClock, Serdes, StreamsBuilder, DEAD_LETTER_HEADERS, type Log } from '../../src/index.ts';
+import { Application, Extractors, Serdes, StreamsBuilder, DEAD_LETTER_HEADERS } from '../../src/index.ts';
 import { KafkaLog } from '../../src/kafka.ts';
 import { kafkaBroker, resetTopics } from '../fixtures/kafka.ts';
+import { embeddedRun, snapshot } from '../fixtures/kafka-reference.ts';
 import {
   APP_ID,
-  appendInOrder,
   buildTopology,
   caseArb,
   comparedStreams,
@@ -36,37 +33,8 @@ function casesFor(topology: TopologyName, seed: number, count: number): Case[] {
   return fc.sample(arb, { seed, numRuns: 20 }).sort((a, b) => b.records.length - a.records.length).slice(0, count);
 }
 
-/** A copy of a Kafka topic set into a MemoryLog, committed records only: the fixtures' fingerprints read logs synchronously. */
-async function snapshot(klog: KafkaLog, streams: readonly string[]): Promise<Log> {
-  const mem = new MemoryLog(new ManualClock(0));
-  for (const s of streams) {
-    if (klog.partitionCount(s) === undefined) continue;
-    const partitions = await klog.readStream(s);
-    mem.ensureStream(s, partitions.length);
-    for (const records of partitions) mem.appendSync(records.map((r) => ({ stream: s, partition: r.partition, key: r.key, value: r.value, headers: r.headers, eventTime: r.eventTime, ...(r.control === undefined ? {} : { control: r.control }) })));
-  }
-  return mem;
-}
-
 function streamsToCompare(name: TopologyName): string[] {
   return [...new Set([...comparedStreams(name), ...watermarkStreams(name), ...internalStreams(name)])];
-}
-
-/** The embedded log's run: the fingerprints, and how many records it took (processed or dead-lettered). */
-async function embeddedRun(c: Case, records: readonly InputRecord[]): Promise<{ fingerprints: Record<string, string>; taken: number }> {
-  const dir = mkdtempSync(join(tmpdir(), 'tidemark-kafka-ref-'));
-  try {
-    const clock = new ManualClock(0);
-    const log = await EmbeddedLog.open({ dataDir: dir, clock });
-    for (const s of streamsOf(c)) log.ensureStream(s.stream, s.partitions);
-    await appendInOrder(log, clock, records);
-    const summary = await new Application(buildTopology(c.topology), { applicationId: APP_ID, log }).run({ mode: 'catch-up' });
-    const out = fingerprints(log, c.topology);
-    await log.close();
-    return { fingerprints: out, taken: summary.processed + summary.deadLettered };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
 }
 
 /** Records taken from the buffers so far by a running application (processed or dead-lettered). */
