@@ -58,6 +58,7 @@ export { TaskMigratedError, type TaskGroup, type TaskAssignment, type GroupMembe
 
 // Logs, and the interfaces a connector implements.
 export type { Log, TaskStorage, AppendRecord, AuditEntry, TaskCheckpoint, InputPosition, CommitUnit } from './runtime/log.ts';
+export type { GroupCatchUpState } from './runtime/group-catch-up.ts';
 export type { RunPlan } from './runtime/run-plan.ts';
 export { EmbeddedLog, type EmbeddedLogOptions } from './connectors/embedded/embedded-log.ts';
 export { DataDirError } from './connectors/embedded/data-file.ts';

@@ -1,6 +1,7 @@
 import { Application, type RunMode, type RunSummary, type StartPosition } from '../runtime/application.ts';
 import { BadInputError, ProcessingError } from '../runtime/input-failure.ts';
 import type { TaskStorage } from '../runtime/log.ts';
+import type { TaskGroup } from '../runtime/task-group.ts';
 import { LOG_OPTIONS, openCliLog, type CliLog } from './log-option.ts';
 import { kafkaDurabilityHelp } from './kafka-options.ts';
 import { KAFKA_SECURITY_HELP } from './kafka-security-options.ts';
@@ -28,7 +29,10 @@ On Kafka, real-time runs of one application join its consumer group (group id:
 the application id) and share its tasks: start the same command in more
 processes or on more machines and the group moves tasks to them, each restored
 from its changelog before it processes anything; stop one and the others take
-its tasks over. Catch-up runs the whole application, or --instance's share.
+its tasks over. Catch-up runs the whole application, or --instance's share;
+with --group, catch-up runs share it through the group as well, ending where
+one process would (each task at the ends it saw when it first started), with
+the same output.
 
 The topology module is a .ts or .js ES module whose default export is
 { applicationId, topology }, or a function (maybe async) returning it:
@@ -65,6 +69,9 @@ ${kafkaDurabilityHelp(29)}
   --bad-input B              dead-letter (default): undecodable records and invalid
                              timestamps the topology rejects go to
                              <applicationId>.dead-letter; fail: stop at the first one
+  --group                    catch-up on Kafka: share the catch-up with the other
+                             processes of the application run with --group (the
+                             consumer group); each exits once every task is done
   --instance I/N             run only the tasks of instance I of N (partition mod N = I):
                              several processes share one application (static assignment,
                              instead of the consumer group on Kafka)
@@ -94,8 +101,25 @@ const OPTIONS = {
   'bad-input': { type: 'string' },
   quiet: { type: 'boolean' },
   instance: { type: 'string' },
+  group: { type: 'boolean' },
   trace: { type: 'string' },
 } as const;
+
+/**
+ * The consumer group a run joins: every real-time run on Kafka (but a static
+ * `--instance` share), and a catch-up asked to with `--group`.
+ */
+function groupOf(mode: RunMode, asked: boolean, instance: boolean, taskGroup: (() => TaskGroup) | undefined): TaskGroup | undefined {
+  if (instance || (mode === 'catch-up' && !asked)) return undefined;
+  return taskGroup?.();
+}
+
+/** `--group` asks for what only a Kafka consumer group gives, and not with a static share: said before anything is opened. */
+function checkGroupOption(values: { group?: boolean; kafka?: string; instance?: string }): void {
+  if (values.group !== true) return;
+  if (values.kafka === undefined) throw new UsageError('--group shares a run through a Kafka consumer group: it needs --kafka');
+  if (values.instance !== undefined) throw new UsageError('--group and --instance exclude each other: the group assigns the tasks');
+}
 
 /** `tidemark run`: loads a topology module and runs it. Returns the exit status. */
 export async function runCommand(argv: readonly string[], io: CommandIo): Promise<number> {
@@ -104,6 +128,7 @@ export async function runCommand(argv: readonly string[], io: CommandIo): Promis
   const modulePath = positionals[0];
   if (modulePath === undefined) throw new UsageError('which topology module? (tidemark run <module> --data-dir D)');
   const mode = choiceOption<RunMode>(values, 'mode', ['catch-up', 'real-time'], 'catch-up');
+  checkGroupOption(values);
   const from = parseStartPosition(optionalString(values, 'from') ?? 'earliest');
   const options = {
     mode,
@@ -119,7 +144,7 @@ export async function runCommand(argv: readonly string[], io: CommandIo): Promis
 
   const opened = await openCliLog(values, 'write', (line) => io.err(`${applicationId}: ${line}`));
   const log = opened.log;
-  const group = mode === 'real-time' && options.instance === undefined ? opened.taskGroup?.() : undefined;
+  const group = groupOf(mode, values.group === true, options.instance !== undefined, opened.taskGroup);
   const progress = values.quiet === true ? undefined : createProgressDisplay(io.stderr);
   // On a terminal the progress line is still open: end it before saying more.
   const interrupt = onInterrupt(() => io.err(`${io.stderr.isTTY === true ? '\n' : ''}${applicationId}: stopping — committing what was processed (Ctrl-C again to quit at once)`));

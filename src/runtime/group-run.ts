@@ -4,6 +4,8 @@ import type { RunPlan } from './run-plan.ts';
 import type { RunOptions } from './run-options.ts';
 import type { RunSummary } from './run-summary.ts';
 import type { StartedRun } from './run-loop.ts';
+import { isGroupCatchUpOver } from './group-catch-up.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /** What a group run needs of its application: see {@link Application}. */
 export interface GroupRunHost {
@@ -13,18 +15,30 @@ export interface GroupRunHost {
   start(options: RunOptions, plan: RunPlan): StartedRun;
 }
 
+/** How often a member whose tasks are all done looks whether the others' are, in a group catch-up. */
+const CATCH_UP_POLL_MS = 200;
+
 /**
  * A run sharing the application's tasks with the other members of
  * `group`: it holds the tasks the group assigns it and follows every
- * rebalance, until `signal` aborts; then it commits and leaves the group,
- * whose other members take its tasks over. It writes no stop records:
- * its tasks go on elsewhere.
+ * rebalance. In real time it runs until `signal` aborts; then it commits
+ * and leaves the group, whose other members take its tasks over. It
+ * writes no stop records: its tasks go on elsewhere.
+ *
+ * A catch-up in a group ends where the same catch-up in one process
+ * would, whichever member runs which task and however tasks move: each
+ * task stops its external inputs at the ends it fixed when it first
+ * started (kept in its checkpoint), and once done writes an end of
+ * catch-up into the internal streams it writes; a task reading an internal
+ * stream waits for each writer's share until that writer's end comes
+ * (never passing it over: no nondeterministic decision). A member whose
+ * tasks are all done stays until every task of the application is.
  */
 export async function runInGroup(app: GroupRunHost, options: RunOptions, group: TaskGroup): Promise<RunSummary> {
-  if (options.mode !== 'real-time') throw new Error('a run in a group is real-time: catch-up runs the whole application in one process, or a static share of it (`instance`)');
   if (options.instance !== undefined) throw new Error('`group` and `instance` exclude each other: the group assigns the tasks');
   const plan = app.plan(options);
   await app.log.prepare?.({ ...plan, tasks: [] });
+  const catchUp = options.mode === 'catch-up' ? await beginCatchUp(app) : undefined;
   await group.join(plan);
   try {
     const run = app.start(options, { ...plan, tasks: [] });
@@ -34,9 +48,12 @@ export async function runInGroup(app: GroupRunHost, options: RunOptions, group: 
       if (assignment.generation !== generation) {
         generation = assignment.generation;
         await followAssignment(app, run, plan, assignment.tasks);
+        if (catchUp !== undefined) for (const t of run.loop.tasksOf()) if (!t.inGroupCatchUp) t.startGroupCatchUp(catchUp);
       }
+      const moved = (): boolean => group.assignment().generation !== generation;
       try {
-        if (!(await run.loop.runUntil(run.loop.tasksOf(), () => group.assignment().generation !== generation))) break;
+        const step = catchUp === undefined ? ((await run.loop.runUntil(run.loop.tasksOf(), moved)) ? 'go-on' : 'stop') : await catchUpStep(app, run, plan, catchUp, moved, options.signal);
+        if (step !== 'go-on') break;
       } catch (e) {
         if (!(e instanceof TaskMigratedError)) throw e;
         await handOver(app, run, e.taskIds);
@@ -49,6 +66,47 @@ export async function runInGroup(app: GroupRunHost, options: RunOptions, group: 
   } finally {
     await group.leave();
   }
+}
+
+/** The number of the group catch-up this member takes part in. */
+async function beginCatchUp(app: GroupRunHost): Promise<number> {
+  const log = app.log;
+  if (log.beginGroupCatchUp === undefined || log.readGroupCatchUp === undefined || log.endGroupCatchUp === undefined) {
+    throw new Error('a catch-up in a group needs a log that shares catch-ups between processes (Kafka): run it in one process, or real-time');
+  }
+  return log.beginGroupCatchUp(app.applicationId);
+}
+
+/**
+ * One step of a group catch-up: runs the held tasks until one of them is
+ * caught up (which then writes its end of catch-up, committed at once) or
+ * the assignment changes; once all held tasks are done, looks whether the
+ * whole application is. `over` when it is, `stop` when the run
+ * was stopped (signal, `maxRecords`).
+ */
+async function catchUpStep(app: GroupRunHost, run: StartedRun, plan: RunPlan, id: number, moved: () => boolean, signal: AbortSignal | undefined): Promise<'go-on' | 'stop' | 'over'> {
+  const tasks = run.loop.tasksOf();
+  if (!tasks.every((t) => t.groupCatchUpDone)) {
+    const finishing = (): boolean => tasks.some((t) => !t.groupCatchUpDone && t.isCaughtUp());
+    if (!(await run.loop.runUntil(tasks, () => moved() || finishing()))) return 'stop';
+    let finished = false;
+    for (const t of tasks) if (!t.groupCatchUpDone && t.finishGroupCatchUp()) finished = true;
+    // The ends of catch-up go out at once: readers on other members are waiting for them.
+    if (finished) await run.loop.commit();
+    return 'go-on';
+  }
+  // Every held task committed its end of catch-up when it finished (or had, when taken over).
+  const taskIds = plan.tasks.map((t) => t.taskId);
+  const states = await app.log.readGroupCatchUp!(app.applicationId, taskIds);
+  if (isGroupCatchUpOver(id, taskIds, (t) => states.get(t))) {
+    await app.log.endGroupCatchUp!(app.applicationId, id);
+    return 'over';
+  }
+  for (let waited = 0; waited < CATCH_UP_POLL_MS && !moved(); waited += 20) {
+    if (signal?.aborted === true) return 'stop';
+    await sleep(20);
+  }
+  return 'go-on';
 }
 
 /**

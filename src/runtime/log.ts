@@ -2,6 +2,7 @@ import type { Headers, LogRecord } from '../records/record.ts';
 import type { StateBackend, StateWrite } from '../state/key-value-store.ts';
 import type { SavedWatermarks } from './task-watermarks.ts';
 import type { RunPlan } from './run-plan.ts';
+import type { GroupCatchUpState } from './group-catch-up.ts';
 
 /** A record to append: the log assigns its offset and `brokerTime`. */
 export interface AppendRecord {
@@ -78,6 +79,16 @@ export interface Log {
   acquireTasks?(plan: RunPlan, tasks: RunPlan['tasks']): Promise<void>;
   /** Lets go of tasks that moved to another instance: stops reading their inputs and forgets their state. */
   releaseTasks?(applicationId: string, taskIds: readonly string[]): Promise<void>;
+  /**
+   * A member joins a catch-up shared by a group: the number of the one
+   * under way, or of a new one when the last is over (or none was). Members
+   * starting at once agree, each proposing the next number.
+   */
+  beginGroupCatchUp?(applicationId: string): Promise<number>;
+  /** The committed catch-up state of each of `taskIds` (fresh from the broker): the catch-up is over when every task's is done. */
+  readGroupCatchUp?(applicationId: string, taskIds: readonly string[]): Promise<ReadonlyMap<string, GroupCatchUpState>>;
+  /** Records that group catch-up `id` is over, so that the next member to begin one begins a new one. */
+  endGroupCatchUp?(applicationId: string, id: number): Promise<void>;
 }
 
 /** A task's input position in one partition, and per producer where the producers' records were split. */
@@ -107,6 +118,8 @@ export interface TaskCheckpoint {
   readonly watermarks?: SavedWatermarks;
   /** The generation of the run that wrote it (absent in checkpoints of older versions). */
   readonly generation?: number;
+  /** In a catch-up shared by a group: which one, the task's ends and how far it came (see `GroupCatchUpState`). */
+  readonly catchUp?: GroupCatchUpState;
   /** The checkpoint's format: 2 in this version (with the run's generation and the producers' task sets); absent in the first format. */
   readonly format?: number;
 }

@@ -51,14 +51,19 @@ export class TaskAdmission {
       buf.push(failureRecord(input, raw, ingestTime, { raw, error, field, fatal }));
     };
     if (raw.control === 'watermark') {
-      // Sources with a generator make their own watermarks: the stream's watermark records are not theirs to read.
-      if (input.source.watermarks.kind !== 'from-stream') return;
+      // Sources with a generator make their own watermarks: the stream's watermark records are not theirs to read,
+      // but an internal stream's ends of catch-up are for every reader of it.
+      const readsWatermarks = input.source.watermarks.kind === 'from-stream';
+      if (!readsWatermarks && !input.source.internal) return;
       let report: WatermarkReport;
       try {
         report = readWatermarkRecord(raw);
       } catch (e) {
-        return failed(errorMessage(e), 'value');
+        return readsWatermarks ? failed(errorMessage(e), 'value') : undefined;
       }
+      // An end of catch-up moves no watermark: it ends its producer's share (in the group catch-up it belongs to).
+      if (report.endOfCatchUp !== undefined) return this.#inputs.endShare(input, producer, raw.offset, report.endOfCatchUp);
+      if (!readsWatermarks) return;
       const control: BufferedRecord = { stream: raw.stream, partition: raw.partition, offset: raw.offset, key: null, value: null, headers: raw.headers, eventTime: raw.eventTime, brokerTime: raw.brokerTime, ingestTime, timestamp: report.watermark, partitionTimeBefore, report };
       buf.push(control);
       return;

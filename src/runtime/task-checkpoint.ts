@@ -4,6 +4,7 @@ import { CHECKPOINT_FORMAT, partitionKey } from './log.ts';
 import type { TaskWatermarks } from './task-watermarks.ts';
 import type { BufferedRecord } from './task-admission.ts';
 import type { InputStart, TaskInput } from './task-inputs.ts';
+import type { GroupCatchUpState } from './group-catch-up.ts';
 
 /** A task's clocks as its checkpoint holds them. */
 export interface TaskClocks {
@@ -48,7 +49,7 @@ export function restoredInput(checkpoint: TaskCheckpoint | undefined, stream: st
  * that each producer share already processed, and the partition time there;
  * then the task's clocks and watermarks.
  */
-export function buildCheckpoint(inputs: readonly TaskInput[], clocks: TaskClocks, watermarks: TaskWatermarks, generation: number): TaskCheckpoint {
+export function buildCheckpoint(inputs: readonly TaskInput[], clocks: TaskClocks, watermarks: TaskWatermarks, generation: number, catchUp?: GroupCatchUpState): TaskCheckpoint {
   const positions: Record<string, InputPosition> = {};
   const partitionTimes: Record<string, number> = {};
   for (const input of inputs) {
@@ -74,5 +75,5 @@ export function buildCheckpoint(inputs: readonly TaskInput[], clocks: TaskClocks
     };
     partitionTimes[key] = partitionTime;
   }
-  return { format: CHECKPOINT_FORMAT, positions, streamTime: clocks.streamTime, partitionTimes, commits: clocks.commits, watermarks: watermarks.snapshot(), generation };
+  return { format: CHECKPOINT_FORMAT, positions, streamTime: clocks.streamTime, partitionTimes, commits: clocks.commits, watermarks: watermarks.snapshot(), generation, ...(catchUp === undefined ? {} : { catchUp }) };
 }

@@ -5,6 +5,7 @@ import type { SourceNode } from './topology.ts';
 import { PRODUCER_HEADER } from './headers.ts';
 import { ShareReads } from './share-reads.ts';
 import type { TaskEnvironment } from './task-environment.ts';
+import { internalCatchUpEnd, type GroupCatchUpState } from './group-catch-up.ts';
 
 /** One input partition of a task, and the buffers its records wait in. */
 export interface TaskInput {
@@ -19,6 +20,10 @@ export interface TaskInput {
   /** Catch-up: the end offset this run stops at; undefined while tailing (real-time) or before the stage starts. */
   catchUpEnd: number | undefined;
   readonly buffers: Map<string, PartitionBuffer>;
+  /** The tasks writing this input in this run (`application/task`; none for an external input): its producer shares. */
+  readonly writers: readonly string[];
+  /** Group catch-up: the writers whose end of catch-up was read here, at which offset; their shares are at their end. */
+  readonly ended: Map<string, number>;
   /** Records of a producer below this offset were processed before the last commit. */
   readonly skipBelow: Map<string, number>;
   /** Offset after the last processed record of each producer. */
@@ -60,6 +65,8 @@ export class TaskInputs {
   readonly #inputOf = new Map<PartitionBuffer, TaskInput>();
   readonly #env: Pick<TaskEnvironment, 'log' | 'clock' | 'fetchSize'>;
   readonly #partition: number;
+  /** The group catch-up these inputs take part in (its number); undefined outside one. */
+  #groupCatchUp: number | undefined;
 
   constructor(env: Pick<TaskEnvironment, 'log' | 'clock' | 'fetchSize'>, partition: number) {
     this.#env = env;
@@ -77,6 +84,8 @@ export class TaskInputs {
       shares: new ShareReads(start.next, shares, this.#env.fetchSize),
       catchUpEnd: undefined,
       buffers: new Map(),
+      writers: source.internal ? producers : [],
+      ended: new Map(),
       skipBelow: start.skipBelow,
       processedUpTo: new Map(),
       partitionTime: start.partitionTime,
@@ -118,6 +127,52 @@ export class TaskInputs {
     }
   }
 
+  /**
+   * Group catch-up number `id`: external inputs stop at the ends `saved`
+   * (this task's state in that catch-up, when it already took part in it)
+   * fixed, or else at the end offsets seen now; internal inputs end as their
+   * writers' ends of catch-up are read (see {@link endShare}).
+   */
+  startGroupCatchUp(id: number, saved: GroupCatchUpState | undefined): void {
+    this.#groupCatchUp = id;
+    for (const input of this.list) {
+      const key = partitionKey(input.stream, input.partition);
+      if (!input.source.internal) {
+        input.catchUpEnd = saved?.ends[key] ?? this.#env.log.endOffset(input.stream, input.partition);
+      } else {
+        for (const [producer, at] of Object.entries(saved?.ended[key] ?? {})) input.ended.set(producer, at);
+        input.catchUpEnd = internalCatchUpEnd(input.writers, input.ended);
+      }
+      this.#refreshEnd(input);
+    }
+  }
+
+  /**
+   * An end of catch-up of `producer` at `offset` of internal input `input`,
+   * for catch-up number `id`: its share ends there. One of another catch-up
+   * (an earlier one, interrupted) says nothing about this one.
+   */
+  endShare(input: TaskInput, producer: string, offset: number, id: number): void {
+    if (id !== this.#groupCatchUp || !input.source.internal || !input.writers.includes(producer)) return;
+    input.ended.set(producer, offset);
+    input.catchUpEnd = internalCatchUpEnd(input.writers, input.ended);
+    this.#refreshEnd(input);
+  }
+
+  /** This task's state in its group catch-up now, for its checkpoint; undefined outside one. */
+  groupCatchUpState(done: boolean): GroupCatchUpState | undefined {
+    const id = this.#groupCatchUp;
+    if (id === undefined) return undefined;
+    const ends: Record<string, number> = {};
+    const ended: Record<string, Record<string, number>> = {};
+    for (const input of this.list) {
+      const key = partitionKey(input.stream, input.partition);
+      if (!input.source.internal) ends[key] = input.catchUpEnd!;
+      else if (input.ended.size > 0) ended[key] = Object.fromEntries(input.ended);
+    }
+    return { id, ends, ended, done };
+  }
+
   /** Where an input ends: at its catch-up end, or, while tailing, at the log's end offset now. */
   #endOf(input: TaskInput): number {
     return input.catchUpEnd ?? this.#env.log.endOffset(input.stream, input.partition);
@@ -129,7 +184,7 @@ export class TaskInputs {
       // Per share: one read to its end may still be a fetch away for another share of the partition.
       const at = input.shares.at(buf.producer);
       buf.unfetched = unfetched(end, at);
-      buf.atEnd = input.catchUpEnd !== undefined && at >= input.catchUpEnd;
+      buf.atEnd = (input.catchUpEnd !== undefined && at >= input.catchUpEnd) || input.ended.has(buf.producer);
     }
   }
 

@@ -5,7 +5,7 @@ import type { WatermarkReport } from '../time/producer-watermarks.ts';
 import type { AppendRecord } from './log.ts';
 import type { SinkNode } from './topology.ts';
 import type { TaskWatermarks } from './task-watermarks.ts';
-import { watermarkRecord } from './watermark-record.ts';
+import { endOfCatchUpRecord, watermarkRecord } from './watermark-record.ts';
 import { partitionForKey } from './partitioner.ts';
 import { BadInputError, type InputFailure } from './input-failure.ts';
 import { DEAD_LETTER_HEADERS, PRODUCER_HEADER, PRODUCER_LATE_HEADER } from './headers.ts';
@@ -101,6 +101,18 @@ export class TaskOutput {
       const report: WatermarkReport = { application: env.applicationId, task: taskId, tasks: this.#parts.producersOf(stream).length, watermark: w, stopped: stopping };
       for (let p = 0; p < this.#partitionsOf(stream); p++) this.#outputs.push(watermarkRecord(stream, p, report));
       watermarks.markPublished(stream, w);
+    }
+  }
+
+  /**
+   * Group catch-up number `id`: the task has processed its inputs to their
+   * ends, and writes its end of catch-up into every partition of each
+   * internal stream it writes, after all it wrote there.
+   */
+  endCatchUp(id: number): void {
+    const { env, taskId } = this.#parts;
+    for (const stream of this.#internalSinks) {
+      for (let p = 0; p < this.#partitionsOf(stream); p++) this.#outputs.push(endOfCatchUpRecord(stream, p, env.applicationId, taskId, id));
     }
   }
 

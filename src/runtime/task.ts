@@ -20,6 +20,7 @@ import { TaskOutput } from './task-output.ts';
 import { InputNotes } from './input-notes.ts';
 import { buildCheckpoint, checkedCheckpoint, restoredClocks, restoredInput } from './task-checkpoint.ts';
 import { producerIdOf, taskIdOf } from './ids.ts';
+import type { GroupCatchUpState } from './group-catch-up.ts';
 
 export type { TaskCounters, TaskEnvironment } from './task-environment.ts';
 export { recordBytes } from './task-admission.ts';
@@ -55,6 +56,10 @@ export class StreamTask {
   readonly #cursor: TaskCursor = { current: undefined, lateInCurrent: false, currentNode: '', streamTime: NO_TIMESTAMP };
   #traceSeq = 0;
   #commits = 0;
+  /** The task's state in a group catch-up as its checkpoint had it: resumed if it is the catch-up this run takes part in. */
+  readonly #savedCatchUp: GroupCatchUpState | undefined;
+  /** The group catch-up this task takes part in, and whether it wrote its end of it. */
+  #groupCatchUp: { readonly id: number; done: boolean } | undefined;
   /** Real time: when the task began waiting for a partition that may still have data but has none in the log. */
   #idleSince: number | undefined;
 
@@ -66,6 +71,7 @@ export class StreamTask {
     this.producerId = producerIdOf(env.applicationId, this.id);
     this.#eventClock = env.topology.eventClock ?? 'stream-time';
     const checkpoint = checkedCheckpoint(env.storage.readCheckpoint(env.applicationId, this.id), env.applicationId, this.id);
+    this.#savedCatchUp = checkpoint?.catchUp;
     const clocks = restoredClocks(checkpoint);
     if (clocks !== undefined) {
       this.#cursor.streamTime = clocks.streamTime;
@@ -122,6 +128,42 @@ export class StreamTask {
    */
   startCatchUp(inputs: 'external' | 'internal' | 'all' = 'all'): void {
     this.#inputs.startCatchUp(inputs);
+  }
+
+  /**
+   * Takes part in group catch-up number `id`: resumes this task's state in
+   * it from its checkpoint (its ends, its ended producers, whether it is
+   * done) where it is that catch-up's, else starts it at the ends seen now.
+   */
+  startGroupCatchUp(id: number): void {
+    const saved = this.#savedCatchUp?.id === id ? this.#savedCatchUp : undefined;
+    this.#groupCatchUp = { id, done: saved?.done ?? false };
+    this.#inputs.startGroupCatchUp(id, saved);
+  }
+
+  /** Whether the task takes part in a group catch-up. */
+  get inGroupCatchUp(): boolean {
+    return this.#groupCatchUp !== undefined;
+  }
+
+  /** Whether the task is done with its group catch-up: its inputs processed to their ends, its ends of catch-up written. */
+  get groupCatchUpDone(): boolean {
+    return this.#groupCatchUp?.done === true;
+  }
+
+  /**
+   * Group catch-up: once the task is caught up, writes its end of catch-up
+   * into the internal streams it writes (for its next commit) and is done;
+   * true when it is done.
+   */
+  finishGroupCatchUp(): boolean {
+    const c = this.#groupCatchUp;
+    if (c === undefined) return false;
+    if (!c.done && this.isCaughtUp()) {
+      this.#output.endCatchUp(c.id);
+      c.done = true;
+    }
+    return c.done;
   }
 
   /** Records in the log not yet fetched, per input partition (`stream/partition`). */
@@ -282,7 +324,8 @@ export class StreamTask {
     const stateWrites = this.#graph.drainWrites();
     const outputs = this.#output.drain();
     this.#commits++;
-    const checkpoint = buildCheckpoint(this.#inputs.list, { streamTime: this.#cursor.streamTime, commits: this.#commits }, this.#watermarks, this.#env.generation);
+    const catchUp = this.#inputs.groupCatchUpState(this.#groupCatchUp?.done ?? false);
+    const checkpoint = buildCheckpoint(this.#inputs.list, { streamTime: this.#cursor.streamTime, commits: this.#commits }, this.#watermarks, this.#env.generation, catchUp);
     return {
       applicationId: this.#env.applicationId,
       taskId: this.id,

@@ -26,6 +26,7 @@ export function watermarkRecord(stream: string, partition: number, report: Water
       ...(report.generation === undefined ? {} : { generation: report.generation }),
       ...(report.members === undefined ? {} : { members: report.members }),
       ...(report.released === true ? { released: true } : {}),
+      ...(report.endOfCatchUp === undefined ? {} : { endOfCatchUp: report.endOfCatchUp }),
     }),
   );
   return { stream, partition, key: null, value, eventTime: Math.max(0, report.watermark), control: 'watermark', headers: { [PRODUCER_HEADER]: producerIdOf(report.application, report.task) } };
@@ -60,6 +61,7 @@ export function readWatermarkRecord(r: LogRecord): WatermarkReport {
   if (!Number.isSafeInteger(o.tasks) || (o.tasks as number) < 1) fail('"tasks" must be a positive integer');
   if (!Number.isSafeInteger(o.watermark)) fail('"watermark" must be an integer');
   if (o.generation !== undefined && !Number.isSafeInteger(o.generation)) fail('"generation" must be an integer');
+  if (o.endOfCatchUp !== undefined && !(Number.isSafeInteger(o.endOfCatchUp) && (o.endOfCatchUp as number) >= 1)) fail('"endOfCatchUp" must be a positive integer');
   if (o.members !== undefined && !(Array.isArray(o.members) && o.members.every((m) => typeof m === 'string' && isProducerTask(m)))) fail('"members" must be a list of task ids');
   return {
     application: o.application as string,
@@ -70,16 +72,29 @@ export function readWatermarkRecord(r: LogRecord): WatermarkReport {
     ...(o.generation === undefined ? {} : { generation: o.generation as number }),
     ...(o.members === undefined ? {} : { members: o.members as string[] }),
     ...(o.released === true ? { released: true } : {}),
+    ...(o.endOfCatchUp === undefined ? {} : { endOfCatchUp: o.endOfCatchUp as number }),
   };
 }
 
 /**
- * What a control record is, for readers that show or fingerprint them:
- * a watermark, a stop, an announcement of a run's tasks, or a release.
- * Stops, announcements and releases mark where runs began and ended (or an
- * operator's decision), so the watermark fingerprint leaves them out.
+ * The end of task `application/task`'s share of one partition of an
+ * internal stream in group catch-up number `catchUp`: see
+ * {@link WatermarkReport.endOfCatchUp}. It carries the task's producer
+ * header, so it is read in that task's place among the partition's records.
  */
-export function watermarkRecordKind(report: WatermarkReport): 'watermark' | 'stop' | 'announce' | 'release' {
+export function endOfCatchUpRecord(stream: string, partition: number, application: string, task: string, catchUp: number): AppendRecord {
+  return watermarkRecord(stream, partition, { application, task, tasks: 1, watermark: NO_WATERMARK, stopped: false, endOfCatchUp: catchUp });
+}
+
+/**
+ * What a control record is, for readers that show or fingerprint them:
+ * a watermark, a stop, an announcement of a run's tasks, a release, or the
+ * end of a task's share in a group catch-up. All but watermarks mark where
+ * runs began and ended (or an operator's decision), so the watermark
+ * fingerprint leaves them out.
+ */
+export function watermarkRecordKind(report: WatermarkReport): 'watermark' | 'stop' | 'announce' | 'release' | 'end-of-catch-up' {
+  if (report.endOfCatchUp !== undefined) return 'end-of-catch-up';
   if (report.released === true) return 'release';
   if (report.members !== undefined) return 'announce';
   return report.stopped ? 'stop' : 'watermark';

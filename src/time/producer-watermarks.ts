@@ -30,6 +30,14 @@ export interface WatermarkReport {
   readonly members?: readonly string[];
   /** A release written by an operator (`tidemark release`): the task no longer exists; do not wait for it. */
   readonly released?: boolean;
+  /**
+   * An end of catch-up: written, in a catch-up shared by a group, by a task
+   * into every partition of each internal stream it writes once it has
+   * processed its inputs to their ends — the catch-up's number. Its
+   * consumers know then that nothing more of that task's comes in this
+   * catch-up, without waiting on the task's member or guessing from time.
+   */
+  readonly endOfCatchUp?: number;
 }
 
 /** What a consumer knows of one producer task on one partition. */

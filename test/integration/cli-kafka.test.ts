@@ -157,3 +157,42 @@ test('two real-time runs of one application on Kafka share its tasks through the
   assert.match(check.stdout, /0 read · 0 processed/, 'the group runs committed everything');
   assert.equal(/^fingerprint max-temperature-group (\S+)$/m.exec(check.stdout)?.[1], fingerprintOf(embedded.stdout));
 });
+
+test('two catch-up runs with --group share one catch-up through a repartition topic: each exits once every task is done, with the embedded run\'s fingerprint', { timeout: 240_000 }, async (t) => {
+  const broker = await kafkaBroker(t);
+  if (broker === undefined) return;
+  const input = readings(3000);
+  const dir = mkdtempSync(join(tmpdir(), 'tidemark-cli-group-catch-up-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const kafka = ['--kafka', broker.bootstrap];
+  // Counts of readings by temperature band: the band is a new key, so the counts go through a repartition topic.
+  const module = join(dir, 'bands.ts');
+  writeFileSync(
+    module,
+    `import { Serdes, StreamsBuilder } from ${JSON.stringify(fileURLToPath(new URL('../../src/index.ts', import.meta.url)))};
+const b = new StreamsBuilder();
+b.stream('band-readings', { key: Serdes.string(), value: Serdes.json() })
+  .filter((_k, v) => typeof v.celsius === 'number')
+  .groupBy((_k, v) => 'band-' + Math.floor(v.celsius / 10), { key: Serdes.string() })
+  .count()
+  .to('band-counts');
+export default { applicationId: 'bands', topology: b.build() };
+`,
+  );
+  assert.equal((await cli(['produce', '--data-dir', dir, '--stream', 'band-readings', '--partitions', '4'], input)).status, 0);
+  const embedded = await cli(['run', module, '--data-dir', dir, '--quiet']);
+  assert.equal(embedded.status, 0, embedded.stderr);
+  const expected = /^fingerprint band-counts (\S+)$/m.exec(embedded.stdout)?.[1];
+  assert.ok(expected !== undefined, embedded.stdout);
+
+  assert.equal((await cli(['produce', ...kafka, '--stream', 'band-readings', '--partitions', '4'], input)).status, 0);
+  const [a, b] = await Promise.all([cli(['run', module, ...kafka, '--group', '--quiet']), cli(['run', module, ...kafka, '--group', '--quiet'])]);
+  for (const [name, r] of [['A', a], ['B', b]] as const) {
+    assert.equal(r.status, 0, `${name}: ${r.stderr}`);
+    assert.equal(/^fingerprint band-counts (\S+)$/m.exec(r.stdout)?.[1], expected, `${name}: ${r.stdout}`);
+    assert.match(r.stdout, /nondeterministic decisions? *0|0 nondeterministic/, `${name}: ${r.stdout}`);
+  }
+  const usage = await cli(['run', module, '--data-dir', dir, '--group']);
+  assert.equal(usage.status, 2);
+  assert.match(usage.stderr, /--group shares a run through a Kafka consumer group: it needs --kafka/);
+});

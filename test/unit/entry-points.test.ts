@@ -17,7 +17,8 @@ const EXPECTED: Record<string, readonly string[]> = {
   '.': [
     'AggregateOptions', 'Aggregator', 'AppendRecord', 'Application', 'AuditEntry', 'AuditKind', 'AuditListener', 'BadInputError',
     'BranchedStream', 'Clock', 'CommitUnit', 'ConsumedRecord', 'DEAD_LETTER_HEADERS', 'DataDirError', 'DeserializationError',
-    'EmbeddedLog', 'EmbeddedLogOptions', 'EmitStrategy', 'EventClock', 'ExtractionInput', 'Extractors', 'Forwarded', 'GroupMember',
+    'EmbeddedLog', 'EmbeddedLogOptions', 'EmitStrategy', 'EventClock', 'ExtractionInput', 'Extractors', 'Forwarded',
+    'GroupCatchUpState', 'GroupMember',
     'Headers', 'InputFailure', 'InputPosition', 'InvalidTimestampPolicy', 'KGroupedStream', 'KStream', 'KeyValueStore', 'LatePolicy',
     'Log', 'LogPosition', 'LogRecord', 'ManualClock', 'MemoryLog', 'OrderedStore', 'PRODUCER_HEADER', 'Predicate', 'ProcessingError',
     'Processor', 'ProcessorContext', 'ProducerIdentity', 'ProducerOptions', 'Progress', 'RepartitionOptions', 'RunMode', 'RunOptions',

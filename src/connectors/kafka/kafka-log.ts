@@ -14,6 +14,8 @@ import { TopicCatalog, checkTopicDurability, kafkaTopics } from './kafka-topics.
 import { KafkaReader } from './kafka-reader.ts';
 import { KafkaTaskStore } from './kafka-task-store.ts';
 import { KafkaTransactions } from './kafka-transactions.ts';
+import { KafkaGroupCatchUps } from './kafka-catch-up.ts';
+import type { GroupCatchUpState } from '../../runtime/group-catch-up.ts';
 
 export { kafkaTopics, topicSafe } from './kafka-topics.ts';
 
@@ -77,6 +79,7 @@ export class KafkaLog implements Log, TaskStorage {
   readonly #reader: KafkaReader;
   readonly #store: KafkaTaskStore;
   readonly #transactions: KafkaTransactions;
+  readonly #catchUps: KafkaGroupCatchUps;
   /** What each task of this process reads (by `application/task`), to stop reading it when the task moves away. */
   readonly #taskSources = new Map<string, { sources: readonly string[]; partition: number }>();
 
@@ -96,6 +99,7 @@ export class KafkaLog implements Log, TaskStorage {
     this.#topics = new TopicCatalog(this.#admin, this.#consumer, bootstrapText(options.bootstrap), durability);
     this.#reader = new KafkaReader(this.#consumer, this.#fetcher, this.#topics, options.maxWaitMs ?? 50);
     this.#store = new KafkaTaskStore(this.#reader);
+    this.#catchUps = new KafkaGroupCatchUps(this.#reader, this.#producer);
     this.#transactions = new KafkaTransactions({ clientId, bootstrapBrokers: brokers, connection, topics: this.#topics, reader: this.#reader, store: this.#store });
   }
 
@@ -296,6 +300,21 @@ export class KafkaLog implements Log, TaskStorage {
    */
   async commit(units: readonly CommitUnit[]): Promise<void> {
     await this.#transactions.commit(units);
+  }
+
+  /** A catch-up shared by a group: the one under way, or the next (a record in the checkpoints topic). */
+  async beginGroupCatchUp(applicationId: string): Promise<number> {
+    return this.#catchUps.begin(applicationId);
+  }
+
+  /** The committed catch-up state of each of `taskIds`, read afresh from the checkpoints topic. */
+  async readGroupCatchUp(applicationId: string, taskIds: readonly string[]): Promise<ReadonlyMap<string, GroupCatchUpState>> {
+    return this.#catchUps.read(applicationId, taskIds);
+  }
+
+  /** Records that group catch-up `id` is over. */
+  async endGroupCatchUp(applicationId: string, id: number): Promise<void> {
+    await this.#catchUps.end(applicationId, id);
   }
 
   readAudit(applicationId: string): AuditEntry[] {

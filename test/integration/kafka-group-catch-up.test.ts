@@ -1,0 +1,88 @@
+/**
+ * A catch-up shared by a consumer group: one, two or three members, joining
+ * and leaving in the middle of the input, with a repartition topic whose
+ * partitions tasks on several members write, end where one process would,
+ * with the same output as one catch-up on the embedded log and no
+ * nondeterministic decision — the readers of the repartition topic wait on
+ * their writers' ends of catch-up, never on a timeout.
+ */
+import { test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import type { AppendRecord, AuditEntry, RunSummary, Topology } from '../../src/index.ts';
+import { KafkaLog, kafkaTopics } from '../../src/kafka.ts';
+import { applicationInternals } from '../../src/runtime/application.ts';
+import { kafkaBroker, resetTopics } from '../fixtures/kafka.ts';
+import { embeddedFingerprints, finishedInstance, groupInput, groupTopology, kafkaFingerprints, progressOf, startInstance, stopInstance, waitFor, type Instance } from '../fixtures/kafka-group.ts';
+
+let scenario = 0;
+
+/** The audit entries the application committed on Kafka. */
+async function committedAudit(bootstrap: string, applicationId: string): Promise<AuditEntry[]> {
+  const reader = await KafkaLog.open({ bootstrap });
+  try {
+    const partitions = await reader.readStream(kafkaTopics.audit(applicationId));
+    return partitions.flat().flatMap((r) => (r.value === null ? [] : (JSON.parse(new TextDecoder().decode(r.value)) as AuditEntry[])));
+  } finally {
+    await reader.close();
+  }
+}
+
+/**
+ * A group catch-up: members join one by one once a tenth of the input is
+ * read, each as soon as the one before holds tasks; with `leave`, the first
+ * then leaves. The others end by themselves once every task is done.
+ */
+async function groupCatchUp(t: TestContext, bootstrap: string, top: Topology, records: readonly AppendRecord[], members: number, leave: boolean): Promise<{ fingerprints: Record<string, string>; summaries: RunSummary[]; audit: AuditEntry[] }> {
+  await resetTopics(bootstrap);
+  scenario++;
+  const applicationId = `group-catch-up-${process.pid}-${scenario}`;
+  const producer = await KafkaLog.open({ bootstrap });
+  await producer.createStreams([{ stream: 'readings', partitions: 4 }]);
+  await producer.append(records);
+  await producer.close();
+  const progress = progressOf(records);
+  const member = (m: number): Promise<Instance> => startInstance(bootstrap, applicationId, `member-${m}`, top, { mode: 'catch-up' });
+  const running: Instance[] = [await member(0)];
+  const summaries: RunSummary[] = [];
+  try {
+    if (members > 1) await waitFor('a tenth of the input was read', () => progress(running) >= records.length / 10);
+    for (let m = 1; m < members; m++) {
+      running.push(await member(m));
+      await waitFor(`member-${m} holds tasks`, () => applicationInternals(running[m]!.app).tasks.length > 0);
+      assert.ok(progress(running) < records.length, `member-${m} took tasks over before the input was through (${progress(running)} of ${records.length} read)`);
+    }
+    if (leave) {
+      summaries.push(await stopInstance(running.shift()!));
+      assert.ok(progress(running) < records.length, `member-0 left before the input was through (${progress(running)} of ${records.length} read)`);
+    }
+    // The catch-up ends by itself on every member still in it.
+    for (const i of running.splice(0)) summaries.push(await finishedInstance(i));
+  } finally {
+    for (const i of running.splice(0)) summaries.push(await stopInstance(i));
+  }
+  t.diagnostic(`${members} member(s)${leave ? ', the first leaving' : ''}: processed ${summaries.map((s) => s.processed + s.deadLettered).join(' + ')}`);
+  return { fingerprints: await kafkaFingerprints(bootstrap), summaries, audit: await committedAudit(bootstrap, applicationId) };
+}
+
+const SCENARIOS = [
+  [1, false],
+  [2, false],
+  [3, true],
+] as const;
+
+for (const eventClock of ['stream-time', 'watermark'] as const) {
+  test(`a catch-up through a repartition topic shared by one, two or three members, joining and leaving mid-input, writes the output of one process on the embedded log, deciding nothing by time (${eventClock})`, { timeout: 900_000 }, async (t) => {
+    const broker = await kafkaBroker(t);
+    if (broker === undefined) return;
+    const top = groupTopology(eventClock, true);
+    const records = groupInput(eventClock === 'watermark' ? 13 : 5, 3_000);
+    const expected = await embeddedFingerprints(top, records);
+    for (const [members, leave] of SCENARIOS) {
+      const what = `${members} member(s)${leave ? ', the first leaving' : ''}`;
+      const run = await groupCatchUp(t, broker.bootstrap, top, records, members, leave);
+      assert.deepEqual(run.fingerprints, expected, what);
+      assert.deepEqual(run.summaries.map((s) => s.nondeterministicDecisions), run.summaries.map(() => 0), `${what}: no nondeterministic decision`);
+      assert.deepEqual(run.audit.filter((e) => e.kind.startsWith('nondeterministic:')), [], `${what}: none in the committed audit`);
+    }
+  });
+}
