@@ -86,3 +86,46 @@ for (const eventClock of ['stream-time', 'watermark'] as const) {
     }
   });
 }
+
+test('a group catch-up stopped on every member resumes at the same ends when members come back; once it is over, the next one reads on to the new ends', { timeout: 900_000 }, async (t) => {
+  const broker = await kafkaBroker(t);
+  if (broker === undefined) return;
+  const top = groupTopology('stream-time', true);
+  const records = groupInput(17, 3_000);
+  const first = records.slice(0, 2_000);
+  const second = records.slice(2_000);
+  const expected = await embeddedFingerprints(top, first, second);
+  await resetTopics(broker.bootstrap);
+  scenario++;
+  const applicationId = `group-catch-up-${process.pid}-${scenario}`;
+  const append = async (batch: readonly AppendRecord[]): Promise<void> => {
+    const producer = await KafkaLog.open({ bootstrap: broker.bootstrap });
+    await producer.createStreams([{ stream: 'readings', partitions: 4 }]);
+    await producer.append(batch);
+    await producer.close();
+  };
+  const member = (m: number): Promise<Instance> => startInstance(broker.bootstrap, applicationId, `member-${m}`, top, { mode: 'catch-up' });
+  await append(first);
+  const progress = progressOf(first);
+  // Both members stop in the middle of the first catch-up; the second batch arrives before anyone resumes it.
+  const a = await member(0);
+  const b = await member(1);
+  await waitFor('both members hold tasks and a third of the input was read', () => applicationInternals(b.app).tasks.length > 0 && progress([a, b]) >= first.length / 3);
+  const stopped = [await stopInstance(a), await stopInstance(b)];
+  assert.ok(stopped.every((s) => s.mode === 'catch-up'));
+  assert.ok(progress([a, b]) < first.length, 'stopped before the first batch was through');
+  await append(second);
+  // One member resumes the first catch-up: its tasks stop at the ends they fixed, so the second batch waits.
+  const resumed = await finishedInstance(await member(2));
+  assert.equal(resumed.nondeterministicDecisions, 0);
+  const resumedRead = resumed.processed + resumed.deadLettered;
+  // The next catch-up reads on to the ends seen now: the second batch.
+  const next = await Promise.all([member(3), member(4)]);
+  const summaries = await Promise.all(next.map(finishedInstance));
+  assert.ok(summaries.every((s) => s.nondeterministicDecisions === 0));
+  // The second batch was left to it: read through the source tasks, then again through the repartition topic's.
+  assert.ok(summaries.reduce((n, s) => n + s.processed + s.deadLettered, 0) >= second.length, 'the next catch-up processed the second batch');
+  t.diagnostic(`resumed catch-up processed ${resumedRead}; the next one ${summaries.map((s) => s.processed + s.deadLettered).join(' + ')}`);
+  assert.deepEqual(await kafkaFingerprints(broker.bootstrap), expected);
+  assert.deepEqual((await committedAudit(broker.bootstrap, applicationId)).filter((e) => e.kind.startsWith('nondeterministic:')), []);
+});

@@ -1,0 +1,161 @@
+/**
+ * Scale-out on a cluster of three brokers: members of an application's
+ * consumer group, each a process of its own, one of them SIGKILLed in the
+ * middle of the input. The others take its tasks over once its session
+ * times out, and the output is exactly once — equal to one process on the
+ * embedded log — in real time, and in a catch-up through a repartition
+ * topic with no nondeterministic decision. The file starts a cluster of
+ * its own (dev-broker's startKafkaCluster).
+ */
+import { after, before, test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { AppendRecord, AuditEntry } from '../../src/index.ts';
+import { KafkaLog, kafkaTopics } from '../../src/kafka.ts';
+import { kafkaPrerequisites, startKafkaCluster, type KafkaCluster } from '../../src/dev-broker/index.ts';
+import { KAFKA_SKIP_ENV, resetTopics, skippedWithoutKafka } from '../fixtures/kafka.ts';
+import { PARTITIONS, embeddedFingerprints, groupInput, groupTopology, kafkaFingerprints } from '../fixtures/kafka-group.ts';
+
+const CHILD = fileURLToPath(new URL('../fixtures/group-member-child.ts', import.meta.url));
+
+let cluster: KafkaCluster | undefined;
+let dataDir: string | undefined;
+
+before(async () => {
+  if (process.env[KAFKA_SKIP_ENV] !== undefined || !kafkaPrerequisites().ok) return;
+  dataDir = mkdtempSync(join(tmpdir(), 'tidemark-cluster-scale-out-'));
+  cluster = await startKafkaCluster({ nodes: 3, dataDir });
+});
+
+after(async () => {
+  await cluster?.stop();
+  if (dataDir !== undefined) rmSync(dataDir, { recursive: true, force: true });
+});
+
+/** A member process: what it printed last, and how it ended. */
+interface Member {
+  readonly name: string;
+  readonly child: ChildProcess;
+  /** Its last progress line. */
+  progress(): { held: string[]; lagOf: Record<string, number>; lag: number } | undefined;
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>;
+}
+
+function startMember(bootstrap: string, applicationId: string, mode: 'catch-up' | 'real-time', name: string, repartition: boolean): Member {
+  const child = spawn(process.execPath, [CHILD, bootstrap, applicationId, mode, name, repartition ? '1' : '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  let last: ReturnType<Member['progress']>;
+  child.stdout!.setEncoding('utf8').on('data', (c: string) => {
+    stdout += c;
+    const lines = stdout.split('\n').filter((l) => l.startsWith('progress '));
+    if (lines.length > 0) last = JSON.parse(lines.at(-1)!.slice('progress '.length)) as typeof last;
+    // Only the last progress line matters: keep the rest of the output short.
+    stdout = stdout.split('\n').filter((l, i, all) => !l.startsWith('progress ') || i === all.length - 1).join('\n');
+  });
+  child.stderr!.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>((resolve) => child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })));
+  return { name, child, progress: () => last, exited };
+}
+
+/** How far the input was read: per partition the least lag any member holding it reported, from the sizes. */
+function readOf(members: readonly Member[], sizes: readonly number[], seen: number[]): number {
+  for (const m of members) for (const [p, lag] of Object.entries(m.progress()?.lagOf ?? {})) seen[Number(p)] = Math.max(seen[Number(p)]!, sizes[Number(p)]! - lag);
+  return seen.reduce((a, b) => a + b, 0);
+}
+
+async function until(what: string, condition: () => boolean, timeoutMs = 120_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting until ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+async function produce(bootstrap: string, records: readonly AppendRecord[]): Promise<void> {
+  const log = await KafkaLog.open({ bootstrap });
+  try {
+    await log.createStreams([{ stream: 'readings', partitions: PARTITIONS }]);
+    await log.append(records);
+  } finally {
+    await log.close();
+  }
+}
+
+async function committedAudit(bootstrap: string, applicationId: string): Promise<AuditEntry[]> {
+  const reader = await KafkaLog.open({ bootstrap });
+  try {
+    return (await reader.readStream(kafkaTopics.audit(applicationId))).flat().flatMap((r) => (r.value === null ? [] : (JSON.parse(new TextDecoder().decode(r.value)) as AuditEntry[])));
+  } finally {
+    await reader.close();
+  }
+}
+
+/**
+ * Starts `count` members one after the other (each once the one before
+ * holds tasks), SIGKILLs the last once a fifth of the input is read —
+ * asserting the input is not through — and returns the survivors.
+ */
+async function startAndKillOne(t: TestContext, bootstrap: string, applicationId: string, mode: 'catch-up' | 'real-time', count: number, repartition: boolean, records: readonly AppendRecord[]): Promise<Member[]> {
+  const sizes = Array.from({ length: PARTITIONS }, (_, p) => records.filter((r) => r.partition === p).length);
+  const seen = sizes.map(() => 0);
+  const members: Member[] = [];
+  for (let m = 0; m < count; m++) {
+    members.push(startMember(bootstrap, applicationId, mode, `member-${m}`, repartition));
+    await until(`member-${m} holds tasks`, () => (members[m]!.progress()?.held.length ?? 0) > 0);
+  }
+  await until('a fifth of the input was read', () => readOf(members, sizes, seen) >= records.length / 5);
+  const victim = members.pop()!;
+  const held = victim.progress()!.held;
+  victim.child.kill('SIGKILL');
+  assert.equal((await victim.exited).signal, 'SIGKILL');
+  assert.ok(readOf(members, sizes, seen) < records.length, `${victim.name} was killed before the input was through`);
+  t.diagnostic(`${mode}: ${victim.name} SIGKILLed holding ${held.join(', ')}`);
+  return members;
+}
+
+test('on the cluster, a catch-up through a repartition topic shared by three member processes, one SIGKILLed mid-input, ends by itself with the output of one process on the embedded log and no nondeterministic decision', { timeout: 600_000 }, async (t) => {
+  if (skippedWithoutKafka(t)) return;
+  assert.ok(cluster !== undefined, 'the cluster started');
+  const applicationId = `scale-out-catch-up-${process.pid}`;
+  const top = groupTopology('stream-time', true);
+  const records = groupInput(21, 6_000);
+  const expected = await embeddedFingerprints(top, records);
+  // Each test from an empty cluster: the outputs are compared whole.
+  await resetTopics(cluster.bootstrap.split(',')[0]!);
+  await produce(cluster.bootstrap, records);
+  const survivors = await startAndKillOne(t, cluster.bootstrap, applicationId, 'catch-up', 3, true, records);
+  for (const m of survivors) {
+    const r = await m.exited;
+    assert.equal(r.code, 0, `${m.name}: ${r.stderr}`);
+    const summary = JSON.parse(/^summary (.*)$/m.exec(r.stdout)![1]!) as { nondeterministicDecisions: number };
+    assert.equal(summary.nondeterministicDecisions, 0, `${m.name} decided nothing by time`);
+  }
+  assert.deepEqual(await kafkaFingerprints(cluster.bootstrap), expected);
+  assert.deepEqual((await committedAudit(cluster.bootstrap, applicationId)).filter((e) => e.kind.startsWith('nondeterministic:')), []);
+});
+
+test('on the cluster, two real-time member processes, one SIGKILLed mid-input: the other takes its tasks over and the output is exactly once, the embedded run\'s', { timeout: 600_000 }, async (t) => {
+  if (skippedWithoutKafka(t)) return;
+  assert.ok(cluster !== undefined, 'the cluster started');
+  const applicationId = `scale-out-real-time-${process.pid}`;
+  const top = groupTopology('stream-time', false);
+  const records = groupInput(23, 4_000);
+  const expected = await embeddedFingerprints(top, records);
+  // Each test from an empty cluster: the outputs are compared whole.
+  await resetTopics(cluster.bootstrap.split(',')[0]!);
+  await produce(cluster.bootstrap, records);
+  const [survivor] = await startAndKillOne(t, cluster.bootstrap, applicationId, 'real-time', 2, false, records);
+  await until('the survivor holds every task and has read its inputs to their ends', () => {
+    const p = survivor!.progress();
+    return p !== undefined && p.held.length === PARTITIONS && p.lag === 0;
+  }, 180_000);
+  survivor!.child.kill('SIGTERM');
+  const r = await survivor!.exited;
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(await kafkaFingerprints(cluster.bootstrap), expected);
+});
