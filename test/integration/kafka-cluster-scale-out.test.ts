@@ -14,11 +14,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { AppendRecord, AuditEntry } from '../../src/index.ts';
-import { KafkaLog, kafkaTopics } from '../../src/kafka.ts';
+import type { AppendRecord } from '../../src/index.ts';
 import { kafkaPrerequisites, startKafkaCluster, type KafkaCluster } from '../../src/dev-broker/index.ts';
 import { KAFKA_SKIP_ENV, resetTopics, skippedWithoutKafka } from '../fixtures/kafka.ts';
-import { PARTITIONS, embeddedFingerprints, groupInput, groupTopology, kafkaFingerprints } from '../fixtures/kafka-group.ts';
+import { committedAudit, embeddedFingerprints, groupInput, groupTopology, kafkaFingerprints, PARTITIONS, produceReadings } from '../fixtures/kafka-group.ts';
 
 const CHILD = fileURLToPath(new URL('../fixtures/group-member-child.ts', import.meta.url));
 
@@ -76,25 +75,6 @@ async function until(what: string, condition: () => boolean, timeoutMs = 120_000
   }
 }
 
-async function produce(bootstrap: string, records: readonly AppendRecord[]): Promise<void> {
-  const log = await KafkaLog.open({ bootstrap });
-  try {
-    await log.createStreams([{ stream: 'readings', partitions: PARTITIONS }]);
-    await log.append(records);
-  } finally {
-    await log.close();
-  }
-}
-
-async function committedAudit(bootstrap: string, applicationId: string): Promise<AuditEntry[]> {
-  const reader = await KafkaLog.open({ bootstrap });
-  try {
-    return (await reader.readStream(kafkaTopics.audit(applicationId))).flat().flatMap((r) => (r.value === null ? [] : (JSON.parse(new TextDecoder().decode(r.value)) as AuditEntry[])));
-  } finally {
-    await reader.close();
-  }
-}
-
 /**
  * Starts `count` members one after the other (each once the one before
  * holds tasks), SIGKILLs the last once a fifth of the input is read —
@@ -127,7 +107,7 @@ test('on the cluster, a catch-up through a repartition topic shared by three mem
   const expected = await embeddedFingerprints(top, records);
   // Each test from an empty cluster: the outputs are compared whole.
   await resetTopics(cluster.bootstrap.split(',')[0]!);
-  await produce(cluster.bootstrap, records);
+  await produceReadings(cluster.bootstrap, records);
   const survivors = await startAndKillOne(t, cluster.bootstrap, applicationId, 'catch-up', 3, true, records);
   for (const m of survivors) {
     const r = await m.exited;
@@ -148,7 +128,7 @@ test('on the cluster, two real-time member processes, one SIGKILLed mid-input: t
   const expected = await embeddedFingerprints(top, records);
   // Each test from an empty cluster: the outputs are compared whole.
   await resetTopics(cluster.bootstrap.split(',')[0]!);
-  await produce(cluster.bootstrap, records);
+  await produceReadings(cluster.bootstrap, records);
   const [survivor] = await startAndKillOne(t, cluster.bootstrap, applicationId, 'real-time', 2, false, records);
   await until('the survivor holds every task and has read its inputs to their ends', () => {
     const p = survivor!.progress();

@@ -9,23 +9,11 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import type { AppendRecord, AuditEntry, RunSummary, Topology } from '../../src/index.ts';
-import { KafkaLog, kafkaTopics } from '../../src/kafka.ts';
 import { applicationInternals } from '../../src/runtime/application.ts';
 import { kafkaBroker, resetTopics } from '../fixtures/kafka.ts';
-import { embeddedFingerprints, finishedInstance, groupInput, groupTopology, kafkaFingerprints, progressOf, startInstance, stopInstance, waitFor, type Instance } from '../fixtures/kafka-group.ts';
+import { SCENARIOS, committedAudit, embeddedFingerprints, finishedInstance, groupInput, groupTopology, joinAndLeave, kafkaFingerprints, produceReadings, progressOf, startInstance, stopInstance, waitFor, type Instance } from '../fixtures/kafka-group.ts';
 
 let scenario = 0;
-
-/** The audit entries the application committed on Kafka. */
-async function committedAudit(bootstrap: string, applicationId: string): Promise<AuditEntry[]> {
-  const reader = await KafkaLog.open({ bootstrap });
-  try {
-    const partitions = await reader.readStream(kafkaTopics.audit(applicationId));
-    return partitions.flat().flatMap((r) => (r.value === null ? [] : (JSON.parse(new TextDecoder().decode(r.value)) as AuditEntry[])));
-  } finally {
-    await reader.close();
-  }
-}
 
 /**
  * A group catch-up: members join one by one once a tenth of the input is
@@ -36,25 +24,12 @@ async function groupCatchUp(t: TestContext, bootstrap: string, top: Topology, re
   await resetTopics(bootstrap);
   scenario++;
   const applicationId = `group-catch-up-${process.pid}-${scenario}`;
-  const producer = await KafkaLog.open({ bootstrap });
-  await producer.createStreams([{ stream: 'readings', partitions: 4 }]);
-  await producer.append(records);
-  await producer.close();
-  const progress = progressOf(records);
+  await produceReadings(bootstrap, records);
   const member = (m: number): Promise<Instance> => startInstance(bootstrap, applicationId, `member-${m}`, top, { mode: 'catch-up' });
   const running: Instance[] = [await member(0)];
   const summaries: RunSummary[] = [];
   try {
-    if (members > 1) await waitFor('a tenth of the input was read', () => progress(running) >= records.length / 10);
-    for (let m = 1; m < members; m++) {
-      running.push(await member(m));
-      await waitFor(`member-${m} holds tasks`, () => applicationInternals(running[m]!.app).tasks.length > 0);
-      assert.ok(progress(running) < records.length, `member-${m} took tasks over before the input was through (${progress(running)} of ${records.length} read)`);
-    }
-    if (leave) {
-      summaries.push(await stopInstance(running.shift()!));
-      assert.ok(progress(running) < records.length, `member-0 left before the input was through (${progress(running)} of ${records.length} read)`);
-    }
+    summaries.push(...(await joinAndLeave(running, member, records, members, leave)));
     // The catch-up ends by itself on every member still in it.
     for (const i of running.splice(0)) summaries.push(await finishedInstance(i));
   } finally {
@@ -63,12 +38,6 @@ async function groupCatchUp(t: TestContext, bootstrap: string, top: Topology, re
   t.diagnostic(`${members} member(s)${leave ? ', the first leaving' : ''}: processed ${summaries.map((s) => s.processed + s.deadLettered).join(' + ')}`);
   return { fingerprints: await kafkaFingerprints(bootstrap), summaries, audit: await committedAudit(bootstrap, applicationId) };
 }
-
-const SCENARIOS = [
-  [1, false],
-  [2, false],
-  [3, true],
-] as const;
 
 for (const eventClock of ['stream-time', 'watermark'] as const) {
   test(`a catch-up through a repartition topic shared by one, two or three members, joining and leaving mid-input, writes the output of one process on the embedded log, deciding nothing by time (${eventClock})`, { timeout: 900_000 }, async (t) => {
@@ -98,12 +67,7 @@ test('a group catch-up stopped on every member resumes at the same ends when mem
   await resetTopics(broker.bootstrap);
   scenario++;
   const applicationId = `group-catch-up-${process.pid}-${scenario}`;
-  const append = async (batch: readonly AppendRecord[]): Promise<void> => {
-    const producer = await KafkaLog.open({ bootstrap: broker.bootstrap });
-    await producer.createStreams([{ stream: 'readings', partitions: 4 }]);
-    await producer.append(batch);
-    await producer.close();
-  };
+  const append = (batch: readonly AppendRecord[]): Promise<void> => produceReadings(broker.bootstrap, batch);
   const member = (m: number): Promise<Instance> => startInstance(broker.bootstrap, applicationId, `member-${m}`, top, { mode: 'catch-up' });
   await append(first);
   const progress = progressOf(first);

@@ -7,13 +7,12 @@
  */
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { KafkaLog } from '../../src/kafka.ts';
 import type { AppendRecord, RunSummary, Topology } from '../../src/index.ts';
 import { assignTasks } from '../../src/semantics.ts';
 import { subTopologies } from '../../src/runtime/topology.ts';
 import { kafkaBroker, resetTopics } from '../fixtures/kafka.ts';
 import { applicationInternals } from '../../src/runtime/application.ts';
-import { PARTITIONS, embeddedFingerprints, groupInput, groupTopology, kafkaFingerprints, progressOf, startInstance, stopInstance, waitFor, type Instance } from '../fixtures/kafka-group.ts';
+import { PARTITIONS, SCENARIOS, embeddedFingerprints, groupInput, groupTopology, joinAndLeave, kafkaFingerprints, produceReadings, startInstance, stopInstance, waitFor, type Instance } from '../fixtures/kafka-group.ts';
 
 /** Each scenario is an application of its own: no transactional id of an earlier one (a failed run's, say) is still open. */
 let scenario = 0;
@@ -40,26 +39,12 @@ function caughtUp(instances: readonly Instance[], tasks: number): boolean {
 async function groupRun(t: TestContext, bootstrap: string, top: Topology, records: readonly AppendRecord[], members: number, leave: boolean, maxIdleMs: number): Promise<Record<string, string>> {
   await resetTopics(bootstrap);
   scenario++;
-  const producer = await KafkaLog.open({ bootstrap });
-  await producer.createStreams([{ stream: 'readings', partitions: PARTITIONS }]);
-  await producer.append(records);
-  await producer.close();
-  const progress = progressOf(records);
+  await produceReadings(bootstrap, records);
   const member = (m: number): Promise<Instance> => startInstance(bootstrap, `group-app-${process.pid}-${scenario}`, `member-${m}`, top, { mode: 'real-time', maxIdleMs });
   const running: Instance[] = [await member(0)];
   const stopped: RunSummary[] = [];
   try {
-    if (members > 1) await waitFor('a tenth of the input was read', () => progress(running) >= records.length / 10);
-    for (let m = 1; m < members; m++) {
-      running.push(await member(m));
-      // The newcomer has tasks once the rebalance is through: only then has a task moved.
-      await waitFor(`member-${m} holds tasks`, () => applicationInternals(running[m]!.app).tasks.length > 0);
-      assert.ok(progress(running) < records.length, `member-${m} took tasks over before the input was through (${progress(running)} of ${records.length} read)`);
-    }
-    if (leave) {
-      stopped.push(await stopInstance(running.shift()!));
-      assert.ok(progress(running) < records.length, `member-0 left before the input was through (${progress(running)} of ${records.length} read)`);
-    }
+    stopped.push(...(await joinAndLeave(running, member, records, members, leave)));
     // Every sub-topology has a task per partition (the repartition topic has as many partitions as the input).
     await waitFor('every task is held once and caught up', () => caughtUp(running, PARTITIONS * subTopologies(top).length), 1_000);
   } finally {
@@ -96,12 +81,6 @@ test('the group assignment gives every task to one member, balanced, and keeps t
   assert.deepEqual([claimed.get('a'), claimed.get('b')], [['0_0'], ['0_1']]);
   assert.deepEqual(assignTasks(['0_0'], []), new Map());
 });
-
-const SCENARIOS = [
-  [1, false],
-  [2, false],
-  [3, true],
-] as const;
 
 for (const eventClock of ['stream-time', 'watermark'] as const) {
   test(`one, two or three instances in a consumer group, joining and leaving mid-input, write the same output as one process on the embedded log (${eventClock})`, { timeout: 900_000 }, async (t) => {
