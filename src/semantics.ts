@@ -42,6 +42,7 @@ export { joinsSession, isLateSessionRecord, sessionCloseEnd, mergeSessions, type
 export { isWindowClosed, isLateRecord, isWindowFired, fireDelay, firesBeforeClosing, stateLateness } from './windows/lateness.ts';
 export { alignedStart, resultTimestamp } from './windows/window.ts';
 
-// Partitioning and task assignment.
+// Partitioning, task assignment, and the ends of a catch-up shared by a group.
 export { partitionForKey } from './runtime/partitioner.ts';
 export { assignTasks } from './runtime/task-group.ts';
+export { internalCatchUpEnd, isGroupCatchUpOver } from './runtime/group-catch-up.ts';
