@@ -138,7 +138,7 @@ export function consumedLine(r: LogRecord, ingestTime: number): Record<string, u
   if (r.control === 'watermark') {
     const w = readWatermarkRecord(r);
     const kind = watermarkRecordKind(w);
-    const extra = kind === 'announce' ? { announce: true, generation: w.generation, members: w.members } : kind === 'release' ? { release: true } : kind === 'end-of-catch-up' ? { endOfCatchUp: w.endOfCatchUp } : {};
+    const extra = kind === 'announce' ? { announce: true, generation: w.generation, members: w.members } : kind === 'release' ? { release: true } : kind === 'end-of-catch-up' ? { endOfCatchUp: w.endOfCatchUp } : kind === 'move' ? { move: w.move } : {};
     return { stream: r.stream, partition: r.partition, offset: r.offset, watermark: w.watermark, producer: producerIdOf(w.application, w.task), tasks: w.tasks, stopped: w.stopped, ...extra, brokerTime: r.brokerTime, ingestTime };
   }
   const key = displayBytes(r.key);

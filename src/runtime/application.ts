@@ -114,6 +114,8 @@ export class Application {
         await run.loop.commit();
       }
     } else {
+      // A task that a group run left `leaving` runs here now: its consumers need not wait for it any more.
+      for (const t of this.#tasks) t.announceMove('arrived');
       await run.loop.runUntil(this.#tasks, () => false);
     }
     await run.loop.stop();

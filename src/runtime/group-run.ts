@@ -23,7 +23,12 @@ const CATCH_UP_POLL_MS = 200;
  * `group`: it holds the tasks the group assigns it and follows every
  * rebalance. In real time it runs until `signal` aborts; then it commits
  * and leaves the group, whose other members take its tasks over. It
- * writes no stop records: its tasks go on elsewhere.
+ * writes no stop records: its tasks go on elsewhere. A task moving between
+ * members says so in the internal streams it writes (`leaving`, then
+ * `arrived`), and their readers wait for it meanwhile instead of passing
+ * its share over after `maxIdleMs`; only a member that dies without a
+ * word (its tasks move after its session times out) can still be passed
+ * over, audited as always.
  *
  * A catch-up in a group ends where the same catch-up in one process
  * would, whichever member runs which task and however tasks move: each
@@ -47,7 +52,8 @@ export async function runInGroup(app: GroupRunHost, options: RunOptions, group: 
       const assignment = group.assignment();
       if (assignment.generation !== generation) {
         generation = assignment.generation;
-        await followAssignment(app, run, plan, assignment.tasks);
+        await followAssignment(app, run, plan, assignment.tasks, catchUp === undefined);
+        for (const t of run.loop.tasksOf()) t.restartIdleWait();
         if (catchUp !== undefined) for (const t of run.loop.tasksOf()) if (!t.inGroupCatchUp) t.startGroupCatchUp(catchUp);
       }
       const moved = (): boolean => group.assignment().generation !== generation;
@@ -61,6 +67,8 @@ export async function runInGroup(app: GroupRunHost, options: RunOptions, group: 
         generation = undefined;
       }
     }
+    // Real time: the tasks go on elsewhere; their consumers wait for them meanwhile.
+    if (catchUp === undefined) for (const t of run.loop.tasksOf()) t.announceMove('leaving');
     await commitTolerating(app, run);
     return run.summary();
   } finally {
@@ -113,12 +121,16 @@ async function catchUpStep(app: GroupRunHost, run: StartedRun, plan: RunPlan, id
  * Makes the run hold exactly the `assigned` tasks: commits and hands over
  * the others (the new owner's restore starts from that commit), then
  * takes over the new ones (the log fences their last owner and restores
- * them) and creates them.
+ * them) and creates them. With `announceMoves` (real time), each task
+ * moving writes so into its internal streams: `leaving` in its last
+ * commit here, `arrived` in its first one on its new member.
  */
-async function followAssignment(app: GroupRunHost, run: StartedRun, plan: RunPlan, assigned: ReadonlySet<string>): Promise<void> {
+async function followAssignment(app: GroupRunHost, run: StartedRun, plan: RunPlan, assigned: ReadonlySet<string>, announceMoves: boolean): Promise<void> {
   const held = new Set(run.loop.tasksOf().map((t) => t.id));
   const lost = [...held].filter((id) => !assigned.has(id));
   if (lost.length > 0) {
+    // In real time a task's consumers would pass over its quiet share while it moves: tell them it is moving.
+    if (announceMoves) for (const t of run.loop.tasksOf()) if (lost.includes(t.id)) t.announceMove('leaving');
     await commitTolerating(app, run);
     await handOver(app, run, lost);
   }
@@ -126,6 +138,7 @@ async function followAssignment(app: GroupRunHost, run: StartedRun, plan: RunPla
   if (gained.length > 0) {
     await app.log.acquireTasks?.(plan, gained);
     run.takeOver(gained);
+    if (announceMoves) for (const t of run.loop.tasksOf()) if (gained.some((g) => g.taskId === t.id)) t.announceMove('arrived');
   }
 }
 

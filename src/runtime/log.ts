@@ -102,6 +102,8 @@ export interface InputPosition {
   readonly producers?: Readonly<Record<string, number>>;
   /** Catch-up: how far other partitions went while this one was at its end (see the task). */
   readonly passedAtEnd?: number;
+  /** Real time in a group: the producers of an internal stream that wrote they were leaving a member and have not written since. */
+  readonly moving?: readonly string[];
 }
 
 /** What a task resumes from: written atomically with its outputs and state. */

@@ -45,6 +45,8 @@ export class TaskAdmission {
     const producer = input.source.internal ? (writer ?? '') : '';
     if (raw.offset < (input.skipBelow.get(producer) ?? 0)) return;
     this.#watermarks.onFetched(index, writer, ingestTime);
+    // Whatever a moving writer writes next says it runs again (a move record may say it leaves again).
+    if (input.moving.size > 0) this.#inputs.noteWriter(input, producer);
     const buf = this.#inputs.bufferFor(input, producer);
     const partitionTimeBefore = input.partitionTime;
     const failed = (error: string, field: string, fatal = this.#env.badInput === 'fail'): void => {
@@ -61,8 +63,10 @@ export class TaskAdmission {
       } catch (e) {
         return readsWatermarks ? failed(errorMessage(e), 'value') : undefined;
       }
-      // An end of catch-up moves no watermark: it ends its producer's share (in the group catch-up it belongs to).
+      // An end of catch-up or a move moves no watermark: it ends its producer's share (in the group catch-up
+      // it belongs to), or says the producer is moving between members.
       if (report.endOfCatchUp !== undefined) return this.#inputs.endShare(input, producer, raw.offset, report.endOfCatchUp);
+      if (report.move !== undefined) return this.#inputs.noteWriter(input, producer, report.move);
       if (!readsWatermarks) return;
       const control: BufferedRecord = { stream: raw.stream, partition: raw.partition, offset: raw.offset, key: null, value: null, headers: raw.headers, eventTime: raw.eventTime, brokerTime: raw.brokerTime, ingestTime, timestamp: report.watermark, partitionTimeBefore, report };
       buf.push(control);

@@ -40,6 +40,7 @@ export function restoredInput(checkpoint: TaskCheckpoint | undefined, stream: st
     skipBelow: new Map(Object.entries(saved?.producers ?? {})),
     partitionTime: checkpoint?.partitionTimes[key] ?? NO_TIMESTAMP,
     passedAtEnd: saved?.passedAtEnd,
+    moving: saved?.moving ?? [],
   };
 }
 
@@ -72,6 +73,7 @@ export function buildCheckpoint(inputs: readonly TaskInput[], clocks: TaskClocks
       next,
       ...(Object.keys(producers).length > 0 ? { producers } : {}),
       ...(input.passedAtEnd !== undefined ? { passedAtEnd: input.passedAtEnd } : {}),
+      ...(input.moving.size > 0 ? { moving: [...input.moving].sort() } : {}),
     };
     partitionTimes[key] = partitionTime;
   }

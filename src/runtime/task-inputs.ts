@@ -24,6 +24,8 @@ export interface TaskInput {
   readonly writers: readonly string[];
   /** Group catch-up: the writers whose end of catch-up was read here, at which offset; their shares are at their end. */
   readonly ended: Map<string, number>;
+  /** Real time in a group: the writers that wrote they are leaving a member and have not written since (see `PartitionBuffer.writerMoving`). */
+  readonly moving: Set<string>;
   /** Records of a producer below this offset were processed before the last commit. */
   readonly skipBelow: Map<string, number>;
   /** Offset after the last processed record of each producer. */
@@ -48,6 +50,8 @@ export interface InputStart {
   readonly skipBelow: Map<string, number>;
   readonly partitionTime: number;
   readonly passedAtEnd: number | undefined;
+  /** The writers moving between members when the checkpoint was written (see `TaskInput.moving`). */
+  readonly moving: readonly string[];
 }
 
 /** Queues one fetched record (`index`: its input's) in a buffer of `input`, or drops it. */
@@ -86,6 +90,7 @@ export class TaskInputs {
       buffers: new Map(),
       writers: source.internal ? producers : [],
       ended: new Map(),
+      moving: new Set(source.internal ? start.moving : []),
       skipBelow: start.skipBelow,
       processedUpTo: new Map(),
       partitionTime: start.partitionTime,
@@ -93,7 +98,7 @@ export class TaskInputs {
       reportedNoProducer: false,
       passedAtEnd: start.passedAtEnd,
     };
-    for (const p of shares) this.bufferFor(input, p);
+    for (const p of shares) this.bufferFor(input, p).writerMoving = input.moving.has(p);
     this.list.push(input);
   }
 
@@ -157,6 +162,19 @@ export class TaskInputs {
     input.ended.set(producer, offset);
     input.catchUpEnd = internalCatchUpEnd(input.writers, input.ended);
     this.#refreshEnd(input);
+  }
+
+  /**
+   * A record of `producer` on internal input `input` was read: `move` says
+   * it is leaving a member (its share is waited for until it writes again)
+   * or arrived at one; any other record means it is writing again.
+   */
+  noteWriter(input: TaskInput, producer: string, move?: 'leaving' | 'arrived'): void {
+    if (!input.source.internal || !input.writers.includes(producer)) return;
+    if (move === 'leaving') input.moving.add(producer);
+    else if (!input.moving.delete(producer)) return;
+    const buf = input.buffers.get(producer);
+    if (buf !== undefined) buf.writerMoving = input.moving.has(producer);
   }
 
   /** This task's state in its group catch-up now, for its checkpoint; undefined outside one. */

@@ -5,7 +5,7 @@ import type { WatermarkReport } from '../time/producer-watermarks.ts';
 import type { AppendRecord } from './log.ts';
 import type { SinkNode } from './topology.ts';
 import type { TaskWatermarks } from './task-watermarks.ts';
-import { endOfCatchUpRecord, watermarkRecord } from './watermark-record.ts';
+import { endOfCatchUpRecord, moveRecord, watermarkRecord } from './watermark-record.ts';
 import { partitionForKey } from './partitioner.ts';
 import { BadInputError, type InputFailure } from './input-failure.ts';
 import { DEAD_LETTER_HEADERS, PRODUCER_HEADER, PRODUCER_LATE_HEADER } from './headers.ts';
@@ -113,6 +113,19 @@ export class TaskOutput {
     const { env, taskId } = this.#parts;
     for (const stream of this.#internalSinks) {
       for (let p = 0; p < this.#partitionsOf(stream); p++) this.#outputs.push(endOfCatchUpRecord(stream, p, env.applicationId, taskId, id));
+    }
+  }
+
+  /**
+   * Real time in a group: the task is `leaving` this member (written in
+   * its last commit here) or has `arrived` at it (first thing), into every
+   * partition of each internal stream it writes, so that its consumers wait
+   * for it while it moves rather than pass its share over.
+   */
+  announceMove(move: 'leaving' | 'arrived'): void {
+    const { env, taskId } = this.#parts;
+    for (const stream of this.#internalSinks) {
+      for (let p = 0; p < this.#partitionsOf(stream); p++) this.#outputs.push(moveRecord(stream, p, env.applicationId, taskId, move));
     }
   }
 

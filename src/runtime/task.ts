@@ -166,6 +166,20 @@ export class StreamTask {
     return c.done;
   }
 
+  /**
+   * The run was paused (a rebalance: commits, hand-overs, restores): an
+   * idle wait under way starts again, since nothing was seen of the
+   * inputs meanwhile — a pause of the run is not silence of its inputs.
+   */
+  restartIdleWait(): void {
+    this.#idleSince = undefined;
+  }
+
+  /** Real time in a group: tells the consumers of this task's internal streams that it is leaving this member, or has arrived at it. */
+  announceMove(move: 'leaving' | 'arrived'): void {
+    this.#output.announceMove(move);
+  }
+
   /** Records in the log not yet fetched, per input partition (`stream/partition`). */
   lag(): Map<string, number> {
     return this.#inputs.lag();

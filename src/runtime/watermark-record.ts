@@ -27,6 +27,7 @@ export function watermarkRecord(stream: string, partition: number, report: Water
       ...(report.members === undefined ? {} : { members: report.members }),
       ...(report.released === true ? { released: true } : {}),
       ...(report.endOfCatchUp === undefined ? {} : { endOfCatchUp: report.endOfCatchUp }),
+      ...(report.move === undefined ? {} : { move: report.move }),
     }),
   );
   return { stream, partition, key: null, value, eventTime: Math.max(0, report.watermark), control: 'watermark', headers: { [PRODUCER_HEADER]: producerIdOf(report.application, report.task) } };
@@ -61,6 +62,7 @@ export function readWatermarkRecord(r: LogRecord): WatermarkReport {
   if (!Number.isSafeInteger(o.tasks) || (o.tasks as number) < 1) fail('"tasks" must be a positive integer');
   if (!Number.isSafeInteger(o.watermark)) fail('"watermark" must be an integer');
   if (o.generation !== undefined && !Number.isSafeInteger(o.generation)) fail('"generation" must be an integer');
+  if (o.move !== undefined && o.move !== 'leaving' && o.move !== 'arrived') fail('"move" must be "leaving" or "arrived"');
   if (o.endOfCatchUp !== undefined && !(Number.isSafeInteger(o.endOfCatchUp) && (o.endOfCatchUp as number) >= 1)) fail('"endOfCatchUp" must be a positive integer');
   if (o.members !== undefined && !(Array.isArray(o.members) && o.members.every((m) => typeof m === 'string' && isProducerTask(m)))) fail('"members" must be a list of task ids');
   return {
@@ -73,7 +75,13 @@ export function readWatermarkRecord(r: LogRecord): WatermarkReport {
     ...(o.members === undefined ? {} : { members: o.members as string[] }),
     ...(o.released === true ? { released: true } : {}),
     ...(o.endOfCatchUp === undefined ? {} : { endOfCatchUp: o.endOfCatchUp as number }),
+    ...(o.move === undefined ? {} : { move: o.move as 'leaving' | 'arrived' }),
   };
+}
+
+/** A move of task `application/task` on one partition of an internal stream: see {@link WatermarkReport.move}. */
+export function moveRecord(stream: string, partition: number, application: string, task: string, move: 'leaving' | 'arrived'): AppendRecord {
+  return watermarkRecord(stream, partition, { application, task, tasks: 1, watermark: NO_WATERMARK, stopped: false, move });
 }
 
 /**
@@ -88,12 +96,13 @@ export function endOfCatchUpRecord(stream: string, partition: number, applicatio
 
 /**
  * What a control record is, for readers that show or fingerprint them:
- * a watermark, a stop, an announcement of a run's tasks, a release, or the
- * end of a task's share in a group catch-up. All but watermarks mark where
- * runs began and ended (or an operator's decision), so the watermark
- * fingerprint leaves them out.
+ * a watermark, a stop, an announcement of a run's tasks, a release, the
+ * end of a task's share in a group catch-up, or a task's move between the
+ * members of a group. All but watermarks mark where runs began and ended
+ * (or an operator's decision), so the watermark fingerprint leaves them out.
  */
-export function watermarkRecordKind(report: WatermarkReport): 'watermark' | 'stop' | 'announce' | 'release' | 'end-of-catch-up' {
+export function watermarkRecordKind(report: WatermarkReport): 'watermark' | 'stop' | 'announce' | 'release' | 'end-of-catch-up' | 'move' {
+  if (report.move !== undefined) return 'move';
   if (report.endOfCatchUp !== undefined) return 'end-of-catch-up';
   if (report.released === true) return 'release';
   if (report.members !== undefined) return 'announce';

@@ -28,6 +28,13 @@ export class PartitionBuffer {
    * without counting as idle: the data exists, it just has not arrived.
    */
   unfetched = 0;
+  /**
+   * True while the producer task of this share is moving between members
+   * of a group: it wrote that it is leaving one, and its new owner has not
+   * written yet. Its records are on their way, so an empty buffer is waited
+   * for, however long, and never passed over as idle.
+   */
+  writerMoving = false;
 
   constructor(stream: string, partition: number, sourceIndex: number, producer = '') {
     this.stream = stream;

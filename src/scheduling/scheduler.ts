@@ -44,8 +44,9 @@ export type SchedulingDecision =
 /**
  * Rule (DESIGN 4.2): the scheduler does not pick while a partition of the
  * task is empty and may still have data.
- * - If such a partition has unfetched records (lag > 0) the wait is not
- *   idle: the data exists and will arrive, so waiting is always right.
+ * - If such a partition has unfetched records (lag > 0), or is a share
+ *   whose writer task is moving between the members of a group, the wait
+ *   is not idle: the data exists or is on its way, so waiting is right.
  * - Otherwise the wait is idle: in catch-up mode (`maxIdleMs` = Infinity)
  *   it lasts as long as needed; in real-time mode, once it has lasted
  *   `maxIdleMs` (measured by the caller's clock from `idleSinceMs`), the
@@ -69,7 +70,8 @@ export function decideNext(
     }
   }
   if (blocked === undefined) return { kind: 'process', buffer: next, passedOver: [] };
-  if (lagging) return { kind: 'wait', blockedBy: blocked, idle: false };
+  // A writer that is moving (see PartitionBuffer.writerMoving) will write again: as with lag, waiting is right.
+  if (lagging || blocked.some((b) => b.writerMoving)) return { kind: 'wait', blockedBy: blocked, idle: false };
   if (idleSinceMs !== undefined && nowMs - idleSinceMs >= maxIdleMs) {
     return { kind: 'process', buffer: next, passedOver: blocked };
   }

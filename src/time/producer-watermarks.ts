@@ -38,6 +38,14 @@ export interface WatermarkReport {
    * catch-up, without waiting on the task's member or guessing from time.
    */
   readonly endOfCatchUp?: number;
+  /**
+   * A move of the task between the members of a group (real time), written
+   * into every partition of each internal stream it writes: `leaving` by
+   * the member handing it over, in its last commit of it; `arrived` by the
+   * member taking it over, first thing. In between its consumers wait for
+   * its share instead of passing it over as idle.
+   */
+  readonly move?: 'leaving' | 'arrived';
 }
 
 /** What a consumer knows of one producer task on one partition. */

@@ -42,3 +42,36 @@ test('real time: a wait for the next fetch of a backlogged partition does not re
   assert.deepEqual(passed, ['b', 'a']);
   assert.equal(run.summary().nondeterministicDecisions, 2);
 });
+
+/**
+ * A run paused (a group's rebalance: commits, hand-overs, restores of the
+ * tasks it takes over) saw nothing of its inputs meanwhile: the idle wait
+ * under way starts again once it resumes, so the pause alone never makes a
+ * partition idle. Without that, a reader resuming after a long restore
+ * passed over every producer share still empty at that instant.
+ */
+test('real time: after a pause of the run, an idle wait under way starts again', () => {
+  const clock = new ManualClock(1_000);
+  const log = new MemoryLog(clock);
+  for (const s of ['a', 'b']) log.ensureStream(s, 1);
+  const b = new StreamsBuilder();
+  b.stream('a', { key: Serdes.string() }).merge(b.stream('b', { key: Serdes.string() })).to('out');
+  const app = new Application(b.build(), { applicationId: 'app', log });
+  log.appendSync([{ stream: 'a', partition: 0, key: null, value: Serdes.json().serialize(10), eventTime: 10 }]);
+  const run = applicationInternals(app).start({ mode: 'real-time', maxIdleMs: 100, clock });
+  const steps = (): void => {
+    for (let i = 0; i < 5; i++) run.loop.step();
+  };
+  steps();
+  assert.equal(run.summary().processed, 0, 'b is empty and may still get an older record: wait');
+  // The run pauses for 90 ms (a rebalance), then resumes.
+  clock.advance(90);
+  for (const t of run.loop.tasksOf()) t.restartIdleWait();
+  steps();
+  clock.advance(99);
+  steps();
+  assert.equal(run.summary().processed, 0, 'the wait started again after the pause: 99 ms of it are not enough');
+  clock.advance(1);
+  steps();
+  assert.equal(run.summary().processed, 1, 'b was seen silent for maxIdleMs after the pause');
+});

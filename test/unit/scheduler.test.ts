@@ -103,6 +103,18 @@ test('scheduler waits (not idle) when an empty partition has unfetched records, 
   }
 });
 
+test('scheduler waits (not idle) for an empty share whose writer task is moving between members, however long it has waited', () => {
+  const a = buffer('a', 0, 0, [5]);
+  const moving = buffer('r', 0, 1, [], { atEnd: false, unfetched: 0, producer: 'app/0_1' });
+  moving.writerMoving = true;
+  for (const [maxIdleMs, idleSince, now] of [[0, 0, 1_000_000], [500, 0, 60_000]] as const) {
+    assert.deepEqual(decideNext([a, moving], maxIdleMs, idleSince, now), { kind: 'wait', blockedBy: [moving], idle: false });
+  }
+  // Once its writer has written again, an empty share is idle as any other.
+  moving.writerMoving = false;
+  assert.deepEqual(decideNext([a, moving], 500, 0, 60_000), { kind: 'process', buffer: a, passedOver: [moving] });
+});
+
 test('scheduler waits idle in real-time mode until maxIdleMs have passed, then proceeds reporting the passed-over partition', () => {
   const a = buffer('a', 0, 0, [5]);
   const idle = buffer('b', 0, 1, [], { atEnd: false, unfetched: 0 });
