@@ -1,5 +1,6 @@
 import type { LogRecord, StreamRecord } from '../records/record.ts';
 import { DeserializationError } from '../records/serde.ts';
+import { oneLine } from '../records/one-line.ts';
 import { resolveTimestamp } from '../time/invalid-timestamp-policy.ts';
 import type { WatermarkReport } from '../time/producer-watermarks.ts';
 import type { TaskWatermarks } from './task-watermarks.ts';
@@ -49,8 +50,9 @@ export class TaskAdmission {
     if (input.moving.size > 0) this.#inputs.noteWriter(input, producer);
     const buf = this.#inputs.bufferFor(input, producer);
     const partitionTimeBefore = input.partitionTime;
+    // The reason may quote the input's bytes (a deserializer's message does): it stays one line.
     const failed = (error: string, field: string, fatal = this.#env.badInput === 'fail'): void => {
-      buf.push(failureRecord(input, raw, ingestTime, { raw, error, field, fatal }));
+      buf.push(failureRecord(input, raw, ingestTime, { raw, error: oneLine(error), field, fatal }));
     };
     if (raw.control === 'watermark') {
       // Sources with a generator make their own watermarks: the stream's watermark records are not theirs to read,

@@ -57,6 +57,8 @@ const CORPUS: readonly { name: string; key: Uint8Array | null; value: Uint8Array
   { name: 'string timestamp Date.parse would guess at', key: utf8('"s1"'), value: utf8('{"ts": "sensor 7", "celsius": 3}'), field: 'value.ts', error: /timestamp not a number/ },
   { name: 'oversize value', key: utf8('"s1"'), value: utf8(JSON.stringify({ ts: 1004, celsius: 3, pad: big })), field: 'value', error: /^record too large: \d+ bytes of key, value and headers, the limit is 200$/ },
   { name: 'undecodable key', key: utf8('{"s1'), value: utf8('{"ts": 1005, "celsius": 3}'), field: 'key', error: /^key: invalid JSON/ },
+  // The parser's message quotes the bytes: the error stays one line, their control characters escaped (found by the fuzzer).
+  { name: 'invalid JSON of a newline and a NUL', key: utf8('"s1"'), value: new Uint8Array([10, 0]), field: 'value', error: /^value: invalid JSON: .*"\\n\\u0000" is not valid JSON$/ },
   // A null value is a tombstone (the JSON serde gives null without validating); under a field extractor it has no timestamp.
   { name: 'tombstone without a timestamp', key: utf8('"s1"'), value: null, field: 'value.ts', error: /^field\(ts\): timestamp missing$/ },
 ];
