@@ -110,10 +110,7 @@ export class TaskOutput {
    * internal stream it writes, after all it wrote there.
    */
   endCatchUp(id: number): void {
-    const { env, taskId } = this.#parts;
-    for (const stream of this.#internalSinks) {
-      for (let p = 0; p < this.#partitionsOf(stream); p++) this.#outputs.push(endOfCatchUpRecord(stream, p, env.applicationId, taskId, id));
-    }
+    this.#intoInternalPartitions((stream, p, application, task) => endOfCatchUpRecord(stream, p, application, task, id));
   }
 
   /**
@@ -123,9 +120,14 @@ export class TaskOutput {
    * for it while it moves rather than pass its share over.
    */
   announceMove(move: 'leaving' | 'arrived'): void {
+    this.#intoInternalPartitions((stream, p, application, task) => moveRecord(stream, p, application, task, move));
+  }
+
+  /** Writes one control record of this task's, made by `make`, into every partition of each internal stream it writes. */
+  #intoInternalPartitions(make: (stream: string, partition: number, application: string, task: string) => AppendRecord): void {
     const { env, taskId } = this.#parts;
     for (const stream of this.#internalSinks) {
-      for (let p = 0; p < this.#partitionsOf(stream); p++) this.#outputs.push(moveRecord(stream, p, env.applicationId, taskId, move));
+      for (let p = 0; p < this.#partitionsOf(stream); p++) this.#outputs.push(make(stream, p, env.applicationId, taskId));
     }
   }
 
