@@ -98,7 +98,7 @@ async function startAndKillOne(t: TestContext, bootstrap: string, applicationId:
   return members;
 }
 
-test('on the cluster, a catch-up through a repartition topic shared by three member processes, one SIGKILLed mid-input, ends by itself with the output of one process on the embedded log and no nondeterministic decision', { timeout: 600_000, todo: 'bucket-counts differed from the embedded run in a run under load (reported by a helper, also on main): a group catch-up with a member SIGKILLed may be wrong; under investigation' }, async (t) => {
+test('on the cluster, a catch-up through a repartition topic shared by three member processes, one SIGKILLed mid-input, ends by itself with the output of one process on the embedded log and no nondeterministic decision', { timeout: 900_000 }, async (t) => {
   if (skippedWithoutKafka(t)) return;
   assert.ok(cluster !== undefined, 'the cluster started');
   const applicationId = `scale-out-catch-up-${process.pid}`;
