@@ -103,7 +103,9 @@ export class KafkaTransactions {
       await commitWithRetries({
         send: async () => {
           written.length = 0;
-          tx = await this.#taskProducers.get(key)!.beginTransaction();
+          const producer = this.#taskProducers.get(key)!;
+          // After a reset its new transaction is open already.
+          tx = producer.transaction ?? (await producer.beginTransaction());
           for (const request of requests) {
             const offsets = offsetsOf(request, (await tx.send({ messages: request })).offsets ?? []);
             request.forEach((m, i) => written.push({ topic: m.topic, partition: m.partition, end: offsets[i]! + 1 }));
@@ -111,11 +113,13 @@ export class KafkaTransactions {
         },
         commit: async () => tx!.commit(),
         reset: async () => {
-          // The new producer's InitProducerId bumps the epoch: the open transaction is aborted for sure, whatever the abort did.
-          await tx?.abort().catch(() => undefined);
-          tx = undefined;
-          await this.release(u.applicationId, u.taskId);
-          await this.openTaskProducer(u.applicationId, u.taskId);
+          const producer = this.#taskProducers.get(key)!;
+          await producer.transaction?.cancel();
+          tx = await producer.beginTransaction();
+          // InitProducerId with the producer's own id and epoch (KIP-360) bumps the epoch, which aborts the open
+          // transaction and starts the sequence numbers afresh — or is refused (fenced) if another instance took the
+          // task meanwhile. A producer opened anew would fence that owner instead, and commit work it has redone.
+          await producer.initIdempotentProducer({ producerId: producer.producerId, producerEpoch: producer.producerEpoch });
         },
       });
     } catch (e) {
