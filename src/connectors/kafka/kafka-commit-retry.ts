@@ -3,8 +3,9 @@
  *
  * A commit is one Kafka transaction. While its records are being sent, a
  * failure leaves the transaction open with an unknown part of them written:
- * it is aborted (the producer opened afresh, whose new epoch aborts it for
- * sure) and the whole unit sent again in a new one. Once EndTxn(commit) was
+ * it is aborted (the producer bumps its own epoch, which aborts it for sure
+ * and is refused if another instance took the task meanwhile) and the whole
+ * unit sent again in a new one. Once EndTxn(commit) was
  * sent, the coordinator may have decided the commit already: aborting then
  * could be refused and the unit written twice, so only the commit is sent
  * again — Kafka answers a repeated commit of a committed transaction with
