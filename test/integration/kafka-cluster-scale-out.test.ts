@@ -106,7 +106,7 @@ test('on the cluster, a catch-up through a repartition topic shared by three mem
   const records = groupInput(21, 6_000);
   const expected = await embeddedFingerprints(top, records);
   // Each test from an empty cluster: the outputs are compared whole.
-  await resetTopics(cluster.bootstrap.split(',')[0]!);
+  await resetTopics(cluster.bootstrap);
   await produceReadings(cluster.bootstrap, records);
   const survivors = await startAndKillOne(t, cluster.bootstrap, applicationId, 'catch-up', 3, true, records);
   for (const m of survivors) {
@@ -127,7 +127,7 @@ test('on the cluster, two real-time member processes, one SIGKILLed mid-input: t
   const records = groupInput(23, 4_000);
   const expected = await embeddedFingerprints(top, records);
   // Each test from an empty cluster: the outputs are compared whole.
-  await resetTopics(cluster.bootstrap.split(',')[0]!);
+  await resetTopics(cluster.bootstrap);
   await produceReadings(cluster.bootstrap, records);
   const [survivor] = await startAndKillOne(t, cluster.bootstrap, applicationId, 'real-time', 2, false, records);
   await until('the survivor holds every task and has read its inputs to their ends', () => {
