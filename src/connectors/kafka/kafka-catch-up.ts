@@ -1,9 +1,9 @@
-import type { Producer } from '@platformatic/kafka';
 import type { GroupCatchUpState } from '../../runtime/group-catch-up.ts';
 import type { TaskCheckpoint } from '../../runtime/log.ts';
 import { kafkaErrorText } from './kafka-errors.ts';
 import { kafkaTopics } from './kafka-topics.ts';
 import type { KafkaReader } from './kafka-reader.ts';
+import type { KafkaAppender } from './kafka-append.ts';
 
 const decoder = new TextDecoder();
 
@@ -23,11 +23,12 @@ interface CatchUpRecord {
  */
 export class KafkaGroupCatchUps {
   readonly #reader: KafkaReader;
-  readonly #producer: Producer;
+  /** Writes go the appends' way: through a broker's failure, resent to the new leader and written once. */
+  readonly #appender: KafkaAppender;
 
-  constructor(reader: KafkaReader, producer: Producer) {
+  constructor(reader: KafkaReader, appender: KafkaAppender) {
     this.#reader = reader;
-    this.#producer = producer;
+    this.#appender = appender;
   }
 
   /**
@@ -74,7 +75,7 @@ export class KafkaGroupCatchUps {
 
   async #write(app: string, record: CatchUpRecord): Promise<void> {
     const topic = kafkaTopics.checkpoints(app);
-    await this.#producer.send({ messages: [{ topic, partition: 0, key: Buffer.from(CATCH_UP_KEY, 'utf8'), value: Buffer.from(JSON.stringify(record), 'utf8') }] }).catch((e: unknown) => {
+    await this.#appender.send([[{ topic, partition: 0, key: Buffer.from(CATCH_UP_KEY, 'utf8'), value: Buffer.from(JSON.stringify(record), 'utf8') }]]).catch((e: unknown) => {
       throw new Error(`writing the group catch-up record of ${app} to ${topic}: ${kafkaErrorText(e)}`, { cause: e });
     });
   }

@@ -77,8 +77,7 @@ export class KafkaLog implements Log, TaskStorage {
   readonly #consumer: Consumer;
   /** The raw fetches' client: few retries of its own, the reader re-routes (see FETCH_RETRIES). */
   readonly #fetcher: Consumer;
-  readonly #producer: Producer;
-  /** Appends: its own producer, for its InitProducerId and connections only (kafka-append.ts). */
+  /** Appends and the group catch-up records: its own producer, for its InitProducerId and connections only (kafka-append.ts). */
   readonly #appendProducer: Producer;
   readonly #appender: KafkaAppender;
   readonly #topics: TopicCatalog;
@@ -101,14 +100,13 @@ export class KafkaLog implements Log, TaskStorage {
     this.#configAdmin = new Admin({ ...base, ...FETCH_RETRIES });
     this.#consumer = new Consumer({ ...base, groupId: `${clientId}-reader` });
     this.#fetcher = new Consumer({ ...base, ...FETCH_RETRIES, groupId: `${clientId}-fetcher` });
-    // acks=all and idempotence: a write is acknowledged once min.insync.replicas replicas have it, and a retried one is not written twice.
-    this.#producer = new Producer({ ...base, idempotent: true, acks: -1 });
     this.#topics = new TopicCatalog(this.#admin, this.#configAdmin, this.#consumer, bootstrapText(options.bootstrap), durability);
+    // acks=all and idempotence: a write is acknowledged once min.insync.replicas replicas have it, and a resent one is not written twice.
     this.#appendProducer = new Producer({ ...base, ...FETCH_RETRIES, idempotent: true, acks: -1 });
     this.#appender = new KafkaAppender(this.#appendProducer, this.#topics);
     this.#reader = new KafkaReader(this.#consumer, this.#fetcher, this.#topics, options.maxWaitMs ?? 50);
     this.#store = new KafkaTaskStore(this.#reader);
-    this.#catchUps = new KafkaGroupCatchUps(this.#reader, this.#producer);
+    this.#catchUps = new KafkaGroupCatchUps(this.#reader, this.#appender);
     this.#transactions = new KafkaTransactions({ clientId, bootstrapBrokers: brokers, connection, topics: this.#topics, reader: this.#reader, store: this.#store });
   }
 
@@ -339,7 +337,6 @@ export class KafkaLog implements Log, TaskStorage {
   async close(): Promise<void> {
     await this.#reader.close();
     await this.#transactions.close();
-    await this.#producer.close();
     await this.#appendProducer.close();
     await this.#fetcher.close();
     await this.#consumer.close();
