@@ -102,6 +102,36 @@ test('state on local disk: a local store of topics since deleted and made again 
   await expectEmbeddedOutput(broker.bootstrap, other, 'the run after the reset');
 });
 
+/** `tidemark run` of the fixture's application in a child process on `stateDir`: killed with SIGKILL once it has processed records, when `kill`. */
+function cliRun(bootstrap: string, stateDir: string, kill: boolean): Promise<{ status: number | null; signal: NodeJS.Signals | null; stderr: string }> {
+  const module = new URL('../fixtures/state-topology.ts', import.meta.url).pathname;
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [MAIN, 'run', module, '--kafka', bootstrap, '--state-dir', stateDir], { env: { ...process.env, NO_COLOR: '1' } });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (s: string) => {
+      stderr += s;
+      // The plain progress line says how many records were processed: kill it in the middle of its work.
+      if (kill && /processed [1-9]/.test(stderr)) child.kill('SIGKILL');
+    });
+    child.on('error', reject);
+    child.on('close', (status, signal) => resolve({ status, signal, stderr }));
+  });
+}
+
+test('state on local disk: a run killed with SIGKILL mid-run and run again on the same state dir writes the embedded output', { timeout: 240_000 }, async (t: TestContext) => {
+  const broker = await kafkaBroker(t);
+  if (broker === undefined) return;
+  await resetTopics(broker.bootstrap);
+  const input = groupInput(17, 1500);
+  await produceReadings(broker.bootstrap, input);
+  const stateDir = freshStateDir('crash');
+  const killed = await cliRun(broker.bootstrap, stateDir, true);
+  assert.equal(killed.signal, 'SIGKILL', `the first run was killed mid-run (status ${killed.status}: ${killed.stderr.trim()})`);
+  const again = await cliRun(broker.bootstrap, stateDir, false);
+  assert.equal(again.status, 0, again.stderr);
+  await expectEmbeddedOutput(broker.bootstrap, input, 'the run after the crash');
+});
+
 test('state on local disk: a second process on the same state dir is refused in one line naming the dir and the holder', { timeout: 120_000 }, async (t: TestContext) => {
   const broker = await kafkaBroker(t);
   if (broker === undefined) return;
