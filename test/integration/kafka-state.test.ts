@@ -11,7 +11,7 @@ import { spawn } from 'node:child_process';
 import { Application, type AppendRecord } from '../../src/index.ts';
 import { KafkaLog, type RestoreProgress } from '../../src/kafka.ts';
 import { freshStateDir, kafkaBroker, resetTopics } from '../fixtures/kafka.ts';
-import { DEAD_LETTERS, embeddedFingerprints, groupInput, groupTopology, kafkaFingerprints, produceReadings } from '../fixtures/kafka-group.ts';
+import { DEAD_LETTERS, committedAudit, embeddedFingerprints, groupInput, groupTopology, kafkaFingerprints, produceReadings } from '../fixtures/kafka-group.ts';
 
 const APP = 'group-app';
 const MAIN = new URL('../../src/cli/main.ts', import.meta.url).pathname;
@@ -83,6 +83,20 @@ test('state on local disk: a restart restores only the changelog tail, a new mac
   const fourth = await catchUp(broker.bootstrap, machineA);
   assert.equal(fourth.restored, 0);
   await expectEmbeddedOutput(broker.bootstrap, input, 'a restart with nothing new');
+
+  // The audit is read when asked, not at a take-over: a new log has none until it loads it, and loading again adds nothing twice.
+  const committed = await committedAudit(broker.bootstrap, APP);
+  assert.ok(committed.some((e) => e.kind === 'dead-letter'), 'the input has bad records: dead letters are audited');
+  const log = await KafkaLog.open({ bootstrap: broker.bootstrap });
+  try {
+    assert.deepEqual(log.readAudit(APP), []);
+    await log.loadAudit(APP);
+    assert.deepEqual(log.readAudit(APP), committed);
+    await log.loadAudit(APP);
+    assert.deepEqual(log.readAudit(APP), committed);
+  } finally {
+    await log.close();
+  }
 });
 
 test('state on local disk: a local store of topics since deleted and made again is wiped, never kept', { timeout: 240_000 }, async (t: TestContext) => {
