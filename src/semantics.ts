@@ -45,4 +45,4 @@ export { alignedStart, resultTimestamp } from './windows/window.ts';
 // Partitioning, task assignment, and the ends of a catch-up shared by a group.
 export { partitionForKey } from './runtime/partitioner.ts';
 export { assignTasks } from './runtime/task-group.ts';
-export { internalCatchUpEnd, isGroupCatchUpOver } from './runtime/group-catch-up.ts';
+export { internalCatchUpEnd, isGroupCatchUpOver, isShareEnded } from './runtime/group-catch-up.ts';

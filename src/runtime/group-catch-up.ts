@@ -45,3 +45,15 @@ export function isGroupCatchUpOver(id: number, taskIds: readonly string[], state
     return s !== undefined && s.id === id && s.done;
   });
 }
+
+/**
+ * Rule: in a group catch-up, a writer's share of an internal input
+ * partition is at its end once it has been read past that writer's end of
+ * catch-up (at offset `endedAt`). Knowing of the end is not enough: a task
+ * restored from a checkpoint that had read the end of catch-up ahead of the
+ * records it processed resumes reading the share below it, and those
+ * records still come first.
+ */
+export function isShareEnded(endedAt: number | undefined, readTo: number): boolean {
+  return endedAt !== undefined && readTo > endedAt;
+}

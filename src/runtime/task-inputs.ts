@@ -5,7 +5,7 @@ import type { SourceNode } from './topology.ts';
 import { PRODUCER_HEADER } from './headers.ts';
 import { ShareReads } from './share-reads.ts';
 import type { TaskEnvironment } from './task-environment.ts';
-import { internalCatchUpEnd, type GroupCatchUpState } from './group-catch-up.ts';
+import { internalCatchUpEnd, isShareEnded, type GroupCatchUpState } from './group-catch-up.ts';
 
 /** One input partition of a task, and the buffers its records wait in. */
 export interface TaskInput {
@@ -202,7 +202,7 @@ export class TaskInputs {
       // Per share: one read to its end may still be a fetch away for another share of the partition.
       const at = input.shares.at(buf.producer);
       buf.unfetched = unfetched(end, at);
-      buf.atEnd = (input.catchUpEnd !== undefined && at >= input.catchUpEnd) || input.ended.has(buf.producer);
+      buf.atEnd = (input.catchUpEnd !== undefined && at >= input.catchUpEnd) || isShareEnded(input.ended.get(buf.producer), at);
     }
   }
 

@@ -99,7 +99,7 @@ async function startAndKillOne(t: TestContext, bootstrap: string, applicationId:
   return members;
 }
 
-test('on the cluster, a catch-up through a repartition topic shared by three member processes, one SIGKILLed mid-input, ends by itself with the output of one process on the embedded log and no nondeterministic decision', { timeout: 600_000, todo: 'bucket-counts differed from the embedded run in a run under load (reported by a helper, also on main): a group catch-up with a member SIGKILLed may be wrong; under investigation' }, async (t) => {
+test('on the cluster, a catch-up through a repartition topic shared by three member processes, one SIGKILLed mid-input, ends by itself with the output of one process on the embedded log and no nondeterministic decision', { timeout: 900_000 }, async (t) => {
   if (skippedWithoutKafka(t)) return;
   assert.ok(cluster !== undefined, 'the cluster started');
   const applicationId = `scale-out-catch-up-${process.pid}`;
@@ -107,7 +107,7 @@ test('on the cluster, a catch-up through a repartition topic shared by three mem
   const records = groupInput(21, 6_000);
   const expected = await embeddedFingerprints(top, records);
   // Each test from an empty cluster: the outputs are compared whole.
-  await resetTopics(cluster.bootstrap.split(',')[0]!);
+  await resetTopics(cluster.bootstrap);
   await produceReadings(cluster.bootstrap, records);
   const survivors = await startAndKillOne(t, cluster.bootstrap, applicationId, 'catch-up', 3, true, records);
   for (const m of survivors) {
@@ -128,7 +128,7 @@ test('on the cluster, two real-time member processes, one SIGKILLed mid-input: t
   const records = groupInput(23, 4_000);
   const expected = await embeddedFingerprints(top, records);
   // Each test from an empty cluster: the outputs are compared whole.
-  await resetTopics(cluster.bootstrap.split(',')[0]!);
+  await resetTopics(cluster.bootstrap);
   await produceReadings(cluster.bootstrap, records);
   const [survivor] = await startAndKillOne(t, cluster.bootstrap, applicationId, 'real-time', 2, false, records);
   await until('the survivor holds every task and has read its inputs to their ends', () => {

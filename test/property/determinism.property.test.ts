@@ -3,7 +3,7 @@
  * generated inputs of the fixture topologies, the fingerprint of every
  * output stream and of the dead-letter stream equals that of a reference
  * run (fresh data directory, catch-up, default fetch size, no stops), across
- *   1. random fetch sizes (and commit intervals),
+ *   1. random fetch sizes (and commit intervals, and reads that return a random part of what is there, as a broker's fetch does),
  *   2. random stop/restart points (catch-up with `maxRecords`, then a new
  *      EmbeddedLog and Application on the same data directory, several times),
  *   3. real-time runs tailing a producer that appends the input in random
@@ -63,6 +63,7 @@ import {
   type TopologyName,
 } from '../fixtures/determinism-topologies.ts';
 import { applicationInternals } from '../../src/runtime/application.ts';
+import { withPartialReads } from '../fixtures/partial-reads.ts';
 
 const SCALE = Math.max(0, Number(process.env['TIDEMARK_PROPERTY_RUNS'] ?? '1'));
 if (!Number.isFinite(SCALE)) throw new Error(`TIDEMARK_PROPERTY_RUNS must be a number (a multiplier), got ${process.env['TIDEMARK_PROPERTY_RUNS']}`);
@@ -177,11 +178,11 @@ async function outcomeOf(dataDir: string, c: Case): Promise<Outcome> {
 /** A catch-up run of a few hundred records that takes longer than this is stuck. */
 const CATCH_UP_WATCHDOG_MS = 60_000;
 
-/** One catch-up run of the case's topology on `dataDir`, with its own log instance. */
-async function runOnce(dataDir: string, c: Case, options: Partial<RunOptions> = {}): Promise<RunSummary> {
+/** One catch-up run of the case's topology on `dataDir`, with its own log instance; with `partialReads`, reads return a random part of what is there (seeded). */
+async function runOnce(dataDir: string, c: Case, options: Partial<RunOptions> = {}, partialReads?: number): Promise<RunSummary> {
   const log = await EmbeddedLog.open({ dataDir });
   try {
-    const app = new Application(buildTopology(c.topology), { applicationId: APP_ID, log });
+    const app = new Application(buildTopology(c.topology), { applicationId: APP_ID, log: partialReads === undefined ? log : withPartialReads(log, partialReads) });
     const signal = AbortSignal.timeout(CATCH_UP_WATCHDOG_MS);
     const summary = await app.run({ mode: 'catch-up', ...options, signal });
     assert.ok(!signal.aborted, `a catch-up run did not finish in ${CATCH_UP_WATCHDOG_MS} ms (stuck waiting?): ${JSON.stringify(options)}, ${describeCase(c)}`);
@@ -209,10 +210,10 @@ function assertSameOutput(actual: Outcome, expected: Outcome, what: string, c: C
   assert.deepEqual(actual.fingerprints, expected.fingerprints, `fingerprints differ (${context})`);
 }
 
-test('fingerprints are identical across random fetch sizes and commit intervals', { timeout: 30 * 60_000 }, async () => {
+test('fingerprints are identical across random fetch sizes, commit intervals and partial reads', { timeout: 30 * 60_000 }, async () => {
   const tally = new Tally();
   await fc.assert(
-    fc.asyncProperty(caseArb(), fc.integer({ min: 1, max: 50 }), fc.integer({ min: 0, max: 40 }), withShrinkBudget(async (c, fetchSize, commitIntervalMs) =>
+    fc.asyncProperty(caseArb(), fc.integer({ min: 1, max: 50 }), fc.integer({ min: 0, max: 40 }), fc.option(fc.integer(), { nil: undefined }), withShrinkBudget(async (c, fetchSize, commitIntervalMs, partialReads) =>
       withTempRoot(async (root) => {
         tally.add(c);
         const records = materialize(c);
@@ -220,9 +221,9 @@ test('fingerprints are identical across random fetch sizes and commit intervals'
         tally.noteReference(ref.outcome);
         const dir = join(root, 'variant');
         await produceCase(dir, c, records);
-        const summary = await runOnce(dir, c, { fetchSize, commitIntervalMs });
+        const summary = await runOnce(dir, c, { fetchSize, commitIntervalMs }, partialReads);
         const outcome = await outcomeOf(dir, c);
-        const what = `fetchSize ${fetchSize}, commitIntervalMs ${commitIntervalMs}`;
+        const what = `fetchSize ${fetchSize}, commitIntervalMs ${commitIntervalMs}${partialReads === undefined ? '' : `, partial reads (seed ${partialReads})`}`;
         assertSameOutput(outcome, ref.outcome, what, c);
         assert.deepEqual(outcome.audit, ref.outcome.audit, `audit differs (${what})`);
         assert.equal(summary.processed, ref.summary.processed);

@@ -38,7 +38,7 @@ const EXPECTED: Record<string, readonly string[]> = {
     'MAX_WATERMARK', 'NO_TIMESTAMP', 'NO_WATERMARK', 'ProducerApplication', 'ProducerState', 'Session', 'TimestampResolution',
     'WatermarkReport', 'advancePartitionTime', 'advanceStreamTime', 'advanceWatermark', 'alignedStart', 'applyAnnouncement',
     'applyRelease', 'assignTasks', 'boundedOutOfOrdernessWatermark', 'combineWatermarks', 'eventClockNow', 'fireDelay',
-    'firesBeforeClosing', 'internalCatchUpEnd', 'isGroupCatchUpOver', 'isLateRecord', 'isLateSessionRecord', 'isOutOfOrder', 'isProducerLate', 'isTimerDue',
+    'firesBeforeClosing', 'internalCatchUpEnd', 'isGroupCatchUpOver', 'isLateRecord', 'isLateSessionRecord', 'isOutOfOrder', 'isProducerLate', 'isShareEnded', 'isTimerDue',
     'isValidTimestamp', 'isWindowClosed', 'isWindowFired', 'joinsSession', 'leftWindow', 'mergeSessions',
     'newProducerApplication', 'nextGeneration', 'partitionForKey', 'producersWatermark', 'resolveTimestamp', 'resultTimestamp',
     'rightWindow', 'sessionCloseEnd', 'slidingStartsContaining', 'slidingWindowsOf', 'stateLateness', 'timeWindowsFor',

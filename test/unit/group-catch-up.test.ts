@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { internalCatchUpEnd, isGroupCatchUpOver, type GroupCatchUpState } from '../../src/runtime/group-catch-up.ts';
+import { internalCatchUpEnd, isGroupCatchUpOver, isShareEnded, type GroupCatchUpState } from '../../src/runtime/group-catch-up.ts';
 import { endOfCatchUpRecord, readWatermarkRecord, watermarkRecordKind } from '../../src/runtime/watermark-record.ts';
 import { PRODUCER_HEADER } from '../../src/runtime/headers.ts';
 
@@ -17,6 +17,14 @@ test('an internal input partition ends just past the last of its writers\' ends 
   // An end read from a producer that is no writer of this run does not end the partition either way.
   assert.equal(internalCatchUpEnd(writers, new Map([['app/0_0', 40], ['old/0_9', 90], ['app/0_1', 7], ['app/0_2', 12]])), 41);
   assert.equal(internalCatchUpEnd([], new Map()), 0, 'no writers: nothing to wait for');
+});
+
+test('a writer\'s share ends once it has been read past its end of catch-up, not when its end is merely known', () => {
+  assert.equal(isShareEnded(undefined, 100), false, 'no end read');
+  assert.equal(isShareEnded(40, 41), true, 'read past the end of catch-up at 40');
+  // A reader restored from a checkpoint that had read the end at 40 ahead of what it processed resumes at 30: records 30–39 come first.
+  assert.equal(isShareEnded(40, 30), false);
+  assert.equal(isShareEnded(40, 40), false, 'the end itself is still to be read');
 });
 
 test('a group catch-up is over once every task of the application has committed its end of that catch-up', () => {

@@ -15,6 +15,7 @@ import { KafkaReader } from './kafka-reader.ts';
 import { KafkaTaskStore } from './kafka-task-store.ts';
 import { KafkaTransactions } from './kafka-transactions.ts';
 import { KafkaGroupCatchUps } from './kafka-catch-up.ts';
+import { KafkaAppender } from './kafka-append.ts';
 import type { RestoreProgress } from './kafka-restore.ts';
 import { resolve } from 'node:path';
 import type { GroupCatchUpState } from '../../runtime/group-catch-up.ts';
@@ -93,10 +94,15 @@ export class KafkaLog implements Log, TaskStorage {
   // (kafka-reader.ts), the tasks' checkpoints, state and audit (kafka-task-store.ts), and the
   // transactions (kafka-transactions.ts); this class ties them together.
   readonly #admin: Admin;
+  /** DescribeConfigs' client: few retries of its own, the catalog tries again on a fresh connection (TopicCatalog.limits). */
+  readonly #configAdmin: Admin;
   readonly #consumer: Consumer;
   /** The raw fetches' client: few retries of its own, the reader re-routes (see FETCH_RETRIES). */
   readonly #fetcher: Consumer;
   readonly #producer: Producer;
+  /** Appends: its own producer, for its InitProducerId and connections only (kafka-append.ts). */
+  readonly #appendProducer: Producer;
+  readonly #appender: KafkaAppender;
   readonly #topics: TopicCatalog;
   readonly #reader: KafkaReader;
   readonly #store: KafkaTaskStore;
@@ -114,11 +120,14 @@ export class KafkaLog implements Log, TaskStorage {
     const connection = clientConnection(options);
     const base = { clientId, bootstrapBrokers: brokers, ...connection };
     this.#admin = new Admin(base);
+    this.#configAdmin = new Admin({ ...base, ...FETCH_RETRIES });
     this.#consumer = new Consumer({ ...base, groupId: `${clientId}-reader` });
     this.#fetcher = new Consumer({ ...base, ...FETCH_RETRIES, groupId: `${clientId}-fetcher` });
     // acks=all and idempotence: a write is acknowledged once min.insync.replicas replicas have it, and a retried one is not written twice.
     this.#producer = new Producer({ ...base, idempotent: true, acks: -1 });
-    this.#topics = new TopicCatalog(this.#admin, this.#consumer, bootstrapText(options.bootstrap), durability);
+    this.#topics = new TopicCatalog(this.#admin, this.#configAdmin, this.#consumer, bootstrapText(options.bootstrap), durability);
+    this.#appendProducer = new Producer({ ...base, ...FETCH_RETRIES, idempotent: true, acks: -1 });
+    this.#appender = new KafkaAppender(this.#appendProducer, this.#topics);
     this.#reader = new KafkaReader(this.#consumer, this.#fetcher, this.#topics, options.maxWaitMs ?? 50);
     this.#store = new KafkaTaskStore(this.#reader, this.#topics, { stateDir: kafkaStateDir(options), onRestore: options.onRestore });
     this.#catchUps = new KafkaGroupCatchUps(this.#reader, this.#producer);
@@ -190,10 +199,12 @@ export class KafkaLog implements Log, TaskStorage {
   }
 
   /**
-   * Appends with the idempotent producer, in as many produce requests as
-   * the topics' max.message.bytes need (in order; atomic per request, not
-   * across them). A record too large for its topic even alone fails the
-   * call before anything is sent.
+   * Appends idempotently, in as many produce requests as the topics'
+   * max.message.bytes need (in order; atomic per partition batch, not
+   * across them). Through a broker's failure, each partition's batch is
+   * resent to its new leader until acknowledged, written once
+   * (kafka-append.ts). A record too large for its topic even alone fails
+   * the call before anything is sent.
    */
   async append(records: readonly AppendRecord[]): Promise<LogRecord[]> {
     for (const r of records) assertAppendable(r, this.#topics.partitionCount(r.stream));
@@ -202,14 +213,13 @@ export class KafkaLog implements Log, TaskStorage {
     const messages = records.map(messageOf);
     const { requests, oversized } = splitIntoRequests(messages, await this.#topics.limits(streams));
     if (oversized.length > 0) throw new Error(oversizedAppendText(oversized));
-    const offsets: number[] = [];
-    for (const [i, request] of requests.entries()) {
-      const result = await this.#producer.send({ messages: request }).catch((e: unknown) => {
-        const done = i === 0 ? '' : ` (the first ${offsets.length} records were appended)`;
-        throw new Error(`appending ${records.length} records to ${streams.join(', ')}${done}: ${kafkaErrorText(e)}`, { cause: e });
-      });
-      offsets.push(...offsetsOf(request, result.offsets ?? []));
-    }
+    const bases = await this.#appender.send(requests).catch((e: unknown) => {
+      const done = (e as { appendedRequests?: number }).appendedRequests ?? 0;
+      const appended = requests.slice(0, done).reduce((n, r) => n + r.length, 0);
+      const note = done === 0 ? '' : ` (the first ${appended} records were appended)`;
+      throw new Error(`appending ${records.length} records to ${streams.join(', ')}${note}: ${kafkaErrorText(e)}`, { cause: e });
+    });
+    const offsets = requests.flatMap((request, i) => offsetsOf(request, bases[i]!));
     return records.map((r, i) => ({ ...r, headers: r.headers ?? {}, offset: offsets[i]!, brokerTime: null }));
   }
 
@@ -241,8 +251,9 @@ export class KafkaLog implements Log, TaskStorage {
       { stream: kafkaTopics.audit(app), partitions: 1 },
     ]);
     await this.#reader.refreshEnds(plan.streams.map((s) => s.stream));
-    // Known before the run, so that a task can tell an output record too large for its topic (tooLarge).
-    await this.#topics.limits(plan.streams.map((s) => s.stream));
+    // Known before the run, so that a task can tell an output record too large for its topic (tooLarge);
+    // and every topic a commit writes is read now, not at its first commit, which may come in a broker's failure.
+    await this.#topics.limits([...plan.streams.map((s) => s.stream), ...storeTopics.map((s) => s.stream), kafkaTopics.checkpoints(app), kafkaTopics.audit(app)]);
     await this.acquireTasks(plan, plan.tasks);
   }
 
@@ -366,8 +377,10 @@ export class KafkaLog implements Log, TaskStorage {
     await this.#transactions.close();
     await this.#store.close();
     await this.#producer.close();
+    await this.#appendProducer.close();
     await this.#fetcher.close();
     await this.#consumer.close();
+    await this.#configAdmin.close();
     await this.#admin.close();
   }
 }

@@ -8,8 +8,8 @@ import type { TopicCatalog } from './kafka-topics.ts';
 
 const READ_UNCOMMITTED = 0;
 const READ_COMMITTED = 1;
-/** Longer than the broker's default transaction timeout (60 s), after which it aborts an open transaction. */
-const SETTLE_TIMEOUT_MS = 70_000;
+/** Longer than the task producers' transaction timeout (70 s, kafka-commit-retry.ts), after which the broker aborts an open transaction. */
+const SETTLE_TIMEOUT_MS = 80_000;
 
 /** A partition to fetch, and its cache. */
 interface Wanted {

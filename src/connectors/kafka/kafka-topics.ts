@@ -4,6 +4,7 @@ import { messageOf } from './kafka-records.ts';
 import { DEFAULT_MAX_MESSAGE_BYTES, describeMaxMessageBytes, singleRecordBatchBytes } from './kafka-batch-limits.ts';
 import { isRetriableKafkaError, kafkaErrorText, retryWhile, topicCreationError } from './kafka-errors.ts';
 import { METADATA_TIMEOUT_MS } from './kafka-client.ts';
+import { isTransientKafkaError } from './kafka-routing.ts';
 
 /**
  * A name Kafka accepts in a topic name: characters other than ASCII letters,
@@ -53,6 +54,8 @@ export function checkTopicDurability(d: TopicDurability): TopicDurability {
  */
 export class TopicCatalog {
   readonly #admin: Admin;
+  /** The admin of the DescribeConfigs reads: few retries of its own (see {@link limits}). */
+  readonly #configAdmin: Admin;
   readonly #consumer: Consumer;
   readonly #bootstrap: string;
   readonly #replicas: number;
@@ -62,9 +65,13 @@ export class TopicCatalog {
   /** Each topic's effective max.message.bytes, read once (DescribeConfigs): the largest record batch its partitions take. */
   readonly #maxMessageBytes = new Map<string, number>();
 
-  /** @param bootstrap the bootstrap option as given, for messages; @param durability already checked ({@link checkTopicDurability}). */
-  constructor(admin: Admin, consumer: Consumer, bootstrap: string, durability: TopicDurability = {}) {
+  /**
+   * @param configAdmin the client of the max.message.bytes reads, with few retries of its own (FETCH_RETRIES in kafka-client.ts)
+   * @param bootstrap the bootstrap option as given, for messages; @param durability already checked ({@link checkTopicDurability}).
+   */
+  constructor(admin: Admin, configAdmin: Admin, consumer: Consumer, bootstrap: string, durability: TopicDurability = {}) {
     this.#admin = admin;
+    this.#configAdmin = configAdmin;
     this.#consumer = consumer;
     this.#bootstrap = bootstrap;
     this.#replicas = durability.replicationFactor ?? -1;
@@ -157,11 +164,18 @@ export class TopicCatalog {
     return [...this.#partitions.keys()].sort();
   }
 
-  /** The max.message.bytes of each of `topics` (read from the broker the first time a topic is written). */
+  /**
+   * The max.message.bytes of each of `topics`, read from the broker the
+   * first time (a run's prepare reads those of every topic it writes).
+   * The client's DescribeConfigs retries on the one connection it took
+   * first, even once that broker is dead (docs/kafka-clients.md): its own
+   * retries are few, and the read is tried again here, each time on a
+   * connection taken afresh.
+   */
   async limits(topics: Iterable<string>): Promise<(topic: string) => number> {
     const missing = [...new Set(topics)].filter((t) => !this.#maxMessageBytes.has(t));
     if (missing.length > 0) {
-      const read = await retryWhile(isRetriableKafkaError, METADATA_TIMEOUT_MS, () => describeMaxMessageBytes(this.#admin, missing)).catch((e: unknown) => {
+      const read = await retryWhile(isTransientKafkaError, METADATA_TIMEOUT_MS, () => describeMaxMessageBytes(this.#configAdmin, missing)).catch((e: unknown) => {
         throw new Error(`reading max.message.bytes of ${missing.join(', ')}: ${kafkaErrorText(e)}`, { cause: e });
       });
       for (const [topic, limit] of read) this.#maxMessageBytes.set(topic, limit);

@@ -7,6 +7,8 @@ import { auditRecords, offsetsOf, oversizedCommitText, splitIntoRequests, type O
 import { isFencedKafkaError, isFencingRaceKafkaError, isRetriableKafkaError, kafkaErrorText, retryWhile } from './kafka-errors.ts';
 import type { clientConnection } from './kafka-client.ts';
 import { kafkaTopics, type TopicCatalog } from './kafka-topics.ts';
+import { isTransientKafkaError } from './kafka-routing.ts';
+import { TASK_PRODUCER_RETRIES, TRANSACTION_TIMEOUT_MS, commitWithRetries } from './kafka-commit-retry.ts';
 import type { KafkaReader } from './kafka-reader.ts';
 import type { KafkaTaskStore } from './kafka-task-store.ts';
 
@@ -42,7 +44,8 @@ export class KafkaTransactions {
   async openTaskProducer(app: string, taskId: string): Promise<void> {
     const key = producerIdOf(app, taskId);
     if (this.#taskProducers.has(key)) return;
-    const producer = new Producer({ clientId: `${this.#clientId}-${taskId}`, bootstrapBrokers: [...this.#bootstrapBrokers], transactionalId: `${app}-${taskId}`, producerId: -1n, producerEpoch: -1, idempotent: true, acks: -1, ...this.#connection });
+    // Few retries of its own (a commit is retried on fresh metadata, kafka-commit-retry.ts), and a transaction timeout longer than those retries.
+    const producer = new Producer({ clientId: `${this.#clientId}-${taskId}`, bootstrapBrokers: [...this.#bootstrapBrokers], transactionalId: `${app}-${taskId}`, producerId: -1n, producerEpoch: -1, idempotent: true, acks: -1, ...this.#connection, ...TASK_PRODUCER_RETRIES, timeout: TRANSACTION_TIMEOUT_MS });
     // An empty transaction registers the transactional id now, bumping its epoch: a zombie still holding the task is fenced before this one reads anything.
     // The coordinator answers CONCURRENT_TRANSACTIONS while it completes (or times out) the last owner's transaction: wait for it.
     await retryWhile(isRetriableKafkaError, TRANSACTION_INIT_TIMEOUT_MS, async () => {
@@ -72,8 +75,7 @@ export class KafkaTransactions {
   }
 
   async #commitUnit(u: CommitUnit): Promise<void> {
-    const producer = this.#taskProducers.get(producerIdOf(u.applicationId, u.taskId));
-    if (producer === undefined) throw new Error(`task ${u.taskId} of ${u.applicationId} was not prepared on Kafka`);
+    if (!this.#taskProducers.has(producerIdOf(u.applicationId, u.taskId))) throw new Error(`task ${u.taskId} of ${u.applicationId} was not prepared on Kafka`);
     const { partition } = parseTaskId(u.taskId);
     const checkpoints = kafkaTopics.checkpoints(u.applicationId);
     const auditTopic = kafkaTopics.audit(u.applicationId);
@@ -95,20 +97,38 @@ export class KafkaTransactions {
     if (oversized.length > 0) throw new Error(oversizedCommitText(u, this.#store.readCheckpoint(u.applicationId, u.taskId), checkpoints, oversized));
     const written: { topic: string; partition: number; end: number }[] = [];
     let tx: Awaited<ReturnType<Producer['beginTransaction']>> | undefined;
+    const key = producerIdOf(u.applicationId, u.taskId);
     try {
-      tx = await producer.beginTransaction();
-      for (const request of requests) {
-        const offsets = offsetsOf(request, (await tx.send({ messages: request })).offsets ?? []);
-        request.forEach((m, i) => written.push({ topic: m.topic, partition: m.partition, end: offsets[i]! + 1 }));
-      }
-      await tx.commit();
+      // Through a broker's failure the unit is sent again in a new transaction, or only its commit is (kafka-commit-retry.ts).
+      await commitWithRetries({
+        send: async () => {
+          written.length = 0;
+          const producer = this.#taskProducers.get(key)!;
+          // After a reset its new transaction is open already.
+          tx = producer.transaction ?? (await producer.beginTransaction());
+          for (const request of requests) {
+            const offsets = offsetsOf(request, (await tx.send({ messages: request })).offsets ?? []);
+            request.forEach((m, i) => written.push({ topic: m.topic, partition: m.partition, end: offsets[i]! + 1 }));
+          }
+        },
+        commit: async () => tx!.commit(),
+        reset: async () => {
+          const producer = this.#taskProducers.get(key)!;
+          await producer.transaction?.cancel();
+          tx = await producer.beginTransaction();
+          // InitProducerId with the producer's own id and epoch (KIP-360) bumps the epoch, which aborts the open
+          // transaction and starts the sequence numbers afresh — or is refused (fenced) if another instance took the
+          // task meanwhile. A producer opened anew would fence that owner instead, and commit work it has redone.
+          await producer.initIdempotentProducer({ producerId: producer.producerId, producerEpoch: producer.producerEpoch });
+        },
+      });
     } catch (e) {
       await tx?.abort().catch(() => undefined);
       // Fenced, or caught in the fencing: either way the task's work since its last commit may be void,
       // and only a restore from what is committed (by the new owner, or by this process again) is safe.
       if (isFencedKafkaError(e) || isFencingRaceKafkaError(e)) throw new TaskMigratedError([u.taskId], { cause: e });
-      // A topic's limit may have been lowered meanwhile: read it again next time.
-      this.#topics.forgetLimits(messages.map((m) => m.topic));
+      // A topic's limit may have been lowered meanwhile: read it again next time (not after a failover: the limits stand).
+      if (!isTransientKafkaError(e)) this.#topics.forgetLimits(messages.map((m) => m.topic));
       throw new Error(`committing the transaction of task ${u.taskId} (${messages.length} records in ${requests.length} produce requests to ${[...new Set(messages.map((m) => m.topic))].join(', ')}): ${kafkaErrorText(e)}`, { cause: e });
     }
     for (const o of written) this.#reader.noteCommitted(o.topic, o.partition, o.end);
