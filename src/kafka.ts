@@ -11,6 +11,6 @@
  *
  * @module tidemark/kafka
  */
-export { KafkaLog, kafkaTopics, type KafkaLogOptions } from './connectors/kafka/kafka-log.ts';
+export { KafkaLog, kafkaTopics, type KafkaLogOptions, type RestoreProgress } from './connectors/kafka/kafka-log.ts';
 export { KafkaTaskGroup, type KafkaTaskGroupOptions } from './connectors/kafka/kafka-task-group.ts';
 export { SASL_MECHANISMS, type KafkaSaslMechanism, type KafkaSaslOptions, type KafkaSecurityOptions, type KafkaTlsOptions } from './connectors/kafka/kafka-security.ts';

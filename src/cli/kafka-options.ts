@@ -7,12 +7,14 @@ import { UsageError } from './errors.ts';
 export const KAFKA_ENV = {
   replicationFactor: 'TIDEMARK_KAFKA_REPLICATION_FACTOR',
   minInsyncReplicas: 'TIDEMARK_KAFKA_MIN_INSYNC_REPLICAS',
+  stateDir: 'TIDEMARK_KAFKA_STATE_DIR',
 } as const;
 
 /** The options of `--kafka` that say how durable the topics a command creates are. */
 export const KAFKA_DURABILITY_OPTIONS = {
   'replication-factor': { type: 'string' },
   'min-insync-replicas': { type: 'string' },
+  'state-dir': { type: 'string' },
 } as const;
 
 /**
@@ -23,6 +25,7 @@ export function kafkaDurabilityHelp(column: number): string {
   const rows: [string, string[]][] = [
     ['--replication-factor N', ['Kafka: replicas of each topic it creates', "(default -1: the broker's default; else", `$${KAFKA_ENV.replicationFactor})`]],
     ['--min-insync-replicas N', ['Kafka: min.insync.replicas of those topics', "(default: the broker's; else", `$${KAFKA_ENV.minInsyncReplicas})`]],
+    ['--state-dir D', ['Kafka: where a run keeps task state on disk', `(default $${KAFKA_ENV.stateDir}, else`, './.tidemark-state)']],
   ];
   const pad = ' '.repeat(column);
   return rows
@@ -44,7 +47,7 @@ export function kafkaDurabilityHelp(column: number): string {
 export function kafkaLogOptions(values: ParsedArgs['values'], env: Readonly<Record<string, string | undefined>> = process.env): KafkaLogOptions | undefined {
   const bootstrap = optionalString(values, 'kafka');
   if (bootstrap === undefined) {
-    for (const flag of Object.keys(KAFKA_DURABILITY_OPTIONS)) if (values[flag] !== undefined) throw new UsageError(`--${flag} is an option of --kafka (topics on Kafka)`);
+    for (const flag of Object.keys(KAFKA_DURABILITY_OPTIONS)) if (values[flag] !== undefined) throw new UsageError(`--${flag} is an option of --kafka (${flag === 'state-dir' ? 'task state of a run on Kafka' : 'topics on Kafka'})`);
     return undefined;
   }
   try {
@@ -57,7 +60,9 @@ export function kafkaLogOptions(values: ParsedArgs['values'], env: Readonly<Reco
   if (replicationFactor !== undefined && minInsyncReplicas !== undefined && replicationFactor !== -1 && minInsyncReplicas > replicationFactor) {
     throw new UsageError(`--min-insync-replicas ${minInsyncReplicas} is more than --replication-factor ${replicationFactor}: no write could ever be acknowledged`);
   }
-  return { bootstrap, ...(replicationFactor === undefined ? {} : { replicationFactor }), ...(minInsyncReplicas === undefined ? {} : { minInsyncReplicas }) };
+  const stateDir = optionalString(values, 'state-dir');
+  if (stateDir === '') throw new UsageError('--state-dir: give a directory');
+  return { bootstrap, ...(replicationFactor === undefined ? {} : { replicationFactor }), ...(minInsyncReplicas === undefined ? {} : { minInsyncReplicas }), ...(stateDir === undefined ? {} : { stateDir }) };
 }
 
 /** A durability flag, else its environment variable (an empty one counts as unset), else undefined: a positive integer (or -1 where `brokerDefault`). */

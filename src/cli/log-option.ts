@@ -12,6 +12,7 @@ import { UsageError } from './errors.ts';
 import { writeFailureReason } from './write-failure.ts';
 import { KAFKA_SECURITY_OPTIONS, kafkaSecurityFlagGiven, kafkaSecurityFromCli } from './kafka-security-options.ts';
 import type { KafkaSecurityOptions } from '../connectors/kafka/kafka-security.ts';
+import type { RestoreProgress } from '../connectors/kafka/kafka-restore.ts';
 
 /** The log a command works on: the embedded log of `--data-dir D`, or the Kafka cluster of `--kafka HOST:PORT[,HOST:PORT…]`. */
 export interface CliLog {
@@ -63,14 +64,14 @@ export type DataDirAccess = 'create' | 'write' | 'read';
  * `notice` gets lines worth telling the user, such as a run taking tasks
  * over from another run on the same data dir.
  */
-export async function openCliLog(values: ParsedArgs['values'], access: DataDirAccess = 'write', notice?: (line: string) => void): Promise<CliLog> {
+export async function openCliLog(values: ParsedArgs['values'], access: DataDirAccess = 'write', notice?: (line: string) => void, onRestore?: (progress: RestoreProgress) => void): Promise<CliLog> {
   const bootstrap = optionalString(values, 'kafka');
   const dataDir = optionalString(values, 'data-dir');
   if ((bootstrap === undefined) === (dataDir === undefined)) throw new UsageError('give the log: --data-dir D (embedded) or --kafka HOST:PORT');
   const kafka = kafkaLogOptions(values);
   if (kafka !== undefined) {
     const security = kafkaSecurityFromCli(values);
-    return kafkaCliLog(await KafkaLog.open({ ...kafka, ...security }), bootstrap!, security);
+    return kafkaCliLog(await KafkaLog.open({ ...kafka, ...security, ...(onRestore === undefined ? {} : { onRestore }) }), bootstrap!, security);
   }
   const stray = kafkaSecurityFlagGiven(values);
   if (stray !== undefined) throw new UsageError(`--${stray} is for --kafka, not --data-dir`);

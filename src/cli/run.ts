@@ -8,6 +8,7 @@ import { KAFKA_SECURITY_HELP } from './kafka-security-options.ts';
 import { choiceOption, integerOption, optionalString, parseCommandArgs } from './args.ts';
 import { CliError, UsageError } from './errors.ts';
 import { createProgressDisplay, formatCount } from './progress.ts';
+import { restoreNotice } from './restore-notice.ts';
 import { loadTopologyModule } from './topology-module.ts';
 import { onInterrupt } from './interrupt.ts';
 import type { CommandIo } from './io.ts';
@@ -142,7 +143,7 @@ export async function runCommand(argv: readonly string[], io: CommandIo): Promis
   const tracePath = optionalString(values, 'trace');
   const { applicationId, topology } = await loadTopologyModule(modulePath);
 
-  const opened = await openCliLog(values, 'write', (line) => io.err(`${applicationId}: ${line}`));
+  const opened = await openCliLog(values, 'write', (line) => io.err(`${applicationId}: ${line}`), values.quiet === true ? undefined : restoreNotice(io.stderr, applicationId));
   const log = opened.log;
   const group = groupOf(mode, values.group === true, options.instance !== undefined, opened.taskGroup);
   const progress = values.quiet === true ? undefined : createProgressDisplay(io.stderr);

@@ -11,7 +11,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { kafkaBroker } from '../fixtures/kafka.ts';
+import { freshStateDir, kafkaBroker } from '../fixtures/kafka.ts';
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 const MAX_TEMPERATURE = fileURLToPath(new URL('../../examples/topologies/max-temperature.ts', import.meta.url));
@@ -136,8 +136,9 @@ test('two real-time runs of one application on Kafka share its tasks through the
     .replaceAll("'max-temperature'", "'max-temperature-group'");
   writeFileSync(module, source);
   assert.equal((await cli(['produce', ...kafka, '--stream', 'group-readings', '--partitions', '4'], first)).status, 0);
-  const a = background(['run', module, ...kafka, '--mode', 'real-time']);
-  const b = background(['run', module, ...kafka, '--mode', 'real-time']);
+  // Two machines, as far as their task state goes: a state dir each.
+  const a = background(['run', module, ...kafka, '--mode', 'real-time', '--state-dir', freshStateDir('a')]);
+  const b = background(['run', module, ...kafka, '--mode', 'real-time', '--state-dir', freshStateDir('b')]);
   try {
     await until('both runs are tailing', () => lastProgress(a.stderr())?.lag === 0 && lastProgress(b.stderr()) !== undefined);
     // The second half arrives while both run: each processes the partitions of the tasks the group gave it.
@@ -186,7 +187,7 @@ export default { applicationId: 'bands', topology: b.build() };
   assert.ok(expected !== undefined, embedded.stdout);
 
   assert.equal((await cli(['produce', ...kafka, '--stream', 'band-readings', '--partitions', '4'], input)).status, 0);
-  const [a, b] = await Promise.all([cli(['run', module, ...kafka, '--group', '--quiet']), cli(['run', module, ...kafka, '--group', '--quiet'])]);
+  const [a, b] = await Promise.all([cli(['run', module, ...kafka, '--group', '--quiet', '--state-dir', freshStateDir('a')]), cli(['run', module, ...kafka, '--group', '--quiet', '--state-dir', freshStateDir('b')])]);
   for (const [name, r] of [['A', a], ['B', b]] as const) {
     assert.equal(r.status, 0, `${name}: ${r.stderr}`);
     assert.equal(/^fingerprint band-counts (\S+)$/m.exec(r.stdout)?.[1], expected, `${name}: ${r.stdout}`);

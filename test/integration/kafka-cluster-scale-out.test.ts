@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AppendRecord } from '../../src/index.ts';
 import { kafkaPrerequisites, startKafkaCluster, type KafkaCluster } from '../../src/dev-broker/index.ts';
-import { KAFKA_SKIP_ENV, resetTopics, skippedWithoutKafka } from '../fixtures/kafka.ts';
+import { KAFKA_SKIP_ENV, freshStateDir, resetTopics, skippedWithoutKafka } from '../fixtures/kafka.ts';
 import { committedAudit, embeddedFingerprints, groupInput, groupTopology, kafkaFingerprints, PARTITIONS, produceReadings } from '../fixtures/kafka-group.ts';
 
 const CHILD = fileURLToPath(new URL('../fixtures/group-member-child.ts', import.meta.url));
@@ -45,7 +45,8 @@ interface Member {
 }
 
 function startMember(bootstrap: string, applicationId: string, mode: 'catch-up' | 'real-time', name: string, repartition: boolean): Member {
-  const child = spawn(process.execPath, [CHILD, bootstrap, applicationId, mode, name, repartition ? '1' : '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // Each member is a machine of its own: its own state dir.
+  const child = spawn(process.execPath, [CHILD, bootstrap, applicationId, mode, name, repartition ? '1' : '0'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TIDEMARK_KAFKA_STATE_DIR: freshStateDir(name) } });
   let stdout = '';
   let stderr = '';
   let last: ReturnType<Member['progress']>;

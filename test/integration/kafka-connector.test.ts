@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { Application, Extractors, Serdes, StreamsBuilder, DEAD_LETTER_HEADERS } from '../../src/index.ts';
 import { KafkaLog } from '../../src/kafka.ts';
-import { kafkaBroker, resetTopics } from '../fixtures/kafka.ts';
+import { freshStateDir, kafkaBroker, resetTopics } from '../fixtures/kafka.ts';
 import { embeddedRun, snapshot } from '../fixtures/kafka-reference.ts';
 import {
   APP_ID,
@@ -88,7 +88,8 @@ async function kafkaRun(t: TestContext, bootstrap: string, c: Case, records: rea
 
 /** `n` instances of the application at once, each on a connection of its own, sharing the tasks statically. */
 async function runInstances(bootstrap: string, c: Case, n: number, expectedTaken: number): Promise<void> {
-  const logs = await Promise.all(Array.from({ length: n }, () => KafkaLog.open({ bootstrap })));
+  // Instances side by side in one process: each is a machine of its own, with a state dir of its own.
+  const logs = await Promise.all(Array.from({ length: n }, (_, i) => KafkaLog.open({ bootstrap, stateDir: freshStateDir(`instance-${i}`) })));
   try {
     const summaries = await Promise.all(
       logs.map((log, instance) => new Application(buildTopology(c.topology), { applicationId: APP_ID, log }).run({ mode: 'catch-up', commitIntervalMs: 50, instance: { instance, instances: n } })),

@@ -31,7 +31,7 @@ const EXPECTED: Record<string, readonly string[]> = {
   ],
   './kafka': [
     'KafkaLog', 'KafkaLogOptions', 'KafkaSaslMechanism', 'KafkaSaslOptions', 'KafkaSecurityOptions', 'KafkaTaskGroup', 'KafkaTaskGroupOptions',
-    'KafkaTlsOptions', 'SASL_MECHANISMS', 'kafkaTopics',
+    'KafkaTlsOptions', 'RestoreProgress', 'SASL_MECHANISMS', 'kafkaTopics',
   ],
   './testing': ['PipeOptions', 'TestDriverOptions', 'TestInputStream', 'TestOutputRecord', 'TopologyTestDriver', 'seededRandom'],
   './semantics': [

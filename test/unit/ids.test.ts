@@ -5,6 +5,10 @@ import { isProducerTask, parseProducerId, parseTaskId, producerIdOf, producerOfH
 import { MemoryLog } from '../../src/connectors/memory/memory-log.ts';
 import { KafkaTaskStore } from '../../src/connectors/kafka/kafka-task-store.ts';
 import type { KafkaReader } from '../../src/connectors/kafka/kafka-reader.ts';
+import type { TopicCatalog } from '../../src/connectors/kafka/kafka-topics.ts';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { StreamProducer } from '../../src/runtime/producer.ts';
 import { readWatermarkRecord, watermarkRecord } from '../../src/runtime/watermark-record.ts';
 import type { CommitUnit } from '../../src/runtime/log.ts';
@@ -140,13 +144,21 @@ test('ids: the memory log keeps the tasks of application "a" apart from those of
   assert.equal([...log.stateBackend('a/0_0', '1_1').entries('s')].length, 1);
 });
 
-test('ids: the Kafka task store forgets a task of application "a" and not a task of "a/0_0"', () => {
-  // forget and applyCommit work on what is held in memory: the reader (Kafka) is not asked.
-  const store = new KafkaTaskStore(undefined as unknown as KafkaReader);
-  store.applyCommit(unit('a', '0_0', '1_1/s'));
-  store.applyCommit(unit('a/0_0', '1_1', 's'));
-  store.forget('a', '0_0');
-  assert.equal(store.stateBackend('a', '0_0').count('1_1/s'), 0);
-  assert.equal(store.stateBackend('a/0_0', '1_1').count('s'), 1, 'the other application\'s store is kept');
-  assert.notEqual(store.readCheckpoint('a/0_0', '1_1'), undefined);
+test('ids: the Kafka task store forgets a task of application "a" and not a task of "a/0_0"', async () => {
+  // forget and applyCommit work on what is held in memory and on local disk: the reader (Kafka) is not asked.
+  const stateDir = mkdtempSync(join(tmpdir(), 'tidemark-ids-'));
+  const store = new KafkaTaskStore(undefined as unknown as KafkaReader, undefined as unknown as TopicCatalog, { stateDir });
+  try {
+    store.applyCommit(unit('a', '0_0', '1_1/s'), []);
+    store.applyCommit(unit('a/0_0', '1_1', 's'), []);
+    store.forget('a', '0_0');
+    assert.equal(store.readCheckpoint('a', '0_0'), undefined);
+    assert.notEqual(store.readCheckpoint('a/0_0', '1_1'), undefined);
+    assert.equal(store.stateBackend('a', '0_0').count('s'), 0, 'the applications\' stores are apart');
+    assert.equal(store.stateBackend('a/0_0', '1_1').count('s'), 1);
+    assert.equal(store.stateBackend('a/0_0', '0_0').count('1_1/s'), 0);
+  } finally {
+    await store.close();
+    rmSync(stateDir, { recursive: true, force: true });
+  }
 });

@@ -16,9 +16,15 @@ import { KafkaTaskStore } from './kafka-task-store.ts';
 import { KafkaTransactions } from './kafka-transactions.ts';
 import { KafkaGroupCatchUps } from './kafka-catch-up.ts';
 import { KafkaAppender } from './kafka-append.ts';
+import type { RestoreProgress } from './kafka-restore.ts';
+import { resolve } from 'node:path';
 import type { GroupCatchUpState } from '../../runtime/group-catch-up.ts';
 
 export { kafkaTopics, topicSafe } from './kafka-topics.ts';
+export type { RestoreProgress } from './kafka-restore.ts';
+
+/** Where task state lives by default, under the working directory. */
+const DEFAULT_STATE_DIR = '.tidemark-state';
 
 /** How {@link KafkaLog.open} connects. */
 export interface KafkaLogOptions extends KafkaSecurityOptions {
@@ -45,6 +51,22 @@ export interface KafkaLogOptions extends KafkaSecurityOptions {
    * with acks=all). Default: none set, the broker's own.
    */
   readonly minInsyncReplicas?: number;
+  /**
+   * The directory task state is kept in on local disk (LMDB, one
+   * environment per application in `<stateDir>/<application>`, locked by
+   * the process using it). Default: `$TIDEMARK_KAFKA_STATE_DIR`, else
+   * `.tidemark-state` under the working directory. The changelog topics stay
+   * the source of truth: a restart restores only what the changelog has past
+   * the local store, a new machine all of it.
+   */
+  readonly stateDir?: string;
+  /** Told how each task store's restore from its changelog goes: at its start, after each batch, and at its end (a store already up to date says nothing). */
+  readonly onRestore?: (progress: RestoreProgress) => void;
+}
+
+/** The state directory of `options` (see {@link KafkaLogOptions.stateDir}). */
+export function kafkaStateDir(options: Pick<KafkaLogOptions, 'stateDir'>): string {
+  return resolve(options.stateDir ?? process.env['TIDEMARK_KAFKA_STATE_DIR'] ?? DEFAULT_STATE_DIR);
 }
 
 /**
@@ -105,7 +127,7 @@ export class KafkaLog implements Log, TaskStorage {
     this.#appendProducer = new Producer({ ...base, ...FETCH_RETRIES, idempotent: true, acks: -1 });
     this.#appender = new KafkaAppender(this.#appendProducer, this.#topics);
     this.#reader = new KafkaReader(this.#consumer, this.#fetcher, this.#topics, options.maxWaitMs ?? 50);
-    this.#store = new KafkaTaskStore(this.#reader);
+    this.#store = new KafkaTaskStore(this.#reader, this.#topics, { stateDir: kafkaStateDir(options), onRestore: options.onRestore });
     this.#catchUps = new KafkaGroupCatchUps(this.#reader, this.#appender);
     this.#transactions = new KafkaTransactions({ clientId, bootstrapBrokers: brokers, connection, topics: this.#topics, reader: this.#reader, store: this.#store });
   }
@@ -207,12 +229,14 @@ export class KafkaLog implements Log, TaskStorage {
    * Creates the run's topics (outputs, internal streams, dead letters, and
    * the application's changelog, checkpoint and audit topics), reads the end
    * offsets of its inputs, and restores each of its tasks: the checkpoint,
-   * the state and the audit, read to their ends under read_committed. Opens
+   * and the state on local disk brought up to the changelog's end, read
+   * under read_committed. Opens
    * each task's transactional producer, which fences any other process still
    * holding the task.
    */
   async prepare(plan: RunPlan): Promise<void> {
     const app = plan.applicationId;
+    this.#store.openLocal(app);
     // A sub-topology fed by an internal stream has as many tasks as that stream will have partitions: it may not exist yet.
     const planned = new Map(plan.streams.map((s) => [s.stream, s.partitions]));
     const storeTopics = plan.subTopologies.flatMap((sub) =>
@@ -246,6 +270,8 @@ export class KafkaLog implements Log, TaskStorage {
   async acquireTasks(plan: RunPlan, tasks: RunPlan['tasks']): Promise<void> {
     if (tasks.length === 0) return;
     const app = plan.applicationId;
+    // The state dir before anything else: a second process on it is refused before it fences the first one's tasks.
+    this.#store.openLocal(app);
     await this.#reader.refreshEnds(tasks.flatMap((t) => t.sources));
     // Fence first: a zombie's open transaction is aborted before the restore reads what was committed.
     await Promise.all(tasks.map((t) => this.#transactions.openTaskProducer(app, t.taskId)));
@@ -259,8 +285,8 @@ export class KafkaLog implements Log, TaskStorage {
   /**
    * Lets go of tasks that moved to another instance: closes their producers
    * (already fenced, or about to be), stops fetching their input partitions
-   * and forgets their state and checkpoint, which are restored afresh if the
-   * tasks come back.
+   * and forgets their checkpoints; their state stays on local disk, brought
+   * up to the changelog's end if the tasks come back.
    */
   async releaseTasks(applicationId: string, taskIds: readonly string[]): Promise<void> {
     for (const taskId of taskIds) {
@@ -326,8 +352,18 @@ export class KafkaLog implements Log, TaskStorage {
     await this.#catchUps.end(applicationId, id);
   }
 
+  /**
+   * What {@link loadAudit} read of the application's audit topic, and the
+   * audit this process committed since: the audit is not read at each
+   * take-over, only when asked.
+   */
   readAudit(applicationId: string): AuditEntry[] {
     return this.#store.readAudit(applicationId);
+  }
+
+  /** Reads the application's audit topic up to its end (on from where the last call stopped), for {@link readAudit}. */
+  async loadAudit(applicationId: string): Promise<void> {
+    await this.#store.loadAudit(applicationId);
   }
 
   resetApplication(applicationId: string): void {
@@ -337,6 +373,7 @@ export class KafkaLog implements Log, TaskStorage {
   async close(): Promise<void> {
     await this.#reader.close();
     await this.#transactions.close();
+    await this.#store.close();
     await this.#appendProducer.close();
     await this.#fetcher.close();
     await this.#consumer.close();

@@ -287,22 +287,50 @@ export class KafkaReader {
     for (const [topic, ends] of offsets) ends.forEach((end, p) => (this.#cache(topic, p).end = Number(end)));
   }
 
+  /** The partition's last stable offset as last read (settle, refreshEnds), without this process's own commits past it. */
+  stableEnd(topic: string, partition: number): number {
+    return this.#cache(topic, partition).end;
+  }
+
   /** Reads a whole partition, committed records only, to its current end. */
   async readAll(topic: string, partition: number): Promise<LogRecord[]> {
+    const out: LogRecord[] = [];
+    await this.scan(topic, partition, 0, (records) => void out.push(...records));
+    return out;
+  }
+
+  /**
+   * Reads a partition from `from` to its last stable offset (once settled),
+   * committed records only, handing each fetch's records (at most a fetch's
+   * bytes) to `onBatch` with the offset read up to: memory stays bounded by
+   * a fetch however long the partition is. Returns the end.
+   */
+  async scan(topic: string, partition: number, from: number, onBatch: (records: LogRecord[], next: number, end: number) => void): Promise<number> {
     await this.settle([topic]);
     const c = this.#cache(topic, partition);
     const end = c.end;
-    this.#seek(c, 0);
-    const out: LogRecord[] = [];
-    while (c.nextFetch < end) {
-      const before = c.nextFetch;
-      await this.#fetch([[`${topic}/${partition}`, c]]);
-      out.push(...c.records);
-      c.records = [];
-      if (c.nextFetch === before) throw new Error(`reading ${topic}/${partition}: no progress at offset ${before} (end ${end})`);
+    this.#seek(c, from);
+    try {
+      while (c.nextFetch < end) {
+        const before = c.nextFetch;
+        await this.#fetch([[`${topic}/${partition}`, c]]);
+        const records = c.records;
+        c.records = [];
+        if (c.nextFetch === before) throw new Error(`reading ${topic}/${partition}: no progress at offset ${before} (end ${end})`);
+        onBatch(records, Math.min(c.nextFetch, end), end);
+      }
+    } finally {
+      c.start = undefined;
     }
-    c.start = undefined;
-    return out;
+    return end;
+  }
+
+  /** The first offset of each partition of `topic` (records before it were deleted). */
+  async logStarts(topic: string): Promise<number[]> {
+    const offsets = await retryWhile(isStaleRouteError, METADATA_TIMEOUT_MS, () => this.#consumer.listOffsets({ topics: [topic], timestamp: -2n, isolationLevel: READ_UNCOMMITTED })).catch((e: unknown) => {
+      throw new Error(`listing the start offsets of ${topic}: ${kafkaErrorText(e)}`, { cause: e });
+    });
+    return (offsets.get(topic) ?? []).map(Number);
   }
 
   /** Every record of `stream` committed before the call, one array per partition. */

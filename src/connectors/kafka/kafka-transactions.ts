@@ -132,7 +132,7 @@ export class KafkaTransactions {
       throw new Error(`committing the transaction of task ${u.taskId} (${messages.length} records in ${requests.length} produce requests to ${[...new Set(messages.map((m) => m.topic))].join(', ')}): ${kafkaErrorText(e)}`, { cause: e });
     }
     for (const o of written) this.#reader.noteCommitted(o.topic, o.partition, o.end);
-    this.#store.applyCommit(u);
+    this.#store.applyCommit(u, written);
   }
 
   /** Closes every task's producer. */
