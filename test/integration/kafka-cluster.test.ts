@@ -1,27 +1,25 @@
 /**
  * The Kafka connector on a cluster of three brokers, its input's leaders
- * spread over them: a stateful, windowed topology with a repartition, in
- * catch-up, writes the same output as on the embedded log. The file starts
- * a cluster of its own (dev-broker's startKafkaCluster), not the suite's
- * single broker.
+ * spread over them (replication factor 3): the windowed, repartition,
+ * watermark and stateful topologies, in catch-up and in real time, write
+ * the same output as on the embedded log. The file starts a cluster of its
+ * own (dev-broker's startKafkaCluster), not the suite's single broker.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import fc from 'fast-check';
 import { Admin } from '@platformatic/kafka';
-import { Application } from '../../src/index.ts';
 import { KafkaLog } from '../../src/kafka.ts';
 import { kafkaPrerequisites, startKafkaCluster, type KafkaCluster } from '../../src/dev-broker/index.ts';
-import { KAFKA_SKIP_ENV, skippedWithoutKafka } from '../fixtures/kafka.ts';
-import { embeddedRun, snapshot } from '../fixtures/kafka-reference.ts';
-import { APP_ID, buildTopology, caseArb, comparedStreams, fingerprints, internalStreams, materialize, streamsOf, watermarkStreams, type Case } from '../fixtures/determinism-topologies.ts';
+import { KAFKA_SKIP_ENV, resetTopics, skippedWithoutKafka } from '../fixtures/kafka.ts';
+import { casesFor, embeddedRun, runOnKafka } from '../fixtures/kafka-reference.ts';
+import { materialize, streamsOf, type Case, type TopologyName } from '../fixtures/determinism-topologies.ts';
 
 const PARTITIONS = 6;
-/** Windows (tumbling, session, sliding), a groupBy through an internal stream with hopping windows, and a stateful timer processor, all on one input. */
-const TOPOLOGY = 'watermark';
+/** Windows; a groupBy through an internal stream; windows, sessions, a repartition and timers on watermarks; keyed state. */
+const TOPOLOGIES: readonly TopologyName[] = ['windowed', 'repartition', 'watermark', 'stateful'];
 
 let cluster: KafkaCluster | undefined;
 let dataDir: string | undefined;
@@ -37,11 +35,10 @@ after(async () => {
   if (dataDir !== undefined) rmSync(dataDir, { recursive: true, force: true });
 });
 
-/** A large case whose timestamps are all valid (broker time differs between Kafka and the embedded log), its input spread over 6 partitions. */
-function theCase(): Case {
-  const arb = caseArb({ topologies: [TOPOLOGY], maxRecords: 250 }).map((c) => ({ ...c, partitioning: 'key' as const, records: c.records.filter((r) => !r.anomaly.startsWith('ts-')) }));
-  const c = fc.sample(arb, { seed: 1500, numRuns: 20 }).sort((a, b) => b.records.length - a.records.length)[0]!;
-  return { ...c, partitions: Object.fromEntries(Object.keys(c.partitions).map((g) => [g, PARTITIONS])) };
+/** A large case of `topology` whose timestamps are all valid (broker time differs between Kafka and the embedded log), its input spread over 6 partitions by key. */
+function caseOf(topology: TopologyName, seed: number): Case {
+  const c = casesFor(topology, seed, 1)[0]!;
+  return { ...c, partitioning: 'key', partitions: Object.fromEntries(Object.keys(c.partitions).map((g) => [g, PARTITIONS])) };
 }
 
 /** Creates the input topics with replication factor 3 and returns the distinct leaders of their partitions. */
@@ -64,23 +61,27 @@ async function createInputs(bootstrap: string, c: Case): Promise<Set<number>> {
   }
 }
 
-test('on a 3-broker cluster, leaders spread, catch-up writes the same output as the embedded log', { timeout: 600_000 }, async (t) => {
+test('on a 3-broker cluster, leaders spread, the windowed, repartition, watermark and stateful topologies write the same output as the embedded log, in catch-up and real time', { timeout: 900_000 }, async (t) => {
   if (skippedWithoutKafka(t)) return;
   assert.ok(cluster !== undefined, 'the cluster started');
-  const c = theCase();
-  const records = materialize(c);
-  const expected = (await embeddedRun(c, records)).fingerprints;
-  const leaders = await createInputs(cluster.bootstrap, c);
-  assert.ok(leaders.size >= 2, `the input's partitions are led by at least 2 brokers (leaders: ${[...leaders].join(', ')})`);
-  const klog = await KafkaLog.open({ bootstrap: cluster.bootstrap });
-  try {
-    await klog.createStreams(streamsOf(c));
-    await klog.append(records.map(({ stream, partition, key, value, headers, eventTime }) => ({ stream, partition, key, value, headers, eventTime })));
-    await new Application(buildTopology(c.topology), { applicationId: APP_ID, log: klog }).run({ mode: 'catch-up', commitIntervalMs: 50 });
-    const streams = [...new Set([...comparedStreams(TOPOLOGY), ...watermarkStreams(TOPOLOGY), ...internalStreams(TOPOLOGY)])];
-    assert.deepEqual(fingerprints(await snapshot(klog, streams), TOPOLOGY), expected);
-    t.diagnostic(`${TOPOLOGY} catch-up on 3 brokers (leaders ${[...leaders].join(', ')}): ${records.length} records`);
-  } finally {
-    await klog.close();
+  for (const [i, topology] of TOPOLOGIES.entries()) {
+    const c = caseOf(topology, 1500 + i);
+    const records = materialize(c);
+    const expected = await embeddedRun(c, records);
+    for (const mode of ['catch-up', 'real-time'] as const) {
+      // Each run from an empty cluster: the outputs are compared whole.
+      await resetTopics(cluster.bootstrap);
+      const leaders = await createInputs(cluster.bootstrap, c);
+      assert.ok(leaders.size >= 2, `the input's partitions are led by at least 2 brokers (leaders: ${[...leaders].join(', ')})`);
+      const klog = await KafkaLog.open({ bootstrap: cluster.bootstrap });
+      try {
+        await klog.createStreams(streamsOf(c));
+        await klog.append(records.map(({ stream, partition, key, value, headers, eventTime }) => ({ stream, partition, key, value, headers, eventTime })));
+        assert.deepEqual(await runOnKafka(klog, c, mode, expected.taken), expected.fingerprints, `${topology} ${mode}`);
+        t.diagnostic(`${topology} ${mode} on 3 brokers (leaders ${[...leaders].join(', ')}): ${records.length} records`);
+      } finally {
+        await klog.close();
+      }
+    }
   }
 });

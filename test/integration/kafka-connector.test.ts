@@ -5,49 +5,19 @@
  */
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import fc from 'fast-check';
 import { Application, Extractors, Serdes, StreamsBuilder, DEAD_LETTER_HEADERS } from '../../src/index.ts';
 import { KafkaLog } from '../../src/kafka.ts';
 import { freshStateDir, kafkaBroker, resetTopics } from '../fixtures/kafka.ts';
-import { embeddedRun, snapshot } from '../fixtures/kafka-reference.ts';
+import { casesFor, embeddedRun, runOnKafka, snapshot, streamsToCompare } from '../fixtures/kafka-reference.ts';
 import {
   APP_ID,
   buildTopology,
-  caseArb,
-  comparedStreams,
   fingerprints,
   materialize,
   streamsOf,
-  watermarkStreams,
-  internalStreams,
   type Case,
   type InputRecord,
-  type TopologyName,
 } from '../fixtures/determinism-topologies.ts';
-import { applicationInternals } from '../../src/runtime/application.ts';
-
-/** Large cases whose timestamps are all valid: broker time (the fallback) is the broker's own on Kafka, so it cannot match the embedded log's. */
-function casesFor(topology: TopologyName, seed: number, count: number): Case[] {
-  const arb = caseArb({ topologies: [topology], maxRecords: 250 }).map((c) => ({ ...c, records: c.records.filter((r) => !r.anomaly.startsWith('ts-')) }));
-  // The largest of a few samples: small cases prove little.
-  return fc.sample(arb, { seed, numRuns: 20 }).sort((a, b) => b.records.length - a.records.length).slice(0, count);
-}
-
-function streamsToCompare(name: TopologyName): string[] {
-  return [...new Set([...comparedStreams(name), ...watermarkStreams(name), ...internalStreams(name)])];
-}
-
-/** Records taken from the buffers so far by a running application (processed or dead-lettered). */
-function taken(app: Application): number {
-  return applicationInternals(app).tasks.reduce((n, t) => n + t.counters.processed + t.counters.deadLettered, 0);
-}
-
-/** Every task has read its inputs to their ends and holds nothing of its internal streams: the watermark records are through too. */
-function settled(app: Application, log: KafkaLog): boolean {
-  const internal = [...app.topology.nodes.values()].flatMap((n) => (n.kind === 'sink' && n.internal ? [n.stream] : []));
-  const partitions = (s: string): number[] => Array.from({ length: log.partitionCount(s) ?? 0 }, (_, p) => p);
-  return applicationInternals(app).tasks.every((t) => [...t.lag().values()].every((n) => n === 0) && internal.every((s) => partitions(s).every((p) => !t.hasPending(s, p))));
-}
 
 /**
  * Produces the case into fresh topics, runs it on Kafka, and fingerprints
@@ -62,25 +32,14 @@ async function kafkaRun(t: TestContext, bootstrap: string, c: Case, records: rea
     await klog.refreshEnds(streamsOf(c).map((s) => s.stream));
     for (const s of streamsOf(c)) for (let p = 0; p < s.partitions; p++) assert.equal(klog.endOffset(s.stream, p), 0, `${s.stream}/${p} starts empty`);
     await klog.append(records.map(({ stream, partition, key, value, headers, eventTime }) => ({ stream, partition, key, value, headers, eventTime })));
-    const app = new Application(buildTopology(c.topology), { applicationId: APP_ID, log: klog });
+    let out: Record<string, string>;
     if (instances > 1) {
       await runInstances(bootstrap, c, instances, expectedTaken);
       await klog.refreshStreams(); // the instances created the output topics
-    }
-    else if (mode === 'catch-up') await app.run({ mode, commitIntervalMs: 50 });
-    else {
-      // Real time: stop once every record was taken and every task is at the ends of its inputs.
-      const stop = new AbortController();
-      // As on the embedded log: a quiet producer share of an internal stream is passed over after maxIdleMs once its writer holds nothing more.
-      const done = app.run({ mode, commitIntervalMs: 50, maxIdleMs: 500, signal: stop.signal });
-      const deadline = Date.now() + 60_000;
-      while ((taken(app) < expectedTaken || !settled(app, klog)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-      stop.abort();
-      const summary = await done;
-      assert.equal(summary.processed + summary.deadLettered, expectedTaken, `${c.topology} real time took every record within 60 s`);
-    }
+      out = fingerprints(await snapshot(klog, streamsToCompare(c.topology)), c.topology);
+    } else out = await runOnKafka(klog, c, mode, expectedTaken);
     t.diagnostic(`${c.topology} ${mode}${instances > 1 ? `, ${instances} instances` : ''}: ${records.length} records`);
-    return fingerprints(await snapshot(klog, streamsToCompare(c.topology)), c.topology);
+    return out;
   } finally {
     await klog.close();
   }
