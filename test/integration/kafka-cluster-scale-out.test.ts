@@ -110,6 +110,13 @@ test('on the cluster, a catch-up through a repartition topic shared by three mem
   await resetTopics(cluster.bootstrap);
   await produceReadings(cluster.bootstrap, records);
   const survivors = await startAndKillOne(t, cluster.bootstrap, applicationId, 'catch-up', 3, true, records);
+  // A catch-up that does not end says where each member stands, rather than running into the test's timeout.
+  const ended = Promise.all(survivors.map((m) => m.exited));
+  const limit = new Promise<'stuck'>((r) => setTimeout(() => r('stuck'), 600_000).unref());
+  if ((await Promise.race([ended, limit])) === 'stuck') {
+    for (const m of survivors) m.child.kill('SIGKILL');
+    assert.fail(`the catch-up did not end within 600 s after the kill; last progress: ${survivors.map((m) => `${m.name} ${JSON.stringify(m.progress())}`).join('; ')}`);
+  }
   for (const m of survivors) {
     const r = await m.exited;
     assert.equal(r.code, 0, `${m.name}: ${r.stderr}`);
