@@ -425,3 +425,38 @@ test('a committed transaction between two aborted ones of the same producer is r
   const values = await withLog(bootstrap, async (log) => (await log.readStream(topic)).flat().map((r) => new TextDecoder().decode(r.value!)));
   assert.deepEqual(values, ['committed-2', 'committed-3', 'committed-4', 'committed-5']);
 });
+
+test('an aborted transaction beyond the first fetch of a partition is not read, when an earlier one was listed', { timeout: 120_000 }, async (t: TestContext) => {
+  // The broker lists the aborted transactions of the range a fetch returns, and a partition's share
+  // of a fetch is capped (1 MiB). Where it lists one, KafkaLog reads the range again unfiltered, and
+  // must not read past what the list covers: an abort further on is not in it, and its records
+  // would be read as committed data — counted twice after a task's take-over.
+  const broker = await kafkaBroker(t);
+  if (broker === undefined) return;
+  const { bootstrap } = broker;
+  const topic = `${APP_PREFIX}-far-abort`;
+  t.after(() => deleteTopics(bootstrap, (n) => n === topic));
+  await withLog(bootstrap, (log) => log.createStreams([{ stream: topic, partitions: 1 }]));
+  const producer = new Producer({ clientId: 'tidemark-kafka-crash-test', bootstrapBrokers: [bootstrap], transactionalId: topic, producerId: -1n, producerEpoch: -1, idempotent: true, acks: -1 });
+  const filler = 'x'.repeat(20_000);
+  const expected: string[] = [];
+  try {
+    const message = (value: string) => ({ topic, partition: 0, key: Buffer.from('k'), value: Buffer.from(value) });
+    const inTransaction = async (end: 'commit' | 'abort', values: string[]): Promise<void> => {
+      const tx = await producer.beginTransaction();
+      await tx.send({ messages: values.map(message) });
+      await (end === 'commit' ? tx.commit() : tx.abort());
+      if (end === 'commit') expected.push(...values);
+    };
+    await inTransaction('abort', ['aborted-first']);
+    // 2 MiB of committed records: more than one fetch's share of the partition.
+    for (let i = 0; i < 10; i++) await inTransaction('commit', Array.from({ length: 10 }, (_, j) => `committed-${i}-${j}-${filler}`));
+    await inTransaction('abort', ['aborted-far']);
+    await inTransaction('commit', ['committed-last']);
+  } finally {
+    await producer.close();
+  }
+  const values = await withLog(bootstrap, async (log) => (await log.readStream(topic)).flat().map((r) => new TextDecoder().decode(r.value!)));
+  assert.equal(values.filter((v) => v.startsWith('aborted')).length, 0, `aborted records read: ${values.filter((v) => v.startsWith('aborted')).join(', ')}`);
+  assert.deepEqual(values, expected);
+});

@@ -1,6 +1,6 @@
 import type { Consumer } from '@platformatic/kafka';
 import type { LogRecord } from '../../records/record.ts';
-import { committedRecords, type FetchedBatch, type FetchedPartition } from './kafka-records.ts';
+import { committedRecords, listedUpTo, type FetchedBatch, type FetchedPartition } from './kafka-records.ts';
 import { kafkaErrorText, retryWhile } from './kafka-errors.ts';
 import { FETCH_RETRY_TIMEOUT_MS, METADATA_TIMEOUT_MS } from './kafka-client.ts';
 import { NoLeaderError, brokerText, byLeader, isStaleRouteError } from './kafka-routing.ts';
@@ -191,7 +191,7 @@ export class KafkaReader {
         const cache = byTopic.get(topic)!.find((x) => x.partition === p.partitionIndex)!.cache;
         if (p.errorCode !== 0) throw new Error(`fetching ${topic}/${p.partitionIndex} at ${cache.nextFetch}: Kafka error code ${p.errorCode}`);
         let batches = (p.records ?? []) as unknown as FetchedPartition['batches'];
-        if ((p.abortedTransactions?.length ?? 0) > 0) batches = await this.#unfilteredBatches(t.topicId, node, p.partitionIndex, cache.nextFetch, p.lastStableOffset);
+        if ((p.abortedTransactions?.length ?? 0) > 0) batches = await this.#unfilteredBatches(t.topicId, node, p.partitionIndex, cache.nextFetch, listedUpTo(batches, p.lastStableOffset));
         const { records, next } = committedRecords(topic, p.partitionIndex, { batches, abortedTransactions: p.abortedTransactions });
         // A batch may start before the fetch offset: keep what is at or after it.
         for (const r of records) if (r.offset >= cache.nextFetch) cache.records.push(r);
@@ -211,13 +211,13 @@ export class KafkaReader {
    * abort has no records in the partition (a task's transaction killed after
    * registering its partitions and before writing, aborted by the next
    * owner's fencing). Where the broker lists aborted transactions, the
-   * range from `from` to the last stable offset is read again
+   * range from `from` to `upTo` (exclusive) is read again
    * read_uncommitted, unfiltered, and {@link committedRecords} applies
    * Kafka's rule to it — from `node`, the partition's leader the first
    * fetch went to (a leader moved meanwhile fails the round, resent).
    */
-  async #unfilteredBatches(topicId: string, node: number, partition: number, from: number, lastStable: bigint): Promise<FetchedPartition['batches']> {
-    const end = lastStable - 1n;
+  async #unfilteredBatches(topicId: string, node: number, partition: number, from: number, upTo: bigint): Promise<FetchedPartition['batches']> {
+    const end = upTo - 1n;
     const out: FetchedBatch[] = [];
     for (let offset = BigInt(from); offset <= end; ) {
       const response = await this.#fetcher.fetch({

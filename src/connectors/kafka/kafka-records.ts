@@ -95,6 +95,25 @@ export function committedRecords(stream: string, partition: number, fetched: Fet
   return { records, next };
 }
 
+/**
+ * Rule (Kafka's fetch): the aborted transactions a read_committed fetch
+ * lists for a partition are those overlapping the range it returned — from
+ * the fetch offset to the offset after its last batch, never past the last
+ * stable offset. An abort further on is not listed, so records read beyond
+ * this offset cannot be told committed or aborted by that list. Returns
+ * that end (exclusive), or 0 when no batch came (nothing is covered).
+ * @platformatic/kafka's own filter drops no batch after the last abort
+ * marker it keeps, so its filtered batches end where the broker's did.
+ */
+export function listedUpTo(batches: readonly Pick<FetchedBatch, 'firstOffset' | 'lastOffsetDelta'>[], lastStable: bigint): bigint {
+  let end = 0n;
+  for (const b of batches) {
+    const next = b.firstOffset + BigInt(b.lastOffsetDelta) + 1n;
+    if (next > end) end = next;
+  }
+  return end > lastStable && lastStable >= 0n ? lastStable : end;
+}
+
 function headersOf(raw: readonly (readonly [Buffer | null, Buffer | null])[]): Record<string, string> {
   // fromEntries, not `headers[name] = …`: assigning `__proto__` would set the prototype and lose the header.
   return Object.fromEntries(raw.flatMap(([k, v]) => (k === null ? [] : [[k.toString('utf8'), v === null ? '' : v.toString('utf8')]])));
