@@ -47,7 +47,7 @@ import { Admin, Consumer, Producer } from '@platformatic/kafka';
 import { fingerprintPartitions, type TaskCheckpoint } from '../../src/index.ts';
 import { KafkaLog, kafkaTopics } from '../../src/kafka.ts';
 import { assertLifeEnded, type ChildExit } from '../fixtures/crash-life.ts';
-import { kafkaBroker } from '../fixtures/kafka.ts';
+import { deleteTopics, kafkaBroker } from '../fixtures/kafka.ts';
 import { CRASH_INPUT, CRASH_OUTPUTS, CRASH_PARTITIONS, assertCrashOutputsExactlyOnce, crashInput, prng, type CrashOutputRecord, type InputRecord } from '../fixtures/determinism-topologies.ts';
 
 const KILLS = Math.max(1, Number(process.env['TIDEMARK_KAFKA_CRASH_KILLS'] ?? '10'));
@@ -143,21 +143,6 @@ async function withLog<T>(bootstrap: string, f: (log: KafkaLog) => Promise<T>): 
     return await f(log);
   } finally {
     await log.close();
-  }
-}
-
-/** Deletes those of `topics` that exist, and waits until they are gone. */
-async function deleteTopics(bootstrap: string, topics: (name: string) => boolean): Promise<void> {
-  const admin = new Admin({ clientId: 'tidemark-kafka-crash-test', bootstrapBrokers: [bootstrap] });
-  try {
-    const existing = (await admin.listTopics()).filter(topics);
-    if (existing.length > 0) await admin.deleteTopics({ topics: existing });
-    for (let i = 0; (await admin.listTopics()).some((n) => existing.includes(n)); i++) {
-      if (i > 300) throw new Error(`topics ${existing.join(', ')} were not deleted within 30 s`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  } finally {
-    await admin.close();
   }
 }
 

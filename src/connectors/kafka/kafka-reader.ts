@@ -184,19 +184,23 @@ export class KafkaReader {
       topicIds.set(meta.id, topic);
       return { topicId: meta.id, partitions: list.map((p) => ({ partition: p.partition, currentLeaderEpoch: -1, fetchOffset: BigInt(p.cache.nextFetch), lastFetchedEpoch: -1, partitionMaxBytes: 1 << 20 })) };
     });
+    // Where each partition's fetch starts: a read that moves the cache meanwhile makes the answer stale.
+    const requested = new Map(parts.map((p) => [p.cache, p.cache.nextFetch]));
     const response = await this.#fetcher.fetch({ node, topics, isolationLevel: READ_COMMITTED, maxWaitTime: this.#maxWaitMs, minBytes: 1, maxBytes: 8 << 20 });
     for (const t of response.responses) {
       const topic = topicIds.get(t.topicId)!;
       for (const p of t.partitions) {
         const cache = byTopic.get(topic)!.find((x) => x.partition === p.partitionIndex)!.cache;
-        if (p.errorCode !== 0) throw new Error(`fetching ${topic}/${p.partitionIndex} at ${cache.nextFetch}: Kafka error code ${p.errorCode}`);
+        const from = requested.get(cache)!;
+        if (p.errorCode !== 0) throw new Error(`fetching ${topic}/${p.partitionIndex} at ${from}: Kafka error code ${p.errorCode}`);
         let batches = (p.records ?? []) as unknown as FetchedPartition['batches'];
-        if ((p.abortedTransactions?.length ?? 0) > 0) batches = await this.#unfilteredBatches(t.topicId, node, p.partitionIndex, cache.nextFetch, listedUpTo(batches, p.lastStableOffset));
+        if ((p.abortedTransactions?.length ?? 0) > 0) batches = await this.#unfilteredBatches(t.topicId, node, p.partitionIndex, from, listedUpTo(batches, p.lastStableOffset));
+        cache.end = Number(p.lastStableOffset >= 0n ? p.lastStableOffset : p.highWatermark);
+        if (isStaleFetch(cache, from)) continue;
         const { records, next } = committedRecords(topic, p.partitionIndex, { batches, abortedTransactions: p.abortedTransactions });
         // A batch may start before the fetch offset: keep what is at or after it.
         for (const r of records) if (r.offset >= cache.nextFetch) cache.records.push(r);
         if (next !== undefined && Number(next) > cache.nextFetch) cache.nextFetch = Number(next);
-        cache.end = Number(p.lastStableOffset >= 0n ? p.lastStableOffset : p.highWatermark);
       }
     }
   }
@@ -347,4 +351,17 @@ export class KafkaReader {
     this.#closed = true;
     await this.#fetching;
   }
+}
+
+/**
+ * Rule: a fetch's answer for a partition is kept only if the partition is
+ * still read from where the fetch started. A task that moves its read
+ * meanwhile — a share of an internal stream read again from where it was
+ * left, a task rewinding to its checkpoint — or stops reading makes it
+ * stale: kept, its records would stand right after the new position, and
+ * every record in between would be skipped. The next fetch starts from the
+ * new position.
+ */
+function isStaleFetch(cache: PartitionCache, requestedFrom: number): boolean {
+  return cache.start === undefined || cache.nextFetch !== requestedFrom;
 }
