@@ -43,7 +43,7 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { Admin, Consumer, Producer } from '@platformatic/kafka';
+import { Consumer, Producer } from '@platformatic/kafka';
 import { fingerprintPartitions, type TaskCheckpoint } from '../../src/index.ts';
 import { KafkaLog, kafkaTopics } from '../../src/kafka.ts';
 import { assertLifeEnded, type ChildExit } from '../fixtures/crash-life.ts';
