@@ -71,6 +71,8 @@ export class TaskInputs {
   readonly #partition: number;
   /** The group catch-up these inputs take part in (its number); undefined outside one. */
   #groupCatchUp: number | undefined;
+  /** A writer's move ended since {@link takeMoveEnded} was last asked. */
+  #moveEnded = false;
 
   constructor(env: Pick<TaskEnvironment, 'log' | 'clock' | 'fetchSize'>, partition: number) {
     this.#env = env;
@@ -173,8 +175,22 @@ export class TaskInputs {
     if (!input.source.internal || !input.writers.includes(producer)) return;
     if (move === 'leaving') input.moving.add(producer);
     else if (!input.moving.delete(producer)) return;
+    else this.#moveEnded = true;
     const buf = input.buffers.get(producer);
     if (buf !== undefined) buf.writerMoving = input.moving.has(producer);
+  }
+
+  /**
+   * Whether a writer's move between members ended (it arrived, or wrote
+   * again) since the last call. Rule: a writer's silence counts from the
+   * end of its move — the task's idle wait starts again then, so a wait
+   * begun before the move (its writer fell quiet as its member began the
+   * rebalance) does not pass its share over the moment it arrives.
+   */
+  takeMoveEnded(): boolean {
+    const ended = this.#moveEnded;
+    this.#moveEnded = false;
+    return ended;
   }
 
   /** This task's state in its group catch-up now, for its checkpoint; undefined outside one. */

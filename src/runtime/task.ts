@@ -167,9 +167,10 @@ export class StreamTask {
   }
 
   /**
-   * The run was paused (a rebalance: commits, hand-overs, restores): an
-   * idle wait under way starts again, since nothing was seen of the
-   * inputs meanwhile — a pause of the run is not silence of its inputs.
+   * The run was paused (a rebalance: commits, hand-overs, restores), or a
+   * writer's move ended (see `TaskInputs.takeMoveEnded`): an idle wait
+   * under way starts again, since nothing was seen of the inputs
+   * meanwhile — a pause of the run is not silence of its inputs.
    */
   restartIdleWait(): void {
     this.#idleSince = undefined;
@@ -201,6 +202,7 @@ export class StreamTask {
   process(budget: number): number {
     let done = 0;
     const now = this.#env.clock.now();
+    if (this.#inputs.takeMoveEnded()) this.restartIdleWait();
     if (this.#env.maxIdleMs !== Infinity) this.#declareIdle(now);
     this.#graph.fireProcessingTimers(now);
     while (done < budget) {

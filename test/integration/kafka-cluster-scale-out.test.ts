@@ -99,51 +99,58 @@ async function startAndKillOne(t: TestContext, bootstrap: string, applicationId:
   return members;
 }
 
-test('on the cluster, a catch-up through a repartition topic shared by three member processes, one SIGKILLed mid-input, ends by itself with the output of one process on the embedded log and no nondeterministic decision', { timeout: 900_000 }, async (t) => {
-  if (skippedWithoutKafka(t)) return;
-  assert.ok(cluster !== undefined, 'the cluster started');
-  const applicationId = `scale-out-catch-up-${process.pid}`;
-  const top = groupTopology('stream-time', true);
-  const records = groupInput(21, 6_000);
-  const expected = await embeddedFingerprints(top, records);
-  // Each test from an empty cluster: the outputs are compared whole.
-  await resetTopics(cluster.bootstrap);
-  await produceReadings(cluster.bootstrap, records);
-  const survivors = await startAndKillOne(t, cluster.bootstrap, applicationId, 'catch-up', 3, true, records);
-  // A catch-up that does not end says where each member stands, rather than running into the test's timeout.
-  const ended = Promise.all(survivors.map((m) => m.exited));
-  const limit = new Promise<'stuck'>((r) => setTimeout(() => r('stuck'), 600_000).unref());
-  if ((await Promise.race([ended, limit])) === 'stuck') {
-    for (const m of survivors) m.child.kill('SIGKILL');
-    assert.fail(`the catch-up did not end within 600 s after the kill; last progress: ${survivors.map((m) => `${m.name} ${JSON.stringify(m.progress())}`).join('; ')}`);
-  }
-  for (const m of survivors) {
-    const r = await m.exited;
-    assert.equal(r.code, 0, `${m.name}: ${r.stderr}`);
-    const summary = JSON.parse(/^summary (.*)$/m.exec(r.stdout)![1]!) as { nondeterministicDecisions: number };
-    assert.equal(summary.nondeterministicDecisions, 0, `${m.name} decided nothing by time`);
-  }
-  assert.deepEqual(await kafkaFingerprints(cluster.bootstrap), expected);
-  assert.deepEqual((await committedAudit(cluster.bootstrap, applicationId)).filter((e) => e.kind.startsWith('nondeterministic:')), []);
-});
+for (const count of [3, 2]) {
+  test(`on the cluster, a catch-up through a repartition topic shared by ${count} member processes, one SIGKILLed mid-input, ends by itself with the output of one process on the embedded log and no nondeterministic decision`, { timeout: 900_000 }, async (t) => {
+    if (skippedWithoutKafka(t)) return;
+    assert.ok(cluster !== undefined, 'the cluster started');
+    const applicationId = `scale-out-catch-up-${count}-${process.pid}`;
+    const top = groupTopology('stream-time', true);
+    const records = groupInput(18 + count, 6_000);
+    const expected = await embeddedFingerprints(top, records);
+    // Each test from an empty cluster: the outputs are compared whole.
+    await resetTopics(cluster.bootstrap);
+    await produceReadings(cluster.bootstrap, records);
+    const survivors = await startAndKillOne(t, cluster.bootstrap, applicationId, 'catch-up', count, true, records);
+    // A catch-up that does not end says where each member stands, rather than running into the test's timeout.
+    const ended = Promise.all(survivors.map((m) => m.exited));
+    const limit = new Promise<'stuck'>((r) => setTimeout(() => r('stuck'), 600_000).unref());
+    if ((await Promise.race([ended, limit])) === 'stuck') {
+      for (const m of survivors) m.child.kill('SIGKILL');
+      assert.fail(`the catch-up did not end within 600 s after the kill; last progress: ${survivors.map((m) => `${m.name} ${JSON.stringify(m.progress())}`).join('; ')}`);
+    }
+    for (const m of survivors) {
+      const r = await m.exited;
+      assert.equal(r.code, 0, `${m.name}: ${r.stderr}`);
+      const summary = JSON.parse(/^summary (.*)$/m.exec(r.stdout)![1]!) as { nondeterministicDecisions: number };
+      assert.equal(summary.nondeterministicDecisions, 0, `${m.name} decided nothing by time`);
+    }
+    assert.deepEqual(await kafkaFingerprints(cluster.bootstrap), expected);
+    assert.deepEqual((await committedAudit(cluster.bootstrap, applicationId)).filter((e) => e.kind.startsWith('nondeterministic:')), []);
+  });
+}
 
-test('on the cluster, two real-time member processes, one SIGKILLed mid-input: the other takes its tasks over and the output is exactly once, the embedded run\'s', { timeout: 600_000 }, async (t) => {
-  if (skippedWithoutKafka(t)) return;
-  assert.ok(cluster !== undefined, 'the cluster started');
-  const applicationId = `scale-out-real-time-${process.pid}`;
-  const top = groupTopology('stream-time', false);
-  const records = groupInput(23, 4_000);
-  const expected = await embeddedFingerprints(top, records);
-  // Each test from an empty cluster: the outputs are compared whole.
-  await resetTopics(cluster.bootstrap);
-  await produceReadings(cluster.bootstrap, records);
-  const [survivor] = await startAndKillOne(t, cluster.bootstrap, applicationId, 'real-time', 2, false, records);
-  await until('the survivor holds every task and has read its inputs to their ends', () => {
-    const p = survivor!.progress();
-    return p !== undefined && p.held.length === PARTITIONS && p.lag === 0;
-  }, 180_000);
-  survivor!.child.kill('SIGTERM');
-  const r = await survivor!.exited;
-  assert.equal(r.code, 0, r.stderr);
-  assert.deepEqual(await kafkaFingerprints(cluster.bootstrap), expected);
-});
+for (const count of [2, 3]) {
+  test(`on the cluster, ${count} real-time member processes, one SIGKILLed mid-input: the others take its tasks over and the output is exactly once, the embedded run's`, { timeout: 600_000 }, async (t) => {
+    if (skippedWithoutKafka(t)) return;
+    assert.ok(cluster !== undefined, 'the cluster started');
+    const applicationId = `scale-out-real-time-${count}-${process.pid}`;
+    const top = groupTopology('stream-time', false);
+    const records = groupInput(21 + count, 4_000);
+    const expected = await embeddedFingerprints(top, records);
+    // Each test from an empty cluster: the outputs are compared whole.
+    await resetTopics(cluster.bootstrap);
+    await produceReadings(cluster.bootstrap, records);
+    const survivors = await startAndKillOne(t, cluster.bootstrap, applicationId, 'real-time', count, false, records);
+    await until('the survivors hold every task between them and have read their inputs to the ends', () => {
+      const progress = survivors.map((m) => m.progress());
+      const held = new Set(progress.flatMap((p) => p?.held ?? []));
+      return held.size === PARTITIONS && progress.every((p) => p !== undefined && p.lag === 0);
+    }, 180_000);
+    for (const m of survivors) m.child.kill('SIGTERM');
+    for (const m of survivors) {
+      const r = await m.exited;
+      assert.equal(r.code, 0, `${m.name}: ${r.stderr}`);
+    }
+    assert.deepEqual(await kafkaFingerprints(cluster.bootstrap), expected);
+  });
+}

@@ -109,6 +109,7 @@ async function scenario(t: TestContext, name: string, seed: number, failure: Fai
     await log.refreshStreams();
   }
   let hit: KafkaClusterNode | undefined;
+  let hitting: Promise<void> | undefined;
   try {
     const leaders = new Set(await Promise.all(Array.from({ length: PARTITIONS }, (_, p) => leaderOf(admin, p))));
     assert.ok(leaders.size >= 2, `the input's leaders are spread (${[...leaders].join(', ')})`);
@@ -130,7 +131,6 @@ async function scenario(t: TestContext, name: string, seed: number, failure: Fai
     };
     const appends: number[] = [];
     let failedAt = Infinity;
-    let hitting: Promise<void> | undefined;
     for (let i = 0; i < records.length; i += BATCH) {
       if (hitting === undefined && i >= records.length / 3) {
         // The run is under way: tasks open, transactions committing.
@@ -175,6 +175,9 @@ async function scenario(t: TestContext, name: string, seed: number, failure: Fai
     await producer.close().catch(() => undefined);
     await admin.close().catch(() => undefined);
     // The next scenario starts with three brokers.
+    // A scenario that failed while its restart was under way: that restart ends first (a stop in the middle of
+    // a broker's start would fail it, and hide the scenario's own failure).
+    await hitting?.catch(() => undefined);
     if (hit !== undefined) await hit.restart();
   }
 }
@@ -194,7 +197,7 @@ test('the transaction coordinator of a task SIGKILLed: the run goes on, its outp
   });
 });
 
-test('a broker restarted in the middle of a commit: the run goes on, its output exactly once', { timeout: 600_000, todo: 'in the fresh-clone CI at 4bff4b7 the restarted broker failed to start again (exit code 1): the dev cluster restart, not the run, to be looked at' }, async (t) => {
+test('a broker restarted in the middle of a commit: the run goes on, its output exactly once', { timeout: 600_000 }, async (t) => {
   await scenario(t, 'restart', 41, async (admin, applicationId) => {
     const id = `${applicationId}-0_1`;
     const coordinator = await coordinatorOf(admin, id);

@@ -75,3 +75,63 @@ test('real time: after a pause of the run, an idle wait under way starts again',
   steps();
   assert.equal(run.summary().processed, 1, 'b was seen silent for maxIdleMs after the pause');
 });
+
+/**
+ * A writer of a repartition topic that moves between members writes
+ * `leaving`, and `arrived` once it runs again; its readers wait for it
+ * meanwhile, however long the move lasts. Its silence after it arrived
+ * counts from its arrival: an idle wait that had begun before the move
+ * (the writer fell quiet as its member began the rebalance) must not make
+ * the reader pass its share over the moment it arrives, before it could
+ * write anything.
+ */
+test('real time: a writer that moved between members is waited for maxIdleMs from its arrival, not from a wait begun before its move', () => {
+  const clock = new ManualClock(1_000);
+  const log = new MemoryLog(clock);
+  log.ensureStream('in', 2);
+  const b = new StreamsBuilder();
+  b.stream<string, number>('in', { key: Serdes.string(), value: Serdes.json<number>() })
+    .groupBy((_k, v) => `g${v % 2}`, { key: Serdes.string() })
+    .count()
+    .to('out');
+  const app = new Application(b.build(), { applicationId: 'app', log });
+  const append = (partition: number, ts: number): void => void log.appendSync([{ stream: 'in', partition, key: new TextEncoder().encode(`k${ts}`), value: Serdes.json().serialize(ts), eventTime: ts }]);
+  const run = applicationInternals(app).start({ mode: 'real-time', maxIdleMs: 100, clock });
+  const steps = (): void => {
+    for (let i = 0; i < 20; i++) run.loop.step();
+  };
+  const writer = run.loop.tasksOf().find((t) => t.id === '0_1')!;
+  const decisions = (): number => run.summary().nondeterministicDecisions;
+  append(0, 10);
+  append(0, 11);
+  append(1, 12);
+  steps();
+  run.loop.commit();
+  steps();
+  // Only writer 0_0 has more: the readers wait on 0_1's share, an idle wait (it may still write older records).
+  append(0, 20);
+  append(0, 21);
+  steps();
+  run.loop.commit();
+  steps();
+  clock.advance(50);
+  steps();
+  // 0_1 leaves its member (its last commit there says so); the move lasts 2 s.
+  writer.announceMove('leaving');
+  run.loop.commit();
+  steps();
+  clock.advance(2_000);
+  steps();
+  assert.equal(decisions(), 0, 'a moving writer is waited for');
+  // It arrives, and has written nothing yet.
+  writer.announceMove('arrived');
+  run.loop.commit();
+  steps();
+  assert.equal(decisions(), 0, 'just arrived: its silence has not lasted maxIdleMs');
+  clock.advance(99);
+  steps();
+  assert.equal(decisions(), 0, '99 ms after its arrival');
+  clock.advance(1);
+  steps();
+  assert.ok(decisions() > 0, 'silent for maxIdleMs after its arrival: passed over, audited');
+});
