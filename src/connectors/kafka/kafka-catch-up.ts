@@ -16,6 +16,13 @@ interface CatchUpRecord {
   readonly over: boolean;
 }
 
+/** What the checkpoints topic held up to offset `next`: its newest catch-up record, each task's newest checkpoint. */
+interface Latest {
+  next: number;
+  catchUp: CatchUpRecord | undefined;
+  readonly checkpoints: Map<string, TaskCheckpoint>;
+}
+
 /**
  * Catch-ups shared by a group, on Kafka: which one is under way is one
  * record in the application's (compacted) checkpoints topic, next to the
@@ -25,6 +32,8 @@ export class KafkaGroupCatchUps {
   readonly #reader: KafkaReader;
   /** Writes go the appends' way: through a broker's failure, resent to the new leader and written once. */
   readonly #appender: KafkaAppender;
+  /** Per application, what was read of its checkpoints topic so far. */
+  readonly #latestOf = new Map<string, Latest>();
 
   constructor(reader: KafkaReader, appender: KafkaAppender) {
     this.#reader = reader;
@@ -59,18 +68,31 @@ export class KafkaGroupCatchUps {
     await this.#write(app, { catchUp: id, over: true });
   }
 
-  /** The newest catch-up record and the newest checkpoint of each task, as committed. */
-  async #latest(app: string): Promise<{ catchUp: CatchUpRecord | undefined; checkpoints: Map<string, TaskCheckpoint> }> {
-    let catchUp: CatchUpRecord | undefined;
-    const checkpoints = new Map<string, TaskCheckpoint>();
-    for (const r of await this.#reader.readAll(kafkaTopics.checkpoints(app), 0)) {
-      if (r.key === null || r.value === null || r.value.byteLength === 0) continue;
-      const key = decoder.decode(r.key);
-      const value = JSON.parse(decoder.decode(r.value)) as unknown;
-      if (key === CATCH_UP_KEY) catchUp = value as CatchUpRecord;
-      else checkpoints.set(key, value as TaskCheckpoint);
+  /**
+   * The newest catch-up record and the newest checkpoint of each task, as
+   * committed. Members poll it while they wait for the others, so it is
+   * read on from where the last call stopped, not from the beginning: a
+   * record read is the newest of its key until a later one comes.
+   */
+  async #latest(app: string): Promise<Latest> {
+    const seen = this.#latestOf.get(app) ?? { next: 0, catchUp: undefined, checkpoints: new Map() };
+    this.#latestOf.set(app, seen);
+    const end = await this.#reader.scan(kafkaTopics.checkpoints(app), 0, seen.next, (records) => {
+      for (const r of records) {
+        if (r.key === null || r.value === null || r.value.byteLength === 0) continue;
+        const key = decoder.decode(r.key);
+        const value = JSON.parse(decoder.decode(r.value)) as unknown;
+        if (key === CATCH_UP_KEY) seen.catchUp = value as CatchUpRecord;
+        else seen.checkpoints.set(key, value as TaskCheckpoint);
+      }
+    });
+    // Shorter than what was read: the topic was made anew, and what was read of it is gone.
+    if (end < seen.next) {
+      this.#latestOf.delete(app);
+      return this.#latest(app);
     }
-    return { catchUp, checkpoints };
+    seen.next = end;
+    return seen;
   }
 
   async #write(app: string, record: CatchUpRecord): Promise<void> {
