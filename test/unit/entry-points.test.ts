@@ -35,9 +35,9 @@ const EXPECTED: Record<string, readonly string[]> = {
   ],
   './testing': ['PipeOptions', 'TestDriverOptions', 'TestInputStream', 'TestOutputRecord', 'TopologyTestDriver', 'seededRandom'],
   './semantics': [
-    'MAX_WATERMARK', 'NO_TIMESTAMP', 'NO_WATERMARK', 'ProducerApplication', 'ProducerState', 'Session', 'TimestampResolution',
+    'Change', 'MAX_WATERMARK', 'NO_TIMESTAMP', 'NO_WATERMARK', 'ProducerApplication', 'ProducerState', 'Session', 'TimestampResolution',
     'WatermarkReport', 'advancePartitionTime', 'advanceStreamTime', 'advanceWatermark', 'alignedStart', 'applyAnnouncement',
-    'applyRelease', 'assignTasks', 'boundedOutOfOrdernessWatermark', 'combineWatermarks', 'eventClockNow', 'fireDelay',
+    'applyRelease', 'applyTableRecord', 'filterChange', 'hasTableKey', 'isVisibleChange', 'mapChange', 'assignTasks', 'boundedOutOfOrdernessWatermark', 'combineWatermarks', 'eventClockNow', 'fireDelay',
     'firesBeforeClosing', 'internalCatchUpEnd', 'isGroupCatchUpOver', 'isLateRecord', 'isLateSessionRecord', 'isOutOfOrder', 'isProducerLate', 'isShareEnded', 'isTimerDue',
     'isValidTimestamp', 'isWindowClosed', 'isWindowFired', 'joinsSession', 'leftWindow', 'mergeSessions',
     'newProducerApplication', 'nextGeneration', 'partitionForKey', 'producersWatermark', 'resolveTimestamp', 'resultTimestamp',
