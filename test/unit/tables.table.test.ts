@@ -127,6 +127,17 @@ test('filter: a row that stops passing becomes a tombstone below it, one that st
   ]);
 });
 
+test('the worked example of docs/joins.md: accounts filtered by balance < 0', () => {
+  const { out } = run((t) => t.filter((_, balance: number) => balance < 0).toStream(), [
+    ['a', -5, 1],
+    ['b', 10, 2],
+    ['a', 3, 3],
+    ['b', null, 4],
+    ['a', null, 5],
+  ]);
+  assert.deepEqual(out, [['a', -5, 1], ['a', null, 3]]);
+});
+
 test('mapValues then filterNot: old and new mapped alike, a value mapped to null reads as absent', () => {
   const { out } = run(
     (t) =>
