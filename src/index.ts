@@ -28,6 +28,7 @@ export { StreamsBuilder, type SourceOptions, type TableOptions, type TopologyOpt
 export { KStream, BranchedStream, type SinkOptions, type RepartitionOptions, type Predicate } from './dsl/kstream.ts';
 export { KGroupedStream, TimeWindowedKStream, SessionWindowedKStream, type AggregateOptions, type WindowedAggregateOptions, type Aggregator } from './dsl/grouped-stream.ts';
 export { KTable } from './dsl/ktable.ts';
+export { KGroupedTable, type TableAggregateOptions } from './dsl/grouped-table.ts';
 export { keyValueStore } from './dsl/stores.ts';
 export type { KeyValueStore, StoreDefinition, StoreKind, StateBackend, StateWrite } from './state/key-value-store.ts';
 export type { OrderedStore } from './state/ordered-store.ts';

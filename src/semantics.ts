@@ -42,8 +42,9 @@ export { joinsSession, isLateSessionRecord, sessionCloseEnd, mergeSessions, type
 export { isWindowClosed, isLateRecord, isWindowFired, fireDelay, firesBeforeClosing, stateLateness } from './windows/lateness.ts';
 export { alignedStart, resultTimestamp } from './windows/window.ts';
 
-// Tables: what a table record does, which changes are forwarded, filter and mapValues on a change.
+// Tables: what a table record does, which changes are forwarded, filter and mapValues on a change; regrouped tables.
 export { applyTableRecord, hasTableKey, isVisibleChange, filterChange, mapChange, type Change } from './tables/change.ts';
+export { regroup, membersAfter, isGroupEmpty, tableAggregateTimestamp, type GroupUpdate, type RegroupEntry } from './tables/regroup.ts';
 
 // Partitioning, task assignment, and the ends of a catch-up shared by a group.
 export { partitionForKey } from './runtime/partitioner.ts';

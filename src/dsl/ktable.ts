@@ -3,6 +3,7 @@ import type { Processor } from '../runtime/processor.ts';
 import type { StreamsBuilder } from './stream-builder.ts';
 import { KStream } from './kstream.ts';
 import { tableFilter, tableMapValues, tableToStream } from '../runtime/operators/table-operators.ts';
+import { KGroupedTable } from './grouped-table.ts';
 
 /**
  * A table in a topology under construction (Kafka Streams' `KTable`): the
@@ -86,6 +87,30 @@ export class KTable<K, V> {
     const valueSerde = options.value ?? (jsonSerde() as Serde<V2>);
     const name = this.#add('table-map-values', tableMapValues<K, V, V2>((k, v) => fn(v, k)) as () => Processor);
     return new KTable<K, V2>(this.#builder, name, this.keySerde, valueSerde, undefined);
+  }
+
+  /**
+   * Regroups the table by a new key, for aggregations: `select(key, value)`
+   * gives each row's group and the value it brings into the group (null, or
+   * a null group or value: the row is in no group). `key` and `value` are
+   * the serdes of the groups and of those values, with which they go
+   * through a repartition stream (default JSON).
+   *
+   * @example
+   * customers.groupBy((_, c) => [c.city, c.name], { key: Serdes.string() }).count();
+   */
+  groupBy<G, W>(select: (key: K, value: V) => readonly [G, W] | null, serdes: { key?: Serde<G>; value?: Serde<W> } = {}): KGroupedTable<G, W> {
+    return new KGroupedTable<G, W>(this as KTable<unknown, unknown>, select as (key: unknown, value: unknown) => readonly [G, W] | null, serdes.key ?? (jsonSerde() as Serde<G>), serdes.value ?? (jsonSerde() as Serde<W>));
+  }
+
+  /** The table of the rows that leave node `nodeName`, materialized in `storeName` if given. @internal */
+  tableOf<K2, V2>(nodeName: string, keySerde: Serde<K2>, valueSerde: Serde<V2>, storeName: string | undefined): KTable<K2, V2> {
+    return new KTable<K2, V2>(this.#builder, nodeName, keySerde, valueSerde, storeName);
+  }
+
+  /** @internal */
+  get builder(): StreamsBuilder {
+    return this.#builder;
   }
 
   /**

@@ -10,7 +10,15 @@
  * exactly the records with a null key, and commit exactly the reference's
  * rows in each task's store.
  *
- * Case counts: `TIDEMARK_PROPERTY_RUNS` multiplies the base count of 300;
+ * A second property regroups the table (below a random chain) with
+ * `groupBy` and counts or sums each group, on one to three partitions: the
+ * aggregate tasks must write exactly the changelog of a reference that
+ * recomputes each group from every upstream task's current table after
+ * each of its updates (taken in the aggregate task's scheduled order), with
+ * emptied groups deleted, and commit exactly its aggregates and member
+ * counts.
+ *
+ * Case counts: `TIDEMARK_PROPERTY_RUNS` multiplies the base count of 300 per property;
  * replay a failure with `TIDEMARK_PROPERTY_SEED=<seed> TIDEMARK_PROPERTY_PATH=<path>`.
  */
 import { test } from 'node:test';
@@ -26,7 +34,8 @@ import { partitionForKey } from '../../src/runtime/partitioner.ts';
 import { PRODUCER_HEADER } from '../../src/runtime/headers.ts';
 import { taskIdOf } from '../../src/runtime/ids.ts';
 import { compareBytes } from '../fixtures/window-reference.ts';
-import { applyOp, tableReference, type TableInput, type TableOp } from '../fixtures/table-reference.ts';
+import { applyOp, groupedTableReference, tableReference, type GroupFold, type Selector, type TableInput, type TableOp } from '../fixtures/table-reference.ts';
+import { tableAggregateTimestamp } from '../../src/tables/regroup.ts';
 
 const RUNS = propertyRuns(300);
 const APP = 'tables';
@@ -140,6 +149,75 @@ test('tables, filter and mapValues below them: the changelog, the dropped null k
   fc.assert(
     fc.property(caseArb, (c) => {
       assert.deepEqual(observed(c), expected(c));
+    }),
+    propertyParams(RUNS),
+  );
+});
+
+interface GroupedCase extends Case {
+  readonly fold: GroupFold;
+  readonly groupCount: number;
+  /** Values with `v % none === none − 1` are in no group. */
+  readonly none: number;
+}
+
+const groupedCaseArb: fc.Arbitrary<GroupedCase> = fc
+  .record({ fold: fc.constantFrom<GroupFold>('count', 'sum'), groupCount: fc.integer({ min: 1, max: 3 }), none: fc.integer({ min: 3, max: 9 }) })
+  .chain((g) => caseArb.map((c) => ({ ...c, ...g, keySerde: 'string' as const })));
+
+const selectorOf = (c: GroupedCase): Selector => (k, v) => (v % c.none === c.none - 1 ? null : [`g${(v + k.length) % c.groupCount}`, v]);
+
+interface GroupedObserved {
+  readonly outputs: Rows;
+  readonly stores: Record<string, [string, number][]>;
+  readonly groups: Record<string, [string, { members: number; timestamp: number }][]>;
+}
+
+function groupedObserved(c: GroupedCase): GroupedObserved {
+  const keySerde = Serdes.string();
+  const select = selectorOf(c);
+  const b = new StreamsBuilder();
+  let t: KTable<string, number> = b.table<string, number>('in', { key: keySerde, value: Serdes.json<number>(), store: c.store });
+  for (const op of c.chain) t = op.kind === 'filter' ? t.filter((_, v) => applyOp(op, v) !== undefined) : t.mapValues((v) => applyOp(op, v) ?? null, { value: Serdes.json<number>() });
+  const grouped = t.groupBy(select, { key: keySerde, value: Serdes.json<number>() });
+  const options = { name: 'agg', store: c.store };
+  const result = c.fold === 'count' ? grouped.count(options) : grouped.aggregate(() => 0, (_g, v, sum) => sum + v, (_g, v, sum) => sum - v, options);
+  result.toStream().to('out', { key: keySerde });
+  const d = new TopologyTestDriver(b.build(), { applicationId: APP });
+  d.inputStream('in', { partitions: c.partitions });
+  const json = Serdes.json<number | null>();
+  d.pipeRaw(inputs(c).map((r) => ({ stream: 'in', partition: r.partition, key: r.key === null ? null : keySerde.serialize(r.key), value: json.serialize(r.value), headers: {}, eventTime: r.timestamp })));
+  const outputs: Rows = {};
+  for (const r of d.readOutput<string, number | null>('out', { key: keySerde, value: json })) (outputs[`${r.headers[PRODUCER_HEADER]}|${r.partition}`] ??= []).push([r.key, r.value, r.timestamp]);
+  const stores: GroupedObserved['stores'] = {};
+  const groups: GroupedObserved['groups'] = {};
+  for (let q = 0; q < c.partitions; q++) {
+    stores[taskIdOf(1, q)] = d.storeEntries<string, number>('agg', taskIdOf(1, q));
+    groups[taskIdOf(1, q)] = d.storeEntries<string, { members: number; timestamp: number }>('agg-groups', taskIdOf(1, q));
+  }
+  return { outputs, stores, groups };
+}
+
+function groupedExpected(c: GroupedCase): GroupedObserved {
+  const keySerde = Serdes.string();
+  const partitionOf = (g: string): number => partitionForKey(keySerde.serialize(g)!, c.partitions);
+  const ref = groupedTableReference(inputs(c), c.partitions, c.chain, selectorOf(c), c.fold, partitionOf, tableAggregateTimestamp);
+  const outputs: Rows = {};
+  for (const [q, rows] of ref.changelogs) if (rows.length > 0) outputs[`${APP}/${taskIdOf(1, q)}|${q}`] = rows;
+  const stores: GroupedObserved['stores'] = {};
+  const groups: GroupedObserved['groups'] = {};
+  for (const [q, last] of ref.groups) {
+    const sorted = [...last].sort(([a], [b]) => compareBytes(keySerde.serialize(a)!, keySerde.serialize(b)!));
+    stores[taskIdOf(1, q)] = sorted.map(([g, s]) => [g, s.aggregate]);
+    groups[taskIdOf(1, q)] = sorted.map(([g, s]) => [g, { members: s.members, timestamp: s.timestamp }]);
+  }
+  return { outputs, stores, groups };
+}
+
+test('tables regrouped and counted or summed: the changelog and the committed aggregates agree with the brute-force reference', () => {
+  fc.assert(
+    fc.property(groupedCaseArb, (c) => {
+      assert.deepEqual(groupedObserved(c), groupedExpected(c));
     }),
     propertyParams(RUNS),
   );

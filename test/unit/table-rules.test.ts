@@ -1,11 +1,24 @@
 /**
  * The table rules of `src/tables/change.ts`, pinned by tables of worked
  * examples: what a table record does to its key, which changes are
- * forwarded, and `filter` / `mapValues` on a change (old and new alike).
+ * forwarded, `filter` / `mapValues` on a change (old and new alike), and
+ * the rules of regrouped tables (`src/tables/regroup.ts`).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { applyTableRecord, filterChange, hasTableKey, isVisibleChange, mapChange, type Change } from '../../src/semantics.ts';
+import {
+  applyTableRecord,
+  filterChange,
+  hasTableKey,
+  isGroupEmpty,
+  isVisibleChange,
+  mapChange,
+  membersAfter,
+  regroup,
+  tableAggregateTimestamp,
+  type Change,
+  type GroupUpdate,
+} from '../../src/semantics.ts';
 
 const A = undefined;
 
@@ -75,4 +88,51 @@ test('mapChange: present values are mapped, old and new alike; absent stays abse
   assert.deepEqual(mapChange('k', { old: 2, new: 3 }, big), { old: 2, new: A });
   assert.deepEqual(mapChange('k', { old: 3, new: 1 }, big), { old: A, new: 1 });
   assert.deepEqual(mapChange('ab', { old: 1, new: 2 }, (k, v) => `${k}${v}`), { old: 'ab1', new: 'ab2' });
+});
+
+// ---------------------------------------------------------------------------
+// Regrouped tables
+// ---------------------------------------------------------------------------
+
+type Person = { city: string | null; n: number | null };
+const byCity = (_k: string, v: Person): readonly [string | null, number | null] | null => (v.city === 'nowhere' ? null : [v.city, v.n]);
+const sameString = (a: string | null, b: string | null): boolean => a === b;
+
+test('regroup: within one group one update (subtract, then add); across groups a subtraction from the old, then an addition to the new; absent or unselected sides contribute nothing', () => {
+  const rows: [Change<Person>, unknown[]][] = [
+    [{ old: A, new: { city: 'Oslo', n: 1 } }, [{ group: 'Oslo', add: 1 }]], // insert
+    [{ old: { city: 'Oslo', n: 1 }, new: A }, [{ group: 'Oslo', subtract: 1 }]], // delete
+    [{ old: { city: 'Oslo', n: 1 }, new: { city: 'Oslo', n: 2 } }, [{ group: 'Oslo', subtract: 1, add: 2 }]], // same group
+    [{ old: { city: 'Oslo', n: 1 }, new: { city: 'Rome', n: 1 } }, [{ group: 'Oslo', subtract: 1 }, { group: 'Rome', add: 1 }]], // a move: old group first
+    [{ old: { city: 'nowhere', n: 1 }, new: { city: 'Rome', n: 1 } }, [{ group: 'Rome', add: 1 }]], // select gave null for the old row
+    [{ old: { city: null, n: 1 }, new: { city: 'Rome', n: 1 } }, [{ group: 'Rome', add: 1 }]], // a null group
+    [{ old: { city: 'Oslo', n: 1 }, new: { city: 'Oslo', n: null } }, [{ group: 'Oslo', subtract: 1 }]], // a null value
+    [{ old: A, new: A }, []],
+  ];
+  for (const [change, expected] of rows) assert.deepEqual(regroup('k', change, byCity, sameString), expected, JSON.stringify(change));
+  // Groups are the same when `sameGroup` says so (the DSL compares their serialized bytes), not by identity.
+  const byObject = (_k: string, v: number): readonly [{ g: number }, number] => [{ g: v % 2 }, v];
+  assert.deepEqual(regroup('k', { old: 2, new: 4 }, byObject, (a, b) => a.g === b.g), [{ group: { g: 0 }, subtract: 2, add: 4 }]);
+  assert.deepEqual(regroup('k', { old: 2, new: 3 }, byObject, (a, b) => a.g === b.g), [{ group: { g: 0 }, subtract: 2 }, { group: { g: 1 }, add: 3 }]);
+});
+
+test('membersAfter and isGroupEmpty: one less for a subtraction, one more for an addition; a group of no rows is deleted', () => {
+  const rows: [number, GroupUpdate<number>, number, boolean][] = [
+    [0, { add: 1 }, 1, false],
+    [1, { subtract: 1 }, 0, true],
+    [1, { subtract: 1, add: 2 }, 1, false],
+    [3, { subtract: 1 }, 2, false],
+    [2, {}, 2, false],
+  ];
+  for (const [before, update, after, empty] of rows) {
+    assert.equal(membersAfter(before, update), after, JSON.stringify(update));
+    assert.equal(isGroupEmpty(after), empty);
+  }
+  // 0 is a value to subtract or add, not an absent one.
+  assert.equal(membersAfter(1, { subtract: 0 }), 0);
+});
+
+test('tableAggregateTimestamp: the largest timestamp of the updates applied to the row', () => {
+  const rows: [number | undefined, number, number][] = [[undefined, 7, 7], [3, 7, 7], [9, 7, 9], [7, 7, 7], [undefined, 0, 0]];
+  for (const [previous, change, expected] of rows) assert.equal(tableAggregateTimestamp(previous, change), expected, `${previous}, ${change}`);
 });

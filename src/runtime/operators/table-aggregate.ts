@@ -1,0 +1,80 @@
+import type { Processor } from '../processor.ts';
+import { hasTableKey, isVisibleChange, type Change } from '../../tables/change.ts';
+import { isGroupEmpty, membersAfter, regroup, tableAggregateTimestamp, type GroupUpdate } from '../../tables/regroup.ts';
+
+/** What a regrouped table's aggregation keeps per group besides its aggregate: how many rows are in it, and the row's timestamp. */
+export interface GroupState {
+  readonly members: number;
+  readonly timestamp: number;
+}
+
+/** What a table aggregation operator needs: its two stores and its functions. */
+export interface TableAggregateSpec<G, W, A> {
+  /** The aggregate of each group (the result table's rows). */
+  readonly store: string;
+  /** Each group's {@link GroupState}. */
+  readonly groupsStore: string;
+  readonly init: () => A;
+  readonly add: (group: G, value: W, aggregate: A) => A;
+  readonly subtract: (group: G, value: W, aggregate: A) => A;
+}
+
+/**
+ * The first half of `KTable.groupBy`: each change of a row becomes the
+ * updates of its groups (`regroup`), one record per group keyed by the
+ * group, in the order the rule gives (the old group first), with the
+ * change's timestamp. They go through a repartition stream to the tasks of
+ * their groups.
+ */
+export function tableRegroup<K, V, G, W>(
+  select: (key: K, value: V) => readonly [G, W] | null,
+  sameGroup: (a: G, b: G) => boolean,
+): () => Processor<K, Change<V>, G, GroupUpdate<W>> {
+  return () => ({
+    process(record, ctx) {
+      for (const { group, subtract, add } of regroup(record.key, record.value, select, sameGroup)) {
+        ctx.forward({ ...record, key: group, value: { ...(subtract === undefined ? {} : { subtract }), ...(add === undefined ? {} : { add }) } });
+      }
+    },
+  });
+}
+
+/**
+ * The second half of `KTable.groupBy(...).aggregate`: applies each group
+ * update — subtract the leaving value, add the joining one — to the group's
+ * aggregate, and forwards the change of the group's row. A group whose last
+ * row leaves is deleted (`isGroupEmpty`): its row and state go and a
+ * tombstone goes on; when a row joins it again it starts from `init()`. The
+ * row's timestamp is the largest of its updates' (`tableAggregateTimestamp`).
+ */
+export function tableAggregate<G, W, A>(spec: TableAggregateSpec<G, W, A>): () => Processor<G, GroupUpdate<W>, G, Change<A>> {
+  return () => ({
+    process(record, ctx) {
+      if (!hasTableKey(record.key)) return ctx.reportDropped(record, 'a regrouped table update with a null group changes nothing');
+      const group = record.key;
+      const update = record.value;
+      const rows = ctx.getStore<G, A>(spec.store);
+      const groups = ctx.getStore<G, GroupState>(spec.groupsStore);
+      const old = rows.get(group);
+      const state = groups.get(group);
+      const before = state?.members ?? 0;
+      let aggregate = old;
+      if (update.subtract !== undefined && aggregate !== undefined) aggregate = spec.subtract(group, update.subtract, aggregate);
+      // The group emptied before the value that joins it: that value starts it afresh.
+      if (isGroupEmpty(membersAfter(before, { subtract: update.subtract }))) aggregate = undefined;
+      if (update.add !== undefined) aggregate = spec.add(group, update.add, aggregate ?? spec.init());
+      const members = membersAfter(before, update);
+      const timestamp = tableAggregateTimestamp(state?.timestamp, record.timestamp);
+      if (isGroupEmpty(members) || aggregate === undefined) {
+        aggregate = undefined;
+        if (old !== undefined) rows.delete(group);
+        if (state !== undefined) groups.delete(group);
+      } else {
+        rows.put(group, aggregate);
+        groups.put(group, { members, timestamp });
+      }
+      const change: Change<A> = { old, new: aggregate };
+      if (isVisibleChange(change)) ctx.forward({ ...record, key: group, value: change, timestamp });
+    },
+  });
+}
