@@ -43,7 +43,7 @@ export { isWindowClosed, isLateRecord, isWindowFired, fireDelay, firesBeforeClos
 export { alignedStart, resultTimestamp } from './windows/window.ts';
 
 // Tables: what a table record does, which changes are forwarded, filter and mapValues on a change; regrouped tables.
-export { applyTableRecord, hasTableKey, isVisibleChange, filterChange, mapChange, type Change } from './tables/change.ts';
+export { applyTableRecord, hasTableKey, isOutOfOrderTableUpdate, isVisibleChange, filterChange, mapChange, type Change } from './tables/change.ts';
 export { regroup, membersAfter, isGroupEmpty, tableAggregateTimestamp, type GroupUpdate, type RegroupEntry } from './tables/regroup.ts';
 
 // Partitioning, task assignment, and the ends of a catch-up shared by a group.

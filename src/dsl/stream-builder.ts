@@ -9,6 +9,7 @@ import type { Processor } from '../runtime/processor.ts';
 import { KStream } from './kstream.ts';
 import { KTable } from './ktable.ts';
 import { tableSource } from '../runtime/operators/table-operators.ts';
+import { timestampedSerde } from '../state/timestamped.ts';
 
 /** How a source reads its stream. */
 export interface SourceOptions<K, V> {
@@ -116,9 +117,10 @@ export class StreamsBuilder {
    * Reads a stream as a table (Kafka Streams' `builder.table`): the latest
    * value of each key. A record with a null value (a tombstone) deletes its
    * key; a record with a null key changes nothing and is dropped, counted
-   * and audited; the record processed last wins (scheduled order: by
-   * timestamp across partitions, offset order within one), so an update
-   * with an older timestamp that is processed later still replaces the row.
+   * and audited; the record processed last wins (each partition is a task,
+   * processed in offset order), so an update with an older timestamp that
+   * comes later still replaces the row — counted in the run summary's
+   * `outOfOrderTableUpdates`.
    * The rows live in a store (`options.store`: `lmdb` by default, or
    * `in-memory`; named `options.name`) that commits with the task's outputs
    * and is restored after a restart or crash, on the embedded log and on
@@ -132,7 +134,8 @@ export class StreamsBuilder {
   table<K = string, V = unknown>(stream: string, options: TableOptions<K, V> = {}): KTable<K, V> {
     const source = this.stream<K, V>(stream, options);
     const store = options.name ?? this.nextName('table-store');
-    this.addStateStore({ name: store, kind: options.store ?? 'lmdb', keySerde: source.keySerde, valueSerde: source.valueSerde });
+    // Each row is kept with the timestamp of the record that wrote it.
+    this.addStateStore({ name: store, kind: options.store ?? 'lmdb', keySerde: source.keySerde, valueSerde: timestampedSerde(source.valueSerde) });
     const name = this.nextName(`table-${stream}`);
     this.addNode({ kind: 'processor', name, create: tableSource<K, V>(store) as () => Processor, stores: [store], children: [] });
     this.connect(source.nodeName, name);

@@ -260,6 +260,9 @@ export class ProcessorGraph {
         counters.dropped++;
         env.auditor.record('dropped', taskId, record, `${node}: ${reason}`);
       },
+      countOutOfOrderTableUpdate: () => {
+        counters.outOfOrderTableUpdates++;
+      },
     };
   }
 

@@ -57,6 +57,8 @@ export interface ProcessorContext<KOut = unknown, VOut = unknown> {
   reportLate(record: StreamRecord, detail: string, lateFor: 'record' | 'window'): void;
   /** Reports a record the processor cannot use and drops (e.g. a null key in an aggregation): counted and audited. */
   reportDropped(record: StreamRecord, reason: string): void;
+  /** Counts a table update older than the row it changes (`outOfOrderTableUpdates`); not audited: it depends on the input alone. @internal */
+  countOutOfOrderTableUpdate(): void;
 }
 
 /**

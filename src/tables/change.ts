@@ -47,6 +47,21 @@ export function applyTableRecord<V>(_current: V | undefined, value: V | null): V
 }
 
 /**
+ * Rule: a table update is out of order when its timestamp is below that of
+ * the row it changes (the timestamp of the record that wrote the row). It
+ * is applied all the same — the last update in scheduled order wins — and
+ * counted (`outOfOrderTableUpdates`), not audited: it depends on the input
+ * alone.
+ *
+ * @example
+ * isOutOfOrderTableUpdate(20, 5);        // true: an older update replaces a newer row
+ * isOutOfOrderTableUpdate(undefined, 5); // false: no row yet
+ */
+export function isOutOfOrderTableUpdate(rowTimestamp: number | undefined, timestamp: number): boolean {
+  return rowTimestamp !== undefined && timestamp < rowTimestamp;
+}
+
+/**
  * Rule: a table operator forwards a change only when a reader could see it:
  * unless the key was absent before and is absent after. A delete of an
  * absent key, or a filter that rejects both the old and the new value,

@@ -7,8 +7,9 @@
  * the table, the topology run by the TopologyTestDriver must write exactly
  * the reference's changelog (per writing task and output partition, in
  * order) for the table itself and for the end of the chain, drop and audit
- * exactly the records with a null key, and commit exactly the reference's
- * rows in each task's store.
+ * exactly the records with a null key, count exactly its out-of-order
+ * updates, and commit exactly the reference's rows (with their timestamps)
+ * in each task's store.
  *
  * A second property regroups the table (below a random chain) with
  * `groupBy` and counts or sums each group, on one to three partitions: the
@@ -83,8 +84,9 @@ interface Observed {
   readonly outputs: Rows[];
   readonly dropped: string[];
   readonly droppedCount: number;
-  /** Per task, its committed rows in key-byte order. */
-  readonly stores: Record<string, [string, number][]>;
+  readonly outOfOrder: number;
+  /** Per task, its committed rows (with their timestamps) in key-byte order. */
+  readonly stores: Record<string, [string, { value: number; timestamp: number }][]>;
 }
 
 const keySerdeOf = (c: Case): Serde<string> => (c.keySerde === 'json' ? Serdes.json<string>() : Serdes.string());
@@ -117,11 +119,12 @@ function observed(c: Case): Observed {
     return rows;
   });
   const stores: Observed['stores'] = {};
-  for (let p = 0; p < c.partitions; p++) stores[taskIdOf(0, p)] = d.storeEntries<string, number>('rows', taskIdOf(0, p));
+  for (let p = 0; p < c.partitions; p++) stores[taskIdOf(0, p)] = d.storeEntries<string, { value: number; timestamp: number }>('rows', taskIdOf(0, p));
   return {
     outputs,
     dropped: d.audit().filter((e) => e.kind === 'dropped').map((e) => `${e.partition}@${e.offset}`).sort(),
     droppedCount: d.summary().dropped,
+    outOfOrder: d.summary().outOfOrderTableUpdates,
     stores,
   };
 }
@@ -132,6 +135,7 @@ function expected(c: Case): Observed {
   const outputs: Rows[] = [{}, {}];
   const dropped: string[] = [];
   const stores: Observed['stores'] = {};
+  let outOfOrder = 0;
   for (let p = 0; p < c.partitions; p++) {
     const task = taskIdOf(0, p);
     const result = tableReference(all.filter((r) => r.partition === p), [[], c.chain]);
@@ -140,9 +144,10 @@ function expected(c: Case): Observed {
       for (const row of rows) (outputs[i]![`${APP}/${task}|${partitionForKey(keySerde.serialize(row[0])!, c.partitions)}`] ??= []).push(row);
     });
     dropped.push(...result.dropped.map((o) => `${p}@${o}`));
+    outOfOrder += result.outOfOrder;
     stores[task] = [...result.rows].sort(([a], [b]) => compareBytes(keySerde.serialize(a)!, keySerde.serialize(b)!));
   }
-  return { outputs, dropped: dropped.sort(), droppedCount: dropped.length, stores };
+  return { outputs, dropped: dropped.sort(), droppedCount: dropped.length, outOfOrder, stores };
 }
 
 test('tables, filter and mapValues below them: the changelog, the dropped null keys and the committed rows agree with the brute-force reference', () => {

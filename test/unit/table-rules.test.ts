@@ -11,6 +11,7 @@ import {
   filterChange,
   hasTableKey,
   isGroupEmpty,
+  isOutOfOrderTableUpdate,
   isVisibleChange,
   mapChange,
   membersAfter,
@@ -39,6 +40,11 @@ test('applyTableRecord: a null value deletes, any other value replaces, whatever
 test('hasTableKey: only a null or undefined key is no key', () => {
   const rows: [unknown, boolean][] = [[null, false], [undefined, false], ['', true], [0, true], ['k', true], [{ id: 1 }, true], [false, true]];
   for (const [key, expected] of rows) assert.equal(hasTableKey(key), expected, String(key));
+});
+
+test('isOutOfOrderTableUpdate: an update older than the row it changes; never for a key without a row', () => {
+  const rows: [number | undefined, number, boolean][] = [[undefined, 5, false], [20, 5, true], [5, 5, false], [5, 20, false], [0, -1, true]];
+  for (const [row, ts, expected] of rows) assert.equal(isOutOfOrderTableUpdate(row, ts), expected, `${row}, ${ts}`);
 });
 
 test('isVisibleChange: every change but absent → absent is forwarded', () => {

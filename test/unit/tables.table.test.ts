@@ -67,26 +67,34 @@ for (const store of KINDS) {
       ['a', 4, 17],
       ['b', 2, 18],
     ]);
-    assert.deepEqual(d.storeEntries<string, number>('rows'), [['a', 4], ['b', 2]]);
+    // Each row with the timestamp of the record that wrote it.
+    assert.deepEqual(d.storeEntries<string, unknown>('rows'), [['a', { value: 4, timestamp: 17 }], ['b', { value: 2, timestamp: 18 }]]);
     assert.equal(d.summary().dropped, 1);
+    assert.equal(d.summary().outOfOrderTableUpdates, 0);
     assert.deepEqual(d.audit().filter((e) => e.kind === 'dropped').map((e) => e.offset), [4]);
   });
 
-  test(`${store} table: the update processed last wins, even with an older timestamp`, () => {
-    // One partition: offset order. Stream time goes 20, 20, 20; the row ends as the last record says.
+  test(`${store} table: the update processed last wins, even with an older timestamp; updates older than their row are counted`, () => {
+    // One partition: offset order. The row ends as the last record says.
     const { out, d } = run((t) => t.toStream(), [
       ['a', 1, 20],
-      ['a', 2, 5], // out of order: still replaces 1
+      ['a', 2, 5], // older than the row (20): still replaces 1; counted
       ['b', 7, 19],
-      ['b', null, 3], // out-of-order delete: still deletes
+      ['b', null, 3], // an older delete: still deletes; counted
+      ['a', 3, 5], // as old as the row (5): not out of order
+      ['c', 1, 1], // no row yet: not out of order, though stream time is 20
     ], { store });
     assert.deepEqual(out, [
       ['a', 1, 20],
       ['a', 2, 5],
       ['b', 7, 19],
       ['b', null, 3],
+      ['a', 3, 5],
+      ['c', 1, 1],
     ]);
-    assert.deepEqual(d.storeEntries<string, number>('rows'), [['a', 2]]);
+    assert.deepEqual(d.storeEntries<string, unknown>('rows'), [['a', { value: 3, timestamp: 5 }], ['c', { value: 1, timestamp: 1 }]]);
+    assert.equal(d.summary().outOfOrderTableUpdates, 2);
+    assert.equal(d.audit().length, 0, 'nothing audited: the counts depend on the input alone');
   });
 }
 
@@ -103,8 +111,8 @@ test('each partition of the table\'s stream is a task with rows of its own, in o
   const rows = d.readOutput<string, number | null>('out', { key: Serdes.string() }).map((r) => [r.key, r.value, r.timestamp]);
   assert.deepEqual(rows.filter((r) => r[0] === 'a'), [['a', 1, 5]]);
   assert.deepEqual(rows.filter((r) => r[0] === 'b'), [['b', 2, 1], ['b', null, 2]]);
-  assert.deepEqual(d.storeEntries<string, number>('rows', '0_0'), [['a', 1]]);
-  assert.deepEqual(d.storeEntries<string, number>('rows', '0_1'), []);
+  assert.deepEqual(d.storeEntries<string, unknown>('rows', '0_0'), [['a', { value: 1, timestamp: 5 }]]);
+  assert.deepEqual(d.storeEntries<string, unknown>('rows', '0_1'), []);
 });
 
 test('filter: a row that stops passing becomes a tombstone below it, one that starts passing an insert; a row hidden before and after its change, or deleted while hidden, makes no tombstone', () => {

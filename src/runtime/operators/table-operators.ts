@@ -1,5 +1,6 @@
 import type { Processor } from '../processor.ts';
-import { applyTableRecord, filterChange, hasTableKey, isVisibleChange, mapChange, type Change } from '../../tables/change.ts';
+import { applyTableRecord, filterChange, hasTableKey, isOutOfOrderTableUpdate, isVisibleChange, mapChange, type Change } from '../../tables/change.ts';
+import type { Timestamped } from '../../state/timestamped.ts';
 
 /** Why a table drops a record with a null key (as Kafka Streams does): there is no row to change. */
 export const NULL_TABLE_KEY = 'a table record with a null key changes nothing (set a key upstream)';
@@ -9,7 +10,10 @@ export const NULL_TABLE_KEY = 'a table record with a null key changes nothing (s
  * (`applyTableRecord`: a null value deletes, the last record in scheduled
  * order wins) and, when a reader could see the change (`isVisibleChange`),
  * forwards it as a `Change` (old and new value) with the record's
- * timestamp. A record with a null key is dropped, counted and audited.
+ * timestamp. Each row is kept with the timestamp of the record that wrote
+ * it; an update older than its row is applied all the same and counted
+ * (`isOutOfOrderTableUpdate`). A record with a null key is dropped, counted
+ * and audited.
  * The store commits with the task, so after a restart or a crash the table
  * holds what the last commit wrote, and each change is forwarded once.
  */
@@ -17,12 +21,14 @@ export function tableSource<K, V>(store: string): () => Processor<K, V | null, K
   return () => ({
     process(record, ctx) {
       if (!hasTableKey(record.key)) return ctx.reportDropped(record, NULL_TABLE_KEY);
-      const rows = ctx.getStore<K, V>(store);
-      const old = rows.get(record.key);
+      const rows = ctx.getStore<K, Timestamped<V>>(store);
+      const row = rows.get(record.key);
+      const old = row?.value;
+      if (isOutOfOrderTableUpdate(row?.timestamp, record.timestamp)) ctx.countOutOfOrderTableUpdate();
       const now = applyTableRecord(old, record.value);
       if (now === undefined) {
-        if (old !== undefined) rows.delete(record.key);
-      } else rows.put(record.key, now);
+        if (row !== undefined) rows.delete(record.key);
+      } else rows.put(record.key, { value: now, timestamp: record.timestamp });
       const change: Change<V> = { old, new: now };
       if (isVisibleChange(change)) ctx.forward({ ...record, value: change });
     },
