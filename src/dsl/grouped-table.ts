@@ -1,7 +1,8 @@
 import { jsonSerde, type Serde } from '../records/serde.ts';
 import type { Processor } from '../runtime/processor.ts';
 import type { StoreKind } from '../state/key-value-store.ts';
-import { tableAggregate, tableRegroup, type GroupState } from '../runtime/operators/table-aggregate.ts';
+import { tableAggregate, tableRegroup } from '../runtime/operators/table-aggregate.ts';
+import { timestampedSerde } from '../state/timestamped.ts';
 import { groupUpdateSerde } from '../runtime/operators/group-update-serde.ts';
 import type { GroupUpdate } from '../tables/regroup.ts';
 import { KStream } from './kstream.ts';
@@ -9,7 +10,7 @@ import type { KTable } from './ktable.ts';
 
 /** Options of a table aggregation. */
 export interface TableAggregateOptions<A> {
-  /** The result table's store name (default: derived from the node); the groups' member counts are in `<name>-groups`. */
+  /** The result table's store name (default: derived from the node): each group's aggregate with its timestamp; the groups' member counts are in `<name>-groups`. */
   readonly name?: string;
   /** `lmdb` (default) or `in-memory`. */
   readonly store?: StoreKind;
@@ -103,8 +104,8 @@ export class KGroupedTable<G, W> {
     const store = options.name ?? builder.nextName('table-aggregate-store');
     const groupsStore = `${store}-groups`;
     const kind = options.store ?? 'lmdb';
-    builder.addStateStore({ name: store, kind, keySerde, valueSerde: aggSerde });
-    builder.addStateStore({ name: groupsStore, kind, keySerde, valueSerde: jsonSerde<GroupState>() });
+    builder.addStateStore({ name: store, kind, keySerde, valueSerde: timestampedSerde(aggSerde) });
+    builder.addStateStore({ name: groupsStore, kind, keySerde, valueSerde: jsonSerde<number>() });
     const name = builder.nextName('table-aggregate');
     builder.addNode({ kind: 'processor', name, create: tableAggregate<G, W, A>({ store, groupsStore, init, add, subtract }) as () => Processor, stores: [store, groupsStore], children: [] });
     builder.connect(updates.nodeName, name);

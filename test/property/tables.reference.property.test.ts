@@ -174,8 +174,8 @@ const selectorOf = (c: GroupedCase): Selector => (k, v) => (v % c.none === c.non
 
 interface GroupedObserved {
   readonly outputs: Rows;
-  readonly stores: Record<string, [string, number][]>;
-  readonly groups: Record<string, [string, { members: number; timestamp: number }][]>;
+  readonly stores: Record<string, [string, { value: number; timestamp: number }][]>;
+  readonly groups: Record<string, [string, number][]>;
 }
 
 function groupedObserved(c: GroupedCase): GroupedObserved {
@@ -197,8 +197,8 @@ function groupedObserved(c: GroupedCase): GroupedObserved {
   const stores: GroupedObserved['stores'] = {};
   const groups: GroupedObserved['groups'] = {};
   for (let q = 0; q < c.partitions; q++) {
-    stores[taskIdOf(1, q)] = d.storeEntries<string, number>('agg', taskIdOf(1, q));
-    groups[taskIdOf(1, q)] = d.storeEntries<string, { members: number; timestamp: number }>('agg-groups', taskIdOf(1, q));
+    stores[taskIdOf(1, q)] = d.storeEntries<string, { value: number; timestamp: number }>('agg', taskIdOf(1, q));
+    groups[taskIdOf(1, q)] = d.storeEntries<string, number>('agg-groups', taskIdOf(1, q));
   }
   return { outputs, stores, groups };
 }
@@ -213,8 +213,8 @@ function groupedExpected(c: GroupedCase): GroupedObserved {
   const groups: GroupedObserved['groups'] = {};
   for (const [q, last] of ref.groups) {
     const sorted = [...last].sort(([a], [b]) => compareBytes(keySerde.serialize(a)!, keySerde.serialize(b)!));
-    stores[taskIdOf(1, q)] = sorted.map(([g, s]) => [g, s.aggregate]);
-    groups[taskIdOf(1, q)] = sorted.map(([g, s]) => [g, { members: s.members, timestamp: s.timestamp }]);
+    stores[taskIdOf(1, q)] = sorted.map(([g, s]) => [g, { value: s.aggregate, timestamp: s.timestamp }]);
+    groups[taskIdOf(1, q)] = sorted.map(([g, s]) => [g, s.members]);
   }
   return { outputs, stores, groups };
 }

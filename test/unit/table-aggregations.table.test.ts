@@ -66,8 +66,8 @@ for (const store of ['lmdb', 'in-memory'] as const satisfies readonly StoreKind[
       ['Oslo', 1, 8],
       ['Rome', 1, 3],
     ]);
-    assert.deepEqual(d.storeEntries<string, number>('per-city', '1_0'), [['Oslo', 1], ['Rome', 1]]);
-    assert.deepEqual(d.storeEntries<string, unknown>('per-city-groups', '1_0'), [['Oslo', { members: 1, timestamp: 8 }], ['Rome', { members: 1, timestamp: 3 }]]);
+    assert.deepEqual(d.storeEntries<string, unknown>('per-city', '1_0'), [['Oslo', { value: 1, timestamp: 8 }], ['Rome', { value: 1, timestamp: 3 }]]);
+    assert.deepEqual(d.storeEntries<string, number>('per-city-groups', '1_0'), [['Oslo', 1], ['Rome', 1]]);
     assert.equal(d.summary().dropped, 1);
   });
 }

@@ -1,18 +1,13 @@
 import type { Processor } from '../processor.ts';
 import { hasTableKey, isVisibleChange, type Change } from '../../tables/change.ts';
 import { isGroupEmpty, membersAfter, regroup, tableAggregateTimestamp, type GroupUpdate } from '../../tables/regroup.ts';
-
-/** What a regrouped table's aggregation keeps per group besides its aggregate: how many rows are in it, and the row's timestamp. */
-export interface GroupState {
-  readonly members: number;
-  readonly timestamp: number;
-}
+import type { Timestamped } from '../../state/timestamped.ts';
 
 /** What a table aggregation operator needs: its two stores and its functions. */
 export interface TableAggregateSpec<G, W, A> {
-  /** The aggregate of each group (the result table's rows). */
+  /** The aggregate of each group with its timestamp: the result table's rows. */
   readonly store: string;
-  /** Each group's {@link GroupState}. */
+  /** How many rows each group has. */
   readonly groupsStore: string;
   readonly init: () => A;
   readonly add: (group: G, value: W, aggregate: A) => A;
@@ -53,25 +48,25 @@ export function tableAggregate<G, W, A>(spec: TableAggregateSpec<G, W, A>): () =
       if (!hasTableKey(record.key)) return ctx.reportDropped(record, 'a regrouped table update with a null group changes nothing');
       const group = record.key;
       const update = record.value;
-      const rows = ctx.getStore<G, A>(spec.store);
-      const groups = ctx.getStore<G, GroupState>(spec.groupsStore);
-      const old = rows.get(group);
-      const state = groups.get(group);
-      const before = state?.members ?? 0;
+      const rows = ctx.getStore<G, Timestamped<A>>(spec.store);
+      const groups = ctx.getStore<G, number>(spec.groupsStore);
+      const row = rows.get(group);
+      const old = row?.value;
+      const before = groups.get(group) ?? 0;
       let aggregate = old;
       if (update.subtract !== undefined && aggregate !== undefined) aggregate = spec.subtract(group, update.subtract, aggregate);
       // The group emptied before the value that joins it: that value starts it afresh.
       if (isGroupEmpty(membersAfter(before, { subtract: update.subtract }))) aggregate = undefined;
       if (update.add !== undefined) aggregate = spec.add(group, update.add, aggregate ?? spec.init());
       const members = membersAfter(before, update);
-      const timestamp = tableAggregateTimestamp(state?.timestamp, record.timestamp);
+      const timestamp = tableAggregateTimestamp(row?.timestamp, record.timestamp);
       if (isGroupEmpty(members) || aggregate === undefined) {
         aggregate = undefined;
-        if (old !== undefined) rows.delete(group);
-        if (state !== undefined) groups.delete(group);
+        if (row !== undefined) rows.delete(group);
+        if (before !== 0) groups.delete(group);
       } else {
-        rows.put(group, aggregate);
-        groups.put(group, { members, timestamp });
+        rows.put(group, { value: aggregate, timestamp });
+        groups.put(group, members);
       }
       const change: Change<A> = { old, new: aggregate };
       if (isVisibleChange(change)) ctx.forward({ ...record, key: group, value: change, timestamp });
