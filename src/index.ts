@@ -1,6 +1,6 @@
 /**
  * tidemark: deterministic event-time stream processing. This entry holds
- * what a topology and its run need: the DSL, the application, the embedded
+ * what a topology and its run need: the DSL (streams and tables), the application, the embedded
  * and in-memory logs, serdes, timestamp extractors, watermark strategies,
  * window definitions, low-level processors and the interfaces a connector
  * implements. Kafka lives in `tidemark/kafka`, the test driver in
@@ -24,9 +24,11 @@ export { Watermarks, type WatermarkGenerator, type WatermarkStrategy, type Water
 export type { EventClock } from './time/event-clock.ts';
 
 // The DSL.
-export { StreamsBuilder, type SourceOptions, type TopologyOptions } from './dsl/stream-builder.ts';
+export { StreamsBuilder, type SourceOptions, type TableOptions, type TopologyOptions } from './dsl/stream-builder.ts';
 export { KStream, BranchedStream, type SinkOptions, type RepartitionOptions, type Predicate } from './dsl/kstream.ts';
 export { KGroupedStream, TimeWindowedKStream, SessionWindowedKStream, type AggregateOptions, type WindowedAggregateOptions, type Aggregator } from './dsl/grouped-stream.ts';
+export { KTable } from './dsl/ktable.ts';
+export { KGroupedTable, type TableAggregateOptions } from './dsl/grouped-table.ts';
 export { keyValueStore } from './dsl/stores.ts';
 export type { KeyValueStore, StoreDefinition, StoreKind, StateBackend, StateWrite } from './state/key-value-store.ts';
 export type { OrderedStore } from './state/ordered-store.ts';

@@ -2,7 +2,7 @@
  * The rules of tidemark's event time as pure functions: stream time,
  * timestamps and their invalid-timestamp policy, watermarks and how they
  * combine, producers' watermarks across services, window assignment,
- * closing, firing and lateness, result timestamps, the default partitioner
+ * closing, firing and lateness, result timestamps, the changes of tables, the default partitioner
  * and the task assignment of a consumer group. The runtime decides with
  * these very functions, so a test (or a reader of the docs) can check a
  * case against them.
@@ -41,6 +41,10 @@ export { slidingWindowsOf, slidingStartsContaining, leftWindow, rightWindow } fr
 export { joinsSession, isLateSessionRecord, sessionCloseEnd, mergeSessions, type Session } from './windows/session-windows.ts';
 export { isWindowClosed, isLateRecord, isWindowFired, fireDelay, firesBeforeClosing, stateLateness } from './windows/lateness.ts';
 export { alignedStart, resultTimestamp } from './windows/window.ts';
+
+// Tables: what a table record does, which changes are forwarded, filter and mapValues on a change; regrouped tables.
+export { applyTableRecord, hasTableKey, isOutOfOrderTableUpdate, isVisibleChange, filterChange, mapChange, type Change } from './tables/change.ts';
+export { regroup, membersAfter, isGroupEmpty, tableAggregateTimestamp, type GroupUpdate, type RegroupEntry } from './tables/regroup.ts';
 
 // Partitioning, task assignment, and the ends of a catch-up shared by a group.
 export { partitionForKey } from './runtime/partitioner.ts';

@@ -3,9 +3,13 @@ import { jsonSerde, type Serde } from '../records/serde.ts';
 import { eventTimeExtractor, type TimestampExtractor } from '../time/extractor.ts';
 import type { InvalidTimestampPolicy } from '../time/invalid-timestamp-policy.ts';
 import { Watermarks, type WatermarkStrategy } from '../time/watermark.ts';
-import type { StoreDefinition } from '../state/key-value-store.ts';
+import type { StoreDefinition, StoreKind } from '../state/key-value-store.ts';
 import type { Topology, TopologyNode } from '../runtime/topology.ts';
+import type { Processor } from '../runtime/processor.ts';
 import { KStream } from './kstream.ts';
+import { KTable } from './ktable.ts';
+import { tableSource } from '../runtime/operators/table-operators.ts';
+import { timestampedSerde } from '../state/timestamped.ts';
 
 /** How a source reads its stream. */
 export interface SourceOptions<K, V> {
@@ -23,6 +27,14 @@ export interface SourceOptions<K, V> {
    * watermark records its producers wrote. Default: `Watermarks.monotonic()`.
    */
   readonly watermarks?: WatermarkStrategy<K, V>;
+}
+
+/** How a table reads its changelog stream, and where it keeps its rows. */
+export interface TableOptions<K, V> extends SourceOptions<K, V> {
+  /** The name of the table's store (default: derived from the node). */
+  readonly name?: string;
+  /** `lmdb` (default) or `in-memory`. */
+  readonly store?: StoreKind;
 }
 
 /** Options of a whole topology. */
@@ -99,6 +111,35 @@ export class StreamsBuilder {
     });
     this.#sourceOf.set(stream, name);
     return new KStream<K, V>(this, name, keySerde, valueSerde, false);
+  }
+
+  /**
+   * Reads a stream as a table (Kafka Streams' `builder.table`): the latest
+   * value of each key. A record with a null value (a tombstone) deletes its
+   * key; a record with a null key changes nothing and is dropped, counted
+   * and audited; the record processed last wins (each partition is a task,
+   * processed in offset order), so an update with an older timestamp that
+   * comes later still replaces the row — counted in the run summary's
+   * `outOfOrderTableUpdates`.
+   * The rows live in a store (`options.store`: `lmdb` by default, or
+   * `in-memory`; named `options.name`) that commits with the task's outputs
+   * and is restored after a restart or crash, on the embedded log and on
+   * Kafka (its changelog topic). Give tombstones a timestamp that does not
+   * come from the value (the default, the producer's event time).
+   *
+   * @example
+   * const customers = builder.table<string, Customer>('customers', { key: Serdes.string(), store: 'in-memory' });
+   * customers.toStream().to('customer-changes');
+   */
+  table<K = string, V = unknown>(stream: string, options: TableOptions<K, V> = {}): KTable<K, V> {
+    const source = this.stream<K, V>(stream, options);
+    const store = options.name ?? this.nextName('table-store');
+    // Each row is kept with the timestamp of the record that wrote it.
+    this.addStateStore({ name: store, kind: options.store ?? 'lmdb', keySerde: source.keySerde, valueSerde: timestampedSerde(source.valueSerde) });
+    const name = this.nextName(`table-${stream}`);
+    this.addNode({ kind: 'processor', name, create: tableSource<K, V>(store) as () => Processor, stores: [store], children: [] });
+    this.connect(source.nodeName, name);
+    return new KTable<K, V>(this, name, source.keySerde, source.valueSerde, store);
   }
 
   /**

@@ -25,6 +25,9 @@ export interface NodeClock {
   readonly timers: ProcessorTimers | undefined;
 }
 
+/** Pushes a record into a compiled node; `from` is the parent node it comes from (undefined: the task, into a source). */
+type NodeInput = (r: StreamRecord, from: string | undefined) => void;
+
 /** What a task's processor graph is built from, and what it reads and writes while running. */
 export interface GraphParts {
   readonly env: Pick<TaskEnvironment, 'applicationId' | 'topology' | 'storage' | 'clock' | 'auditor'>;
@@ -66,8 +69,11 @@ export class ProcessorGraph {
       else this.#stores.set(name, def.kind === 'lmdb' ? new LmdbKeyValueStore(def, backend) : new InMemoryKeyValueStore(def, backend));
     }
     // One map for every source: a node reached from several sources (below a merge) is built, and its processor created, once.
-    const built = new Map<string, (r: StreamRecord) => void>();
-    for (const source of subTopology.sources) this.#entries.set(source.stream, this.#compile(source.name, built));
+    const built = new Map<string, NodeInput>();
+    for (const source of subTopology.sources) {
+      const input = this.#compile(source.name, built);
+      this.#entries.set(source.stream, (r) => input(r, undefined));
+    }
     // Built children first (post-order); reversed, upstream operators come first, so the results a
     // window fires when the clock moves reach the windows below it before those react to the same move.
     this.#clocks.reverse();
@@ -139,20 +145,24 @@ export class ProcessorGraph {
     cursor.currentNode = outer;
   }
 
-  /** Builds the function that pushes a record into node `name` and, depth-first, everything below it. */
-  #compile(name: string, built: Map<string, (r: StreamRecord) => void>): (r: StreamRecord) => void {
+  /**
+   * Builds the function that pushes a record into node `name` and, depth-first, everything below it.
+   * Each call names the parent the record comes from, so that a node with two parents (a join) can
+   * tell its inputs apart (`ctx.parentNode`).
+   */
+  #compile(name: string, built: Map<string, NodeInput>): NodeInput {
     const existing = built.get(name);
     if (existing !== undefined) return existing;
     const { env, cursor } = this.#parts;
     const node = env.topology.nodes.get(name);
     if (node === undefined) throw new Error(`topology: node ${name} is referenced but not defined`);
-    let fn: (r: StreamRecord) => void;
+    let fn: NodeInput;
     if (node.kind === 'sink') {
       fn = (r) => this.#parts.emit(node, r);
     } else {
       const children = node.children.map((c) => [c, this.#compile(c, built)] as const);
       const toAll = (r: StreamRecord): void => {
-        for (const [, child] of children) child(r);
+        for (const [, child] of children) child(r, node.name);
       };
       if (node.kind === 'source') fn = toAll;
       else {
@@ -160,20 +170,25 @@ export class ProcessorGraph {
         const byName = new Map(children);
         const group = this.#parts.groupOf.get(node.name)!;
         const timers = processor.onTimer === undefined ? undefined : this.#timersOf(node.name);
-        const ctx = this.#contextFor(node.name, node.stores, group, timers, (r, child) => {
+        // The parent of the record being processed; undefined outside process() (clock hooks, timers).
+        let parent: string | undefined;
+        const ctx = this.#contextFor(node.name, node.stores, group, timers, () => parent, (r, child) => {
           if (child === undefined) return toAll(r);
           const target = byName.get(child);
           if (target === undefined) throw new Error(`processor ${node.name} forwarded to ${child}, which is not one of its children`);
-          target(r);
+          target(r, node.name);
         });
         processor.init?.(ctx);
         if (processor.onStreamTime !== undefined || processor.onWatermark !== undefined || timers !== undefined) {
           this.#clocks.push({ node: node.name, group, notified: this.#parts.watermarks.groupWatermark(group), processor, ctx, timers });
         }
-        fn = (r) => {
+        fn = (r, from) => {
           const outer = cursor.currentNode;
+          const outerParent = parent;
           cursor.currentNode = node.name;
+          parent = from;
           processor.process(r, ctx);
+          parent = outerParent;
           cursor.currentNode = outer;
         };
       }
@@ -190,7 +205,14 @@ export class ProcessorGraph {
     return new ProcessorTimers(store, node);
   }
 
-  #contextFor(node: string, stores: readonly string[], group: number, timers: ProcessorTimers | undefined, forward: (r: StreamRecord, child?: string) => void): ProcessorContext {
+  #contextFor(
+    node: string,
+    stores: readonly string[],
+    group: number,
+    timers: ProcessorTimers | undefined,
+    parentNode: () => string | undefined,
+    forward: (r: StreamRecord, child?: string) => void,
+  ): ProcessorContext {
     const { env, taskId, partition, cursor, counters } = this.#parts;
     const streamTime = (): number => cursor.streamTime;
     const watermark = (): number => this.#parts.watermarks.groupWatermark(group);
@@ -211,6 +233,9 @@ export class ProcessorGraph {
       },
       get watermark() {
         return watermark();
+      },
+      get parentNode() {
+        return parentNode();
       },
       timers: timers ?? {
         registerEventTimeTimer: noTimers('event-time'),
@@ -234,6 +259,9 @@ export class ProcessorGraph {
       reportDropped: (record, reason) => {
         counters.dropped++;
         env.auditor.record('dropped', taskId, record, `${node}: ${reason}`);
+      },
+      countOutOfOrderTableUpdate: () => {
+        counters.outOfOrderTableUpdates++;
       },
     };
   }

@@ -31,6 +31,14 @@ export interface ProcessorContext<KOut = unknown, VOut = unknown> {
    * (`NO_WATERMARK` until every one of them has promised something).
    */
   readonly watermark: number;
+  /**
+   * The node that passed the record being processed to this one: its parent
+   * in the topology (a source or a processor). An operator with two parents
+   * (a join) tells its inputs apart by it. Undefined outside `process`
+   * (clock hooks, timers).
+   * @internal
+   */
+  readonly parentNode: string | undefined;
   /** Event-time and processing-time timers of this processor in this task; they fire `onTimer`. */
   readonly timers: TimerService;
   /** Sends a record to the children (or only the named child). */
@@ -49,6 +57,8 @@ export interface ProcessorContext<KOut = unknown, VOut = unknown> {
   reportLate(record: StreamRecord, detail: string, lateFor: 'record' | 'window'): void;
   /** Reports a record the processor cannot use and drops (e.g. a null key in an aggregation): counted and audited. */
   reportDropped(record: StreamRecord, reason: string): void;
+  /** Counts a table update older than the row it changes (`outOfOrderTableUpdates`); not audited: it depends on the input alone. @internal */
+  countOutOfOrderTableUpdate(): void;
 }
 
 /**

@@ -22,8 +22,10 @@ export interface RunSummary {
   readonly lateRecords: number;
   /** Windows that skipped a record because they had closed, while other windows of the record took it. */
   readonly lateWindows: number;
-  /** Records a processor could not use and dropped (a null key in an aggregation), each audited. */
+  /** Records a processor could not use and dropped (a null key in an aggregation or a table), each audited. */
   readonly dropped: number;
+  /** Table updates older than the row they changed: applied all the same (the last in scheduled order wins), counted, not audited. */
+  readonly outOfOrderTableUpdates: number;
   /** Records written, per output stream. */
   readonly outputs: ReadonlyMap<string, number>;
   /** Audit entries made, per kind. */
@@ -80,6 +82,7 @@ export function buildSummary(run: SummarySource): RunSummary {
   let lateRecords = 0;
   let lateWindows = 0;
   let dropped = 0;
+  let outOfOrderTableUpdates = 0;
   for (const t of [...tasks, ...handedOver]) {
     consumed += t.counters.consumed;
     processed += t.counters.processed;
@@ -88,6 +91,7 @@ export function buildSummary(run: SummarySource): RunSummary {
     lateRecords += t.counters.lateRecords;
     lateWindows += t.counters.lateWindows;
     dropped += t.counters.dropped;
+    outOfOrderTableUpdates += t.counters.outOfOrderTableUpdates;
     for (const [s, n] of t.counters.output) outputs.set(s, (outputs.get(s) ?? 0) + n);
   }
   const fallbacks = (auditor.counts.get('fallback:brokerTime') ?? 0) + (auditor.counts.get('fallback:streamTime') ?? 0);
@@ -100,6 +104,7 @@ export function buildSummary(run: SummarySource): RunSummary {
     lateRecords,
     lateWindows,
     dropped,
+    outOfOrderTableUpdates,
     outputs,
     audit: new Map(auditor.counts),
     fallbacks,

@@ -46,6 +46,8 @@ export interface TaskCounters {
   lateWindows: number;
   /** Records a processor could not use (a null key in an aggregation). */
   dropped: number;
+  /** Table updates older than the row they changed (applied all the same). */
+  outOfOrderTableUpdates: number;
   output: Map<string, number>;
   enforcedProcessing: number;
 }

@@ -42,7 +42,7 @@ export class StreamTask {
   readonly subTopology: SubTopology;
   /** One-line warnings about this task's inputs, for the run's summary (each is audited too). */
   readonly warnings: string[] = [];
-  readonly counters: TaskCounters = { consumed: 0, processed: 0, deadLettered: 0, lateRecords: 0, lateWindows: 0, dropped: 0, output: new Map(), enforcedProcessing: 0 };
+  readonly counters: TaskCounters = { consumed: 0, processed: 0, deadLettered: 0, lateRecords: 0, lateWindows: 0, dropped: 0, outOfOrderTableUpdates: 0, output: new Map(), enforcedProcessing: 0 };
   readonly #env: TaskEnvironment;
   readonly #inputs: TaskInputs;
   readonly #admission: TaskAdmission;

@@ -19,8 +19,14 @@
  * aside: each completed life writes them) at the same places among the
  * data, and the internal stream's data — equals an uninterrupted run's.
  *
+ * A third does the same with the determinism fixtures' `table` topology
+ * (tables in LMDB and in memory with tombstones and null keys, filter and
+ * mapValues, regrouped sums and counts through internal streams): the
+ * tables' rows and the groups' aggregates and member counts are committed
+ * state, so the output equals an uninterrupted run's.
+ *
  * `TIDEMARK_CRASH_KILLS` sets the number of kills (default 30; the
- * watermark test makes half as many); `TIDEMARK_CRASH_SEED` replays the
+ * watermark and table tests make half as many); `TIDEMARK_CRASH_SEED` replays the
  * random kill points of a run (printed).
  */
 import { test, type TestContext } from 'node:test';
@@ -37,6 +43,7 @@ import {
   DEAD_LETTER_STREAM,
   crashInput,
   crashWatermarkInput,
+  crashTableInput,
   fingerprints,
   committedProgress,
   outputByKey,
@@ -63,8 +70,8 @@ interface Life extends ChildExit {
   readonly ranMs: number;
 }
 
-/** Which topology the child runs: the stateful crash topology, or the watermark-mode one. */
-type Topology = 'crash' | 'watermark';
+/** Which topology the child runs: the stateful crash topology, the watermark-mode one, or the table one. */
+type Topology = 'crash' | 'watermark' | 'table';
 
 /**
  * Runs the child on `dataDir`. `killAt` says when to SIGKILL it: after
@@ -220,6 +227,23 @@ test('a watermark-mode topology killed with SIGKILL at random points and restart
         assert.deepEqual(reports(actual), reports(expected), `watermark records of ${s}`);
       }
       assert.deepEqual(fingerprints(actual, 'watermark'), fingerprints(expected, 'watermark'));
+    } finally {
+      await expected.close();
+      await actual.close();
+    }
+  });
+});
+
+test('a table topology killed with SIGKILL at random points and restarted writes the same changelogs and aggregates', { timeout: 10 * 60_000 }, async (t) => {
+  const input = crashTableInput(RECORDS, 20_261_202);
+  await killAndRestart(t, 'table', input, Math.max(1, Math.ceil(KILLS / 2)), async (crashedDir, uninterruptedDir) => {
+    const expected = await EmbeddedLog.open({ dataDir: uninterruptedDir });
+    const actual = await EmbeddedLog.open({ dataDir: crashedDir });
+    try {
+      const sizes = streamSizes(expected, 'table');
+      for (const [stream, n] of Object.entries(sizes)) if (stream !== DEAD_LETTER_STREAM) assert.ok(n > 0, `the uninterrupted run wrote nothing to ${stream}`);
+      assert.deepEqual(streamSizes(actual, 'table'), sizes, 'record counts');
+      assert.deepEqual(fingerprints(actual, 'table'), fingerprints(expected, 'table'));
     } finally {
       await expected.close();
       await actual.close();

@@ -8,7 +8,8 @@ import { EmbeddedLog } from '../../src/connectors/embedded/embedded-log.ts';
 import { InMemoryKeyValueStore } from '../../src/state/in-memory-store.ts';
 import { LmdbKeyValueStore } from '../../src/state/lmdb-store.ts';
 import { keyToHex, type CommittableStore, type StateBackend, type StoreDefinition } from '../../src/state/key-value-store.ts';
-import { Serdes } from '../../src/records/serde.ts';
+import { DeserializationError, SerializationError, Serdes } from '../../src/records/serde.ts';
+import { timestampedSerde } from '../../src/state/timestamped.ts';
 import { keyValueStore } from '../../src/dsl/stores.ts';
 import { taskIdOf } from '../../src/runtime/ids.ts';
 
@@ -243,4 +244,15 @@ test('stores: two stores of one task keep their entries apart, even when one nam
   log.commit([{ applicationId: APP, taskId, outputs: [], stateWrites: [...a.drainWrites(), ...b.drainWrites()], checkpoint: { positions: {}, streamTime: 0, partitionTimes: {}, commits: 1 }, audit: [] }]);
   assert.deepEqual([...a.all()], [['k', 1]]);
   assert.deepEqual([...b.all()], [['k', 2]]);
+});
+
+test('timestampedSerde: the timestamp in 8 big-endian bytes, then the value; malformed bytes are a deserialization error', () => {
+  const s = timestampedSerde(Serdes.string());
+  for (const t of [{ value: 'x', timestamp: 0 }, { value: '', timestamp: 1_717_236_000_000 }, { value: 'é', timestamp: -1 }, { value: 'y', timestamp: Number.MAX_SAFE_INTEGER }]) {
+    assert.deepEqual(s.deserialize(s.serialize(t)), t);
+  }
+  assert.deepEqual([...s.serialize({ value: 'a', timestamp: 258 })!], [0, 0, 0, 0, 0, 0, 1, 2, 0x61]);
+  for (const bad of [null, new Uint8Array(7)]) assert.throws(() => s.deserialize(bad), DeserializationError);
+  assert.throws(() => s.serialize({ value: 'a', timestamp: 0.5 }), SerializationError);
+  assert.throws(() => timestampedSerde(Serdes.json<null>()).serialize({ value: null, timestamp: 1 }), SerializationError);
 });

@@ -1,0 +1,34 @@
+import { DeserializationError, SerializationError, type Serde } from '../records/serde.ts';
+
+/** A stored value with the timestamp of the record that wrote it: a table's row. */
+export interface Timestamped<V> {
+  /** The value. */
+  readonly value: V;
+  /** The timestamp of the record that wrote it. */
+  readonly timestamp: number;
+}
+
+/**
+ * How a {@link Timestamped} value is stored: its timestamp as an 8-byte
+ * big-endian signed integer, then the value's bytes (by `inner`, which must
+ * not write the value as null).
+ */
+export function timestampedSerde<V>(inner: Serde<V>): Serde<Timestamped<V>> {
+  return {
+    name: `timestamped(${inner.name})`,
+    serialize(t) {
+      const bytes = inner.serialize(t.value);
+      if (bytes === null) throw new SerializationError(`a timestamped value must not serialize to null (serde ${inner.name})`);
+      if (!Number.isSafeInteger(t.timestamp)) throw new SerializationError(`a timestamp must be a safe integer, not ${t.timestamp}`);
+      const out = new Uint8Array(8 + bytes.length);
+      new DataView(out.buffer).setBigInt64(0, BigInt(t.timestamp));
+      out.set(bytes, 8);
+      return out;
+    },
+    deserialize(bytes) {
+      if (bytes === null || bytes.length < 8) throw new DeserializationError('not a timestamped value');
+      const timestamp = Number(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getBigInt64(0));
+      return { value: inner.deserialize(bytes.subarray(8)), timestamp };
+    },
+  };
+}
