@@ -34,6 +34,8 @@ export interface CliLog {
   taskGroup?(): TaskGroup;
   /** The fingerprint (DESIGN 4.11) of a stream as it is now. */
   fingerprint(stream: string): Promise<string>;
+  /** Brings what `log.readAudit` returns up to the committed end, where the audit lives in the log (Kafka's audit topic). */
+  loadAudit?(applicationId: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -118,6 +120,7 @@ function kafkaCliLog(log: KafkaLog, bootstrap: string, security: KafkaSecurityOp
       return out;
     },
     fingerprint: async (stream) => fingerprintPartitions(await log.readStream(stream)),
+    loadAudit: (applicationId) => log.loadAudit(applicationId),
     close: () => log.close(),
   };
 }

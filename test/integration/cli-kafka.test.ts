@@ -71,6 +71,19 @@ test('produce, run and consume with --kafka: the same fingerprint as on the embe
   assert.equal(again.status, 0, again.stderr);
   assert.match(again.stdout, /0 read · 0 processed/, 'resumed from the committed checkpoint: nothing left to do');
 
+  // The audit on Kafka is the embedded run's: the same entries (but their wall-clock times), and --kind filters.
+  const entries = (r: Result): { kind: string; stream: string; partition: number; offset: number; detail: string }[] =>
+    r.stdout.trim().split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as { kind: string; stream: string; partition: number; offset: number; detail: string }).map(({ kind, stream, partition, offset, detail }) => ({ kind, stream, partition, offset, detail }));
+  const auditEmbedded = await cli(['audit', '--data-dir', dir, '--application-id', 'max-temperature']);
+  const auditKafka = await cli(['audit', ...kafka, '--application-id', 'max-temperature']);
+  assert.equal(auditKafka.status, 0, auditKafka.stderr);
+  const byPlace = (a: { stream: string; partition: number; offset: number }, b: { stream: string; partition: number; offset: number }): number => a.stream.localeCompare(b.stream) || a.partition - b.partition || a.offset - b.offset;
+  assert.equal(entries(auditKafka).filter((e) => e.kind === 'dead-letter').length, 31, 'every dead letter audited on Kafka');
+  assert.deepEqual(entries(auditKafka).sort(byPlace), entries(auditEmbedded).sort(byPlace));
+  const onlyDeadLetters = await cli(['audit', ...kafka, '--application-id', 'max-temperature', '--kind', 'dead-letter']);
+  assert.equal(entries(onlyDeadLetters).length, 31);
+  assert.equal((await cli(['audit', ...kafka, '--application-id', 'no-such-app'])).stdout, '', 'an application without an audit has no entries');
+
   const consumed = await cli(['consume', ...kafka, '--stream', 'max-temperature']);
   assert.equal(consumed.status, 0, consumed.stderr);
   const out = consumed.stdout.trim().split('\n').map((l) => JSON.parse(l) as { key: string; value: { max: number }; brokerTime: number | null; headers: Record<string, string> });
