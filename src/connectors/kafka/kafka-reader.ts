@@ -307,10 +307,11 @@ export class KafkaReader {
    * Reads a partition from `from` to its last stable offset (once settled),
    * committed records only, handing each fetch's records (at most a fetch's
    * bytes) to `onBatch` with the offset read up to: memory stays bounded by
-   * a fetch however long the partition is. Returns the end.
+   * a fetch however long the partition is. Returns the end. `settled`: the
+   * caller has just settled the topic, and it is not done again.
    */
-  async scan(topic: string, partition: number, from: number, onBatch: (records: LogRecord[], next: number, end: number) => void): Promise<number> {
-    await this.settle([topic]);
+  async scan(topic: string, partition: number, from: number, onBatch: (records: LogRecord[], next: number, end: number) => void, settled = false): Promise<number> {
+    if (!settled) await this.settle([topic]);
     const c = this.#cache(topic, partition);
     const end = c.end;
     this.#seek(c, from);

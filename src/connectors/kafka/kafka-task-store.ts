@@ -97,7 +97,7 @@ export class KafkaTaskStore {
       local.applyRestored(taskId, store, changes, at(next));
       done += records.length;
       report(false);
-    });
+    }, true);
     local.applyRestored(taskId, store, [], at(end));
     if (total > 0) report(true);
     return done;
