@@ -4,7 +4,7 @@ import type { OrderedStore } from './ordered-store.ts';
 import { encodeTime } from './time-key.ts';
 import { NO_HORIZON, isExactAsOf, isLateTableUpdate, isLatestUpdate, isPurgeableVersion, purgeableAt, type Version } from '../tables/versioned.ts';
 
-/** What {@link VersionedKeyValueStore.getAsOf} answers for a read the kept history cannot answer exactly (`isExactAsOf`). */
+/** What a versioned store's `getAsOf` answers for a read the kept history cannot answer exactly (`isExactAsOf`). */
 export const BEYOND_HISTORY: unique symbol = Symbol('beyond-history');
 
 /** A version found by a read: a present value, with the interval it is valid over. */
@@ -86,6 +86,11 @@ export class VersionedKeyValueStore<K, V> implements ReadOnlyVersionedStore<K, V
 
   get(key: K): V | undefined {
     return this.#latest(this.#keys.hexOf(key))?.value;
+  }
+
+  /** Whether the store keeps a latest version of `key` (a delete included). */
+  holds(key: K): boolean {
+    return this.#store.get(LATEST + this.#keys.hexOf(key)) !== undefined;
   }
 
   getAsOf(key: K, t: number): VersionedRecord<V> | undefined | typeof BEYOND_HISTORY {

@@ -15,7 +15,7 @@ const root = fileURLToPath(new URL('../../', import.meta.url));
 /** Every name each entry exports, values and types, sorted. */
 const EXPECTED: Record<string, readonly string[]> = {
   '.': [
-    'AggregateOptions', 'Aggregator', 'AppendRecord', 'Application', 'AuditEntry', 'AuditKind', 'AuditListener', 'BadInputError',
+    'AggregateOptions', 'Aggregator', 'BEYOND_HISTORY', 'QueryableStore', 'ReadOnlyKeyValueStore', 'ReadOnlyVersionedStore', 'VersionedRecord', 'AppendRecord', 'Application', 'AuditEntry', 'AuditKind', 'AuditListener', 'BadInputError',
     'BranchedStream', 'Clock', 'CommitUnit', 'ConsumedRecord', 'DEAD_LETTER_HEADERS', 'DataDirError', 'DeserializationError',
     'EmbeddedLog', 'EmbeddedLogOptions', 'EmitStrategy', 'EventClock', 'ExtractionInput', 'Extractors', 'Forwarded',
     'GroupCatchUpState', 'GroupMember',
