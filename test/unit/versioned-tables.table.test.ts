@@ -10,7 +10,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { StreamsBuilder, type TableOptions } from '../../src/dsl/stream-builder.ts';
+import { StreamsBuilder, type TableOptions, type TopologyOptions } from '../../src/dsl/stream-builder.ts';
+import { Watermarks } from '../../src/time/watermark.ts';
 import { Serdes } from '../../src/records/serde.ts';
 import type { StoreKind } from '../../src/state/key-value-store.ts';
 import { MemoryLog } from '../../src/connectors/memory/memory-log.ts';
@@ -38,8 +39,8 @@ const INPUT: readonly In[] = [
 const OUTPUT: readonly Row[] = [['a', 1, 10], ['a', 2, 30], ['a', null, 40]];
 
 /** Runs `table('in', versioned) → toStream → out` over `records` in catch-up on a memory log. */
-async function runVersioned(records: readonly In[], options: TableOptions<string, number> & { kind?: StoreKind } = {}) {
-  const b = new StreamsBuilder();
+async function runVersioned(records: readonly In[], options: TableOptions<string, number> & { kind?: StoreKind } = {}, topology: TopologyOptions = {}) {
+  const b = new StreamsBuilder(topology);
   const table = b.table<string, number>('in', { key: Serdes.string(), value: Serdes.json<number>(), name: 'prices', store: options.kind ?? 'lmdb', versioned: { historyRetentionMs: 10 }, ...options });
   table.toStream().to('out', { key: Serdes.string() });
   const log = new MemoryLog();
@@ -48,7 +49,7 @@ async function runVersioned(records: readonly In[], options: TableOptions<string
   const app = new Application(b.build(), { applicationId: 'versioned', log });
   const summary = await app.run({ mode: 'catch-up', clock: new ManualClock(1000) });
   const read = (stream: string): Row[] =>
-    log.read(stream, 0, 0, 1000).map((r): Row => [dec.decode(r.key!), r.value === null ? null : JSON.parse(dec.decode(r.value)), r.eventTime!]);
+    log.read(stream, 0, 0, 1000).filter((r) => r.control !== 'watermark').map((r): Row => [dec.decode(r.key!), r.value === null ? null : JSON.parse(dec.decode(r.value)), r.eventTime!]);
   return { app, log, summary, read };
 }
 
@@ -97,6 +98,26 @@ test('versioned table: with no history (retention 0) an update older than stream
   const { read, summary } = await runVersioned([['a', 1, 10], ['a', 2, 9], ['a', 3, 10]], { versioned: { historyRetentionMs: 0 } });
   assert.deepEqual(read('out'), [['a', 1, 10], ['a', 3, 10]], 'the same timestamp as stream time is on time, and replaces');
   assert.equal(summary.lateRecords, 1);
+});
+
+test('versioned table on the watermark clock: the horizon is W + 1 − retention', async () => {
+  // boundedOutOfOrderness(5): W = max ts − 6, now = W + 1 = max ts − 5; retention 10: horizon = max ts − 15.
+  const input: In[] = [
+    ['a', 1, 10], // W 4 after it: horizon −5
+    ['a', 2, 40], // W 34 after it: horizon 25
+    ['a', 3, 24], // 24 < 25: late
+    ['a', 4, 25], // at the horizon: history only
+    ['a', 5, 45], // the latest
+  ];
+  const { read, summary, app } = await runVersioned(input, { watermarks: Watermarks.boundedOutOfOrderness(5) }, { eventClock: 'watermark' });
+  assert.deepEqual(read('out'), [['a', 1, 10], ['a', 2, 40], ['a', 5, 45]]);
+  assert.equal(summary.lateRecords, 1);
+  const prices = app.store<string, number>('prices');
+  assert.ok(prices.kind === 'versioned');
+  assert.equal(prices.horizon, 30, 'W 39 after the last record: the watermark hook moved the horizon to 39 + 1 − 10');
+  const r = prices.getAsOf('a', 30);
+  assert.ok(r !== BEYOND_HISTORY && r !== undefined);
+  assert.deepEqual([r.value, r.validFrom, r.validTo], [4, 25, 40]);
 });
 
 for (const versioned of [false, true]) {
