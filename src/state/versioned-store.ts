@@ -146,9 +146,14 @@ export class VersionedKeyValueStore<K, V> implements ReadOnlyVersionedStore<K, V
    * store holds only what exact reads can still find.
    */
   advanceHorizon(horizon: number): void {
-    if (horizon <= this.horizon) return;
+    const before = this.horizon;
+    if (horizon <= before) return;
     this.#store.put(META, timeBytes(horizon, 0));
-    for (const [k] of this.#store.range(INDEX, INDEX + encodeTime(horizon + 1))) {
+    // Everything purgeable at `before` went when the horizon moved there, and no version written
+    // since is purgeable at it (`#putPast` drops those): the scan starts after it. In LMDB that
+    // keeps it from passing, once per record, every index entry deleted since the last commit.
+    const from = before === NO_HORIZON ? INDEX : INDEX + encodeTime(before + 1);
+    for (const [k] of this.#store.range(from, INDEX + encodeTime(horizon + 1))) {
       const keyEnd = k.lastIndexOf('.');
       const hex = k.slice(1 + 16, keyEnd);
       const which = k.slice(keyEnd + 1);
