@@ -17,6 +17,7 @@ import type { StoreKind } from '../../src/state/key-value-store.ts';
 import { MemoryLog } from '../../src/connectors/memory/memory-log.ts';
 import { Application } from '../../src/runtime/application.ts';
 import { ManualClock } from '../../src/time/clock.ts';
+import { TopologyTestDriver } from '../../src/testing/topology-test-driver.ts';
 import { BEYOND_HISTORY } from '../../src/state/versioned-store.ts';
 import type { Timestamped } from '../../src/state/timestamped.ts';
 
@@ -158,4 +159,22 @@ for (const versioned of [false, true]) {
 test('app.store: an unknown store is refused, naming the stores there are', () => {
   const app = new Application(new StreamsBuilder().build(), { applicationId: 'none', log: new MemoryLog() });
   assert.throws(() => app.store('nope'), /has no store nope/);
+});
+
+test('TopologyTestDriver.store: a versioned table read as of a time, after the driver processed (and committed) its input', () => {
+  const b = new StreamsBuilder();
+  b.table<string, number>('in', { key: Serdes.string(), value: Serdes.json<number>(), name: 'prices', versioned: { historyRetentionMs: 100 } });
+  const d = new TopologyTestDriver(b.build());
+  const input = d.inputStream<string, number>('in', { key: Serdes.string(), value: Serdes.json<number>() });
+  input.pipe('apple', 3, { eventTime: 10 });
+  input.pipe('apple', 5, { eventTime: 30 });
+  input.pipe('apple', 4, { eventTime: 20 });
+  const prices = d.store<string, number>('prices');
+  assert.ok(prices.kind === 'versioned');
+  const at = (t: number): unknown => {
+    const r = prices.getAsOf('apple', t);
+    return r === BEYOND_HISTORY ? '…' : r?.value;
+  };
+  assert.deepEqual([9, 10, 19, 20, 29, 30].map(at), [undefined, 3, 3, 4, 4, 5]);
+  assert.equal(prices.get('apple'), 5);
 });
