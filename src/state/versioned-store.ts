@@ -60,7 +60,7 @@ export interface ReadOnlyVersionedStore<K, V> {
  * - `H<key>.<validFrom, descending>` → a past version: its `validTo`, then the
  *   value or a delete (descending, so that a forward scan from `t` finds the
  *   version valid at `t` first);
- * - `E<purgeableAt><key>.<H validFrom | L>` → '' : the purge index, in the
+ * - `E<purgeableAt><key>.<H validFrom | L>` → a marker byte: the purge index, in the
  *   order versions become purgeable (`purgeableAt`);
  * - `M` → the horizon last purged to.
  * Deletes are kept as versions, so that an older update written after a
@@ -227,7 +227,7 @@ export class VersionedKeyValueStore<K, V> implements ReadOnlyVersionedStore<K, V
 
   #index(hex: string, v: Version<V>, where: 'L' | 'H'): void {
     const k = this.#indexKey(hex, v, where);
-    if (k !== undefined) this.#store.put(k, EMPTY);
+    if (k !== undefined) this.#store.put(k, MARK);
   }
 
   #unindex(hex: string, v: Version<V>, where: 'L' | 'H'): void {
@@ -255,7 +255,8 @@ const LATEST = 'L';
 const PAST = 'H';
 const INDEX = 'E';
 const META = 'M';
-const EMPTY = new Uint8Array(0);
+/** The value of a purge-index entry: one byte, not none, so that no log or client can take it for a delete. */
+const MARK = new Uint8Array([1]);
 
 /** 8 big-endian bytes of `time`, a flag byte (0: delete), room for `extra` value bytes. */
 function timeBytes(time: number, extra: number): Uint8Array {
