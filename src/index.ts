@@ -46,7 +46,9 @@ export type { Processor, ProcessorContext, Forwarded } from './runtime/processor
 export type { Timer, TimerDomain, TimerService } from './runtime/timers.ts';
 
 // Running a topology.
-export { Application, type RunOptions, type RunSummary, type RunMode, type Progress, type StartPosition } from './runtime/application.ts';
+export { Application, type RunOptions, type RunSummary, type RunMode, type Progress, type StartPosition, type QueryableStore } from './runtime/application.ts';
+export type { ReadOnlyKeyValueStore } from './runtime/store-views.ts';
+export { BEYOND_HISTORY, type ReadOnlyVersionedStore, type VersionedRecord } from './state/versioned-store.ts';
 export type { TraceEvent, TraceEventBase, LogPosition } from './runtime/trace.ts';
 export type { AuditListener, AuditKind } from './runtime/audit.ts';
 export type { WatermarkHolder } from './time/producer-watermarks.ts';

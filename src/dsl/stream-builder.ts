@@ -9,6 +9,8 @@ import type { Processor } from '../runtime/processor.ts';
 import { KStream } from './kstream.ts';
 import { KTable } from './ktable.ts';
 import { tableSource } from '../runtime/operators/table-operators.ts';
+import { versionedTableSource } from '../runtime/operators/versioned-table.ts';
+import type { LatePolicy } from '../windows/emission.ts';
 import { timestampedSerde } from '../state/timestamped.ts';
 
 /** How a source reads its stream. */
@@ -35,6 +37,19 @@ export interface TableOptions<K, V> extends SourceOptions<K, V> {
   readonly name?: string;
   /** `lmdb` (default) or `in-memory`. */
   readonly store?: StoreKind;
+  /**
+   * Keep the table's history, not only its latest values: each key's
+   * versions back to the history horizon (`now − historyRetentionMs`, `now`
+   * the topology's event clock), for reads as of a time
+   * (`app.store(name).getAsOf`). Only changes of the latest value (by
+   * timestamp) go downstream; an update older than the horizon is late.
+   */
+  readonly versioned?: {
+    /** How far back, in event-time ms behind the clock, the history reaches (0: none; only the latest value and updates not older than it). */
+    readonly historyRetentionMs: number;
+  };
+  /** A versioned table's late updates: `drop` (default; counted and audited) or `{ sideOutput: stream }` (counted and audited too). */
+  readonly late?: LatePolicy;
 }
 
 /** Options of a whole topology. */
@@ -127,11 +142,26 @@ export class StreamsBuilder {
    * Kafka (its changelog topic). Give tombstones a timestamp that does not
    * come from the value (the default, the producer's event time).
    *
+   * With `versioned: { historyRetentionMs }` the table keeps each key's
+   * versions back to its history horizon (`now − historyRetentionMs` on the
+   * topology's event clock) in a versioned store, readable as of a time
+   * (`app.store(name).getAsOf(key, t)`); an update is placed by its
+   * timestamp, not its arrival, and only changes of the latest value go
+   * downstream. An update older than the horizon is late: it changes
+   * nothing, and is dropped or written to `late.sideOutput` — counted
+   * (`lateRecords`) and audited (`late-record`) either way.
+   *
    * @example
    * const customers = builder.table<string, Customer>('customers', { key: Serdes.string(), store: 'in-memory' });
    * customers.toStream().to('customer-changes');
+   *
+   * @example
+   * // A day of price history; updates more than a day behind go to 'late-prices'.
+   * builder.table<string, number>('prices', { key: Serdes.string(), name: 'prices', versioned: { historyRetentionMs: 86_400_000 }, late: { sideOutput: 'late-prices' } });
    */
   table<K = string, V = unknown>(stream: string, options: TableOptions<K, V> = {}): KTable<K, V> {
+    if (options.versioned !== undefined) return this.#versionedTable(stream, options, options.versioned.historyRetentionMs);
+    if (options.late !== undefined) throw new Error(`table ${stream}: a late policy needs a versioned table (only versioned tables have late updates)`);
     const source = this.stream<K, V>(stream, options);
     const store = options.name ?? this.nextName('table-store');
     // Each row is kept with the timestamp of the record that wrote it.
@@ -140,6 +170,29 @@ export class StreamsBuilder {
     this.addNode({ kind: 'processor', name, create: tableSource<K, V>(store) as () => Processor, stores: [store], children: [] });
     this.connect(source.nodeName, name);
     return new KTable<K, V>(this, name, source.keySerde, source.valueSerde, store);
+  }
+
+  /** A versioned table: its source, its versioned store, and a sink for late updates when they go to a side output. */
+  #versionedTable<K, V>(stream: string, options: TableOptions<K, V>, historyRetentionMs: number): KTable<K, V> {
+    if (!Number.isSafeInteger(historyRetentionMs) || historyRetentionMs < 0) throw new RangeError(`table ${stream}: historyRetentionMs must be a non-negative integer, got ${historyRetentionMs}`);
+    const source = this.stream<K, V>(stream, options);
+    const store = options.name ?? this.nextName('versioned-table-store');
+    this.addStateStore({ name: store, kind: options.store ?? 'lmdb', keySerde: source.keySerde, valueSerde: source.valueSerde, ordered: true, versioned: { historyRetentionMs } });
+    const name = this.nextName(`versioned-table-${stream}`);
+    const late = options.late ?? 'drop';
+    const lateNode = late === 'drop' ? undefined : `${name}-late`;
+    // The changes leave by a node of their own, so that the late sink gets late records only.
+    const changesNode = `${name}-changes`;
+    const create = versionedTableSource<K, V>({ store, keySerde: source.keySerde, valueSerde: source.valueSerde, historyRetentionMs, clock: this.eventClock, changesNode, lateNode });
+    this.addNode({ kind: 'processor', name, create: create as () => Processor, stores: [store], children: [] });
+    this.connect(source.nodeName, name);
+    this.addNode({ kind: 'processor', name: changesNode, create: () => ({ process: (r, ctx) => ctx.forward(r) }), stores: [], children: [] });
+    this.connect(name, changesNode);
+    if (lateNode !== undefined && late !== 'drop') {
+      this.addNode({ kind: 'sink', name: lateNode, stream: late.sideOutput, keySerde: source.keySerde as Serde<unknown>, valueSerde: source.valueSerde as Serde<unknown>, partitioner: undefined, internal: false, partitions: undefined, children: [] });
+      this.connect(name, lateNode);
+    }
+    return new KTable<K, V>(this, changesNode, source.keySerde, source.valueSerde, store);
   }
 
   /**

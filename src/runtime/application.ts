@@ -3,6 +3,7 @@ import { nextGeneration } from '../time/producer-watermarks.ts';
 import type { Log, TaskStorage } from './log.ts';
 import { Auditor } from './audit.ts';
 import { withApplicationId, type SubTopology, type Topology } from './topology.ts';
+import type { StoreDefinition } from '../state/key-value-store.ts';
 import { StreamTask, type TaskEnvironment } from './task.ts';
 import { checkStartPosition, startOffset, type StartPosition } from './start-position.ts';
 import { planRun, type RunPlan } from './run-plan.ts';
@@ -10,6 +11,23 @@ import type { RunOptions } from './run-options.ts';
 import { buildSummary, type RunSummary } from './run-summary.ts';
 import { RunLoop, type StartedRun } from './run-loop.ts';
 import { runInGroup } from './group-run.ts';
+import { keyValueView, versionedView, type ReadOnlyKeyValueStore } from './store-views.ts';
+import type { ReadOnlyVersionedStore } from '../state/versioned-store.ts';
+
+/**
+ * What {@link Application.store} returns: a key-value store's committed
+ * entries (`kind: 'key-value'`), or a versioned table's committed versions
+ * (`kind: 'versioned'`).
+ */
+export type QueryableStore<K, V> =
+  | (ReadOnlyKeyValueStore<K, V> & {
+      /** A key-value store (a table's rows, with their timestamps, or a processor's store). */
+      readonly kind: 'key-value';
+    })
+  | (ReadOnlyVersionedStore<K, V> & {
+      /** A versioned table's store. */
+      readonly kind: 'versioned';
+    });
 
 // The run's types and parts live in their own files; they stay importable from here.
 export type { RunMode, RunOptions, Progress } from './run-options.ts';
@@ -122,6 +140,32 @@ export class Application {
     return run.summary();
   }
 
+  /**
+   * Reads a store of this application while it runs (or after): a
+   * key-value store's `get`, `range` and `all`, or a versioned table's `get`
+   * (the latest value) and `getAsOf(key, t)`. Reads see the **committed**
+   * state only: what the last commit of each task wrote, together with its
+   * outputs and input positions — never a write of a record whose commit
+   * has not happened yet (that write may still be rolled back by a crash).
+   * The stores of the tasks of the current (or last) run are read; before
+   * any run, those of the tasks this instance would run. Window and session
+   * stores cannot be read this way.
+   *
+   * @example
+   * const app = new Application(builder.build(), { applicationId: 'prices', log });
+   * const running = app.run({ mode: 'real-time', signal });
+   * const prices = app.store<string, number>('prices');
+   * if (prices.kind === 'versioned') console.log(prices.get('apple'), prices.getAsOf('apple', Date.parse('2026-01-01')));
+   */
+  store<K = unknown, V = unknown>(name: string): QueryableStore<K, V> {
+    const def = this.topology.stores.get(name) as StoreDefinition<K, V> | undefined;
+    if (def === undefined) throw new Error(`application ${this.applicationId} has no store ${name} (stores: ${[...this.topology.stores.keys()].sort().join(', ') || 'none'})`);
+    const taskIds = this.#tasks.length > 0 ? this.#tasks.filter((t) => t.subTopology.stores.includes(name)).map((t) => t.id) : this.#plan({}).tasks.filter((t) => t.stores.includes(name)).map((t) => t.taskId);
+    const backends = taskIds.map((id) => this.#log.stateBackend(this.applicationId, id));
+    if (def.versioned !== undefined) return tagged(versionedView(def, backends), 'versioned');
+    if (def.ordered) throw new Error(`store ${name} is a window or session store: only key-value stores and versioned tables can be read with app.store`);
+    return tagged(keyValueView(def, backends), 'key-value');
+  }
 
   /** Creates the tasks of a run without running the loop (see {@link ApplicationInternals.start}). */
   #start(options: RunOptions, plan: RunPlan = this.#plan(options)): StartedRun {
@@ -213,4 +257,9 @@ export class Application {
       plan.tasks.filter((t) => t.subTopology === sub.id).map((t) => new StreamTask(env, sub, t.partition, (s) => plan.writers.get(s) ?? [])),
     );
   }
+}
+
+/** Adds the kind to a view made for this call (a property of its own, so its getters stay live). */
+function tagged<T extends object, Kind extends string>(view: T, kind: Kind): T & { readonly kind: Kind } {
+  return Object.defineProperty(view, 'kind', { value: kind, enumerable: true }) as T & { readonly kind: Kind };
 }

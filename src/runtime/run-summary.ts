@@ -18,7 +18,7 @@ export interface RunSummary {
   readonly processed: number;
   /** Records sent to the dead-letter stream (undecodable, invalid timestamp under `skip`, too large). */
   readonly deadLettered: number;
-  /** Records late for every window they belong to (dropped or side-output), and windows that skipped a record. */
+  /** Records late for every window they belong to, and versioned-table updates older than the table's history horizon (dropped or side-output). */
   readonly lateRecords: number;
   /** Windows that skipped a record because they had closed, while other windows of the record took it. */
   readonly lateWindows: number;

@@ -58,6 +58,11 @@ export interface StoreDefinition<K = unknown, V = unknown> {
   readonly valueSerde: Serde<V>;
   /** An ordered store of bytes (window and session stores), rather than a key-value store. */
   readonly ordered?: boolean;
+  /** A versioned table's store (an ordered store of versions, see `VersionedKeyValueStore`), with the history it keeps. */
+  readonly versioned?: {
+    /** How far back, in event-time ms behind the clock, the history reaches. */
+    readonly historyRetentionMs: number;
+  };
 }
 
 /** A store the runtime can drain at commit time. */

@@ -4,7 +4,7 @@ import type { Headers, LogRecord } from '../records/record.ts';
 import type { WatermarkReport } from '../time/producer-watermarks.ts';
 import { readWatermarkRecord, watermarkRecord, watermarkRecordKind } from '../runtime/watermark-record.ts';
 import { MemoryLog } from '../connectors/memory/memory-log.ts';
-import { Application, applicationInternals, type RunMode, type RunSummary, type StartedRun } from '../runtime/application.ts';
+import { Application, applicationInternals, type QueryableStore, type RunMode, type RunSummary, type StartedRun } from '../runtime/application.ts';
 import type { AuditEntry } from '../runtime/log.ts';
 import { fingerprintStream } from '../runtime/fingerprint.ts';
 import { partitionForKey } from '../runtime/partitioner.ts';
@@ -210,6 +210,19 @@ export class TopologyTestDriver {
     if (def === undefined) throw new Error(`no store ${store}`);
     const backend = this.log.stateBackend(this.#app.applicationId, taskId);
     return [...backend.entries(store)].map(([k, v]) => [def.keySerde.deserialize(hexToBytes(k)) as K, def.valueSerde.deserialize(v) as V]);
+  }
+
+  /**
+   * A store's committed state across the tasks, as a running application's
+   * `app.store(name)` reads it: a versioned table's `getAsOf` included.
+   *
+   * @example
+   * const prices = driver.store<string, number>('prices');
+   * if (prices.kind === 'versioned') assert.equal(prices.getAsOf('apple', 20)?.value, 3);
+   */
+  store<K = unknown, V = unknown>(name: string): QueryableStore<K, V> {
+    this.#started();
+    return this.#app.store<K, V>(name);
   }
 
   /** The committed audit log: nondeterministic decisions, fallbacks, dead letters. */

@@ -23,7 +23,10 @@
  * (tables in LMDB and in memory with tombstones and null keys, filter and
  * mapValues, regrouped sums and counts through internal streams): the
  * tables' rows and the groups' aggregates and member counts are committed
- * state, so the output equals an uninterrupted run's.
+ * state, so the output equals an uninterrupted run's. A fourth does the same
+ * with the `versioned-table` topology: the versions, the purge index and
+ * the horizon are committed state too, so late updates, history writes and
+ * the changes of the latest values come out as in an uninterrupted run.
  *
  * `TIDEMARK_CRASH_KILLS` sets the number of kills (default 30; the
  * watermark and table tests make half as many); `TIDEMARK_CRASH_SEED` replays the
@@ -70,8 +73,8 @@ interface Life extends ChildExit {
   readonly ranMs: number;
 }
 
-/** Which topology the child runs: the stateful crash topology, the watermark-mode one, or the table one. */
-type Topology = 'crash' | 'watermark' | 'table';
+/** Which topology the child runs: the stateful crash topology, the watermark-mode one, the table one or the versioned-table one. */
+type Topology = 'crash' | 'watermark' | 'table' | 'versioned-table';
 
 /**
  * Runs the child on `dataDir`. `killAt` says when to SIGKILL it: after
@@ -244,6 +247,23 @@ test('a table topology killed with SIGKILL at random points and restarted writes
       for (const [stream, n] of Object.entries(sizes)) if (stream !== DEAD_LETTER_STREAM) assert.ok(n > 0, `the uninterrupted run wrote nothing to ${stream}`);
       assert.deepEqual(streamSizes(actual, 'table'), sizes, 'record counts');
       assert.deepEqual(fingerprints(actual, 'table'), fingerprints(expected, 'table'));
+    } finally {
+      await expected.close();
+      await actual.close();
+    }
+  });
+});
+
+test('a versioned-table topology killed with SIGKILL at random points and restarted writes the same changelogs, late updates and aggregates', { timeout: 10 * 60_000 }, async (t) => {
+  const input = crashTableInput(RECORDS, 20_261_203, ['in-vt', 'in-vt2']);
+  await killAndRestart(t, 'versioned-table', input, Math.max(1, Math.ceil(KILLS / 2)), async (crashedDir, uninterruptedDir) => {
+    const expected = await EmbeddedLog.open({ dataDir: uninterruptedDir });
+    const actual = await EmbeddedLog.open({ dataDir: crashedDir });
+    try {
+      const sizes = streamSizes(expected, 'versioned-table');
+      for (const [stream, n] of Object.entries(sizes)) if (stream !== DEAD_LETTER_STREAM) assert.ok(n > 0, `the uninterrupted run wrote nothing to ${stream}`);
+      assert.deepEqual(streamSizes(actual, 'versioned-table'), sizes, 'record counts');
+      assert.deepEqual(fingerprints(actual, 'versioned-table'), fingerprints(expected, 'versioned-table'));
     } finally {
       await expected.close();
       await actual.close();

@@ -15,7 +15,7 @@ const root = fileURLToPath(new URL('../../', import.meta.url));
 /** Every name each entry exports, values and types, sorted. */
 const EXPECTED: Record<string, readonly string[]> = {
   '.': [
-    'AggregateOptions', 'Aggregator', 'AppendRecord', 'Application', 'AuditEntry', 'AuditKind', 'AuditListener', 'BadInputError',
+    'AggregateOptions', 'Aggregator', 'BEYOND_HISTORY', 'QueryableStore', 'ReadOnlyKeyValueStore', 'ReadOnlyVersionedStore', 'VersionedRecord', 'AppendRecord', 'Application', 'AuditEntry', 'AuditKind', 'AuditListener', 'BadInputError',
     'BranchedStream', 'Clock', 'CommitUnit', 'ConsumedRecord', 'DEAD_LETTER_HEADERS', 'DataDirError', 'DeserializationError',
     'EmbeddedLog', 'EmbeddedLogOptions', 'EmitStrategy', 'EventClock', 'ExtractionInput', 'Extractors', 'Forwarded',
     'GroupCatchUpState', 'GroupMember',
@@ -42,6 +42,7 @@ const EXPECTED: Record<string, readonly string[]> = {
     'isValidTimestamp', 'isWindowClosed', 'isWindowFired', 'joinsSession', 'leftWindow', 'membersAfter', 'mergeSessions',
     'newProducerApplication', 'nextGeneration', 'partitionForKey', 'producersWatermark', 'regroup', 'resolveTimestamp', 'resultTimestamp',
     'rightWindow', 'sessionCloseEnd', 'slidingStartsContaining', 'slidingWindowsOf', 'stateLateness', 'tableAggregateTimestamp', 'timeWindowsFor',
+    'NO_HORIZON', 'Version', 'historyHorizon', 'isExactAsOf', 'isLateTableUpdate', 'isLatestUpdate', 'isPurgeableVersion', 'purgeableAt', 'versionAsOf',
   ],
   './dev-broker': [
     'DEFAULT_KAFKA_VERSION', 'DevBrokerListenerAddresses', 'DevBrokerListeners', 'DevBrokerSaslListener', 'DevBrokerTlsListener',
