@@ -78,7 +78,7 @@ test('one, two or three instances of an application on Kafka write the same outp
 test('the same topology on the same input writes the same output on Kafka as on the embedded log, in catch-up and real time', { timeout: 600_000 }, async (t) => {
   const broker = await kafkaBroker(t);
   if (broker === undefined) return;
-  for (const [i, topology] of (['windowed', 'repartition', 'watermark', 'stateful', 'table'] as const).entries()) {
+  for (const [i, topology] of (['windowed', 'repartition', 'watermark', 'stateful', 'table', 'versioned-table'] as const).entries()) {
     for (const c of casesFor(topology, 100 + i, 1)) {
       const records = materialize(c);
       const expected = await embeddedRun(c, records);
@@ -87,6 +87,44 @@ test('the same topology on the same input writes the same output on Kafka as on 
         await resetTopics(broker.bootstrap);
         assert.deepEqual(await kafkaRun(t, broker.bootstrap, c, records, mode, expected.taken), expected.fingerprints, `${topology} ${mode}`);
       }
+    }
+  }
+});
+
+test('tables on Kafka, stopped halfway and finished on a new machine, restore their rows from the changelog: the output is the embedded run\'s', { timeout: 600_000 }, async (t) => {
+  const broker = await kafkaBroker(t);
+  if (broker === undefined) return;
+  for (const [i, topology] of (['table', 'versioned-table'] as const).entries()) {
+    for (const c of casesFor(topology, 200 + i, 1)) {
+      const records = materialize(c);
+      const expected = await embeddedRun(c, records);
+      await resetTopics(broker.bootstrap);
+      const writer = await KafkaLog.open({ bootstrap: broker.bootstrap });
+      try {
+        await writer.createStreams(streamsOf(c));
+        await writer.append(records.map(({ stream, partition, key, value, headers, eventTime }) => ({ stream, partition, key, value, headers, eventTime })));
+      } finally {
+        await writer.close();
+      }
+      // Each part on a machine of its own: the second has no local state, so its tables come from the changelog.
+      const half = Math.floor(expected.taken / 2);
+      let taken = 0;
+      for (const [part, maxRecords] of [['first', half], ['second', undefined]] as const) {
+        const klog = await KafkaLog.open({ bootstrap: broker.bootstrap, stateDir: freshStateDir(`${topology}-${part}`) });
+        try {
+          const summary = await new Application(buildTopology(c.topology), { applicationId: APP_ID, log: klog }).run({ mode: 'catch-up', commitIntervalMs: 50, ...(maxRecords === undefined ? {} : { maxRecords }) });
+          taken += summary.processed + summary.deadLettered;
+          if (part === 'second') {
+            assert.ok(summary.processed > 0, `${topology}: the second machine had records left to process`);
+            await klog.refreshStreams();
+            assert.deepEqual(fingerprints(await snapshot(klog, streamsToCompare(c.topology)), c.topology), expected.fingerprints, `${topology}: stopped after ${half} of ${expected.taken}, finished elsewhere`);
+          }
+        } finally {
+          await klog.close();
+        }
+      }
+      assert.ok(taken >= expected.taken, `${topology}: every record taken (${taken} of ${expected.taken})`);
+      t.diagnostic(`${topology}: ${records.length} records, stopped after ${half}`);
     }
   }
 });
