@@ -42,6 +42,7 @@ const EXPECTED: Record<string, readonly string[]> = {
     'isValidTimestamp', 'isWindowClosed', 'isWindowFired', 'joinsSession', 'leftWindow', 'membersAfter', 'mergeSessions',
     'newProducerApplication', 'nextGeneration', 'partitionForKey', 'producersWatermark', 'regroup', 'resolveTimestamp', 'resultTimestamp',
     'rightWindow', 'sessionCloseEnd', 'slidingStartsContaining', 'slidingWindowsOf', 'stateLateness', 'tableAggregateTimestamp', 'timeWindowsFor',
+    'JoinSide', 'UnmatchedEntry', 'compareUnmatched', 'isJoinMatch', 'isLateJoinRecord', 'isPairOpen', 'isUnmatchedDue', 'joinWindowEnd', 'streamJoinResultTimestamp',
   ],
   './dev-broker': [
     'DEFAULT_KAFKA_VERSION', 'DevBrokerListenerAddresses', 'DevBrokerListeners', 'DevBrokerSaslListener', 'DevBrokerTlsListener',
