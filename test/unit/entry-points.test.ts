@@ -28,6 +28,7 @@ const EXPECTED: Record<string, readonly string[]> = {
     'TimeWindowedKStream', 'TimeWindows', 'Timer', 'TimerDomain', 'TimerService', 'TimestampExtractor', 'Topology', 'TopologyOptions',
     'TraceEvent', 'TraceEventBase', 'WatermarkGenerator', 'WatermarkHolder', 'WatermarkStrategy', 'WatermarkStrategyWithIdleness',
     'Watermarks', 'Windowed', 'WindowedAggregateOptions', 'fingerprintPartitions', 'fingerprintStream', 'keyValueStore', 'systemClock',
+    'JoinWindows', 'StreamJoinOptions',
   ],
   './kafka': [
     'KafkaLog', 'KafkaLogOptions', 'KafkaSaslMechanism', 'KafkaSaslOptions', 'KafkaSecurityOptions', 'KafkaTaskGroup', 'KafkaTaskGroupOptions',
