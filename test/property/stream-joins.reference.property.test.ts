@@ -9,13 +9,15 @@
  *     no clock rule at all — and the unmatched results every record with
  *     no partner whose window has closed by the end; nothing is late.
  *     Compared as multisets.
- * (b) the replay reference, for arbitrary disorder: replay the stream time
- *     (advanced before each record); a record is late by `isLateJoinRecord`
- *     at its index; a pair is joined iff neither is late, `isJoinMatch`, and
- *     `isPairOpen` at the later one's index; a non-late record with no
- *     joined pair is due at the first index with `isUnmatchedDue`. The
- *     expected sequence: per index, its pairs in partner (timestamp,
- *     index) order, then the results due there by `compareUnmatched`.
+ * (b) the replay reference, for arbitrary disorder, on both clocks: replay
+ *     the clock (stream time, advanced before each record; or the join's
+ *     watermark, the minimum of both sides', advanced after it); a record
+ *     is late by `isLateJoinRecord` at its index; a pair is joined iff
+ *     neither is late, `isJoinMatch`, and `isPairOpen` at the later one's
+ *     index; a non-late record with no joined pair is due at the first
+ *     index after whose pass `isUnmatchedDue` holds. The expected
+ *     sequence: per index, its pairs in partner (timestamp, index) order,
+ *     then the results due after its pass by `compareUnmatched`.
  *     No store, no scan bounds, no incremental state.
  *
  * Case counts: `TIDEMARK_PROPERTY_RUNS` multiplies the base count of 150 per property;
@@ -30,6 +32,7 @@ import { TopologyTestDriver } from '../../src/testing/topology-test-driver.ts';
 import { Serdes } from '../../src/records/serde.ts';
 import { JoinWindows } from '../../src/joins/join-windows.ts';
 import type { StoreKind } from '../../src/state/key-value-store.ts';
+import type { EventClock } from '../../src/time/event-clock.ts';
 import {
   compareUnmatched,
   isJoinMatch,
@@ -40,6 +43,7 @@ import {
   streamJoinResultTimestamp,
   type JoinSide,
 } from '../../src/joins/stream-stream.ts';
+import { NO_WATERMARK } from '../../src/time/watermark.ts';
 
 const RUNS = propertyRuns(150);
 
@@ -51,6 +55,7 @@ interface Rec {
 }
 interface Case {
   readonly kind: Kind;
+  readonly clock: EventClock;
   readonly store: StoreKind;
   readonly before: number;
   readonly after: number;
@@ -66,7 +71,7 @@ const emits = (kind: Kind, side: JoinSide): boolean => kind === 'outer' || (kind
 
 /** Runs the join on the TopologyTestDriver, one record per pipe (so in the order given). */
 function run(c: Case): { rows: Row[]; late: number } {
-  const b = new StreamsBuilder();
+  const b = new StreamsBuilder({ eventClock: c.clock });
   const left = b.stream<string, string>('left', { key: Serdes.string() });
   const right = b.stream<string, string>('right', { key: Serdes.string() });
   const windows = JoinWindows.ofTimeDifference(0).before(c.before).after(c.after).grace(c.grace);
@@ -106,9 +111,24 @@ function setReference(c: Case): Row[] {
 /** (b) The replay reference: the expected output sequence for any processing order. */
 function replayReference(c: Case): { rows: Row[]; late: number } {
   const rows: Row[] = [];
+  // The clock. Stream time (the largest timestamp so far) is advanced by a record before it is processed. On the
+  // watermark it is the join's watermark plus one — the minimum of both sides' monotonic watermarks (largest
+  // timestamp − 1), NO_WATERMARK until both sides have had a record — and a record advances the watermark after
+  // it is processed. `nowAt[j]`: the clock record j is processed at; `closeAt[j]`: after its pass.
   const nowAt: number[] = [];
-  let st = -Infinity;
-  for (const r of c.records) nowAt.push((st = Math.max(st, r.ts)));
+  const closeAt: number[] = [];
+  const maxTs = { left: -Infinity, right: -Infinity };
+  const clock = (): number => {
+    if (c.clock === 'stream-time') return Math.max(maxTs.left, maxTs.right);
+    const w = Math.min(maxTs.left, maxTs.right) - 1;
+    return (w === -Infinity ? NO_WATERMARK : w) + 1;
+  };
+  for (const r of c.records) {
+    if (c.clock === 'watermark') nowAt.push(clock());
+    maxTs[r.side] = Math.max(maxTs[r.side], r.ts);
+    if (c.clock === 'stream-time') nowAt.push(clock());
+    closeAt.push(clock());
+  }
   const late = c.records.map((r, i) => isLateJoinRecord(r.side, r.ts, c.before, c.after, c.grace, nowAt[i]!));
   const joined = new Set<number>();
   const emitted = new Set<number>();
@@ -128,7 +148,7 @@ function replayReference(c: Case): { rows: Row[]; late: number } {
     }
     // after the pass: every non-late record (this one included) due now and not yet released
     const due = [...c.records.keys()]
-      .filter((i) => i <= j && !late[i] && !emitted.has(i) && isUnmatchedDue(c.records[i]!.side, c.records[i]!.ts, c.before, c.after, c.grace, nowAt[j]!))
+      .filter((i) => i <= j && !late[i] && !emitted.has(i) && isUnmatchedDue(c.records[i]!.side, c.records[i]!.ts, c.before, c.after, c.grace, closeAt[j]!))
       .map((i) => ({ i, e: { side: c.records[i]!.side, ts: c.records[i]!.ts, windowEnd: joinWindowEnd(c.records[i]!.side, c.records[i]!.ts, c.before, c.after), seq: i } }))
       .sort((a, b) => compareUnmatched(a.e, b.e));
     for (const { i } of due) {
@@ -144,6 +164,7 @@ function replayReference(c: Case): { rows: Row[]; late: number } {
 const recArb = fc.record({ side: fc.constantFrom<JoinSide>('left', 'right'), key: fc.constantFrom('a', 'b', 'ab'), ts: fc.integer({ min: 0, max: 60 }) });
 const common = {
   kind: fc.constantFrom<Kind>('inner', 'left', 'outer'),
+  clock: fc.constant<EventClock>('stream-time'),
   store: fc.constantFrom<StoreKind>('in-memory', 'in-memory', 'lmdb'),
 };
 
@@ -171,6 +192,7 @@ test('(a) under bounded disorder the join yields every matching pair and every p
 
 const anyArb: fc.Arbitrary<Case> = fc.record({
   ...common,
+  clock: fc.constantFrom<EventClock>('stream-time', 'watermark'),
   before: fc.integer({ min: -4, max: 8 }),
   after: fc.integer({ min: -4, max: 8 }),
   grace: fc.integer({ min: 0, max: 6 }),
