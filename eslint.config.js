@@ -31,5 +31,5 @@ export default tseslint.config(
   // The layers, inner to outer: a layer imports only the layers before it. Connectors and the DSL
   // both build on the runtime and know nothing of each other; then the tools built on them (the
   // test driver, the timeline renderer, the development broker), the demo, and the CLI.
-  ...layerRules([['records'], ['time'], ['scheduling'], ['windows', 'tables'], ['state'], ['runtime'], ['dsl', 'connectors'], ['testing', 'timeline', 'dev-broker'], ['demo'], ['cli']]),
+  ...layerRules([['records'], ['time'], ['scheduling'], ['windows', 'tables'], ['joins'], ['state'], ['runtime'], ['dsl', 'connectors'], ['testing', 'timeline', 'dev-broker'], ['demo'], ['cli']]),
 );

@@ -67,3 +67,7 @@ export type { RunPlan } from './runtime/run-plan.ts';
 export { EmbeddedLog, type EmbeddedLogOptions } from './connectors/embedded/embedded-log.ts';
 export { DataDirError } from './connectors/embedded/data-file.ts';
 export { MemoryLog } from './connectors/memory/memory-log.ts';
+
+// Stream–stream joins.
+export { JoinWindows } from './joins/join-windows.ts';
+export type { StreamJoinOptions } from './dsl/stream-join.ts';

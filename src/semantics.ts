@@ -2,7 +2,7 @@
  * The rules of tidemark's event time as pure functions: stream time,
  * timestamps and their invalid-timestamp policy, watermarks and how they
  * combine, producers' watermarks across services, window assignment,
- * closing, firing and lateness, result timestamps, the changes of tables, the default partitioner
+ * closing, firing and lateness, result timestamps, the changes of tables, the stream–stream join, the default partitioner
  * and the task assignment of a consumer group. The runtime decides with
  * these very functions, so a test (or a reader of the docs) can check a
  * case against them.
@@ -51,3 +51,16 @@ export { historyHorizon, isLateTableUpdate, versionAsOf, isExactAsOf, isLatestUp
 export { partitionForKey } from './runtime/partitioner.ts';
 export { assignTasks } from './runtime/task-group.ts';
 export { internalCatchUpEnd, isGroupCatchUpOver, isShareEnded } from './runtime/group-catch-up.ts';
+
+// Stream–stream joins: which records match, their join windows, late records, open pairs, unmatched results and their order.
+export {
+  isJoinMatch,
+  joinWindowEnd,
+  isLateJoinRecord,
+  isPairOpen,
+  isUnmatchedDue,
+  streamJoinResultTimestamp,
+  compareUnmatched,
+  type JoinSide,
+  type UnmatchedEntry,
+} from './joins/stream-stream.ts';

@@ -6,6 +6,8 @@ import type { Processor, ProcessorContext } from '../runtime/processor.ts';
 import type { StreamPartitioner } from '../runtime/topology.ts';
 import type { StreamsBuilder } from './stream-builder.ts';
 import { KGroupedStream } from './grouped-stream.ts';
+import type { JoinWindows } from '../joins/join-windows.ts';
+import { addStreamJoin, type StreamJoinOptions } from './stream-join.ts';
 
 /** How `to()` writes. Serdes default to the stream's current ones. */
 export interface SinkOptions<K, V> {
@@ -215,6 +217,45 @@ export class KStream<K, V> {
     this.#builder.connect(other.nodeName, name);
     const partitioner = mergedPartitioner(this.defaultPartitioner, other.defaultPartitioner);
     return new KStream<K, V>(this.#builder, name, this.keySerde, this.valueSerde, this.repartitionRequired || other.repartitionRequired, partitioner);
+  }
+
+  /**
+   * Joins each record with every record of `other` of the same key within
+   * `windows` (`l − before <= r <= l + after`), once, as the second of the
+   * two is processed while both join windows are open; the result has
+   * timestamp `max(l, r)`. A record whose join window is closed on arrival
+   * is late (`options.late`). Both streams are repartitioned first if their
+   * keys changed; they must have the same number of partitions.
+   *
+   * @example
+   * orders.join(payments, (o, p) => ({ ...o, paid: p.amount }), JoinWindows.ofTimeDifference(600_000).grace(5_000));
+   */
+  join<VO, VR>(other: KStream<K, VO>, joiner: (left: V, right: VO) => VR, windows: JoinWindows, options: StreamJoinOptions<VR> = {}): KStream<K, VR> {
+    return addStreamJoin(this, other, 'inner', joiner as (l: V | undefined, r: VO | undefined) => VR, windows, options);
+  }
+
+  /**
+   * As {@link join}, and each record of this stream that joined nothing
+   * yields `joiner(value, undefined)` with its own timestamp when its join
+   * window closes — never before, so no pair follows it.
+   *
+   * @example
+   * orders.leftJoin(payments, (o, p) => ({ ...o, paid: p !== undefined }), JoinWindows.ofTimeDifference(0).after(600_000));
+   */
+  leftJoin<VO, VR>(other: KStream<K, VO>, joiner: (left: V, right: VO | undefined) => VR, windows: JoinWindows, options: StreamJoinOptions<VR> = {}): KStream<K, VR> {
+    return addStreamJoin(this, other, 'left', joiner as (l: V | undefined, r: VO | undefined) => VR, windows, options);
+  }
+
+  /**
+   * As {@link leftJoin}, for the records of both streams: an unmatched
+   * record of `other` yields `joiner(undefined, value)` when its join
+   * window closes.
+   *
+   * @example
+   * left.outerJoin(right, (l, r) => [l ?? null, r ?? null], JoinWindows.ofTimeDifference(1_000));
+   */
+  outerJoin<VO, VR>(other: KStream<K, VO>, joiner: (left: V | undefined, right: VO | undefined) => VR, windows: JoinWindows, options: StreamJoinOptions<VR> = {}): KStream<K, VR> {
+    return addStreamJoin(this, other, 'outer', joiner, windows, options);
   }
 
   /**
