@@ -19,6 +19,9 @@ import { StreamsBuilder } from '../../src/dsl/stream-builder.ts';
 import { TopologyTestDriver } from '../../src/testing/topology-test-driver.ts';
 import { Serdes } from '../../src/records/serde.ts';
 import { JoinWindows } from '../../src/joins/join-windows.ts';
+import { Application } from '../../src/runtime/application.ts';
+import { MemoryLog } from '../../src/connectors/memory/memory-log.ts';
+import { ManualClock } from '../../src/time/clock.ts';
 import type { StoreKind } from '../../src/state/key-value-store.ts';
 import type { StreamJoinOptions } from '../../src/dsl/stream-join.ts';
 import type { EventClock } from '../../src/time/event-clock.ts';
@@ -173,4 +176,19 @@ test('JoinWindows: integer bounds, a non-negative difference and grace; a stream
   const b = new StreamsBuilder();
   const s = b.stream<string, string>('s', { key: Serdes.string() });
   assert.throws(() => s.join(s, joiner, JoinWindows.ofTimeDifference(1)), /cannot be joined with itself/);
+});
+
+test('a join of two streams with different partition counts fails before it runs, in one line naming both', async () => {
+  const log = new MemoryLog(new ManualClock(0));
+  log.ensureStream('orders', 4);
+  log.ensureStream('payments', 2);
+  const b = new StreamsBuilder();
+  const orders = b.stream<string, number>('orders', { key: Serdes.string(), value: Serdes.json<number>() });
+  const payments = b.stream<string, number>('payments', { key: Serdes.string(), value: Serdes.json<number>() });
+  orders.join(payments, (o, p) => ({ o, p }), JoinWindows.ofTimeDifference(10)).to('paid');
+  await assert.rejects(
+    new Application(b.build(), { applicationId: 'shop', log }).run({ mode: 'catch-up' }),
+    (e: Error) => /^streams orders \(4 partitions\) and payments \(2 partitions\) feed one sub-topology, so they must be co-partitioned/.test(e.message) && !e.message.includes('\n'),
+  );
+  assert.equal(log.partitionCount('paid'), undefined, 'nothing was created');
 });
