@@ -51,6 +51,7 @@ export { historyHorizon, isLateTableUpdate, versionAsOf, isExactAsOf, isLatestUp
 export { partitionForKey } from './runtime/partitioner.ts';
 export { assignTasks } from './runtime/task-group.ts';
 export { internalCatchUpEnd, isGroupCatchUpOver, isShareEnded } from './runtime/group-catch-up.ts';
+export { internalPartitionCount } from './runtime/run-plan.ts';
 
 // Stream–stream joins: which records match, their join windows, late records, open pairs, unmatched results and their order.
 export {

@@ -59,11 +59,12 @@ export function planRun(
   const taskCounts = new Map<number, number>();
   const writers = new Map<string, string[]>();
   const create = new Map<string, number>();
+  const peers = externalPeers(log, subs);
   for (const sub of subs) {
     const partitions = coPartitionedCount(log, sub, create);
     taskCounts.set(sub.id, partitions);
     for (const sink of sub.sinks) {
-      if (!create.has(sink.stream)) create.set(sink.stream, log.partitionCount(sink.stream) ?? sink.partitions ?? partitions);
+      if (!create.has(sink.stream)) create.set(sink.stream, log.partitionCount(sink.stream) ?? sink.partitions ?? (sink.internal ? internalPartitionCount(peers.get(sink.stream), partitions) : partitions));
       const ids = writers.get(sink.stream) ?? [];
       for (let p = 0; p < partitions; p++) ids.push(producerIdOf(applicationId, taskIdOf(sub.id, p)));
       writers.set(sink.stream, ids);
@@ -77,6 +78,33 @@ export function planRun(
       .map((partition) => ({ taskId: taskIdOf(sub.id, partition), subTopology: sub.id, partition, stores: sub.stores, sources: sub.sources.map((s) => s.stream) })),
   );
   return { applicationId, subTopologies: subs, streams: [...create].map(([stream, partitions]) => ({ stream, partitions })), tasks, writers };
+}
+
+/**
+ * Rule (co-partitioning of repartition streams, as in Kafka Streams): an
+ * internal stream with no partition count of its own, made by this run,
+ * takes the partition count of the external streams read beside it — by
+ * the sub-topology that reads it — so that a stream re-keyed before a join
+ * or a merge is co-partitioned with the other side; read beside none, its
+ * writers' task count.
+ *
+ * @example
+ * internalPartitionCount(4, 2);         // 4: joined with a stream of 4 partitions
+ * internalPartitionCount(undefined, 2); // 2: one partition per writer task
+ */
+export function internalPartitionCount(externalPeers: number | undefined, writerTasks: number): number {
+  return externalPeers ?? writerTasks;
+}
+
+/** Per internal stream, the partition count of the first existing external stream read beside it. */
+function externalPeers(log: PartitionCounts, subs: readonly SubTopology[]): Map<string, number> {
+  const peers = new Map<string, number>();
+  for (const sub of subs) {
+    const external = sub.sources.flatMap((s) => (s.internal ? [] : [log.partitionCount(s.stream)])).find((n) => n !== undefined);
+    if (external === undefined) continue;
+    for (const s of sub.sources) if (s.internal && !peers.has(s.stream)) peers.set(s.stream, external);
+  }
+  return peers;
 }
 
 /** The partition count of a sub-topology's co-partitioned sources; `planned` holds the streams the run will create. */

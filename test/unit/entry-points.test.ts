@@ -39,7 +39,7 @@ const EXPECTED: Record<string, readonly string[]> = {
     'Change', 'GroupUpdate', 'MAX_WATERMARK', 'NO_TIMESTAMP', 'NO_WATERMARK', 'ProducerApplication', 'ProducerState', 'RegroupEntry', 'Session', 'TimestampResolution',
     'WatermarkReport', 'advancePartitionTime', 'advanceStreamTime', 'advanceWatermark', 'alignedStart', 'applyAnnouncement',
     'applyRelease', 'applyTableRecord', 'filterChange', 'hasTableKey', 'isVisibleChange', 'mapChange', 'assignTasks', 'boundedOutOfOrdernessWatermark', 'combineWatermarks', 'eventClockNow', 'fireDelay',
-    'firesBeforeClosing', 'internalCatchUpEnd', 'isGroupCatchUpOver', 'isGroupEmpty', 'isLateRecord', 'isLateSessionRecord', 'isOutOfOrder', 'isOutOfOrderTableUpdate', 'isProducerLate', 'isShareEnded', 'isTimerDue',
+    'firesBeforeClosing', 'internalCatchUpEnd', 'internalPartitionCount', 'isGroupCatchUpOver', 'isGroupEmpty', 'isLateRecord', 'isLateSessionRecord', 'isOutOfOrder', 'isOutOfOrderTableUpdate', 'isProducerLate', 'isShareEnded', 'isTimerDue',
     'isValidTimestamp', 'isWindowClosed', 'isWindowFired', 'joinsSession', 'leftWindow', 'membersAfter', 'mergeSessions',
     'newProducerApplication', 'nextGeneration', 'partitionForKey', 'producersWatermark', 'regroup', 'resolveTimestamp', 'resultTimestamp',
     'rightWindow', 'sessionCloseEnd', 'slidingStartsContaining', 'slidingWindowsOf', 'stateLateness', 'tableAggregateTimestamp', 'timeWindowsFor',

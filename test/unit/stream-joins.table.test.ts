@@ -22,6 +22,7 @@ import { JoinWindows } from '../../src/joins/join-windows.ts';
 import { Application } from '../../src/runtime/application.ts';
 import { MemoryLog } from '../../src/connectors/memory/memory-log.ts';
 import { ManualClock } from '../../src/time/clock.ts';
+import { partitionForKey } from '../../src/runtime/partitioner.ts';
 import type { StoreKind } from '../../src/state/key-value-store.ts';
 import type { StreamJoinOptions } from '../../src/dsl/stream-join.ts';
 import type { EventClock } from '../../src/time/event-clock.ts';
@@ -191,4 +192,30 @@ test('a join of two streams with different partition counts fails before it runs
     (e: Error) => /^streams orders \(4 partitions\) and payments \(2 partitions\) feed one sub-topology, so they must be co-partitioned/.test(e.message) && !e.message.includes('\n'),
   );
   assert.equal(log.partitionCount('paid'), undefined, 'nothing was created');
+});
+
+test('a side re-keyed before a join is repartitioned into as many partitions as the other side, and joins', async () => {
+  const clock = new ManualClock(0);
+  const log = new MemoryLog(clock);
+  log.ensureStream('orders', 4);
+  log.ensureStream('payments', 2);
+  const b = new StreamsBuilder();
+  const orders = b.stream<string, number>('orders', { key: Serdes.string(), value: Serdes.json<number>() });
+  // Payments are keyed by payment id; the value names the order.
+  const payments = b.stream<string, string>('payments', { key: Serdes.string(), value: Serdes.json<string>() }).selectKey((_k, order) => order, Serdes.string());
+  orders.join(payments, (amount, pay) => ({ amount, pay }), JoinWindows.ofTimeDifference(10)).to('paid');
+  const encoder = new TextEncoder();
+  const append = (stream: string, partitions: number, key: string, value: unknown, ts: number): void =>
+    void log.appendSync([{ stream, partition: partitionForKey(encoder.encode(key), partitions), key: encoder.encode(key), value: encoder.encode(JSON.stringify(value)), eventTime: ts }]);
+  append('orders', 4, 'o1', 30, 100);
+  append('orders', 4, 'o2', 12, 101);
+  append('payments', 2, 'pay-7', 'o2', 105);
+  append('payments', 2, 'pay-8', 'o1', 108);
+  append('orders', 4, 'o3', 1, 200); // moves stream time on
+  const app = new Application(b.build(), { applicationId: 'shop', log });
+  await app.run({ mode: 'catch-up' });
+  const repartition = log.streams().find((s) => s.endsWith('-repartition'))!;
+  assert.equal(log.partitionCount(repartition), 4, `${repartition} takes the orders' partition count`);
+  const paid = Array.from({ length: log.partitionCount('paid')! }, (_, p) => log.read('paid', p, 0, 100)).flat().filter((r) => r.control === undefined);
+  assert.deepEqual(paid.map((r) => `${new TextDecoder().decode(r.key!)} ${new TextDecoder().decode(r.value!)}`).sort(), ['o1 {"amount":30,"pay":"o1"}', 'o2 {"amount":12,"pay":"o2"}']);
 });
