@@ -10,6 +10,7 @@ import { SlidingWindows } from '../windows/sliding-windows.ts';
 import type { SessionWindows } from '../windows/session-windows.ts';
 import type { Windowed } from '../windows/window.ts';
 import type { KStream } from './kstream.ts';
+import { lateSideOutputSink } from './late-sink.ts';
 import type { AggregateSpec } from '../runtime/operators/aggregate-spec.ts';
 import { timeWindowAggregate } from '../runtime/operators/time-window-aggregate.ts';
 import { slidingWindowAggregate } from '../runtime/operators/sliding-window-aggregate.ts';
@@ -310,17 +311,7 @@ function windowedNode<K, V, A>(
   builder.addNode({ kind: 'processor', name: resultsNode, create: () => ({ process: (r, ctx) => ctx.forward(r) }), stores: [], children: [] });
   builder.connect(name, resultsNode);
   if (lateNode !== undefined && late !== 'drop') {
-    builder.addNode({
-      kind: 'sink',
-      name: lateNode,
-      stream: late.sideOutput,
-      keySerde: stream.keySerde as Serde<unknown>,
-      valueSerde: stream.valueSerde as Serde<unknown>,
-      partitioner: undefined,
-      internal: false,
-      partitions: undefined,
-      children: [],
-    });
+    builder.addNode(lateSideOutputSink(lateNode, late.sideOutput, stream.keySerde as Serde<unknown>, stream.valueSerde as Serde<unknown>));
     builder.connect(name, lateNode);
   }
   return stream.streamOf<Windowed<K>, A>(resultsNode, jsonSerde(), spec.aggSerde, byInnerKey(stream.keySerde));

@@ -8,6 +8,7 @@ import type { Topology, TopologyNode } from '../runtime/topology.ts';
 import type { Processor } from '../runtime/processor.ts';
 import { KStream } from './kstream.ts';
 import { KTable } from './ktable.ts';
+import { lateSideOutputSink } from './late-sink.ts';
 import { tableSource } from '../runtime/operators/table-operators.ts';
 import { versionedTableSource } from '../runtime/operators/versioned-table.ts';
 import type { LatePolicy } from '../windows/emission.ts';
@@ -189,7 +190,7 @@ export class StreamsBuilder {
     this.addNode({ kind: 'processor', name: changesNode, create: () => ({ process: (r, ctx) => ctx.forward(r) }), stores: [], children: [] });
     this.connect(name, changesNode);
     if (lateNode !== undefined && late !== 'drop') {
-      this.addNode({ kind: 'sink', name: lateNode, stream: late.sideOutput, keySerde: source.keySerde as Serde<unknown>, valueSerde: source.valueSerde as Serde<unknown>, partitioner: undefined, internal: false, partitions: undefined, children: [] });
+      this.addNode(lateSideOutputSink(lateNode, late.sideOutput, source.keySerde as Serde<unknown>, source.valueSerde as Serde<unknown>));
       this.connect(name, lateNode);
     }
     return new KTable<K, V>(this, changesNode, source.keySerde, source.valueSerde, store);

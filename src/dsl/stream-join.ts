@@ -6,6 +6,7 @@ import type { JoinWindows } from '../joins/join-windows.ts';
 import { streamJoin, type StreamJoinKind } from '../runtime/operators/stream-join.ts';
 import type { StoreKind } from '../state/key-value-store.ts';
 import type { KStream } from './kstream.ts';
+import { lateSideOutputSink } from './late-sink.ts';
 
 /** Options of a stream–stream join. */
 export interface StreamJoinOptions<VOut> {
@@ -80,17 +81,7 @@ export function addStreamJoin<K, VL, VR, VOut>(
   builder.connect(name, resultsNode);
   if (late !== 'drop') {
     for (const [side, node] of [[left, lateNodes.left!], [right, lateNodes.right!]] as const) {
-      builder.addNode({
-        kind: 'sink',
-        name: node,
-        stream: late.sideOutput,
-        keySerde: side.keySerde as Serde<unknown>,
-        valueSerde: side.valueSerde as Serde<unknown>,
-        partitioner: undefined,
-        internal: false,
-        partitions: undefined,
-        children: [],
-      });
+      builder.addNode(lateSideOutputSink(node, late.sideOutput, side.keySerde as Serde<unknown>, side.valueSerde as Serde<unknown>));
       builder.connect(name, node);
     }
   }
