@@ -73,6 +73,10 @@ const DEV_SETTINGS: BrokerProperties = {
   // (default 9 s); heartbeats within one JVM (combined mode) make a short session safe.
   'broker.session.timeout.ms': 3000,
   'broker.heartbeat.interval.ms': 500,
+  // The log cleaner allocates its dedupe buffer (default 128 MiB) in one piece as the broker starts; in a dev
+  // node's small heap that piece fits only while log recovery leaves room, and a restart died in
+  // LogCleaner.startup with OutOfMemoryError. 16 MiB dedupes some 500 000 keys a cleaning pass, plenty here.
+  'log.cleaner.dedupe.buffer.size': 16 * 1024 * 1024,
 };
 
 /** `server.properties` of one combined broker+controller node of the quorum `voters`, with `extra` settings last. */

@@ -48,3 +48,20 @@ export function lastLines(text: string, n: number): string[] {
     .filter((l) => l !== '')
     .slice(-n);
 }
+
+/**
+ * The last ERROR or FATAL line of a broker log and the exception line right
+ * after it (`Encountered fatal fault: Error starting LogManager —
+ * java.lang.OutOfMemoryError: Java heap space`), so a broker that died names
+ * why on the first line of the error, not somewhere above a stack trace.
+ */
+export function fatalFault(log: string): string | undefined {
+  const lines = log.split('\n').map((l) => l.trimEnd());
+  for (let i = lines.length - 1; i >= 0; i--) {
+    const m = /^\[[^\]]*\] (?:ERROR|FATAL) (.*?)(?: \([\w.$]+\))?$/.exec(lines[i]!);
+    if (m === null) continue;
+    const next = lines[i + 1];
+    return next !== undefined && /^[\w.$]+(?:Exception|Error)\b/.test(next) ? `${m[1]} — ${next}` : m[1];
+  }
+  return undefined;
+}

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { HOST, LOG_FILE, OUT_FILE, type BrokerConfig } from './config.ts';
 import type { Running } from './launch.ts';
-import { fileSize, lastLines, readRange, readTail } from './log-tail.ts';
+import { fatalFault, fileSize, lastLines, readRange, readTail } from './log-tail.ts';
 import { kafkaAnswers } from './probe.ts';
 
 /** Logged by KafkaRaftServer once the broker and controller have started and the broker is unfenced. */
@@ -44,10 +44,12 @@ export async function waitUntilReady(config: BrokerConfig, running: Running): Pr
 function startFailure(config: BrokerConfig, what: string): Error {
   const logPath = join(config.dataDir, LOG_FILE);
   const outPath = join(config.dataDir, OUT_FILE);
-  const parts = [`${what} on ${HOST}:${config.port}`];
+  const tail = readTail(logPath);
+  const fault = fatalFault(tail);
+  const parts = [`${what} on ${HOST}:${config.port}${fault === undefined ? '' : `: ${fault}`}`];
   const out = lastLines(readTail(outPath), 8);
   if (out.length > 0) parts.push(`last lines of ${outPath}:\n${out.join('\n')}`);
-  const log = lastLines(readTail(logPath), 15);
+  const log = lastLines(tail, 15);
   parts.push(log.length > 0 ? `last lines of ${logPath}:\n${log.join('\n')}` : `${logPath} is empty`);
   return new Error(parts.join('\n'));
 }

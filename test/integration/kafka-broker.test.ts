@@ -153,6 +153,35 @@ test('a real Kafka broker answers ApiVersions, survives a restart and a crash, k
   assert.ok(existsSync(join(dataDir, 'broker.log')), 'the broker logs to its data directory');
 });
 
+test('a broker started with a small heap starts and restarts: its log cleaner buffer is sized for the heap', { timeout: 600_000 }, async (t) => {
+  if (!needsKafka(t)) return;
+  const libs = await ensureKafkaJars({ log: (line) => t.diagnostic(line) });
+  const dataDir = tempDir('tidemark-kafka-heap-');
+  t.after(() => rmSync(dataDir, { recursive: true, force: true }));
+  // Kafka's default cleaner dedupe buffer (128 MiB, allocated at once as the broker starts) does not fit a
+  // 128 MiB heap, and fits a 256 MiB one only while log recovery leaves room: a restart could die in
+  // LogCleaner.startup with OutOfMemoryError.
+  const broker = await startKafkaBroker({ dataDir, libsDir: libs, maxHeap: '128m' });
+  t.after(() => broker.stop());
+  await assertAnswers(broker.port, 5151);
+  await broker.restart();
+  await assertAnswers(broker.port, 5252);
+});
+
+test('a broker that dies while starting: the error names its fatal fault on the first line', { timeout: 600_000 }, async (t) => {
+  if (!needsKafka(t)) return;
+  const libs = await ensureKafkaJars({ log: (line) => t.diagnostic(line) });
+  const dataDir = tempDir('tidemark-kafka-fatal-');
+  t.after(() => rmSync(dataDir, { recursive: true, force: true }));
+  // A dedupe buffer larger than the heap: the broker dies in LogCleaner.startup.
+  const error = await startKafkaBroker({ dataDir, libsDir: libs, maxHeap: '128m', brokerProperties: { 'log.cleaner.dedupe.buffer.size': 200 * 1024 * 1024 } }).then(
+    () => assert.fail('the broker started'),
+    (e: unknown) => e as Error,
+  );
+  const first = error.message.split('\n')[0]!;
+  assert.match(first, /^the Kafka broker stopped while starting \(exit code 1\) on 127\.0\.0\.1:\d+: .*java\.lang\.OutOfMemoryError: Java heap space/, error.message);
+});
+
 test('tidemark kafka start, status and stop run a detached broker', { timeout: 600_000 }, async (t) => {
   if (!needsKafka(t)) return;
   await ensureKafkaJars();
