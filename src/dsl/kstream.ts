@@ -8,57 +8,11 @@ import type { StreamsBuilder } from './stream-builder.ts';
 import { KGroupedStream } from './grouped-stream.ts';
 import type { JoinWindows } from '../joins/join-windows.ts';
 import { addStreamJoin, type StreamJoinOptions } from './stream-join.ts';
+import { MIXED_PARTITIONING, mergedPartitioner, type DefaultPartitioner, sinkPartitioner, type Predicate, type RepartitionOptions, type SinkOptions } from './stream-options.ts';
+import { BranchedStream } from './branched-stream.ts';
 
-/** How `to()` writes. Serdes default to the stream's current ones. */
-export interface SinkOptions<K, V> {
-  /** How keys are written. */
-  readonly key?: Serde<K>;
-  /** How values are written. */
-  readonly value?: Serde<V>;
-  /** Default: Kafka's default partitioner on the key bytes (a null key stays on the task's partition number). */
-  readonly partitioner?: (key: K, keyBytes: Uint8Array | null, value: V, partitions: number) => number;
-  /** Partition count to create the stream with when it does not exist (default: the writing task count). */
-  readonly partitions?: number;
-}
-
-/** How a repartition writes. */
-export interface RepartitionOptions<K, V> {
-  /** The internal stream is `<name>-repartition` (default: named after the node). */
-  readonly name?: string;
-  /** How keys are written to it (default: the stream's serde). */
-  readonly key?: Serde<K>;
-  /** How values are written to it (default: the stream's serde). */
-  readonly value?: Serde<V>;
-  /** Its partition count when it is created (default: the writing task count). */
-  readonly partitions?: number;
-}
-
-/** Decides whether a record is kept (`filter`) or taken by a branch (`split`, `branch`), from its key, value and the whole record. */
-export type Predicate<K, V> = (key: K, value: V, record: StreamRecord<K, V>) => boolean;
-
-/** A merge of a stream with a partitioner of its own (windowed results) and one without: no single default fits both. */
-const MIXED_PARTITIONING = Symbol('mixed partitioning');
-
-/**
- * The default partitioner of `a.merge(b)`: the inputs' common one. Two
- * windowed inputs partition by the inner key, and the merged stream
- * serializes keys with `a`'s serde, so `a`'s partitioner serves both; a
- * windowed input merged with a plain one has none that fits both.
- */
-function mergedPartitioner(a: KStream<unknown, unknown>['defaultPartitioner'], b: KStream<unknown, unknown>['defaultPartitioner']): KStream<unknown, unknown>['defaultPartitioner'] {
-  if (a === MIXED_PARTITIONING || b === MIXED_PARTITIONING) return MIXED_PARTITIONING;
-  if (a === undefined || b === undefined) return a === b ? undefined : MIXED_PARTITIONING;
-  return a;
-}
-
-/** The partitioner a sink writing to `stream` uses: the one given, else the stream's own. */
-function sinkPartitioner(given: StreamPartitioner | undefined, own: KStream<unknown, unknown>['defaultPartitioner'], stream: string): StreamPartitioner | undefined {
-  if (given !== undefined) return given;
-  if (own === MIXED_PARTITIONING) {
-    throw new Error(`writing to ${stream}: the stream merges windowed results (partitioned by their inner key) with records partitioned by their whole key; give to() a partitioner`);
-  }
-  return own;
-}
+export { BranchedStream } from './branched-stream.ts';
+export type { Predicate, RepartitionOptions, SinkOptions } from './stream-options.ts';
 
 /**
  * A stream of records in a topology under construction. Every operation
@@ -79,7 +33,7 @@ export class KStream<K, V> {
    * How `to()` partitions when given no partitioner (windowed results: by
    * the inner key), kept by every operator that keeps the key. @internal
    */
-  readonly defaultPartitioner: StreamPartitioner | typeof MIXED_PARTITIONING | undefined;
+  readonly defaultPartitioner: DefaultPartitioner;
   /** The stream read back from this one's internal repartition stream, once a stateful step created it. */
   #repartitioned: KStream<K, V> | undefined;
 
@@ -457,34 +411,6 @@ export class KStream<K, V> {
       children: [],
     });
     this.#builder.connect(this.nodeName, name);
-  }
-}
-
-/** The branches of a `split()` under construction. */
-export class BranchedStream<K, V, Names extends string> {
-  readonly #stream: KStream<K, V>;
-  readonly #branches: (readonly [string, Predicate<K, V> | undefined])[];
-
-  /** @internal */
-  constructor(stream: KStream<K, V>, branches: (readonly [string, Predicate<K, V> | undefined])[]) {
-    this.#stream = stream;
-    this.#branches = branches;
-  }
-
-  /** Adds a branch taking the records `predicate` accepts that no earlier branch took. */
-  branch<N extends string>(name: N, predicate: Predicate<K, V>): BranchedStream<K, V, Names | N> {
-    if (this.#branches.some(([b]) => b === name)) throw new Error(`split(): two branches are named ${name}`);
-    return new BranchedStream<K, V, Names | N>(this.#stream, [...this.#branches, [name, predicate]]);
-  }
-
-  /** Ends the split; records no branch took go to `name`. */
-  defaultBranch<N extends string>(name: N): Record<Names | N, KStream<K, V>> {
-    return this.#stream.splitInto([...this.#branches, [name, undefined]]) as Record<Names | N, KStream<K, V>>;
-  }
-
-  /** Ends the split; records no branch took are dropped. */
-  noDefaultBranch(): Record<Names, KStream<K, V>> {
-    return this.#stream.splitInto(this.#branches) as Record<Names, KStream<K, V>>;
   }
 }
 
