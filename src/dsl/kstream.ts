@@ -8,6 +8,8 @@ import type { StreamsBuilder } from './stream-builder.ts';
 import { KGroupedStream } from './grouped-stream.ts';
 import type { JoinWindows } from '../joins/join-windows.ts';
 import { addStreamJoin, type StreamJoinOptions } from './stream-join.ts';
+import { addLatestValueJoin, addStreamTableJoin, type LatestValueJoinOptions, type StreamTableJoinOptions } from './stream-table-join.ts';
+import type { KTable } from './ktable.ts';
 import { MIXED_PARTITIONING, mergedPartitioner, type DefaultPartitioner, sinkPartitioner, type Predicate, type RepartitionOptions, type SinkOptions } from './stream-options.ts';
 import { BranchedStream } from './branched-stream.ts';
 
@@ -174,30 +176,82 @@ export class KStream<K, V> {
   }
 
   /**
-   * Joins each record with every record of `other` of the same key within
-   * `windows` (`l − before <= r <= l + after`), once, as the second of the
-   * two is processed while both join windows are open; the result has
-   * timestamp `max(l, r)`. A record whose join window is closed on arrival
-   * is late (`options.late`). Both streams are repartitioned first if their
-   * keys changed; they must have the same number of partitions.
+   * With a table: joins each record with the versioned `table` as of the
+   * record's own timestamp (Kafka Streams' versioned `KStream#join(KTable)`,
+   * Flink's event-time temporal join). A record waits until event time
+   * passed its timestamp + `grace`, so table updates of its time that are
+   * out of order by up to `grace` are seen, whatever the arrival order; a
+   * record with no row as of its time joins nothing. Records older than
+   * the table's history are late (`options.late`); a table update that came
+   * after a record it would have changed was joined is audited
+   * (`late-table-update`). The result has the record's timestamp.
+   *
+   * With a stream: joins each record with every record of `other` of the
+   * same key within `windows` (`l − before <= r <= l + after`), once, as
+   * the second of the two is processed while both join windows are open;
+   * the result has timestamp `max(l, r)`. A record whose join window is
+   * closed on arrival is late (`options.late`).
+   *
+   * Both are repartitioned first if their keys changed; they must have the
+   * same number of partitions.
    *
    * @example
+   * const customers = builder.table<string, Customer>('customers', { versioned: { historyRetentionMs: 86_400_000 } });
+   * orders.join(customers, (o, c) => ({ ...o, tier: c.tier }), { grace: 5_000 });
    * orders.join(payments, (o, p) => ({ ...o, paid: p.amount }), JoinWindows.ofTimeDifference(600_000).grace(5_000));
    */
-  join<VO, VR>(other: KStream<K, VO>, joiner: (left: V, right: VO) => VR, windows: JoinWindows, options: StreamJoinOptions<VR> = {}): KStream<K, VR> {
-    return addStreamJoin(this, other, 'inner', joiner as (l: V | undefined, r: VO | undefined) => VR, windows, options);
+  join<VT, VR>(table: KTable<K, VT>, joiner: (value: V, row: VT) => VR, options?: StreamTableJoinOptions<VR>): KStream<K, VR>;
+  join<VO, VR>(other: KStream<K, VO>, joiner: (left: V, right: VO) => VR, windows: JoinWindows, options?: StreamJoinOptions<VR>): KStream<K, VR>;
+  join<VO, VR>(other: KStream<K, VO> | KTable<K, VO>, joiner: (left: V, right: VO) => VR, third?: JoinWindows | StreamTableJoinOptions<VR>, options: StreamJoinOptions<VR> = {}): KStream<K, VR> {
+    const join = joiner as (l: V | undefined, r: VO | undefined) => VR;
+    if (isTable(other)) return addStreamTableJoin(this, other, 'inner', join, (third ?? {}) as StreamTableJoinOptions<VR>);
+    return addStreamJoin(this, other, 'inner', join, third as JoinWindows, options);
   }
 
   /**
-   * As {@link join}, and each record of this stream that joined nothing
-   * yields `joiner(value, undefined)` with its own timestamp when its join
-   * window closes — never before, so no pair follows it.
+   * As {@link join}, and a record that finds nothing to join yields
+   * `joiner(value, undefined)`. With a table: at once when it is joined (a
+   * record without a key too). With a stream: when its join window closes,
+   * with its own timestamp — never before, so no pair follows it.
    *
    * @example
+   * orders.leftJoin(customers, (o, c) => ({ ...o, tier: c?.tier ?? 'unknown' }));
    * orders.leftJoin(payments, (o, p) => ({ ...o, paid: p !== undefined }), JoinWindows.ofTimeDifference(0).after(600_000));
    */
-  leftJoin<VO, VR>(other: KStream<K, VO>, joiner: (left: V, right: VO | undefined) => VR, windows: JoinWindows, options: StreamJoinOptions<VR> = {}): KStream<K, VR> {
-    return addStreamJoin(this, other, 'left', joiner as (l: V | undefined, r: VO | undefined) => VR, windows, options);
+  leftJoin<VT, VR>(table: KTable<K, VT>, joiner: (value: V, row: VT | undefined) => VR, options?: StreamTableJoinOptions<VR>): KStream<K, VR>;
+  leftJoin<VO, VR>(other: KStream<K, VO>, joiner: (left: V, right: VO | undefined) => VR, windows: JoinWindows, options?: StreamJoinOptions<VR>): KStream<K, VR>;
+  leftJoin<VO, VR>(other: KStream<K, VO> | KTable<K, VO>, joiner: (left: V, right: VO | undefined) => VR, third?: JoinWindows | StreamTableJoinOptions<VR>, options: StreamJoinOptions<VR> = {}): KStream<K, VR> {
+    const join = joiner as (l: V | undefined, r: VO | undefined) => VR;
+    if (isTable(other)) return addStreamTableJoin(this, other, 'left', join, (third ?? {}) as StreamTableJoinOptions<VR>);
+    return addStreamJoin(this, other, 'left', join, third as JoinWindows, options);
+  }
+
+  /**
+   * Joins each record, on arrival, with the latest value `table` holds for
+   * its key at that point of processing (Kafka Streams' `KStream#join` with
+   * a plain `KTable`). Which value that is depends on whether the table's
+   * update or the record was processed first, not on their timestamps:
+   * each join that may answer differently from {@link join} by event time
+   * is audited as a nondeterministic decision
+   * (`nondeterministic:latest-value-join`). Prefer a versioned table and
+   * `join` where the table's history matters.
+   *
+   * @example
+   * clicks.joinLatest(userProfiles, (click, profile) => ({ ...click, country: profile.country }));
+   */
+  joinLatest<VT, VR>(table: KTable<K, VT>, joiner: (value: V, row: VT) => VR, options: LatestValueJoinOptions<VR> = {}): KStream<K, VR> {
+    return addLatestValueJoin(this, table, 'inner', joiner as (v: V, r: VT | undefined) => VR, options);
+  }
+
+  /**
+   * As {@link joinLatest}, and a record the table has no value for yields
+   * `joiner(value, undefined)`.
+   *
+   * @example
+   * clicks.leftJoinLatest(userProfiles, (click, profile) => ({ ...click, country: profile?.country ?? null }));
+   */
+  leftJoinLatest<VT, VR>(table: KTable<K, VT>, joiner: (value: V, row: VT | undefined) => VR, options: LatestValueJoinOptions<VR> = {}): KStream<K, VR> {
+    return addLatestValueJoin(this, table, 'left', joiner, options);
   }
 
   /**
@@ -415,3 +469,8 @@ export class KStream<K, V> {
 }
 
 export type { ProcessorContext };
+
+/** A table, not a stream: what `join` and `leftJoin` tell their two forms apart by. */
+function isTable<K, V>(other: KStream<K, V> | KTable<K, V>): other is KTable<K, V> {
+  return typeof (other as Partial<KTable<K, V>>).toStream === 'function';
+}
