@@ -93,20 +93,36 @@ export function streamTableResultTimestamp(streamTs: number): number {
  * differently from the as-of join — its result then depends on which of the
  * two inputs happened to be processed first — when the key's current state
  * was written after the stream record's time (`currentFrom > streamTs`), or
- * when a newer update with a timestamp `<= streamTs` was replaced by an
- * older one (`currentFrom < maxFrom <= streamTs`). `currentFrom` is the
- * timestamp of the update (a delete included) that made the key's current
- * state, `maxFrom` the largest timestamp written for the key; both
- * undefined before its first update. Each such join is audited as a
- * nondeterministic decision (`nondeterministic:latest-value-join`), as is
- * each table update that {@link missedJoinedRecords}.
+ * when an update of a time in `(currentFrom, streamTs]` was processed before
+ * and replaced by an older one (one of `newer`, the timestamps processed for
+ * the key that are newer than its current state, is `<= streamTs`).
+ * `currentFrom` is the timestamp of the update (a delete included) that
+ * made the key's current state; undefined before its first update. Each
+ * such join is audited as a nondeterministic decision
+ * (`nondeterministic:latest-value-join`), as is each table update that
+ * {@link missedJoinedRecords}: a run without those audits joined exactly
+ * what the as-of join of the whole input would have.
  *
  * @example
- * latestMayDifferFromAsOf(100, 120, 120); // true: the value is from after the record
- * latestMayDifferFromAsOf(100, 50, 90);   // true: the update at 90 was replaced by one at 50
- * latestMayDifferFromAsOf(100, 90, 90);   // false: as of 100 the table held the same
+ * latestMayDifferFromAsOf(100, 120, []);   // true: the value is from after the record
+ * latestMayDifferFromAsOf(100, 50, [90]);  // true: the update at 90 was replaced by one at 50
+ * latestMayDifferFromAsOf(100, 50, [120]); // false: as of 100 the table held the same
  */
-export function latestMayDifferFromAsOf(streamTs: number, currentFrom: number | undefined, maxFrom: number | undefined): boolean {
-  if (currentFrom === undefined || maxFrom === undefined) return false;
-  return currentFrom > streamTs || (maxFrom > currentFrom && maxFrom <= streamTs);
+export function latestMayDifferFromAsOf(streamTs: number, currentFrom: number | undefined, newer: readonly number[]): boolean {
+  if (currentFrom === undefined) return false;
+  return currentFrom > streamTs || newer.some((t) => t <= streamTs);
+}
+
+/**
+ * The timestamps processed for a key that are newer than its state after an
+ * update at `ts` (see {@link latestMayDifferFromAsOf}): those of before,
+ * and the replaced state's own, that are `> ts`. Empty while a key's
+ * updates come in timestamp order.
+ *
+ * @example
+ * newerAfterUpdate([], 90, 50);   // [90]: an update at 50 replaced the one at 90
+ * newerAfterUpdate([90], 50, 95); // []: in order again
+ */
+export function newerAfterUpdate(newer: readonly number[], currentFrom: number | undefined, ts: number): number[] {
+  return [...newer, ...(currentFrom === undefined ? [] : [currentFrom])].filter((t) => t > ts);
 }
