@@ -71,3 +71,4 @@ export { MemoryLog } from './connectors/memory/memory-log.ts';
 // Stream–stream joins.
 export { JoinWindows } from './joins/join-windows.ts';
 export type { StreamJoinOptions } from './dsl/stream-join.ts';
+export type { LatestValueJoinOptions, StreamTableJoinOptions } from './dsl/stream-table-join.ts';

@@ -65,3 +65,12 @@ export {
   type JoinSide,
   type UnmatchedEntry,
 } from './joins/stream-stream.ts';
+
+// Stream–table joins: when a record joins the table as of its time, late records, the held history horizon, late table updates, and when a latest-value join may differ.
+export {
+  isStreamRecordDue,
+  heldHorizon,
+  missedJoinedRecords,
+  streamTableResultTimestamp,
+  latestMayDifferFromAsOf,
+} from './joins/stream-table.ts';

@@ -90,6 +90,8 @@ export class StreamsBuilder {
   readonly #nodes = new Map<string, TopologyNode>();
   readonly #stores = new Map<string, StoreDefinition>();
   readonly #versioned = new Map<string, VersionedTableLinks>();
+  /** Plain tables read from a stream: the table's node → its source stream's node. */
+  readonly #tableSources = new Map<string, string>();
   /** The source node reading each stream. */
   readonly #sourceOf = new Map<string, string>();
   #counter = 0;
@@ -179,6 +181,7 @@ export class StreamsBuilder {
     const name = this.nextName(`table-${stream}`);
     this.addNode({ kind: 'processor', name, create: tableSource<K, V>(store) as () => Processor, stores: [store], children: [] });
     this.connect(source.nodeName, name);
+    this.#tableSources.set(name, source.nodeName);
     return new KTable<K, V>(this, name, source.keySerde, source.valueSerde, store);
   }
 
@@ -244,6 +247,11 @@ export class StreamsBuilder {
   /** The versioned table whose changes leave by node `nodeName`, undefined for any other node. @internal */
   versionedTable(nodeName: string): VersionedTableLinks | undefined {
     return this.#versioned.get(nodeName);
+  }
+
+  /** The source stream's node of the plain table read from a stream whose node is `nodeName`; undefined for any other node. @internal */
+  tableSourceStream(nodeName: string): string | undefined {
+    return this.#tableSources.get(nodeName);
   }
 
   /** Lets the processor `nodeName` use store `store` too (it then runs in the task of the store's other users). @internal */

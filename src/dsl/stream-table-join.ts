@@ -71,6 +71,7 @@ export function addStreamTableJoin<K, VS, VT, VOut>(
     tableStore: links.store,
     streamParent: stream.nodeName,
     keySerde: stream.keySerde,
+    tableKeySerde: table.keySerde,
     streamSerde: stream.valueSerde,
     tableSerde: table.valueSerde,
     joiner,
@@ -109,10 +110,13 @@ export function addLatestValueJoin<K, VS, VT, VOut>(
   const store = options.name ?? `${name}-store`;
   builder.addStateStore({ name: store, kind: options.store ?? 'lmdb', keySerde: stream.keySerde, valueSerde: jsonSerde(), ordered: true });
   const resultsNode = `${name}-results`;
-  const operator = latestValueJoin<K, VS, VT, VOut>({ kind, store, streamParent: stream.nodeName, keySerde: stream.keySerde, tableSerde: table.valueSerde, joiner, resultsNode });
+  // A table read from a stream is followed record by record — a delete of an absent key included, which
+  // changes no row but does change what the table held as of a time; any other table by its changes.
+  const sourceStream = builder.tableSourceStream(table.nodeName);
+  const operator = latestValueJoin<K, VS, VT, VOut>({ kind, store, streamParent: stream.nodeName, tableInput: sourceStream === undefined ? 'changes' : 'records', keySerde: stream.keySerde, tableSerde: table.valueSerde, joiner, resultsNode });
   builder.addNode({ kind: 'processor', name, create: guarded(operator, stream.nodeName, kind), stores: [store], children: [] });
   builder.connect(stream.nodeName, name);
-  builder.connect(table.nodeName, name);
+  builder.connect(sourceStream ?? table.nodeName, name);
   addResults(stream, name, resultsNode);
   return resultOf(stream, resultsNode, options.value);
 }

@@ -5,14 +5,17 @@
  * late for results already emitted, and when a join on the table's latest
  * value may answer differently from the as-of join. The join operators and
  * the tests' references call these rather than restating them; closing is
- * the windows' own rule, `isWindowClosed`.
+ * the windows' own rule, `isWindowClosed`. A stream record is late when,
+ * as it is joined, the table's answer as of its time is not exact any more
+ * (`isExactAsOf` of the versioned tables, which the store's read answers
+ * `BEYOND_HISTORY`): it goes to the late policy, never to a join with what
+ * is left of the history — Kafka Streams joins it with null.
  *
  * `now` is the join's event clock now (`eventClockNow`: stream time, or
  * its watermark plus one); `grace` is how long a stream record waits for
  * the table updates of its own time that are still on their way.
  */
 import { isWindowClosed } from '../windows/lateness.ts';
-import { isExactAsOf } from '../tables/versioned.ts';
 
 /**
  * Rule: a stream record at `ts` joins the table as of `ts` once event time
@@ -29,21 +32,6 @@ import { isExactAsOf } from '../tables/versioned.ts';
  */
 export function isStreamRecordDue(ts: number, grace: number, now: number): boolean {
   return isWindowClosed(ts + 1, grace, now);
-}
-
-/**
- * Rule: a stream record is late when, as it is joined, the table's answer
- * as of its time is no longer exact (`!isExactAsOf(ts, horizon,
- * latestFrom)`): the history it needs may have been purged. It goes to the
- * late policy (dropped and counted, or a side output; audited either way),
- * never to a join with what is left — Kafka Streams joins it with null.
- *
- * @example
- * isLateStreamRecord(650, 700, 600); // false: the latest version began at 600
- * isLateStreamRecord(650, 700, 680); // true: what held at 650 may be gone
- */
-export function isLateStreamRecord(ts: number, horizon: number, latestFrom: number | undefined): boolean {
-  return !isExactAsOf(ts, horizon, latestFrom);
 }
 
 /**
@@ -93,36 +81,25 @@ export function streamTableResultTimestamp(streamTs: number): number {
  * differently from the as-of join — its result then depends on which of the
  * two inputs happened to be processed first — when the key's current state
  * was written after the stream record's time (`currentFrom > streamTs`), or
- * when an update of a time in `(currentFrom, streamTs]` was processed before
- * and replaced by an older one (one of `newer`, the timestamps processed for
- * the key that are newer than its current state, is `<= streamTs`).
+ * when an older update replaced a newer one (`maxFrom > currentFrom`) and
+ * the record is after the current state (`streamTs > currentFrom`): an
+ * update between the two may be what the table held at the record's time.
  * `currentFrom` is the timestamp of the update (a delete included) that
- * made the key's current state; undefined before its first update. Each
- * such join is audited as a nondeterministic decision
+ * made the key's current state, `maxFrom` the largest timestamp processed
+ * for the key; both undefined before its first update. The second case
+ * keeps one number per key, so it is conservative: it may flag a join
+ * whose answer was the as-of one after all, never misses one that was not.
+ * Each such join is audited as a nondeterministic decision
  * (`nondeterministic:latest-value-join`), as is each table update that
  * {@link missedJoinedRecords}: a run without those audits joined exactly
  * what the as-of join of the whole input would have.
  *
  * @example
- * latestMayDifferFromAsOf(100, 120, []);   // true: the value is from after the record
- * latestMayDifferFromAsOf(100, 50, [90]);  // true: the update at 90 was replaced by one at 50
- * latestMayDifferFromAsOf(100, 50, [120]); // false: as of 100 the table held the same
+ * latestMayDifferFromAsOf(100, 120, 120); // true: the value is from after the record
+ * latestMayDifferFromAsOf(100, 50, 90);   // true: an update at 50 replaced the one at 90
+ * latestMayDifferFromAsOf(100, 90, 90);   // false: as of 100 the table held the same
  */
-export function latestMayDifferFromAsOf(streamTs: number, currentFrom: number | undefined, newer: readonly number[]): boolean {
-  if (currentFrom === undefined) return false;
-  return currentFrom > streamTs || newer.some((t) => t <= streamTs);
-}
-
-/**
- * The timestamps processed for a key that are newer than its state after an
- * update at `ts` (see {@link latestMayDifferFromAsOf}): those of before,
- * and the replaced state's own, that are `> ts`. Empty while a key's
- * updates come in timestamp order.
- *
- * @example
- * newerAfterUpdate([], 90, 50);   // [90]: an update at 50 replaced the one at 90
- * newerAfterUpdate([90], 50, 95); // []: in order again
- */
-export function newerAfterUpdate(newer: readonly number[], currentFrom: number | undefined, ts: number): number[] {
-  return [...newer, ...(currentFrom === undefined ? [] : [currentFrom])].filter((t) => t > ts);
+export function latestMayDifferFromAsOf(streamTs: number, currentFrom: number | undefined, maxFrom: number | undefined): boolean {
+  if (currentFrom === undefined || maxFrom === undefined) return false;
+  return currentFrom > streamTs || (maxFrom > currentFrom && streamTs > currentFrom);
 }

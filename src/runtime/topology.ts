@@ -141,9 +141,13 @@ function hasTimers(node: ProcessorNode): boolean {
 function rejectSelfRepartition(g: { sources: readonly SourceNode[]; sinks: readonly SinkNode[]; nodes: readonly TopologyNode[] }): void {
   for (const src of g.sources) {
     if (!src.internal || !g.sinks.some((k) => k.internal && k.stream === src.stream)) continue;
-    const joins = g.nodes.filter((n) => n.kind === 'processor' && n.name.startsWith('merge')).map((n) => n.name);
+    const merges = g.nodes.filter((n) => n.kind === 'processor' && n.name.startsWith('merge')).map((n) => n.name);
+    if (merges.length > 0) {
+      throw new Error(`topology: internal stream ${src.stream} is written and read by one sub-topology (joined by ${merges.join(', ')}): merge streams only after repartitioning both, e.g. a.repartition().merge(b.repartition())`);
+    }
+    // Otherwise a store ties them: the reader uses a store (a table, a join's) that a node upstream of the writer uses too.
     throw new Error(
-      `topology: internal stream ${src.stream} is written and read by one sub-topology${joins.length > 0 ? ` (joined by ${joins.join(', ')})` : ''}: merge streams only after repartitioning both, e.g. a.repartition().merge(b.repartition())`,
+      `topology: internal stream ${src.stream} is written and read by one sub-topology: what reads it (${src.children.join(', ')}) shares a store with what writes it — e.g. a stream joined with a table both as it is and re-keyed; join the re-keyed stream with a table of its own`,
     );
   }
 }

@@ -27,6 +27,9 @@
  * with the `versioned-table` topology: the versions, the purge index and
  * the horizon are committed state too, so late updates, history writes and
  * the changes of the latest values come out as in an uninterrupted run.
+ * A fifth with the `stream-table-join` topology: records waiting for their
+ * grace, the versioned table they join and what each join has joined are
+ * committed state, so each record joins once, as in an uninterrupted run.
  *
  * `TIDEMARK_CRASH_KILLS` sets the number of kills (default 30; the
  * watermark and table tests make half as many); `TIDEMARK_CRASH_SEED` replays the
@@ -74,7 +77,7 @@ interface Life extends ChildExit {
 }
 
 /** Which topology the child runs: the stateful crash topology, the watermark-mode one, the table one or the versioned-table one. */
-type Topology = 'crash' | 'watermark' | 'table' | 'versioned-table';
+type Topology = 'crash' | 'watermark' | 'table' | 'versioned-table' | 'stream-table-join';
 
 /**
  * Runs the child on `dataDir`. `killAt` says when to SIGKILL it: after
@@ -264,6 +267,23 @@ test('a versioned-table topology killed with SIGKILL at random points and restar
       for (const [stream, n] of Object.entries(sizes)) if (stream !== DEAD_LETTER_STREAM) assert.ok(n > 0, `the uninterrupted run wrote nothing to ${stream}`);
       assert.deepEqual(streamSizes(actual, 'versioned-table'), sizes, 'record counts');
       assert.deepEqual(fingerprints(actual, 'versioned-table'), fingerprints(expected, 'versioned-table'));
+    } finally {
+      await expected.close();
+      await actual.close();
+    }
+  });
+});
+
+test('a stream–table join topology killed with SIGKILL at random points and restarted joins each record once, as an uninterrupted run', { timeout: 10 * 60_000 }, async (t) => {
+  const input = crashTableInput(RECORDS, 20_261_204, ['in-sjt', 'in-sj', 'in-sj2']);
+  await killAndRestart(t, 'stream-table-join', input, Math.max(1, Math.ceil(KILLS / 2)), async (crashedDir, uninterruptedDir) => {
+    const expected = await EmbeddedLog.open({ dataDir: uninterruptedDir });
+    const actual = await EmbeddedLog.open({ dataDir: crashedDir });
+    try {
+      const sizes = streamSizes(expected, 'stream-table-join');
+      for (const [stream, n] of Object.entries(sizes)) if (stream !== DEAD_LETTER_STREAM) assert.ok(n > 0, `the uninterrupted run wrote nothing to ${stream}`);
+      assert.deepEqual(streamSizes(actual, 'stream-table-join'), sizes, 'record counts');
+      assert.deepEqual(fingerprints(actual, 'stream-table-join'), fingerprints(expected, 'stream-table-join'));
     } finally {
       await expected.close();
       await actual.close();

@@ -28,7 +28,7 @@ const EXPECTED: Record<string, readonly string[]> = {
     'TimeWindowedKStream', 'TimeWindows', 'Timer', 'TimerDomain', 'TimerService', 'TimestampExtractor', 'Topology', 'TopologyOptions',
     'TraceEvent', 'TraceEventBase', 'WatermarkGenerator', 'WatermarkHolder', 'WatermarkStrategy', 'WatermarkStrategyWithIdleness',
     'Watermarks', 'Windowed', 'WindowedAggregateOptions', 'fingerprintPartitions', 'fingerprintStream', 'keyValueStore', 'systemClock',
-    'JoinWindows', 'StreamJoinOptions',
+    'JoinWindows', 'StreamJoinOptions', 'StreamTableJoinOptions', 'LatestValueJoinOptions',
   ],
   './kafka': [
     'KafkaLog', 'KafkaLogOptions', 'KafkaSaslMechanism', 'KafkaSaslOptions', 'KafkaSecurityOptions', 'KafkaTaskGroup', 'KafkaTaskGroupOptions',
@@ -45,6 +45,7 @@ const EXPECTED: Record<string, readonly string[]> = {
     'rightWindow', 'sessionCloseEnd', 'slidingStartsContaining', 'slidingWindowsOf', 'stateLateness', 'tableAggregateTimestamp', 'timeWindowsFor',
     'NO_HORIZON', 'Version', 'historyHorizon', 'isExactAsOf', 'isLateTableUpdate', 'isLatestUpdate', 'isPurgeableVersion', 'purgeableAt', 'versionAsOf',
     'JoinSide', 'UnmatchedEntry', 'compareUnmatched', 'isJoinMatch', 'isLateJoinRecord', 'isPairOpen', 'isUnmatchedDue', 'joinWindowEnd', 'streamJoinResultTimestamp',
+    'heldHorizon', 'isStreamRecordDue', 'latestMayDifferFromAsOf', 'missedJoinedRecords', 'streamTableResultTimestamp',
   ],
   './dev-broker': [
     'DEFAULT_KAFKA_VERSION', 'DevBrokerListenerAddresses', 'DevBrokerListeners', 'DevBrokerSaslListener', 'DevBrokerTlsListener',

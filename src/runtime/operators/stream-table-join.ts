@@ -23,6 +23,8 @@ export interface StreamTableJoinSpec<K, VS, VT, VOut> {
   /** The parent the stream's records come from; the other parent is the table's source, passing its accepted updates. */
   readonly streamParent: string;
   readonly keySerde: Serde<K>;
+  /** The table's own key serde: its store holds keys as the table wrote them. */
+  readonly tableKeySerde: Serde<K>;
   readonly streamSerde: Serde<VS>;
   readonly tableSerde: Serde<VT>;
   readonly joiner: (value: VS, row: VT | undefined) => VOut;
@@ -40,7 +42,7 @@ const joinedKey = (keyHex: string): string => `j${keyHex}`;
  * waits until `isStreamRecordDue(ts, grace, now)` — it arrives due, or a
  * clock move makes it due — and then joins the versioned table as of its
  * own timestamp; those due together go in (timestamp, arrival) order. A
- * record whose as-of read is no longer exact is late (`isLateStreamRecord`,
+ * record whose as-of read is no longer exact is late (`isExactAsOf`,
  * which the store's `BEYOND_HISTORY` answer says). Each table update the
  * table's source accepted is checked against what was already joined
  * (`missedJoinedRecords`): audited `late-table-update` when it came too
@@ -52,7 +54,7 @@ export function streamTableJoin<K, VS, VT, VOut>(spec: StreamTableJoinSpec<K, VS
   return () => {
     let table: VersionedKeyValueStore<K, VT> | undefined;
     const tableOf = (ctx: ProcessorContext<any, any>): VersionedKeyValueStore<K, VT> =>
-      (table ??= new VersionedKeyValueStore(ctx.getOrderedStore(spec.tableStore), spec.keySerde, spec.tableSerde));
+      (table ??= new VersionedKeyValueStore(ctx.getOrderedStore(spec.tableStore), spec.tableKeySerde, spec.tableSerde));
     const join = (record: StreamRecord<K, VS>, ctx: ProcessorContext<K, VOut>): void => {
       const store = ctx.getOrderedStore(spec.store);
       const keyed = record.key !== null && record.key !== undefined;

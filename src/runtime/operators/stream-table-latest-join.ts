@@ -2,8 +2,8 @@ import type { Processor, ProcessorContext } from '../processor.ts';
 import type { StreamRecord } from '../../records/record.ts';
 import type { Serde } from '../../records/serde.ts';
 import type { OrderedStore } from '../../state/ordered-store.ts';
-import type { Change } from '../../tables/change.ts';
-import { latestMayDifferFromAsOf, missedJoinedRecords, newerAfterUpdate, streamTableResultTimestamp } from '../../joins/stream-table.ts';
+import { applyTableRecord, hasTableKey, type Change } from '../../tables/change.ts';
+import { latestMayDifferFromAsOf, missedJoinedRecords, streamTableResultTimestamp } from '../../joins/stream-table.ts';
 import { keyHexOf } from './aggregate-spec.ts';
 import type { StreamTableJoinKind } from './stream-table-join.ts';
 
@@ -14,17 +14,19 @@ export interface LatestValueJoinSpec<K, VS, VT, VOut> {
   readonly store: string;
   /** The parent the stream's records come from; the other parent is the table, passing its changes. */
   readonly streamParent: string;
+  /** What the table's parent passes: its changes, or (a table read from a stream) the stream's records. */
+  readonly tableInput: 'changes' | 'records';
   readonly keySerde: Serde<K>;
   readonly tableSerde: Serde<VT>;
   readonly joiner: (value: VS, row: VT | undefined) => VOut;
   readonly resultsNode: string;
 }
 
-/** A key's row as the join sees it: its value (absent: undefined), the time of its current update and those newer than it (`newerAfterUpdate`), and the largest timestamp joined. */
+/** A key's row as the join sees it: its value (absent: undefined), the times of its current and newest updates, and the largest timestamp joined. */
 interface Row<VT> {
   readonly value: VT | undefined;
   readonly currentFrom: number | undefined;
-  readonly newer: readonly number[];
+  readonly maxFrom: number | undefined;
   readonly lastJoined: number | undefined;
 }
 
@@ -37,8 +39,10 @@ interface Row<VT> {
  * (`latestMayDifferFromAsOf`), and each table change that comes after a
  * stream record it would have changed was joined (`missedJoinedRecords`),
  * is audited `nondeterministic:latest-value-join`. The join keeps its own
- * copy of each key's latest value from the table's changes, so any table
- * can be joined, a filtered or mapped one included.
+ * copy of each key's latest value — from the records of a table read from a
+ * stream (`applyTableRecord`; a delete of an absent key too, which changes
+ * what the table held as of its time), from the changes of any other — so
+ * any table can be joined, a filtered or mapped one included.
  */
 export function latestValueJoin<K, VS, VT, VOut>(spec: LatestValueJoinSpec<K, VS, VT, VOut>): () => Processor<K, unknown, K, VOut> {
   const rowKey = (key: K): string => `t${keyHexOf(spec, key)}`;
@@ -48,21 +52,24 @@ export function latestValueJoin<K, VS, VT, VOut>(spec: LatestValueJoinSpec<K, VS
     const nl = bytes.indexOf(NEWLINE);
     const meta = JSON.parse(Buffer.from(bytes.subarray(0, nl)).toString('utf8')) as Meta;
     const value = meta.a ? undefined : spec.tableSerde.deserialize(bytes.subarray(nl + 1));
-    return { value, currentFrom: meta.f ?? undefined, newer: meta.n, lastJoined: meta.j ?? undefined };
+    return { value, currentFrom: meta.f ?? undefined, maxFrom: meta.m ?? undefined, lastJoined: meta.j ?? undefined };
   };
   const write = (store: OrderedStore, key: K, row: Row<VT>): void => {
-    const meta: Meta = { a: row.value === undefined, f: row.currentFrom ?? null, n: row.newer, j: row.lastJoined ?? null };
+    const meta: Meta = { a: row.value === undefined, f: row.currentFrom ?? null, m: row.maxFrom ?? null, j: row.lastJoined ?? null };
     const value = row.value === undefined ? new Uint8Array() : (spec.tableSerde.serialize(row.value) ?? new Uint8Array());
     store.put(rowKey(key), new Uint8Array(Buffer.concat([Buffer.from(JSON.stringify(meta)), Buffer.of(NEWLINE), value])));
   };
-  const onChange = (change: StreamRecord<K, Change<VT>>, ctx: ProcessorContext<K, VOut>): void => {
+  const onChange = (change: StreamRecord<K, unknown>, ctx: ProcessorContext<K, VOut>): void => {
+    if (!hasTableKey(change.key)) return; // the table drops it too
+    const value = spec.tableInput === 'changes' ? (change.value as Change<VT>).new : applyTableRecord(undefined, change.value as VT | null);
     const store = ctx.getOrderedStore(spec.store);
     const row = read(store, change.key);
     const ts = change.timestamp;
     if (missedJoinedRecords(ts, row?.lastJoined)) {
       ctx.auditJoin('nondeterministic:latest-value-join', change, `table change at ${ts} came after a stream record of its key at ${row!.lastJoined} was joined with the value before it`);
     }
-    write(store, change.key, { value: change.value.new, currentFrom: ts, newer: newerAfterUpdate(row?.newer ?? [], row?.currentFrom, ts), lastJoined: row?.lastJoined });
+    const maxFrom = row?.maxFrom === undefined || ts > row.maxFrom ? ts : row.maxFrom;
+    write(store, change.key, { value, currentFrom: ts, maxFrom, lastJoined: row?.lastJoined });
   };
   const onRecord = (record: StreamRecord<K, VS>, ctx: ProcessorContext<K, VOut>): void => {
     const keyed = record.key !== null && record.key !== undefined;
@@ -70,11 +77,11 @@ export function latestValueJoin<K, VS, VT, VOut>(spec: LatestValueJoinSpec<K, VS
     const row = keyed ? read(store, record.key) : undefined;
     const ts = record.timestamp;
     if (keyed) {
-      if (latestMayDifferFromAsOf(ts, row?.currentFrom, row?.newer ?? [])) {
-        const newer = row!.newer.length === 0 ? '' : ` after updates at ${row!.newer.join(', ')}`;
-        ctx.auditJoin('nondeterministic:latest-value-join', record, `stream record at ${ts} joined the table's latest value, written at ${row!.currentFrom}${newer}; as of ${ts} the table held another`);
+      if (latestMayDifferFromAsOf(ts, row?.currentFrom, row?.maxFrom)) {
+        const newest = row!.maxFrom! > row!.currentFrom! ? `, after an update at ${row!.maxFrom}` : '';
+        ctx.auditJoin('nondeterministic:latest-value-join', record, `stream record at ${ts} joined the table's latest value, written at ${row!.currentFrom}${newest}; as of ${ts} the table may have held another`);
       }
-      if (row === undefined || row.lastJoined === undefined || ts > row.lastJoined) write(store, record.key, { value: row?.value, currentFrom: row?.currentFrom, newer: row?.newer ?? [], lastJoined: ts });
+      if (row === undefined || row.lastJoined === undefined || ts > row.lastJoined) write(store, record.key, { value: row?.value, currentFrom: row?.currentFrom, maxFrom: row?.maxFrom, lastJoined: ts });
     }
     if (row?.value === undefined && spec.kind === 'inner') return;
     ctx.forward({ ...record, value: spec.joiner(record.value, row?.value), timestamp: streamTableResultTimestamp(ts) }, spec.resultsNode);
@@ -82,16 +89,16 @@ export function latestValueJoin<K, VS, VT, VOut>(spec: LatestValueJoinSpec<K, VS
   return () => ({
     process(record, ctx) {
       if (ctx.parentNode === spec.streamParent) onRecord(record as StreamRecord<K, VS>, ctx);
-      else onChange(record as StreamRecord<K, Change<VT>>, ctx);
+      else onChange(record, ctx);
     },
   });
 }
 
-/** A row's times (`f` current, `n` newer, `j` joined) and whether its value is absent (`a`), as JSON before the value's bytes. */
+/** A row's times (`f` current, `m` newest, `j` joined) and whether its value is absent (`a`), as JSON before the value's bytes. */
 interface Meta {
   readonly a: boolean;
   readonly f: number | null;
-  readonly n: readonly number[];
+  readonly m: number | null;
   readonly j: number | null;
 }
 
