@@ -79,6 +79,13 @@ function prefixStates(records: readonly In[], key: string, state: (rs: readonly 
 
 const keysOf = (records: readonly In[]): string[] => [...new Set(records.map((r) => r.key))].sort();
 
+/** The lines of every key of `records` that `state` finds, in key order. */
+const entriesOf = (records: readonly In[], state: (rs: readonly In[], key: string) => Line | undefined): Line[] =>
+  keysOf(records).flatMap((k): Line[] => {
+    const l = state(records, k);
+    return l === undefined ? [] : [l];
+  });
+
 // ---- running the CLI ----
 
 interface Result {
@@ -120,8 +127,7 @@ async function untilCaughtUp(dir: string, input: { prices: In[]; stock: In[] }):
         for (const k of byKey.keys()) assert.ok(records.some((x) => x.key === k), `no record has key ${k}`);
         for (const k of keysOf(records)) assert.ok(prefixStates(records, k, state).includes(byKey.get(k) ?? 'null'), `${k}: ${byKey.get(k)} is no committed state of its records`);
       }
-      const expected = (records: readonly In[], state: (rs: readonly In[], key: string) => Line | undefined): Line[] => keysOf(records).flatMap((k) => state(records, k) ?? []);
-      if (JSON.stringify(parsed(prices)) === JSON.stringify(expected(input.prices, priceAsOf)) && JSON.stringify(parsed(stock)) === JSON.stringify(expected(input.stock, stockRow))) return;
+      if (JSON.stringify(parsed(prices)) === JSON.stringify(entriesOf(input.prices, priceAsOf)) && JSON.stringify(parsed(stock)) === JSON.stringify(entriesOf(input.stock, stockRow))) return;
     }
     assert.ok(Date.now() < deadline, `the stores did not catch up with the input: ${prices.stdout}${prices.stderr} / ${stock.stdout}${stock.stderr}`);
     await new Promise((r) => setTimeout(r, 100));
@@ -174,7 +180,7 @@ test('query reads the committed tables of an application running in another proc
       assert.deepEqual(lines(all.stderr), [`tidemark query: store prices of application prices on data dir ${dir} keeps no history back to ${t} (its horizon is ${new Date(horizon).toISOString()}): the keys it held then can no longer all be listed`]);
     } else {
       assert.equal(all.status, 0, all.stderr);
-      assert.deepEqual(parsed(all), keysOf(input.prices).flatMap((k) => priceAsOf(input.prices, k, t) ?? []), `as of ${new Date(t).toISOString()}`);
+      assert.deepEqual(parsed(all), entriesOf(input.prices, (rs, k) => priceAsOf(rs, k, t)), `as of ${new Date(t).toISOString()}`);
     }
   }
   // One key: beyond the history (never "absent"), absent, present; a key never written.
@@ -194,7 +200,7 @@ test('query reads the committed tables of an application running in another proc
       assert.deepEqual(parsed(r), [expected]);
     }
   }
-  const stockRows = keysOf(input.stock).flatMap((k) => stockRow(input.stock, k) ?? []);
+  const stockRows = entriesOf(input.stock, stockRow);
   const range = await query(dir, ['--store', 'stock', '--from', 'b', '--to', 'kiwi']);
   assert.equal(range.status, 0, range.stderr);
   assert.deepEqual(parsed(range), stockRows.filter((l) => (l.key as string) >= 'b' && (l.key as string) < 'kiwi'));
