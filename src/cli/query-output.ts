@@ -46,3 +46,15 @@ export function keyValueLine(key: unknown, value: unknown, timestamped: boolean)
 export function versionedLine(key: unknown, version: VersionedRecord<unknown>): string {
   return json({ ...field('key', key), ...field('value', version.value), validFrom: version.validFrom, validTo: version.validTo ?? null });
 }
+
+/**
+ * A time in a message: ISO-8601 for epoch milliseconds (from 1e11, in
+ * 1973, on), else the number (a topology's own small timestamps).
+ *
+ * @example
+ * timeText(1780315200000); // '2026-06-01T12:00:00.000Z'
+ * timeText(30);            // '30'
+ */
+export function timeText(t: number): string {
+  return t >= 1e11 && t <= 8.64e15 ? new Date(t).toISOString() : String(t);
+}

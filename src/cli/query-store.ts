@@ -18,7 +18,8 @@ import { loadTopologyModule } from './topology-module.ts';
 export interface OpenedStore {
   readonly store: QueryableStore<unknown, unknown>;
   readonly definition: StoreDefinition;
-  readonly applicationId: string;
+  /** `store S of application A`, for messages. */
+  readonly label: string;
   /** `store S of application A on data dir D`, for messages. */
   readonly where: string;
   close(): Promise<void>;
@@ -39,7 +40,8 @@ export async function openQueriedStore(modulePath: string, dataDir: string, stor
   if (definition.ordered === true && definition.versioned === undefined) {
     throw new CliError(`store ${storeName} of application ${applicationId} is a window or session store: tidemark query reads key-value stores and tables`);
   }
-  const where = `store ${storeName} of application ${applicationId} on data dir ${dataDir}`;
+  const label = `store ${storeName} of application ${applicationId}`;
+  const where = `${label} on data dir ${dataDir}`;
   const log = await EmbeddedLog.open({ dataDir, readOnly: true });
   try {
     const app = new Application(topology, { applicationId, log });
@@ -53,7 +55,7 @@ export async function openQueriedStore(modulePath: string, dataDir: string, stor
     if (!tasks.some((t) => log.readCheckpoint(applicationId, t) !== undefined)) {
       throw new CliError(`${where}: the application has committed nothing there yet (tidemark run ${modulePath} --data-dir ${dataDir} runs it)`);
     }
-    return { store: app.store(storeName), definition, applicationId, where, close: () => log.close() };
+    return { store: app.store(storeName), definition, label, where, close: () => log.close() };
   } catch (e) {
     await log.close();
     throw e;

@@ -2,13 +2,12 @@ import { DeserializationError } from '../records/serde.ts';
 import { BEYOND_HISTORY } from '../state/versioned-store.ts';
 import { isTimestampedSerde } from '../state/timestamped.ts';
 import { choiceOption, existingDataDir, optionalString, parseCommandArgs, parseInteger, requiredString, type ParsedArgs } from './args.ts';
-import { CliError, UsageError } from './errors.ts';
+import { UsageError } from './errors.ts';
 import { parseIsoDateTime } from './exact-input.ts';
 import type { CommandIo } from './io.ts';
-import { keyValueLine, versionedLine } from './query-output.ts';
+import { keyValueLine, timeText, versionedLine } from './query-output.ts';
 import { openQueriedStore, type OpenedStore } from './query-store.ts';
 import { KEY_FORMATS, keyTextBytes, type KeyFormat } from './record-format.ts';
-import { formatClock } from './run.ts';
 
 export const queryHelp = `Usage: tidemark query <topology module> --data-dir D --store S (--key K | --from A --to B | --all) [--as-of T]
 
@@ -90,7 +89,7 @@ export async function queryCommand(argv: readonly string[], io: CommandIo): Prom
   try {
     const keyFormat = choiceOption<KeyFormat>(values, 'key-format', KEY_FORMATS, opened.definition.keySerde.name === 'string' ? 'string' : 'json');
     if (asOf !== undefined && opened.store.kind !== 'versioned') {
-      throw new UsageError(`--as-of reads a versioned table as of a time; ${opened.where.replace(/ on data dir .*/, '')} is a key-value store (it keeps latest values only)`);
+      throw new UsageError(`--as-of reads a versioned table as of a time; ${opened.label} is a key-value store (it keeps latest values only)`);
     }
     // Every read below is synchronous: together they see one commit of the running application.
     return answer(opened, selection, (text, option) => keyOf(opened, text, keyFormat, option), asOf === undefined ? undefined : { t: asOf, text: asOfText! }, io);
@@ -137,7 +136,7 @@ function keyOf(opened: OpenedStore, text: string, format: KeyFormat, option: str
     return opened.definition.keySerde.deserialize(bytes);
   } catch (e) {
     if (!(e instanceof DeserializationError)) throw e;
-    throw new CliError(`${option} ${JSON.stringify(text)} is not a key of ${opened.where}: its key serde (${opened.definition.keySerde.name}) cannot read it as --key-format ${format} writes it: ${e.message}`);
+    throw new UsageError(`${option} ${JSON.stringify(text)} is not a key of ${opened.where}: its key serde (${opened.definition.keySerde.name}) cannot read it as --key-format ${format} writes it: ${e.message}`);
   }
 }
 
@@ -146,7 +145,7 @@ function answer(opened: OpenedStore, selection: Selection, key: (text: string, o
   const { store, where } = opened;
   const when = asOf === undefined ? '' : ` as of ${asOf.text}`;
   const beyond = (what: string, horizon: number): number => {
-    io.err(`tidemark query: ${where} keeps no history back to ${asOf!.text} (its horizon is ${formatClock(horizon)}): ${what}`);
+    io.err(`tidemark query: ${where} keeps no history back to ${asOf!.text} (its horizon is ${timeText(horizon)}): ${what}`);
     return EXIT_BEYOND_HISTORY;
   };
   if ('key' in selection) {

@@ -15,7 +15,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cli, freshDir, lines, MAIN, MAX_TEMPERATURE } from '../fixtures/cli.ts';
@@ -251,6 +251,17 @@ test('query: bad usage and missing things are one line each, with exit status 2 
     assert.deepEqual(lines(r.stderr), [`tidemark query: ${message}`]);
   }
 
+  // A window store: refused by name, before the data dir is read.
+  const windowed = join(freshDir(), 'windowed.ts');
+  writeFileSync(windowed, `import { StreamsBuilder, TimeWindows } from ${JSON.stringify(new URL('../../src/index.ts', import.meta.url).href)};
+const b = new StreamsBuilder();
+b.stream('readings').groupByKey().windowedBy(TimeWindows.ofSize(1000)).count({ name: 'per-second' }).to('counts');
+export default { applicationId: 'windowed', topology: b.build() };
+`);
+  const window = await query(dir, ['--store', 'per-second', '--all'], windowed);
+  assert.equal(window.status, 1);
+  assert.deepEqual(lines(window.stderr), ['tidemark query: store per-second of application windowed is a window or session store: tidemark query reads key-value stores and tables']);
+
   // A store with JSON keys (the DSL's default serde): its keys are JSON on the command line too.
   const temps = freshDir();
   assert.equal(cli(['produce', '--data-dir', temps, '--stream', 'readings'], '{"key":"s1","value":{"celsius":21.5},"eventTime":1}\n').status, 0);
@@ -261,6 +272,9 @@ test('query: bad usage and missing things are one line each, with exit status 2 
   const bare = await query(temps, ['--store', 'max', '--key', 's1'], MAX_TEMPERATURE);
   assert.equal(bare.status, 2);
   assert.match(bare.stderr, /--key "s1" is not JSON/);
+  const asString = await query(temps, ['--store', 'max', '--key', 's1', '--key-format', 'string'], MAX_TEMPERATURE);
+  assert.equal(asString.status, 2);
+  assert.match(asString.stderr, /^tidemark query: --key "s1" is not a key of store max of application max-temperature on data dir \S+: its key serde \(json\) cannot read it as --key-format string writes it: invalid JSON/);
 
   const help = cli(['query', '--help']);
   assert.equal(help.status, 0);
