@@ -43,7 +43,7 @@ const EXPECTED: Record<string, readonly string[]> = {
     'isValidTimestamp', 'isWindowClosed', 'isWindowFired', 'joinsSession', 'leftWindow', 'membersAfter', 'mergeSessions',
     'newProducerApplication', 'nextGeneration', 'partitionForKey', 'producersWatermark', 'regroup', 'resolveTimestamp', 'resultTimestamp',
     'rightWindow', 'sessionCloseEnd', 'slidingStartsContaining', 'slidingWindowsOf', 'stateLateness', 'tableAggregateTimestamp', 'timeWindowsFor',
-    'NO_HORIZON', 'Version', 'historyHorizon', 'isExactAsOf', 'isLateTableUpdate', 'isLatestUpdate', 'isPurgeableVersion', 'purgeableAt', 'versionAsOf',
+    'NO_HORIZON', 'Version', 'historyHorizon', 'isExactAsOf', 'isExactRangeAsOf', 'isLateTableUpdate', 'isLatestUpdate', 'isPurgeableVersion', 'purgeableAt', 'versionAsOf',
     'JoinSide', 'UnmatchedEntry', 'compareUnmatched', 'isJoinMatch', 'isLateJoinRecord', 'isPairOpen', 'isUnmatchedDue', 'joinWindowEnd', 'streamJoinResultTimestamp',
     'heldHorizon', 'isStreamRecordDue', 'latestMayDifferFromAsOf', 'missedJoinedRecords', 'streamTableResultTimestamp',
   ],
