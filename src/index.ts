@@ -47,6 +47,19 @@ export type { Timer, TimerDomain, TimerService } from './runtime/timers.ts';
 
 // Running a topology.
 export { Application, type RunOptions, type RunSummary, type RunMode, type Progress, type StartPosition, type QueryableStore } from './runtime/application.ts';
+export type { RunObservation, TaskObservation, InputObservation, OperatorObservation, LateObservation, ProducerHolder } from './runtime/observation.ts';
+export { createMetrics, type Metrics } from './runtime/metrics.ts';
+export { serveObservability, type HttpOptions, type ObservabilityServer, type TopologyPictureNode } from './runtime/observe-server.ts';
+export {
+  DIAGNOSTICS_CHANNELS,
+  type RecordLateMessage,
+  type WindowFiredMessage,
+  type WatermarkAdvancedMessage,
+  type CommitMessage,
+  type AuditMessage,
+  type TaskMessage,
+  type RestoreMessage,
+} from './runtime/diagnostics.ts';
 export type { ReadOnlyKeyValueStore } from './runtime/store-views.ts';
 export { BEYOND_HISTORY, type ReadOnlyVersionedStore, type VersionedRecord } from './state/versioned-store.ts';
 export type { TraceEvent, TraceEventBase, LogPosition } from './runtime/trace.ts';

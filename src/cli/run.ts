@@ -78,6 +78,10 @@ ${kafkaDurabilityHelp(29)}
                              instead of the consumer group on Kafka)
   --trace FILE               write the run's trace (records, stream time, watermarks,
                              watermark records per task) as NDJSON, for tidemark timeline
+  --http [HOST:]PORT         serve a live page at http://HOST:PORT/ while the run goes on:
+                             stream time and watermarks per task, what holds them back,
+                             lag, late records, the topology; and /metrics (Prometheus),
+                             /progress (JSON). HOST defaults to 127.0.0.1; PORT 0 picks one
   --quiet                    no progress display
   -h, --help                 this help${KAFKA_SECURITY_HELP}
 
@@ -104,6 +108,7 @@ const OPTIONS = {
   instance: { type: 'string' },
   group: { type: 'boolean' },
   trace: { type: 'string' },
+  http: { type: 'string' },
 } as const;
 
 /**
@@ -141,6 +146,7 @@ export async function runCommand(argv: readonly string[], io: CommandIo): Promis
     ...instanceOption(optionalString(values, 'instance')),
   };
   const tracePath = optionalString(values, 'trace');
+  const http = httpOption(optionalString(values, 'http'));
   const { applicationId, topology } = await loadTopologyModule(modulePath);
 
   const opened = await openCliLog(values, 'write', (line) => io.err(`${applicationId}: ${line}`), values.quiet === true ? undefined : restoreNotice(io.stderr, applicationId));
@@ -155,7 +161,15 @@ export async function runCommand(argv: readonly string[], io: CommandIo): Promis
     const app = new Application(topology, { applicationId, log });
     let summary: RunSummary;
     try {
-      summary = await app.run({ ...options, ...(group === undefined ? {} : { group }), signal: interrupt.signal, onProgress: progress?.update, progressIntervalMs: 100, ...(trace === undefined ? {} : { trace: trace.write }) });
+      summary = await app.run({
+        ...options,
+        ...(group === undefined ? {} : { group }),
+        signal: interrupt.signal,
+        onProgress: progress?.update,
+        progressIntervalMs: 100,
+        ...(trace === undefined ? {} : { trace: trace.write }),
+        ...(http === undefined ? {} : { http: { ...http, onListening: (url: string) => io.err(`${applicationId}: live page at ${url} (metrics at ${url}metrics)`) } }),
+      });
     } finally {
       progress?.finish();
     }
@@ -173,6 +187,16 @@ export async function runCommand(argv: readonly string[], io: CommandIo): Promis
     interrupt.dispose();
     await opened.close();
   }
+}
+
+/** `--http [HOST:]PORT`: where the live page and the metrics are served. */
+export function httpOption(given: string | undefined): { host: string; port: number } | undefined {
+  if (given === undefined) return undefined;
+  const m = /^(?:(\[[0-9a-fA-F:.]+\]|[^:\s]+):)?(\d{1,5})$/.exec(given);
+  const port = m === null ? NaN : Number(m[2]);
+  if (m === null || port > 65535) throw new UsageError(`--http must be [HOST:]PORT (e.g. 9464 or 127.0.0.1:9464), got ${JSON.stringify(given)}`);
+  const host = m[1] === undefined ? '127.0.0.1' : m[1].replace(/^\[|\]$/g, '');
+  return { host, port };
 }
 
 /** `--instance I/N`. */

@@ -1,3 +1,6 @@
+import { serveObservability } from './observe-server.ts';
+import { RecentLate, observeRun, type ObservedRun, type RunObservation } from './observation.ts';
+import { publish, type TaskMessage } from './diagnostics.ts';
 import { systemClock, type Clock } from '../time/clock.ts';
 import { nextGeneration } from '../time/producer-watermarks.ts';
 import type { Log, TaskStorage } from './log.ts';
@@ -81,6 +84,8 @@ export class Application {
   /** Tasks this run held and handed over to another instance: their counters still count in the summary. */
   #handedOver: StreamTask[] = [];
   #takenOver = 0;
+  /** What {@link observe} reads of the current (or last) run. */
+  #observed: (ObservedRun & { readonly clock: Clock }) | undefined;
 
   static {
     internalsOf = (app) => ({
@@ -115,6 +120,17 @@ export class Application {
    * await app.run({ mode: 'real-time', signal: controller.signal });
    */
   async run(options: RunOptions): Promise<RunSummary> {
+    if (options.http === undefined) return this.#run(options);
+    const server = await serveObservability(options.http, this.topology, () => this.observe(), this.applicationId);
+    options.http.onListening?.(server.url);
+    try {
+      return await this.#run(options);
+    } finally {
+      await server.close();
+    }
+  }
+
+  async #run(options: RunOptions): Promise<RunSummary> {
     if (options.group !== undefined) return runInGroup({ applicationId: this.applicationId, log: this.#log, plan: (o) => this.#plan(o), start: (o, p) => this.#start(o, p) }, options, options.group);
     await this.#log.prepare?.(this.#plan(options));
     const run = this.#start(options);
@@ -137,7 +153,34 @@ export class Application {
       await run.loop.runUntil(this.#tasks, () => false);
     }
     await run.loop.stop();
+    this.#announce('revoked', this.#tasks);
+    if (this.#observed !== undefined) this.#observed = { ...this.#observed, running: false, tasks: [...this.#tasks] };
     return run.summary();
+  }
+
+  /**
+   * The current (or last) run's progress as a plain value: per task its
+   * stream time, watermark and event-time lag, per input partition its lag,
+   * watermark and what holds it back, per operator its watermark and late
+   * counts, the recent late records and the audited decisions by kind.
+   * Undefined before the first run. What `tidemark run --http` serves as
+   * `/progress` and as metrics.
+   *
+   * @example
+   * const running = app.run({ mode: 'real-time', signal });
+   * setInterval(() => {
+   *   const o = app.observe();
+   *   for (const t of o?.tasks ?? []) console.log(t.id, t.watermark, t.eventTimeLagMs);
+   * }, 1000);
+   */
+  observe(): RunObservation | undefined {
+    const o = this.#observed;
+    return o === undefined ? undefined : observeRun(o, o.clock.now());
+  }
+
+  /** `tidemark:task`: tasks that start or stop running in this process. */
+  #announce(event: TaskMessage['event'], tasks: readonly StreamTask[]): void {
+    for (const t of tasks) publish('task', (): TaskMessage => ({ applicationId: this.applicationId, taskId: t.id, event }));
   }
 
   /**
@@ -173,13 +216,36 @@ export class Application {
   #start(options: RunOptions, plan: RunPlan = this.#plan(options)): StartedRun {
     this.#checkStartPosition(options.from ?? 'earliest', plan);
     const clock = options.clock ?? systemClock;
-    const auditor = new Auditor(clock, options.onAudit);
+    const recentLate = new RecentLate();
+    const auditor = new Auditor(
+      clock,
+      (e) => {
+        recentLate.note(e);
+        options.onAudit?.(e);
+      },
+      this.applicationId,
+    );
     const env = this.#environment(options, clock, auditor, this.#generation(plan, clock));
     const stages = this.#createTasks(plan, env);
     this.#tasks = stages.flat();
     this.#handedOver = [];
     this.#takenOver = 0;
-    const loop = new RunLoop(this.#log, this.#tasks, options, clock);
+    const loop = new RunLoop(this.#log, this.#tasks, options, clock, this.applicationId);
+    this.#announce('assigned', this.#tasks);
+    const tasks = (): readonly StreamTask[] => this.#tasks;
+    this.#observed = {
+      applicationId: this.applicationId,
+      mode: options.mode,
+      running: true,
+      startedAt: clock.now(),
+      get tasks() {
+        return tasks();
+      },
+      auditor,
+      loop,
+      recentLate,
+      clock,
+    };
     const setTasks = (tasks: StreamTask[]): void => {
       this.#tasks = tasks.sort((a, b) => a.subTopology.id - b.subTopology.id || a.partition - b.partition);
       loop.setTasks(this.#tasks);
@@ -191,10 +257,14 @@ export class Application {
       takeOver: (tasks) => {
         this.#takenOver += tasks.length;
         const sub = (id: number): SubTopology => plan.subTopologies.find((s) => s.id === id)!;
-        setTasks([...this.#tasks, ...tasks.map((t) => new StreamTask(env, sub(t.subTopology), t.partition, (s) => plan.writers.get(s) ?? []))]);
+        const taken = tasks.map((t) => new StreamTask(env, sub(t.subTopology), t.partition, (s) => plan.writers.get(s) ?? []));
+        this.#announce('assigned', taken);
+        setTasks([...this.#tasks, ...taken]);
       },
       handOver: (taskIds) => {
-        this.#handedOver.push(...this.#tasks.filter((t) => taskIds.includes(t.id)));
+        const handed = this.#tasks.filter((t) => taskIds.includes(t.id));
+        this.#announce('revoked', handed);
+        this.#handedOver.push(...handed);
         setTasks(this.#tasks.filter((t) => !taskIds.includes(t.id)));
       },
     };

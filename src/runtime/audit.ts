@@ -1,4 +1,5 @@
 import type { AuditEntry } from './log.ts';
+import { publish, type AuditMessage } from './diagnostics.ts';
 import type { Clock } from '../time/clock.ts';
 
 /** Kinds of audit entries. The `nondeterministic:*` kinds make a run irreproducible. */
@@ -41,9 +42,12 @@ export class Auditor {
   readonly counts = new Map<AuditKind, number>();
   #pending: AuditEntry[] = [];
 
-  constructor(clock: Clock, listener?: AuditListener) {
+  readonly #applicationId: string;
+
+  constructor(clock: Clock, listener?: AuditListener, applicationId = '') {
     this.#clock = clock;
     this.#listener = listener;
+    this.#applicationId = applicationId;
   }
 
   record(kind: AuditKind, taskId: string, where: { stream: string; partition: number; offset: number }, detail: string): void {
@@ -51,6 +55,7 @@ export class Auditor {
     const entry: AuditEntry = { kind, taskId, stream: where.stream, partition: where.partition, offset: where.offset, detail, at: this.#clock.now() };
     this.#pending.push(entry);
     this.#listener?.(entry);
+    publish('audit', (): AuditMessage => ({ applicationId: this.#applicationId, kind, taskId, stream: where.stream, partition: where.partition, offset: where.offset, detail }));
   }
 
   /** Returns and forgets the entries of a task made since its last commit. */

@@ -1,3 +1,4 @@
+import { publish, type RecordLateMessage, type WindowFiredMessage } from './diagnostics.ts';
 import type { StreamRecord } from '../records/record.ts';
 import { eventClockNow } from '../time/event-clock.ts';
 import { NO_WATERMARK } from '../time/watermark.ts';
@@ -264,16 +265,25 @@ export class ProcessorGraph {
         counters.outOfOrderTableUpdates++;
       },
       auditJoin: (kind, record, detail) => env.auditor.record(kind, taskId, record, `${node}: ${detail}`),
+      reportWindowFired: (start, end, timestamp) => publish('windowFired', (): WindowFiredMessage => ({ applicationId: env.applicationId, taskId, node, start, end, timestamp })),
     };
   }
 
   /** Late records are data: each is counted and audited with its position. */
   #reportLate(node: string, record: StreamRecord, detail: string, lateFor: 'record' | 'window'): void {
     const { counters, cursor } = this.#parts;
+    const byNode = counters.lateByNode.get(node) ?? { records: 0, windows: 0 };
+    counters.lateByNode.set(node, byNode);
     if (lateFor === 'record') {
       counters.lateRecords++;
+      byNode.records++;
       if (record === cursor.current) cursor.lateInCurrent = true;
-    } else counters.lateWindows++;
+    } else {
+      counters.lateWindows++;
+      byNode.windows++;
+    }
+    const { env, taskId } = this.#parts;
+    publish('recordLate', (): RecordLateMessage => ({ applicationId: env.applicationId, taskId, node, stream: record.stream, partition: record.partition, offset: record.offset, timestamp: record.timestamp, lateFor, detail }));
     this.#parts.env.auditor.record(lateFor === 'record' ? 'late-record' : 'late-window', this.#parts.taskId, record, `${node}: ${detail}`);
   }
 }

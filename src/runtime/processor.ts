@@ -61,6 +61,8 @@ export interface ProcessorContext<KOut = unknown, VOut = unknown> {
   countOutOfOrderTableUpdate(): void;
   /** Audits what a join saw (`late-table-update`, `nondeterministic:latest-value-join`) at the position of `record`, counted by kind. @internal */
   auditJoin(kind: 'late-table-update' | 'nondeterministic:latest-value-join', record: StreamRecord, detail: string): void;
+  /** Tells observers (`tidemark:window-fired`) that this window operator emitted the result of `[start, end)` at `timestamp`. @internal */
+  reportWindowFired(start: number, end: number, timestamp: number): void;
 }
 
 /**

@@ -6,6 +6,7 @@ import { BadInputError } from './input-failure.ts';
 import type { RunPlan } from './run-plan.ts';
 import type { RunOptions } from './run-options.ts';
 import type { RunSummary } from './run-summary.ts';
+import { publish, type CommitMessage } from './diagnostics.ts';
 
 /** A run's tasks (in data-flow stages), its loop and its summary. */
 export interface StartedRun {
@@ -29,7 +30,13 @@ export class RunLoop {
   #lastProgress = -Infinity;
   #processed = 0;
 
-  constructor(storage: TaskStorage, tasks: readonly StreamTask[], options: RunOptions, clock: Clock) {
+  readonly #applicationId: string;
+  /** Total time spent committing, in ms, and the last commit's. */
+  commitMs = 0;
+  lastCommitMs = 0;
+
+  constructor(storage: TaskStorage, tasks: readonly StreamTask[], options: RunOptions, clock: Clock, applicationId = '') {
+    this.#applicationId = applicationId;
     this.#storage = storage;
     this.#tasks = tasks;
     this.#options = options;
@@ -109,10 +116,21 @@ export class RunLoop {
    * per task on a broker (the promise resolves when all are committed).
    */
   commit(): void | Promise<void> {
+    const started = performance.now();
     const done = this.#storage.commit(this.#tasks.map((t) => t.prepareCommit()));
     this.commits++;
     this.#lastCommit = this.#clock.now();
-    return done;
+    if (done === undefined) return this.#committed(started);
+    return done.then(() => this.#committed(started));
+  }
+
+  /** Commit timings are for operators (metrics, `tidemark:commit`), never for decisions: performance.now, not the run's clock. */
+  #committed(started: number): void {
+    const ms = performance.now() - started;
+    this.commitMs += ms;
+    this.lastCommitMs = ms;
+    const tasks = this.#tasks.length;
+    publish('commit', (): CommitMessage => ({ applicationId: this.#applicationId, tasks, durationMs: ms }));
   }
 
   #reportProgress(now: number, force: boolean): void {

@@ -1,3 +1,4 @@
+import type { HttpOptions } from './observe-server.ts';
 import type { Clock } from '../time/clock.ts';
 import type { AuditListener } from './audit.ts';
 import type { TraceEvent } from './trace.ts';
@@ -72,6 +73,15 @@ export interface RunOptions {
   readonly group?: TaskGroup;
   /** Receives every task's trace (records, stream time, watermarks, watermark records): see `tidemark timeline`. */
   readonly trace?: (event: TraceEvent) => void;
+  /**
+   * Serve the run's `/metrics` (Prometheus), `/progress` (JSON), `/topology`
+   * and a live page at `/` while it runs (host default 127.0.0.1; port 0
+   * picks one, which `onListening` is told).
+   */
+  readonly http?: HttpOptions & {
+    /** Told the URL once the server listens. */
+    readonly onListening?: (url: string) => void;
+  };
 }
 
 /** Progress anyone can read while a run goes on: lag, stream time per task. */

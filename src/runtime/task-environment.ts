@@ -48,6 +48,8 @@ export interface TaskCounters {
   dropped: number;
   /** Table updates older than the row they changed (applied all the same). */
   outOfOrderTableUpdates: number;
+  /** Late records and late windows by the node that found them late. */
+  readonly lateByNode: Map<string, { records: number; windows: number }>;
   output: Map<string, number>;
   enforcedProcessing: number;
 }

@@ -1,3 +1,4 @@
+import { publish, type WatermarkAdvancedMessage } from './diagnostics.ts';
 import type { EventClock } from '../time/event-clock.ts';
 import type { StreamRecord } from '../records/record.ts';
 import { advanceStreamTime } from '../time/stream-time.ts';
@@ -42,7 +43,7 @@ export class StreamTask {
   readonly subTopology: SubTopology;
   /** One-line warnings about this task's inputs, for the run's summary (each is audited too). */
   readonly warnings: string[] = [];
-  readonly counters: TaskCounters = { consumed: 0, processed: 0, deadLettered: 0, lateRecords: 0, lateWindows: 0, dropped: 0, outOfOrderTableUpdates: 0, output: new Map(), enforcedProcessing: 0 };
+  readonly counters: TaskCounters = { consumed: 0, processed: 0, deadLettered: 0, lateRecords: 0, lateWindows: 0, dropped: 0, outOfOrderTableUpdates: 0, lateByNode: new Map(), output: new Map(), enforcedProcessing: 0 };
   readonly #env: TaskEnvironment;
   readonly #inputs: TaskInputs;
   readonly #admission: TaskAdmission;
@@ -300,6 +301,7 @@ export class StreamTask {
    */
   #advanceWatermarks(trigger: StreamRecord): void {
     if (!this.#watermarks.update()) return;
+    publish('watermarkAdvanced', (): WatermarkAdvancedMessage => ({ applicationId: this.#env.applicationId, taskId: this.id, watermark: this.watermark }));
     if (this.#env.trace !== undefined) this.#trace({ kind: 'watermark', time: this.watermark });
     this.#graph.onWatermarks(trigger, this.#eventClock === 'watermark');
     if (this.#eventClock === 'watermark') this.#output.publishWatermarks(false);

@@ -57,9 +57,11 @@ export interface ReadOnlyVersionedStore<K, V> {
    * listed.
    */
   range(from: K, to: K): IterableIterator<[K, VersionedRecord<V>]>;
+  /** The keys with `from <= key < to`, each with its version as of `t`; {@link BEYOND_HISTORY} as of a `t` older than the horizon. */
   range(from: K, to: K, t: number): IterableIterator<[K, VersionedRecord<V>]> | typeof BEYOND_HISTORY;
-  /** Every key, as {@link ReadOnlyVersionedStore.range} lists a range. */
+  /** Every key with its latest version, as {@link ReadOnlyVersionedStore.range} lists a range. */
   all(): IterableIterator<[K, VersionedRecord<V>]>;
+  /** Every key with its version as of `t`; {@link BEYOND_HISTORY} as of a `t` older than the horizon. */
   all(t: number): IterableIterator<[K, VersionedRecord<V>]> | typeof BEYOND_HISTORY;
   /** The history horizon the store was last purged to: reads as of any `t >= horizon` are exact. */
   readonly horizon: number;

@@ -16,6 +16,9 @@ const root = fileURLToPath(new URL('../../', import.meta.url));
 const EXPECTED: Record<string, readonly string[]> = {
   '.': [
     'AggregateOptions', 'Aggregator', 'BEYOND_HISTORY', 'QueryableStore', 'ReadOnlyKeyValueStore', 'ReadOnlyVersionedStore', 'VersionedRecord', 'AppendRecord', 'Application', 'AuditEntry', 'AuditKind', 'AuditListener', 'BadInputError',
+    'RunObservation', 'TaskObservation', 'InputObservation', 'OperatorObservation', 'LateObservation', 'ProducerHolder', 'Metrics', 'createMetrics', 'serveObservability', 'HttpOptions',
+    'ObservabilityServer', 'TopologyPictureNode', 'DIAGNOSTICS_CHANNELS', 'RecordLateMessage', 'WindowFiredMessage', 'WatermarkAdvancedMessage', 'CommitMessage', 'AuditMessage',
+    'TaskMessage', 'RestoreMessage',
     'BranchedStream', 'Clock', 'CommitUnit', 'ConsumedRecord', 'DEAD_LETTER_HEADERS', 'DataDirError', 'DeserializationError',
     'EmbeddedLog', 'EmbeddedLogOptions', 'EmitStrategy', 'EventClock', 'ExtractionInput', 'Extractors', 'Forwarded',
     'GroupCatchUpState', 'GroupMember',

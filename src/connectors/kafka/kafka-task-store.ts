@@ -1,3 +1,4 @@
+import { publish, type RestoreMessage } from '../../runtime/diagnostics.ts';
 import { join } from 'node:path';
 import type { StateBackend } from '../../state/key-value-store.ts';
 import type { AuditEntry, CommitUnit, TaskCheckpoint } from '../../runtime/log.ts';
@@ -88,7 +89,10 @@ export class KafkaTaskStore {
     if (wipe) local.wipe(taskId, store, topic, partition);
     const total = Math.max(0, committedEnd - from);
     let done = 0;
-    const report = (finished: boolean): void => this.#options.onRestore?.({ applicationId: app, taskId, store, done, total, finished });
+    const report = (finished: boolean): void => {
+      this.#options.onRestore?.({ applicationId: app, taskId, store, done, total, finished });
+      publish('restore', (): RestoreMessage => ({ applicationId: app, taskId, store, done, total, finished }));
+    };
     if (total > 0) report(false);
     const at = (offset: number): AppliedChange => ({ topic, partition, topicId, offset });
     const end = await this.#reader.scan(topic, partition, from, (records, next) => {

@@ -72,7 +72,9 @@ export function forwardResult<K, A>(
   reportedAs: { readonly start: number; readonly end: number } = window,
 ): void {
   const windowed: Windowed<K> = { key, start: reportedAs.start, end: reportedAs.end };
-  ctx.forward({ ...trigger, key: windowed, value, timestamp: resultTimestamp(window), headers: {} }, spec.resultsNode);
+  const timestamp = resultTimestamp(window);
+  ctx.reportWindowFired(window.start, window.end, timestamp);
+  ctx.forward({ ...trigger, key: windowed, value, timestamp, headers: {} }, spec.resultsNode);
 }
 
 /** A record late for every window it belongs to: counted, audited, and dropped or sent on untouched. */
