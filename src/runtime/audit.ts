@@ -55,7 +55,7 @@ export class Auditor {
     const entry: AuditEntry = { kind, taskId, stream: where.stream, partition: where.partition, offset: where.offset, detail, at: this.#clock.now() };
     this.#pending.push(entry);
     this.#listener?.(entry);
-    publish('audit', (): AuditMessage => ({ applicationId: this.#applicationId, kind, taskId, stream: where.stream, partition: where.partition, offset: where.offset, detail }));
+    publish('audit', (): AuditMessage => ({ ...entry, applicationId: this.#applicationId }));
   }
 
   /** Returns and forgets the entries of a task made since its last commit. */

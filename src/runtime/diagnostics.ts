@@ -14,6 +14,7 @@
  * @module
  */
 import { channel, type Channel } from 'node:diagnostics_channel';
+import type { AuditEntry } from './log.ts';
 
 /** The channel names, one per moment. */
 export const DIAGNOSTICS_CHANNELS = {
@@ -91,23 +92,11 @@ export interface CommitMessage {
   readonly durationMs: number;
 }
 
-/** An audit entry as it is made. */
-export interface AuditMessage {
-  /** The application the moment belongs to. */
+/** An audit entry as it is made (the audit log's own line), with its application. */
+export type AuditMessage = AuditEntry & {
+  /** The application the entry belongs to. */
   readonly applicationId: string;
-  /** The audit kind, e.g. `nondeterministic:idle-partition`. */
-  readonly kind: string;
-  /** The task (`subTopology_partition`). */
-  readonly taskId: string;
-  /** The record's stream. */
-  readonly stream: string;
-  /** Its partition. */
-  readonly partition: number;
-  /** Its offset. */
-  readonly offset: number;
-  /** Why, in words. */
-  readonly detail: string;
-}
+};
 
 /** A task assigned to this process (`assigned`) or no longer run here (`revoked`). */
 export interface TaskMessage {
@@ -119,19 +108,19 @@ export interface TaskMessage {
   readonly event: 'assigned' | 'revoked';
 }
 
-/** A task store restoring from its changelog: records applied so far, of at most `total`. */
+/** How far a restore of one task store from its changelog has come (Kafka): records applied so far, of at most `total`. */
 export interface RestoreMessage {
-  /** The application the moment belongs to. */
+  /** The application. */
   readonly applicationId: string;
   /** The task (`subTopology_partition`). */
   readonly taskId: string;
-  /** The store. */
+  /** The store's name. */
   readonly store: string;
-  /** Changelog records applied so far. */
+  /** Changelog records applied to the local store so far in this restore. */
   readonly done: number;
-  /** Changelog offsets the restore covers. */
+  /** Changelog offsets this restore covers (an upper bound of its records: compaction and transaction markers leave gaps). */
   readonly total: number;
-  /** The last message of this restore. */
+  /** The restore is over (the last message for this store). */
   readonly finished: boolean;
 }
 

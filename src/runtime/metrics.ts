@@ -40,33 +40,34 @@ type Sample = readonly [Labels, number];
  */
 export function createMetrics(observe: () => RunObservation | undefined, applicationId?: string): Metrics {
   const registry = new Registry();
-  const gauge = (name: string, help: string, labelNames: readonly string[], samples: (o: RunObservation) => Iterable<Sample>): void => {
-    new Gauge({
-      name,
-      help,
-      labelNames: [...labelNames],
-      registers: [registry],
-      collect() {
-        this.reset();
-        const o = observe();
-        if (o !== undefined) for (const [labels, v] of samples(o)) this.set({ application: o.applicationId, ...labels }, v);
-      },
-    });
+  // Gauges and counters alike are read from the observation at each scrape: reset, then set to what it
+  // says (a counter's value is the run's total so far, which only grows while the run goes on).
+  const collected = (type: 'gauge' | 'counter', name: string, help: string, labelNames: readonly string[], samples: (o: RunObservation) => Iterable<Sample>): void => {
+    const config = { name, help, labelNames: [...labelNames], registers: [registry] };
+    const fill = (set: (labels: Labels, v: number) => void): void => {
+      const o = observe();
+      if (o !== undefined) for (const [labels, v] of samples(o)) set({ application: o.applicationId, ...labels }, v);
+    };
+    if (type === 'gauge') {
+      new Gauge({
+        ...config,
+        collect() {
+          this.reset();
+          fill((labels, v) => this.set(labels, v));
+        },
+      });
+    } else {
+      new Counter({
+        ...config,
+        collect() {
+          this.reset();
+          fill((labels, v) => v > 0 && this.inc(labels, v));
+        },
+      });
+    }
   };
-  // A counter read from a total: reset and set at each scrape (its value is the run's total so far).
-  const counter = (name: string, help: string, labelNames: readonly string[], samples: (o: RunObservation) => Iterable<Sample>): void => {
-    new Counter({
-      name,
-      help,
-      labelNames: [...labelNames],
-      registers: [registry],
-      collect() {
-        this.reset();
-        const o = observe();
-        if (o !== undefined) for (const [labels, v] of samples(o)) if (v > 0) this.inc({ application: o.applicationId, ...labels }, v);
-      },
-    });
-  };
+  const gauge = (name: string, help: string, labelNames: readonly string[], samples: (o: RunObservation) => Iterable<Sample>): void => collected('gauge', name, help, labelNames, samples);
+  const counter = (name: string, help: string, labelNames: readonly string[], samples: (o: RunObservation) => Iterable<Sample>): void => collected('counter', name, help, labelNames, samples);
   const task = ['application', 'task'];
   const input = ['application', 'task', 'stream', 'partition'];
   const operator = ['application', 'task', 'operator'];

@@ -85,23 +85,8 @@ export interface TaskObservation {
   readonly operators: readonly OperatorObservation[];
 }
 
-/** A late record, as the audit log has it. */
-export interface LateObservation {
-  /** `late-record`, `late-window` or `late-table-update`. */
-  readonly kind: string;
-  /** The task that found it late. */
-  readonly taskId: string;
-  /** The record's stream. */
-  readonly stream: string;
-  /** Its partition. */
-  readonly partition: number;
-  /** Its offset. */
-  readonly offset: number;
-  /** The node and why: the audit entry's detail. */
-  readonly detail: string;
-  /** Wall clock when it was found late. */
-  readonly at: number;
-}
+/** A late record, as the audit log has it: kind (`late-record`, `late-window`, `late-table-update`), task, position, why, when. */
+export type LateObservation = AuditEntry;
 
 /** The whole run, at `at`. */
 export interface RunObservation {
@@ -147,7 +132,7 @@ export class RecentLate {
   /** Keeps `entry` if it is about a late record. */
   note(entry: AuditEntry): void {
     if (!LATE_KINDS.has(entry.kind as AuditKind)) return;
-    this.#entries.push({ kind: entry.kind, taskId: entry.taskId, stream: entry.stream, partition: entry.partition, offset: entry.offset, detail: entry.detail, at: entry.at });
+    this.#entries.push(entry);
     if (this.#entries.length > RECENT_LATE) this.#entries.shift();
   }
 

@@ -2,22 +2,10 @@
  * Where a task store's restore from its changelog partition starts, given
  * what the local store has applied: the rules, kept pure to be tested alone.
  */
+import type { RestoreMessage } from '../../runtime/diagnostics.ts';
 
-/** How far a restore of one task store has come: given to `onRestore` as it goes. */
-export interface RestoreProgress {
-  /** The application. */
-  readonly applicationId: string;
-  /** The task (`subTopology_partition`). */
-  readonly taskId: string;
-  /** The store's name. */
-  readonly store: string;
-  /** Changelog records applied to the local store so far in this restore. */
-  readonly done: number;
-  /** Changelog offsets this restore covers (an upper bound of its records: compaction and transaction markers leave gaps). */
-  readonly total: number;
-  /** The restore is over (the last call for this store). */
-  readonly finished: boolean;
-}
+/** How far a restore of one task store has come: given to `onRestore` as it goes (and published on `tidemark:restore`). */
+export type RestoreProgress = RestoreMessage;
 
 /** Where to start: `from` the offset, after emptying the local store first when `wipe`. */
 export interface RestoreStart {

@@ -90,8 +90,9 @@ export class KafkaTaskStore {
     const total = Math.max(0, committedEnd - from);
     let done = 0;
     const report = (finished: boolean): void => {
-      this.#options.onRestore?.({ applicationId: app, taskId, store, done, total, finished });
-      publish('restore', (): RestoreMessage => ({ applicationId: app, taskId, store, done, total, finished }));
+      const progress: RestoreMessage = { applicationId: app, taskId, store, done, total, finished };
+      this.#options.onRestore?.(progress);
+      publish('restore', () => progress);
     };
     if (total > 0) report(false);
     const at = (offset: number): AppliedChange => ({ topic, partition, topicId, offset });
