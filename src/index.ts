@@ -71,3 +71,5 @@ export { MemoryLog } from './connectors/memory/memory-log.ts';
 // Stream–stream joins.
 export { JoinWindows } from './joins/join-windows.ts';
 export type { StreamJoinOptions } from './dsl/stream-join.ts';
+export type { TableJoinOptions } from './dsl/table-join.ts';
+export type { TableJoinKind } from './joins/table-table.ts';
