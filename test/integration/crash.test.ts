@@ -26,7 +26,10 @@
  * state, so the output equals an uninterrupted run's. A fourth does the same
  * with the `versioned-table` topology: the versions, the purge index and
  * the horizon are committed state too, so late updates, history writes and
- * the changes of the latest values come out as in an uninterrupted run.
+ * the changes of the latest values come out as in an uninterrupted run. A
+ * fifth does the same with the `table-join` topology: the joins' copies of
+ * both sides' rows and the joined rows are committed state, so the joined
+ * changelogs come out as in an uninterrupted run.
  *
  * `TIDEMARK_CRASH_KILLS` sets the number of kills (default 30; the
  * watermark and table tests make half as many); `TIDEMARK_CRASH_SEED` replays the
@@ -73,8 +76,8 @@ interface Life extends ChildExit {
   readonly ranMs: number;
 }
 
-/** Which topology the child runs: the stateful crash topology, the watermark-mode one, the table one or the versioned-table one. */
-type Topology = 'crash' | 'watermark' | 'table' | 'versioned-table';
+/** Which topology the child runs: the stateful crash topology, the watermark-mode one, the table one, the versioned-table one or the table-join one. */
+type Topology = 'crash' | 'watermark' | 'table' | 'versioned-table' | 'table-join';
 
 /**
  * Runs the child on `dataDir`. `killAt` says when to SIGKILL it: after
@@ -264,6 +267,23 @@ test('a versioned-table topology killed with SIGKILL at random points and restar
       for (const [stream, n] of Object.entries(sizes)) if (stream !== DEAD_LETTER_STREAM) assert.ok(n > 0, `the uninterrupted run wrote nothing to ${stream}`);
       assert.deepEqual(streamSizes(actual, 'versioned-table'), sizes, 'record counts');
       assert.deepEqual(fingerprints(actual, 'versioned-table'), fingerprints(expected, 'versioned-table'));
+    } finally {
+      await expected.close();
+      await actual.close();
+    }
+  });
+});
+
+test('a table-join topology killed with SIGKILL at random points and restarted writes the same joined changelogs', { timeout: 10 * 60_000 }, async (t) => {
+  const input = crashTableInput(RECORDS, 20_261_204, ['in-tj1', 'in-tj2', 'in-tj3']);
+  await killAndRestart(t, 'table-join', input, Math.max(1, Math.ceil(KILLS / 2)), async (crashedDir, uninterruptedDir) => {
+    const expected = await EmbeddedLog.open({ dataDir: uninterruptedDir });
+    const actual = await EmbeddedLog.open({ dataDir: crashedDir });
+    try {
+      const sizes = streamSizes(expected, 'table-join');
+      for (const [stream, n] of Object.entries(sizes)) if (stream !== DEAD_LETTER_STREAM) assert.ok(n > 0, `the uninterrupted run wrote nothing to ${stream}`);
+      assert.deepEqual(streamSizes(actual, 'table-join'), sizes, 'record counts');
+      assert.deepEqual(fingerprints(actual, 'table-join'), fingerprints(expected, 'table-join'));
     } finally {
       await expected.close();
       await actual.close();
