@@ -134,7 +134,7 @@ function hasTimers(node: ProcessorNode): boolean {
 
 /**
  * A sub-topology must not read an internal stream it writes itself: a
- * `merge()` (or a shared store) has joined the part before a repartition
+ * `merge()`, a join (or a shared store) has joined the part before a repartition
  * with the part after it, so the stream could never be complete before it
  * is read. Each record would also meet itself again, once repartitioned.
  */
@@ -142,6 +142,13 @@ function rejectSelfRepartition(g: { sources: readonly SourceNode[]; sinks: reado
   for (const src of g.sources) {
     if (!src.internal || !g.sinks.some((k) => k.internal && k.stream === src.stream)) continue;
     const joins = g.nodes.filter((n) => n.kind === 'processor' && n.name.startsWith('merge')).map((n) => n.name);
+    // A join (node `stream-…-join-n`, `table-…-join-n`) unites its inputs' sub-topologies as a merge does.
+    const joinNodes = g.nodes.filter((n) => n.kind === 'processor' && /^(stream|table)-\w+-join-\d+$/.test(n.name)).map((n) => n.name);
+    if (joins.length === 0 && joinNodes.length > 0) {
+      throw new Error(
+        `topology: internal stream ${src.stream} is written and read by one sub-topology (joined by ${joinNodes.join(', ')}): a join's inputs would put the reader of a repartition stream with its writer; join the repartitioned side with an input that is not joined or merged with the repartition's source`,
+      );
+    }
     throw new Error(
       `topology: internal stream ${src.stream} is written and read by one sub-topology${joins.length > 0 ? ` (joined by ${joins.join(', ')})` : ''}: merge streams only after repartitioning both, e.g. a.repartition().merge(b.repartition())`,
     );

@@ -212,3 +212,19 @@ test('a table cannot be joined with itself; the joined tables must be co-partiti
   );
   assert.equal(log.partitionCount('out'), undefined, 'nothing was created');
 });
+
+test('a join that would read a repartition stream in the sub-topology writing it is refused before the run, in one line naming the join', async () => {
+  const b = new StreamsBuilder();
+  const t1 = b.table<string, number>('t1', { key: Serdes.string() });
+  const t2 = b.table<string, number>('t2', { key: Serdes.string() });
+  t1.join(t2, (a, c) => a + c).toStream().to('sum');
+  // t1's rows regrouped (a repartition written by the t1 ⋈ t2 sub-topology), then joined with t2 again: read there too.
+  t1.groupBy((k, v) => [k, v], { key: Serdes.string() }).count().join(t2, (n, c) => n + c).toStream().to('counted');
+  const log = new MemoryLog(new ManualClock(0));
+  log.ensureStream('t1', 1);
+  log.ensureStream('t2', 1);
+  await assert.rejects(
+    new Application(b.build(), { applicationId: 'app', log }).run({ mode: 'catch-up' }),
+    (e: Error) => /^topology: internal stream app-table-regroup-\d+-repartition is written and read by one sub-topology \(joined by table-inner-join-\d+, table-inner-join-\d+\): a join's inputs would put/.test(e.message) && !e.message.includes('\n'),
+  );
+});
