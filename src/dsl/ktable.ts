@@ -5,6 +5,7 @@ import { KStream } from './kstream.ts';
 import { tableFilter, tableMapValues, tableToStream } from '../runtime/operators/table-operators.ts';
 import { KGroupedTable } from './grouped-table.ts';
 import { addTableJoin, type TableJoinOptions } from './table-join.ts';
+import { addForeignKeyJoin, type ForeignKeyJoinOptions } from './foreign-key-join.ts';
 
 /**
  * A table in a topology under construction (Kafka Streams' `KTable`): the
@@ -150,6 +151,38 @@ export class KTable<K, V> {
    */
   outerJoin<VR, VOut>(other: KTable<K, VR>, joiner: (value: V | undefined, otherValue: VR | undefined) => VOut | null, options: TableJoinOptions<VOut> = {}): KTable<K, VOut> {
     return addTableJoin<K, V, VR, VOut>(this, other, 'outer', joiner, options);
+  }
+
+  /**
+   * Joins each row of this table with the row of `other` under its foreign
+   * key `fk(value)` (Kafka Streams' foreign-key join, KIP-213): a table
+   * keyed like this one, `joiner(value, otherValue)` for each row —
+   * `kind: 'inner'` (default) only where `other` has a row under the
+   * foreign key, `'left'` for every row, `otherValue` undefined where there
+   * is none (or `fk` is null). It follows changes of both tables: a row
+   * whose foreign key changes joins the new right row alone, a deleted row
+   * deletes its result, and a change of a right row updates every row
+   * joined with it. Each result has the larger of the two rows'
+   * timestamps. The join runs in three sub-topologies linked by internal
+   * streams (subscriptions partitioned like `other`, answers like this
+   * table), so results come once both have been processed; each answer
+   * carries the version of the left row it was computed for, and an answer
+   * for a row that changed since is dropped.
+   *
+   * @example
+   * // Order lines with their product's name and price; a line whose product is missing keeps null for them.
+   * lines
+   *   .joinOnForeignKey(products, (line) => line.product, (line, p) => ({ ...line, name: p?.name ?? null, price: p?.price ?? null }), { kind: 'left', name: 'lines-with-products' })
+   *   .toStream()
+   *   .to('lines-with-products');
+   */
+  joinOnForeignKey<KO, VR, VOut>(
+    other: KTable<KO, VR>,
+    fk: (value: V) => KO | null | undefined,
+    joiner: (value: V, otherValue: VR | undefined) => VOut | null,
+    options: ForeignKeyJoinOptions<VOut> = {},
+  ): KTable<K, VOut> {
+    return addForeignKeyJoin<K, V, KO, VR, VOut>(this, other, fk, joiner, options);
   }
 
   /** The table of the rows that leave node `nodeName`, materialized in `storeName` if given. @internal */

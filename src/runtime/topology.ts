@@ -46,6 +46,13 @@ export interface SinkNode {
   readonly internal: boolean;
   /** Partition count to create the stream with when missing; defaults to the writing sub-topology's. */
   readonly partitions: number | undefined;
+  /**
+   * An internal stream co-partitioned with the sub-topology of this node
+   * (a foreign-key join's subscriptions with the right table's, its answers
+   * with the left table's): created with that sub-topology's partition
+   * count, where `partitions` is not given (rule `internalPartitionCount`).
+   */
+  readonly partitionsLike?: string;
   readonly children: string[];
 }
 
