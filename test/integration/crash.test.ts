@@ -29,7 +29,9 @@
  * the changes of the latest values come out as in an uninterrupted run. A
  * fifth does the same with the `table-join` topology: the joins' copies of
  * both sides' rows and the joined rows are committed state, so the joined
- * changelogs come out as in an uninterrupted run.
+ * changelogs come out as in an uninterrupted run; a sixth with the
+ * `fk-join` topology, whose three steps keep versions, subscriptions and
+ * joined rows, linked by internal streams.
  *
  * `TIDEMARK_CRASH_KILLS` sets the number of kills (default 30; the
  * watermark and table tests make half as many); `TIDEMARK_CRASH_SEED` replays the
@@ -76,8 +78,8 @@ interface Life extends ChildExit {
   readonly ranMs: number;
 }
 
-/** Which topology the child runs: the stateful crash topology, the watermark-mode one, the table one, the versioned-table one or the table-join one. */
-type Topology = 'crash' | 'watermark' | 'table' | 'versioned-table' | 'table-join';
+/** Which topology the child runs: the stateful crash topology, the watermark-mode one, the table one, the versioned-table one, the table-join one or the fk-join one. */
+type Topology = 'crash' | 'watermark' | 'table' | 'versioned-table' | 'table-join' | 'fk-join';
 
 /**
  * Runs the child on `dataDir`. `killAt` says when to SIGKILL it: after
@@ -284,6 +286,23 @@ test('a table-join topology killed with SIGKILL at random points and restarted w
       for (const [stream, n] of Object.entries(sizes)) if (stream !== DEAD_LETTER_STREAM) assert.ok(n > 0, `the uninterrupted run wrote nothing to ${stream}`);
       assert.deepEqual(streamSizes(actual, 'table-join'), sizes, 'record counts');
       assert.deepEqual(fingerprints(actual, 'table-join'), fingerprints(expected, 'table-join'));
+    } finally {
+      await expected.close();
+      await actual.close();
+    }
+  });
+});
+
+test('an fk-join topology killed with SIGKILL at random points and restarted writes the same joined changelogs', { timeout: 10 * 60_000 }, async (t) => {
+  const input = crashTableInput(RECORDS, 20_261_205, ['in-fk-lines', 'in-fk-products']);
+  await killAndRestart(t, 'fk-join', input, Math.max(1, Math.ceil(KILLS / 2)), async (crashedDir, uninterruptedDir) => {
+    const expected = await EmbeddedLog.open({ dataDir: uninterruptedDir });
+    const actual = await EmbeddedLog.open({ dataDir: crashedDir });
+    try {
+      const sizes = streamSizes(expected, 'fk-join');
+      for (const [stream, n] of Object.entries(sizes)) if (stream !== DEAD_LETTER_STREAM) assert.ok(n > 0, `the uninterrupted run wrote nothing to ${stream}`);
+      assert.deepEqual(streamSizes(actual, 'fk-join'), sizes, 'record counts');
+      assert.deepEqual(fingerprints(actual, 'fk-join'), fingerprints(expected, 'fk-join'));
     } finally {
       await expected.close();
       await actual.close();
