@@ -29,6 +29,7 @@ const EXPECTED: Record<string, readonly string[]> = {
     'TraceEvent', 'TraceEventBase', 'WatermarkGenerator', 'WatermarkHolder', 'WatermarkStrategy', 'WatermarkStrategyWithIdleness',
     'Watermarks', 'Windowed', 'WindowedAggregateOptions', 'fingerprintPartitions', 'fingerprintStream', 'keyValueStore', 'systemClock',
     'JoinWindows', 'StreamJoinOptions',
+    'TableJoinOptions', 'TableJoinKind', 'ForeignKeyJoinOptions', 'ForeignKeyJoinKind',
   ],
   './kafka': [
     'KafkaLog', 'KafkaLogOptions', 'KafkaSaslMechanism', 'KafkaSaslOptions', 'KafkaSecurityOptions', 'KafkaTaskGroup', 'KafkaTaskGroupOptions',
@@ -45,6 +46,8 @@ const EXPECTED: Record<string, readonly string[]> = {
     'rightWindow', 'sessionCloseEnd', 'slidingStartsContaining', 'slidingWindowsOf', 'stateLateness', 'tableAggregateTimestamp', 'timeWindowsFor',
     'NO_HORIZON', 'Version', 'historyHorizon', 'isExactAsOf', 'isLateTableUpdate', 'isLatestUpdate', 'isPurgeableVersion', 'purgeableAt', 'versionAsOf',
     'JoinSide', 'UnmatchedEntry', 'compareUnmatched', 'isJoinMatch', 'isLateJoinRecord', 'isPairOpen', 'isUnmatchedDue', 'joinWindowEnd', 'streamJoinResultTimestamp',
+    'TableJoinKind', 'tableJoinTimestamp', 'tableJoinValue',
+    'ForeignKeyJoinKind', 'SubscriptionChange', 'foreignKeyOf', 'isCurrentResponse', 'subscriptionChanges',
   ],
   './dev-broker': [
     'DEFAULT_KAFKA_VERSION', 'DevBrokerListenerAddresses', 'DevBrokerListeners', 'DevBrokerSaslListener', 'DevBrokerTlsListener',
