@@ -36,7 +36,9 @@ export function foreignKeyOf<V, KO>(value: V | undefined, fk: (value: V) => KO |
 
 /** A subscription a left row's change makes or ends, under a foreign key. */
 export interface SubscriptionChange<KO> {
+  /** The foreign key subscribed to, or no longer. */
   readonly fk: KO;
+  /** Whether the subscription begins (or is renewed with a new value) or ends. */
   readonly kind: 'subscribe' | 'unsubscribe';
 }
 
