@@ -214,6 +214,27 @@ async function killAndRestart(
   }
 }
 
+/**
+ * The check of a determinism fixtures' topology after a round of kills:
+ * every output (and the dead-letter stream) has the uninterrupted run's
+ * records, which are not none, with the same fingerprints.
+ */
+function sameAsUninterrupted(topology: 'table' | 'versioned-table' | 'table-join' | 'fk-join'): (crashedDir: string, uninterruptedDir: string) => Promise<void> {
+  return async (crashedDir, uninterruptedDir) => {
+    const expected = await EmbeddedLog.open({ dataDir: uninterruptedDir });
+    const actual = await EmbeddedLog.open({ dataDir: crashedDir });
+    try {
+      const sizes = streamSizes(expected, topology);
+      for (const [stream, n] of Object.entries(sizes)) if (stream !== DEAD_LETTER_STREAM) assert.ok(n > 0, `the uninterrupted run wrote nothing to ${stream}`);
+      assert.deepEqual(streamSizes(actual, topology), sizes, 'record counts');
+      assert.deepEqual(fingerprints(actual, topology), fingerprints(expected, topology));
+    } finally {
+      await expected.close();
+      await actual.close();
+    }
+  };
+}
+
 test('a stateful topology killed with SIGKILL at random points and restarted loses and duplicates nothing', { timeout: 10 * 60_000 }, async (t) => {
   const input = crashInput(RECORDS, 20_261_124);
   await killAndRestart(t, 'crash', input, KILLS, (crashedDir, uninterruptedDir) => verify(crashedDir, uninterruptedDir, input));
@@ -244,68 +265,20 @@ test('a watermark-mode topology killed with SIGKILL at random points and restart
 
 test('a table topology killed with SIGKILL at random points and restarted writes the same changelogs and aggregates', { timeout: 10 * 60_000 }, async (t) => {
   const input = crashTableInput(RECORDS, 20_261_202);
-  await killAndRestart(t, 'table', input, Math.max(1, Math.ceil(KILLS / 2)), async (crashedDir, uninterruptedDir) => {
-    const expected = await EmbeddedLog.open({ dataDir: uninterruptedDir });
-    const actual = await EmbeddedLog.open({ dataDir: crashedDir });
-    try {
-      const sizes = streamSizes(expected, 'table');
-      for (const [stream, n] of Object.entries(sizes)) if (stream !== DEAD_LETTER_STREAM) assert.ok(n > 0, `the uninterrupted run wrote nothing to ${stream}`);
-      assert.deepEqual(streamSizes(actual, 'table'), sizes, 'record counts');
-      assert.deepEqual(fingerprints(actual, 'table'), fingerprints(expected, 'table'));
-    } finally {
-      await expected.close();
-      await actual.close();
-    }
-  });
+  await killAndRestart(t, 'table', input, Math.max(1, Math.ceil(KILLS / 2)), sameAsUninterrupted('table'));
 });
 
 test('a versioned-table topology killed with SIGKILL at random points and restarted writes the same changelogs, late updates and aggregates', { timeout: 10 * 60_000 }, async (t) => {
   const input = crashTableInput(RECORDS, 20_261_203, ['in-vt', 'in-vt2']);
-  await killAndRestart(t, 'versioned-table', input, Math.max(1, Math.ceil(KILLS / 2)), async (crashedDir, uninterruptedDir) => {
-    const expected = await EmbeddedLog.open({ dataDir: uninterruptedDir });
-    const actual = await EmbeddedLog.open({ dataDir: crashedDir });
-    try {
-      const sizes = streamSizes(expected, 'versioned-table');
-      for (const [stream, n] of Object.entries(sizes)) if (stream !== DEAD_LETTER_STREAM) assert.ok(n > 0, `the uninterrupted run wrote nothing to ${stream}`);
-      assert.deepEqual(streamSizes(actual, 'versioned-table'), sizes, 'record counts');
-      assert.deepEqual(fingerprints(actual, 'versioned-table'), fingerprints(expected, 'versioned-table'));
-    } finally {
-      await expected.close();
-      await actual.close();
-    }
-  });
+  await killAndRestart(t, 'versioned-table', input, Math.max(1, Math.ceil(KILLS / 2)), sameAsUninterrupted('versioned-table'));
 });
 
 test('a table-join topology killed with SIGKILL at random points and restarted writes the same joined changelogs', { timeout: 10 * 60_000 }, async (t) => {
   const input = crashTableInput(RECORDS, 20_261_204, ['in-tj1', 'in-tj2', 'in-tj3']);
-  await killAndRestart(t, 'table-join', input, Math.max(1, Math.ceil(KILLS / 2)), async (crashedDir, uninterruptedDir) => {
-    const expected = await EmbeddedLog.open({ dataDir: uninterruptedDir });
-    const actual = await EmbeddedLog.open({ dataDir: crashedDir });
-    try {
-      const sizes = streamSizes(expected, 'table-join');
-      for (const [stream, n] of Object.entries(sizes)) if (stream !== DEAD_LETTER_STREAM) assert.ok(n > 0, `the uninterrupted run wrote nothing to ${stream}`);
-      assert.deepEqual(streamSizes(actual, 'table-join'), sizes, 'record counts');
-      assert.deepEqual(fingerprints(actual, 'table-join'), fingerprints(expected, 'table-join'));
-    } finally {
-      await expected.close();
-      await actual.close();
-    }
-  });
+  await killAndRestart(t, 'table-join', input, Math.max(1, Math.ceil(KILLS / 2)), sameAsUninterrupted('table-join'));
 });
 
 test('an fk-join topology killed with SIGKILL at random points and restarted writes the same joined changelogs', { timeout: 10 * 60_000 }, async (t) => {
   const input = crashTableInput(RECORDS, 20_261_205, ['in-fk-lines', 'in-fk-products']);
-  await killAndRestart(t, 'fk-join', input, Math.max(1, Math.ceil(KILLS / 2)), async (crashedDir, uninterruptedDir) => {
-    const expected = await EmbeddedLog.open({ dataDir: uninterruptedDir });
-    const actual = await EmbeddedLog.open({ dataDir: crashedDir });
-    try {
-      const sizes = streamSizes(expected, 'fk-join');
-      for (const [stream, n] of Object.entries(sizes)) if (stream !== DEAD_LETTER_STREAM) assert.ok(n > 0, `the uninterrupted run wrote nothing to ${stream}`);
-      assert.deepEqual(streamSizes(actual, 'fk-join'), sizes, 'record counts');
-      assert.deepEqual(fingerprints(actual, 'fk-join'), fingerprints(expected, 'fk-join'));
-    } finally {
-      await expected.close();
-      await actual.close();
-    }
-  });
+  await killAndRestart(t, 'fk-join', input, Math.max(1, Math.ceil(KILLS / 2)), sameAsUninterrupted('fk-join'));
 });
