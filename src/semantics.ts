@@ -45,7 +45,7 @@ export { alignedStart, resultTimestamp } from './windows/window.ts';
 // Tables: what a table record does, which changes are forwarded, filter and mapValues on a change; regrouped tables; versioned tables.
 export { applyTableRecord, hasTableKey, isOutOfOrderTableUpdate, isVisibleChange, filterChange, mapChange, type Change } from './tables/change.ts';
 export { regroup, membersAfter, isGroupEmpty, tableAggregateTimestamp, type GroupUpdate, type RegroupEntry } from './tables/regroup.ts';
-export { historyHorizon, isLateTableUpdate, versionAsOf, isExactAsOf, isLatestUpdate, isPurgeableVersion, purgeableAt, NO_HORIZON, type Version } from './tables/versioned.ts';
+export { historyHorizon, isLateTableUpdate, versionAsOf, isExactAsOf, isExactRangeAsOf, isLatestUpdate, isPurgeableVersion, purgeableAt, NO_HORIZON, type Version } from './tables/versioned.ts';
 
 // Partitioning, task assignment, and the ends of a catch-up shared by a group.
 export { partitionForKey } from './runtime/partitioner.ts';
@@ -66,6 +66,14 @@ export {
   type UnmatchedEntry,
 } from './joins/stream-stream.ts';
 
+// Stream–table joins: when a record joins the table as of its time, late records, the held history horizon, late table updates, and when a latest-value join may differ.
+export {
+  isStreamRecordDue,
+  heldHorizon,
+  missedJoinedRecords,
+  streamTableResultTimestamp,
+  latestMayDifferFromAsOf,
+} from './joins/stream-table.ts';
 // Table–table joins: the joined value at a key and the timestamp of its changes.
 export { tableJoinValue, tableJoinTimestamp, type TableJoinKind } from './joins/table-table.ts';
 

@@ -14,11 +14,13 @@ partition and offset it concerns.
   nondeterministic:ingest-time      timestamps taken from the consumer's wall clock
   nondeterministic:wall-clock       a processor read the wall clock
   nondeterministic:processing-time  a processing-time timer fired
+  nondeterministic:latest-value-join  a joinLatest result may differ from the as-of join
   fallback:brokerTime               an invalid timestamp was replaced by broker time
   fallback:streamTime               … by the partition's time
   dead-letter                       a record went to the dead-letter stream
   late-record                       a record came after all its windows had closed
   late-window                       a record came too late for some of its windows
+  late-table-update                 a table update came after a join it would have changed
   dropped                           a record an operator cannot use (a table record with a null key)
   no-producer                       watermark input without a producer header
   producer-late                     a record its producer wrote at or below its own watermark

@@ -43,6 +43,26 @@ export function encodeField(value: unknown, format: ValueFormat, field: string):
   }
 }
 
+/**
+ * The bytes of a key given on the command line (`--key K`): with `json` the
+ * text is JSON (`"s1"`, `42`, `{"id":1}`), with `string` it is the string
+ * itself. `option` names the flag in the error for text that is not JSON,
+ * or is JSON null (no store has a null key).
+ */
+export function keyTextBytes(text: string, format: KeyFormat, option: string): Uint8Array {
+  let value: unknown = text;
+  if (format === 'json') {
+    try {
+      value = JSON.parse(text);
+    } catch {
+      throw new Error(`${option} ${JSON.stringify(text)} is not JSON, as --key-format json reads it (a string key in JSON is quoted: '"${text}"'; or give --key-format string)`);
+    }
+  }
+  const bytes = encodeField(value, format, 'key');
+  if (bytes === null) throw new Error(`${option} null: a store has no null key`);
+  return bytes;
+}
+
 /** A decoded key or value for display, and how it was decoded. */
 export interface DisplayedBytes {
   readonly value: unknown;

@@ -8,57 +8,13 @@ import type { StreamsBuilder } from './stream-builder.ts';
 import { KGroupedStream } from './grouped-stream.ts';
 import type { JoinWindows } from '../joins/join-windows.ts';
 import { addStreamJoin, type StreamJoinOptions } from './stream-join.ts';
+import { addLatestValueJoin, addStreamTableJoin, type LatestValueJoinOptions, type StreamTableJoinOptions } from './stream-table-join.ts';
+import type { KTable } from './ktable.ts';
+import { MIXED_PARTITIONING, mergedPartitioner, type DefaultPartitioner, sinkPartitioner, type Predicate, type RepartitionOptions, type SinkOptions } from './stream-options.ts';
+import { BranchedStream } from './branched-stream.ts';
 
-/** How `to()` writes. Serdes default to the stream's current ones. */
-export interface SinkOptions<K, V> {
-  /** How keys are written. */
-  readonly key?: Serde<K>;
-  /** How values are written. */
-  readonly value?: Serde<V>;
-  /** Default: Kafka's default partitioner on the key bytes (a null key stays on the task's partition number). */
-  readonly partitioner?: (key: K, keyBytes: Uint8Array | null, value: V, partitions: number) => number;
-  /** Partition count to create the stream with when it does not exist (default: the writing task count). */
-  readonly partitions?: number;
-}
-
-/** How a repartition writes. */
-export interface RepartitionOptions<K, V> {
-  /** The internal stream is `<name>-repartition` (default: named after the node). */
-  readonly name?: string;
-  /** How keys are written to it (default: the stream's serde). */
-  readonly key?: Serde<K>;
-  /** How values are written to it (default: the stream's serde). */
-  readonly value?: Serde<V>;
-  /** Its partition count when it is created (default: the writing task count). */
-  readonly partitions?: number;
-}
-
-/** Decides whether a record is kept (`filter`) or taken by a branch (`split`, `branch`), from its key, value and the whole record. */
-export type Predicate<K, V> = (key: K, value: V, record: StreamRecord<K, V>) => boolean;
-
-/** A merge of a stream with a partitioner of its own (windowed results) and one without: no single default fits both. */
-const MIXED_PARTITIONING = Symbol('mixed partitioning');
-
-/**
- * The default partitioner of `a.merge(b)`: the inputs' common one. Two
- * windowed inputs partition by the inner key, and the merged stream
- * serializes keys with `a`'s serde, so `a`'s partitioner serves both; a
- * windowed input merged with a plain one has none that fits both.
- */
-function mergedPartitioner(a: KStream<unknown, unknown>['defaultPartitioner'], b: KStream<unknown, unknown>['defaultPartitioner']): KStream<unknown, unknown>['defaultPartitioner'] {
-  if (a === MIXED_PARTITIONING || b === MIXED_PARTITIONING) return MIXED_PARTITIONING;
-  if (a === undefined || b === undefined) return a === b ? undefined : MIXED_PARTITIONING;
-  return a;
-}
-
-/** The partitioner a sink writing to `stream` uses: the one given, else the stream's own. */
-function sinkPartitioner(given: StreamPartitioner | undefined, own: KStream<unknown, unknown>['defaultPartitioner'], stream: string): StreamPartitioner | undefined {
-  if (given !== undefined) return given;
-  if (own === MIXED_PARTITIONING) {
-    throw new Error(`writing to ${stream}: the stream merges windowed results (partitioned by their inner key) with records partitioned by their whole key; give to() a partitioner`);
-  }
-  return own;
-}
+export { BranchedStream } from './branched-stream.ts';
+export type { Predicate, RepartitionOptions, SinkOptions } from './stream-options.ts';
 
 /**
  * A stream of records in a topology under construction. Every operation
@@ -79,7 +35,7 @@ export class KStream<K, V> {
    * How `to()` partitions when given no partitioner (windowed results: by
    * the inner key), kept by every operator that keeps the key. @internal
    */
-  readonly defaultPartitioner: StreamPartitioner | typeof MIXED_PARTITIONING | undefined;
+  readonly defaultPartitioner: DefaultPartitioner;
   /** The stream read back from this one's internal repartition stream, once a stateful step created it. */
   #repartitioned: KStream<K, V> | undefined;
 
@@ -220,30 +176,82 @@ export class KStream<K, V> {
   }
 
   /**
-   * Joins each record with every record of `other` of the same key within
-   * `windows` (`l − before <= r <= l + after`), once, as the second of the
-   * two is processed while both join windows are open; the result has
-   * timestamp `max(l, r)`. A record whose join window is closed on arrival
-   * is late (`options.late`). Both streams are repartitioned first if their
-   * keys changed; they must have the same number of partitions.
+   * With a table: joins each record with the versioned `table` as of the
+   * record's own timestamp (Kafka Streams' versioned `KStream#join(KTable)`,
+   * Flink's event-time temporal join). A record waits until event time
+   * passed its timestamp + `grace`, so table updates of its time that are
+   * out of order by up to `grace` are seen, whatever the arrival order; a
+   * record with no row as of its time joins nothing. Records older than
+   * the table's history are late (`options.late`); a table update that came
+   * after a record it would have changed was joined is audited
+   * (`late-table-update`). The result has the record's timestamp.
+   *
+   * With a stream: joins each record with every record of `other` of the
+   * same key within `windows` (`l − before <= r <= l + after`), once, as
+   * the second of the two is processed while both join windows are open;
+   * the result has timestamp `max(l, r)`. A record whose join window is
+   * closed on arrival is late (`options.late`).
+   *
+   * Both are repartitioned first if their keys changed; they must have the
+   * same number of partitions.
    *
    * @example
+   * const customers = builder.table<string, Customer>('customers', { versioned: { historyRetentionMs: 86_400_000 } });
+   * orders.join(customers, (o, c) => ({ ...o, tier: c.tier }), { grace: 5_000 });
    * orders.join(payments, (o, p) => ({ ...o, paid: p.amount }), JoinWindows.ofTimeDifference(600_000).grace(5_000));
    */
-  join<VO, VR>(other: KStream<K, VO>, joiner: (left: V, right: VO) => VR, windows: JoinWindows, options: StreamJoinOptions<VR> = {}): KStream<K, VR> {
-    return addStreamJoin(this, other, 'inner', joiner as (l: V | undefined, r: VO | undefined) => VR, windows, options);
+  join<VT, VR>(table: KTable<K, VT>, joiner: (value: V, row: VT) => VR, options?: StreamTableJoinOptions<VR>): KStream<K, VR>;
+  join<VO, VR>(other: KStream<K, VO>, joiner: (left: V, right: VO) => VR, windows: JoinWindows, options?: StreamJoinOptions<VR>): KStream<K, VR>;
+  join<VO, VR>(other: KStream<K, VO> | KTable<K, VO>, joiner: (left: V, right: VO) => VR, third?: JoinWindows | StreamTableJoinOptions<VR>, options: StreamJoinOptions<VR> = {}): KStream<K, VR> {
+    const join = joiner as (l: V | undefined, r: VO | undefined) => VR;
+    if (isTable(other)) return addStreamTableJoin(this, other, 'inner', join, (third ?? {}) as StreamTableJoinOptions<VR>);
+    return addStreamJoin(this, other, 'inner', join, third as JoinWindows, options);
   }
 
   /**
-   * As {@link join}, and each record of this stream that joined nothing
-   * yields `joiner(value, undefined)` with its own timestamp when its join
-   * window closes — never before, so no pair follows it.
+   * As {@link join}, and a record that finds nothing to join yields
+   * `joiner(value, undefined)`. With a table: at once when it is joined (a
+   * record without a key too). With a stream: when its join window closes,
+   * with its own timestamp — never before, so no pair follows it.
    *
    * @example
+   * orders.leftJoin(customers, (o, c) => ({ ...o, tier: c?.tier ?? 'unknown' }));
    * orders.leftJoin(payments, (o, p) => ({ ...o, paid: p !== undefined }), JoinWindows.ofTimeDifference(0).after(600_000));
    */
-  leftJoin<VO, VR>(other: KStream<K, VO>, joiner: (left: V, right: VO | undefined) => VR, windows: JoinWindows, options: StreamJoinOptions<VR> = {}): KStream<K, VR> {
-    return addStreamJoin(this, other, 'left', joiner as (l: V | undefined, r: VO | undefined) => VR, windows, options);
+  leftJoin<VT, VR>(table: KTable<K, VT>, joiner: (value: V, row: VT | undefined) => VR, options?: StreamTableJoinOptions<VR>): KStream<K, VR>;
+  leftJoin<VO, VR>(other: KStream<K, VO>, joiner: (left: V, right: VO | undefined) => VR, windows: JoinWindows, options?: StreamJoinOptions<VR>): KStream<K, VR>;
+  leftJoin<VO, VR>(other: KStream<K, VO> | KTable<K, VO>, joiner: (left: V, right: VO | undefined) => VR, third?: JoinWindows | StreamTableJoinOptions<VR>, options: StreamJoinOptions<VR> = {}): KStream<K, VR> {
+    const join = joiner as (l: V | undefined, r: VO | undefined) => VR;
+    if (isTable(other)) return addStreamTableJoin(this, other, 'left', join, (third ?? {}) as StreamTableJoinOptions<VR>);
+    return addStreamJoin(this, other, 'left', join, third as JoinWindows, options);
+  }
+
+  /**
+   * Joins each record, on arrival, with the latest value `table` holds for
+   * its key at that point of processing (Kafka Streams' `KStream#join` with
+   * a plain `KTable`). Which value that is depends on whether the table's
+   * update or the record was processed first, not on their timestamps:
+   * each join that may answer differently from {@link join} by event time
+   * is audited as a nondeterministic decision
+   * (`nondeterministic:latest-value-join`). Prefer a versioned table and
+   * `join` where the table's history matters.
+   *
+   * @example
+   * clicks.joinLatest(userProfiles, (click, profile) => ({ ...click, country: profile.country }));
+   */
+  joinLatest<VT, VR>(table: KTable<K, VT>, joiner: (value: V, row: VT) => VR, options: LatestValueJoinOptions<VR> = {}): KStream<K, VR> {
+    return addLatestValueJoin(this, table, 'inner', joiner as (v: V, r: VT | undefined) => VR, options);
+  }
+
+  /**
+   * As {@link joinLatest}, and a record the table has no value for yields
+   * `joiner(value, undefined)`.
+   *
+   * @example
+   * clicks.leftJoinLatest(userProfiles, (click, profile) => ({ ...click, country: profile?.country ?? null }));
+   */
+  leftJoinLatest<VT, VR>(table: KTable<K, VT>, joiner: (value: V, row: VT | undefined) => VR, options: LatestValueJoinOptions<VR> = {}): KStream<K, VR> {
+    return addLatestValueJoin(this, table, 'left', joiner, options);
   }
 
   /**
@@ -460,32 +468,9 @@ export class KStream<K, V> {
   }
 }
 
-/** The branches of a `split()` under construction. */
-export class BranchedStream<K, V, Names extends string> {
-  readonly #stream: KStream<K, V>;
-  readonly #branches: (readonly [string, Predicate<K, V> | undefined])[];
-
-  /** @internal */
-  constructor(stream: KStream<K, V>, branches: (readonly [string, Predicate<K, V> | undefined])[]) {
-    this.#stream = stream;
-    this.#branches = branches;
-  }
-
-  /** Adds a branch taking the records `predicate` accepts that no earlier branch took. */
-  branch<N extends string>(name: N, predicate: Predicate<K, V>): BranchedStream<K, V, Names | N> {
-    if (this.#branches.some(([b]) => b === name)) throw new Error(`split(): two branches are named ${name}`);
-    return new BranchedStream<K, V, Names | N>(this.#stream, [...this.#branches, [name, predicate]]);
-  }
-
-  /** Ends the split; records no branch took go to `name`. */
-  defaultBranch<N extends string>(name: N): Record<Names | N, KStream<K, V>> {
-    return this.#stream.splitInto([...this.#branches, [name, undefined]]) as Record<Names | N, KStream<K, V>>;
-  }
-
-  /** Ends the split; records no branch took are dropped. */
-  noDefaultBranch(): Record<Names, KStream<K, V>> {
-    return this.#stream.splitInto(this.#branches) as Record<Names, KStream<K, V>>;
-  }
-}
-
 export type { ProcessorContext };
+
+/** A table, not a stream: what `join` and `leftJoin` tell their two forms apart by. */
+function isTable<K, V>(other: KStream<K, V> | KTable<K, V>): other is KTable<K, V> {
+  return typeof (other as Partial<KTable<K, V>>).toStream === 'function';
+}

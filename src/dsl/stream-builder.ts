@@ -53,6 +53,14 @@ export interface TableOptions<K, V> extends SourceOptions<K, V> {
   readonly late?: LatePolicy;
 }
 
+/** What a stream–table join needs of a versioned table: its source node and store, its retention, and the lists the join adds itself to. @internal */
+export interface VersionedTableLinks {
+  readonly sourceNode: string;
+  readonly store: string;
+  readonly historyRetentionMs: number;
+  readonly joins: { readonly stores: string[]; readonly nodes: string[] };
+}
+
 /** Options of a whole topology. */
 export interface TopologyOptions {
   /**
@@ -81,6 +89,9 @@ export interface TopologyOptions {
 export class StreamsBuilder {
   readonly #nodes = new Map<string, TopologyNode>();
   readonly #stores = new Map<string, StoreDefinition>();
+  readonly #versioned = new Map<string, VersionedTableLinks>();
+  /** Plain tables read from a stream: the table's node → its source stream's node. */
+  readonly #tableSources = new Map<string, string>();
   /** The source node reading each stream. */
   readonly #sourceOf = new Map<string, string>();
   #counter = 0;
@@ -170,6 +181,7 @@ export class StreamsBuilder {
     const name = this.nextName(`table-${stream}`);
     this.addNode({ kind: 'processor', name, create: tableSource<K, V>(store) as () => Processor, stores: [store], children: [] });
     this.connect(source.nodeName, name);
+    this.#tableSources.set(name, source.nodeName);
     return new KTable<K, V>(this, name, source.keySerde, source.valueSerde, store);
   }
 
@@ -184,7 +196,9 @@ export class StreamsBuilder {
     const lateNode = late === 'drop' ? undefined : `${name}-late`;
     // The changes leave by a node of their own, so that the late sink gets late records only.
     const changesNode = `${name}-changes`;
-    const create = versionedTableSource<K, V>({ store, keySerde: source.keySerde, valueSerde: source.valueSerde, historyRetentionMs, clock: this.eventClock, changesNode, lateNode });
+    const joins = { stores: [] as string[], nodes: [] as string[] };
+    this.#versioned.set(changesNode, { sourceNode: name, store, historyRetentionMs, joins });
+    const create = versionedTableSource<K, V>({ store, keySerde: source.keySerde, valueSerde: source.valueSerde, historyRetentionMs, clock: this.eventClock, changesNode, lateNode, joins });
     this.addNode({ kind: 'processor', name, create: create as () => Processor, stores: [store], children: [] });
     this.connect(source.nodeName, name);
     this.addNode({ kind: 'processor', name: changesNode, create: () => ({ process: (r, ctx) => ctx.forward(r) }), stores: [], children: [] });
@@ -228,6 +242,23 @@ export class StreamsBuilder {
     const p = this.#nodes.get(parent);
     if (p === undefined) throw new Error(`topology: no node ${parent}`);
     p.children.push(child);
+  }
+
+  /** The versioned table whose changes leave by node `nodeName`, undefined for any other node. @internal */
+  versionedTable(nodeName: string): VersionedTableLinks | undefined {
+    return this.#versioned.get(nodeName);
+  }
+
+  /** The source stream's node of the plain table read from a stream whose node is `nodeName`; undefined for any other node. @internal */
+  tableSourceStream(nodeName: string): string | undefined {
+    return this.#tableSources.get(nodeName);
+  }
+
+  /** Lets the processor `nodeName` use store `store` too (it then runs in the task of the store's other users). @internal */
+  shareStore(nodeName: string, store: string): void {
+    const node = this.#nodes.get(nodeName);
+    if (node === undefined || node.kind !== 'processor') throw new Error(`topology: no processor ${nodeName}`);
+    this.#nodes.set(nodeName, { ...node, stores: [...node.stores, store] });
   }
 
   /** @internal */

@@ -143,10 +143,12 @@ export class Application {
   /**
    * Reads a store of this application while it runs (or after): a
    * key-value store's `get`, `range` and `all`, or a versioned table's `get`
-   * (the latest value) and `getAsOf(key, t)`. Reads see the **committed**
-   * state only: what the last commit of each task wrote, together with its
-   * outputs and input positions — never a write of a record whose commit
-   * has not happened yet (that write may still be rolled back by a crash).
+   * (the latest value), `getAsOf(key, t)`, and `range` and `all` (latest, or
+   * as of a time); `tidemark query` reads the same from another process.
+   * Reads see the **committed** state only: what the last commit of each
+   * task wrote, together with its outputs and input positions — never a
+   * write of a record whose commit has not happened yet (that write may
+   * still be rolled back by a crash).
    * The stores of the tasks of the current (or last) run are read; before
    * any run, those of the tasks this instance would run. Window and session
    * stores cannot be read this way.

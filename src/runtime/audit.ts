@@ -9,11 +9,15 @@ export type AuditKind =
   | 'nondeterministic:wall-clock'
   | 'nondeterministic:idle-watermark'
   | 'nondeterministic:processing-time'
+  /** A join on a table's latest value whose answer depends on which input was processed first (`latestMayDifferFromAsOf`, `missedJoinedRecords`). */
+  | 'nondeterministic:latest-value-join'
   | 'fallback:brokerTime'
   | 'fallback:streamTime'
   | 'dead-letter'
   | 'late-record'
   | 'late-window'
+  /** A versioned table update that came after a stream record it would have joined was joined (`missedJoinedRecords`). */
+  | 'late-table-update'
   | 'dropped'
   /** Records of a `fromStream()` partition without a `tidemark.producer` header: its watermark cannot move on them. */
   | 'no-producer'

@@ -263,6 +263,7 @@ export class ProcessorGraph {
       countOutOfOrderTableUpdate: () => {
         counters.outOfOrderTableUpdates++;
       },
+      auditJoin: (kind, record, detail) => env.auditor.record(kind, taskId, record, `${node}: ${detail}`),
     };
   }
 

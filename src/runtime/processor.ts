@@ -59,6 +59,8 @@ export interface ProcessorContext<KOut = unknown, VOut = unknown> {
   reportDropped(record: StreamRecord, reason: string): void;
   /** Counts a table update older than the row it changes (`outOfOrderTableUpdates`); not audited: it depends on the input alone. @internal */
   countOutOfOrderTableUpdate(): void;
+  /** Audits what a join saw (`late-table-update`, `nondeterministic:latest-value-join`) at the position of `record`, counted by kind. @internal */
+  auditJoin(kind: 'late-table-update' | 'nondeterministic:latest-value-join', record: StreamRecord, detail: string): void;
 }
 
 /**

@@ -1,7 +1,7 @@
 import { hexToBytes, keyToHex, type StateBackend, type StoreDefinition } from '../state/key-value-store.ts';
 import { committedEntries, committedValue } from '../state/long-keys.ts';
 import { LmdbOrderedStore } from '../state/ordered-store.ts';
-import { BEYOND_HISTORY, VersionedKeyValueStore, type ReadOnlyVersionedStore, type VersionedRecord } from '../state/versioned-store.ts';
+import { BEYOND_HISTORY, VersionedKeyValueStore, versionedRange, type ReadOnlyVersionedStore, type VersionedRecord } from '../state/versioned-store.ts';
 
 /**
  * Read access to the committed contents of a key-value store, across the
@@ -54,20 +54,48 @@ export function keyValueView<K, V>(def: StoreDefinition<K, V>, backends: readonl
  */
 export function versionedView<K, V>(def: StoreDefinition<K, V>, backends: readonly StateBackend[]): ReadOnlyVersionedStore<K, V> {
   // An ordered store never written to reads exactly what its task committed.
-  const stores = backends.map((b) => new VersionedKeyValueStore(new LmdbOrderedStore(def.name, b), def.keySerde, def.valueSerde));
-  const holder = (key: K): VersionedKeyValueStore<K, V> | undefined => stores.find((s) => s.holds(key));
-  const view: ReadOnlyVersionedStore<K, V> = {
-    name: def.name,
-    get: (key) => holder(key)?.get(key),
-    getAsOf(key: K, t: number): VersionedRecord<V> | undefined | typeof BEYOND_HISTORY {
-      const s = holder(key);
-      if (s !== undefined) return s.getAsOf(key, t);
-      return t >= view.horizon ? undefined : BEYOND_HISTORY;
-    },
-    /** The largest horizon of the tasks: reads as of any `t` at or after it are exact in every task. */
-    get horizon(): number {
-      return Math.max(Number.MIN_SAFE_INTEGER, ...stores.map((s) => s.horizon));
-    },
-  };
-  return view;
+  return new VersionedView(def, backends.map((b) => new VersionedKeyValueStore(new LmdbOrderedStore(def.name, b), def.keySerde, def.valueSerde)));
+}
+
+class VersionedView<K, V> implements ReadOnlyVersionedStore<K, V> {
+  readonly name: string;
+  readonly #keySerde: StoreDefinition<K, V>['keySerde'];
+  readonly #stores: readonly VersionedKeyValueStore<K, V>[];
+
+  constructor(def: StoreDefinition<K, V>, stores: readonly VersionedKeyValueStore<K, V>[]) {
+    this.name = def.name;
+    this.#keySerde = def.keySerde;
+    this.#stores = stores;
+  }
+
+  #holder(key: K): VersionedKeyValueStore<K, V> | undefined {
+    return this.#stores.find((s) => s.holds(key));
+  }
+
+  get(key: K): V | undefined {
+    return this.#holder(key)?.get(key);
+  }
+
+  getAsOf(key: K, t: number): VersionedRecord<V> | undefined | typeof BEYOND_HISTORY {
+    const s = this.#holder(key);
+    if (s !== undefined) return s.getAsOf(key, t);
+    return t >= this.horizon ? undefined : BEYOND_HISTORY;
+  }
+
+  range(from: K, to: K): IterableIterator<[K, VersionedRecord<V>]>;
+  range(from: K, to: K, t: number): IterableIterator<[K, VersionedRecord<V>]> | typeof BEYOND_HISTORY;
+  range(from: K, to: K, t?: number): IterableIterator<[K, VersionedRecord<V>]> | typeof BEYOND_HISTORY {
+    return versionedRange(this.#stores, this.#keySerde, t, from, to);
+  }
+
+  all(): IterableIterator<[K, VersionedRecord<V>]>;
+  all(t: number): IterableIterator<[K, VersionedRecord<V>]> | typeof BEYOND_HISTORY;
+  all(t?: number): IterableIterator<[K, VersionedRecord<V>]> | typeof BEYOND_HISTORY {
+    return versionedRange(this.#stores, this.#keySerde, t);
+  }
+
+  /** The largest horizon of the tasks: reads as of any `t` at or after it are exact in every task. */
+  get horizon(): number {
+    return Math.max(Number.MIN_SAFE_INTEGER, ...this.#stores.map((s) => s.horizon));
+  }
 }

@@ -148,16 +148,20 @@ function hasTimers(node: ProcessorNode): boolean {
 function rejectSelfRepartition(g: { sources: readonly SourceNode[]; sinks: readonly SinkNode[]; nodes: readonly TopologyNode[] }): void {
   for (const src of g.sources) {
     if (!src.internal || !g.sinks.some((k) => k.internal && k.stream === src.stream)) continue;
-    const joins = g.nodes.filter((n) => n.kind === 'processor' && n.name.startsWith('merge')).map((n) => n.name);
-    // A join (node `stream-…-join-n`, `table-…-join-n`) unites its inputs' sub-topologies as a merge does.
-    const joinNodes = g.nodes.filter((n) => n.kind === 'processor' && /^(stream|table)-\w+-join-\d+$/.test(n.name)).map((n) => n.name);
-    if (joins.length === 0 && joinNodes.length > 0) {
+    const merges = g.nodes.filter((n) => n.kind === 'processor' && n.name.startsWith('merge')).map((n) => n.name);
+    if (merges.length > 0) {
+      throw new Error(`topology: internal stream ${src.stream} is written and read by one sub-topology (joined by ${merges.join(', ')}): merge streams only after repartitioning both, e.g. a.repartition().merge(b.repartition())`);
+    }
+    // A two-input join (node `stream-inner-join-n`, `table-left-join-n`, …) unites its inputs' sub-topologies as a merge does.
+    const joins = g.nodes.filter((n) => n.kind === 'processor' && /^(stream|table)-(inner|left|outer)-join-\d+$/.test(n.name)).map((n) => n.name);
+    if (joins.length > 0) {
       throw new Error(
-        `topology: internal stream ${src.stream} is written and read by one sub-topology (joined by ${joinNodes.join(', ')}): a join's inputs would put the reader of a repartition stream with its writer; join the repartitioned side with an input that is not joined or merged with the repartition's source`,
+        `topology: internal stream ${src.stream} is written and read by one sub-topology (joined by ${joins.join(', ')}): a join's inputs would put the reader of a repartition stream with its writer; join the repartitioned side with an input that is not joined or merged with the repartition's source`,
       );
     }
+    // Otherwise a store ties them: the reader uses a store (a table, a join's) that a node upstream of the writer uses too.
     throw new Error(
-      `topology: internal stream ${src.stream} is written and read by one sub-topology${joins.length > 0 ? ` (joined by ${joins.join(', ')})` : ''}: merge streams only after repartitioning both, e.g. a.repartition().merge(b.repartition())`,
+      `topology: internal stream ${src.stream} is written and read by one sub-topology: what reads it (${src.children.join(', ')}) shares a store with what writes it — e.g. a stream joined with a table both as it is and re-keyed; join the re-keyed stream with a table of its own`,
     );
   }
 }

@@ -14,7 +14,7 @@ export interface Timestamped<V> {
  * not write the value as null).
  */
 export function timestampedSerde<V>(inner: Serde<V>): Serde<Timestamped<V>> {
-  return {
+  const serde: Serde<Timestamped<V>> = {
     name: `timestamped(${inner.name})`,
     serialize(t) {
       const bytes = inner.serialize(t.value);
@@ -31,4 +31,13 @@ export function timestampedSerde<V>(inner: Serde<V>): Serde<Timestamped<V>> {
       return { value: inner.deserialize(bytes.subarray(8)), timestamp };
     },
   };
+  timestampedSerdes.add(serde);
+  return serde;
+}
+
+const timestampedSerdes = new WeakSet<object>();
+
+/** Whether `serde` is one {@link timestampedSerde} made: a store of table rows, whose values carry their timestamps. */
+export function isTimestampedSerde(serde: object): boolean {
+  return timestampedSerdes.has(serde);
 }

@@ -1,8 +1,8 @@
 import { DeserializationError, SerializationError, type Serde } from '../records/serde.ts';
-import { KeyHexCache } from './key-value-store.ts';
+import { KeyHexCache, hexToBytes, keyToHex } from './key-value-store.ts';
 import type { OrderedStore } from './ordered-store.ts';
 import { encodeTime } from './time-key.ts';
-import { NO_HORIZON, isExactAsOf, isLateTableUpdate, isLatestUpdate, isPurgeableVersion, purgeableAt, type Version } from '../tables/versioned.ts';
+import { NO_HORIZON, isExactAsOf, isExactRangeAsOf, isLateTableUpdate, isLatestUpdate, isPurgeableVersion, purgeableAt, type Version } from '../tables/versioned.ts';
 
 /** What a versioned store's `getAsOf` answers for a read the kept history cannot answer exactly (`isExactAsOf`). */
 export const BEYOND_HISTORY: unique symbol = Symbol('beyond-history');
@@ -34,6 +34,7 @@ export type VersionedPut<V> = { readonly kind: 'latest'; readonly old: V | undef
  * const then = prices.getAsOf('apple', Date.parse('2026-01-01'));
  * if (then === BEYOND_HISTORY) console.log('older than the history kept');
  * else console.log(then?.value);      // undefined: no price then
+ * for (const [fruit, p] of prices.all()) console.log(fruit, p.value, p.validFrom); // every latest price
  */
 export interface ReadOnlyVersionedStore<K, V> {
   /** The store's name, as declared. */
@@ -47,6 +48,19 @@ export interface ReadOnlyVersionedStore<K, V> {
    * the latest version began after `t` (`isExactAsOf`).
    */
   getAsOf(key: K, t: number): VersionedRecord<V> | undefined | typeof BEYOND_HISTORY;
+  /**
+   * The keys with `from <= key < to` (compared as serialized bytes), in that
+   * order, each with its latest version — or, given `t`, with its version
+   * as of `t`. Keys absent then (never written yet, or deleted) are left
+   * out. As of a `t` older than the horizon it is {@link BEYOND_HISTORY}
+   * (`isExactRangeAsOf`): a key whose versions were all purged could not be
+   * listed.
+   */
+  range(from: K, to: K): IterableIterator<[K, VersionedRecord<V>]>;
+  range(from: K, to: K, t: number): IterableIterator<[K, VersionedRecord<V>]> | typeof BEYOND_HISTORY;
+  /** Every key, as {@link ReadOnlyVersionedStore.range} lists a range. */
+  all(): IterableIterator<[K, VersionedRecord<V>]>;
+  all(t: number): IterableIterator<[K, VersionedRecord<V>]> | typeof BEYOND_HISTORY;
   /** The history horizon the store was last purged to: reads as of any `t >= horizon` are exact. */
   readonly horizon: number;
 }
@@ -70,12 +84,14 @@ export class VersionedKeyValueStore<K, V> implements ReadOnlyVersionedStore<K, V
   readonly name: string;
   readonly #store: OrderedStore;
   readonly #keys: KeyHexCache<K>;
+  readonly #keySerde: Serde<K>;
   readonly #values: Serde<V>;
 
   constructor(store: OrderedStore, keySerde: Serde<K>, valueSerde: Serde<V>) {
     this.name = store.name;
     this.#store = store;
     this.#keys = new KeyHexCache(keySerde);
+    this.#keySerde = keySerde;
     this.#values = valueSerde;
   }
 
@@ -97,6 +113,39 @@ export class VersionedKeyValueStore<K, V> implements ReadOnlyVersionedStore<K, V
     const hex = this.#keys.hexOf(key);
     const latest = this.#latest(hex);
     if (!isExactAsOf(t, this.horizon, latest?.validFrom)) return BEYOND_HISTORY;
+    return this.#asOf(hex, latest, t);
+  }
+
+  range(from: K, to: K): IterableIterator<[K, VersionedRecord<V>]>;
+  range(from: K, to: K, t: number): IterableIterator<[K, VersionedRecord<V>]> | typeof BEYOND_HISTORY;
+  range(from: K, to: K, t?: number): IterableIterator<[K, VersionedRecord<V>]> | typeof BEYOND_HISTORY {
+    return versionedRange([this], this.#keySerde, t, from, to);
+  }
+
+  all(): IterableIterator<[K, VersionedRecord<V>]>;
+  all(t: number): IterableIterator<[K, VersionedRecord<V>]> | typeof BEYOND_HISTORY;
+  all(t?: number): IterableIterator<[K, VersionedRecord<V>]> | typeof BEYOND_HISTORY {
+    return versionedRange([this], this.#keySerde, t);
+  }
+
+  /**
+   * The keys whose hex is in `[from, to)` with their versions as of `t`
+   * (undefined: the latest), in key order, leaving out keys absent then.
+   * Not checked for exactness: see {@link versionedRange}.
+   *
+   * @internal
+   */
+  *entriesAsOf(t: number | undefined, from = '', to = '~'): Generator<[hex: string, version: VersionedRecord<V>]> {
+    for (const [k, bytes] of this.#store.range(LATEST + from, LATEST + to)) {
+      const hex = k.slice(LATEST.length);
+      const latest = this.#latestOf(bytes);
+      const found = t === undefined ? (latest.value === undefined ? undefined : { value: latest.value, validFrom: latest.validFrom, validTo: undefined }) : this.#asOf(hex, latest, t);
+      if (found !== undefined) yield [hex, found];
+    }
+  }
+
+  /** The version of `hex` valid at `t`, given its latest version, when the read is exact. */
+  #asOf(hex: string, latest: Version<V> | undefined, t: number): VersionedRecord<V> | undefined {
     const found = latest !== undefined && latest.validFrom <= t ? latest : this.#pastAt(hex, t);
     // A past version found but ended by `t` was the one before a purged delete: the key was absent.
     if (found === undefined || found.value === undefined || (found.validTo !== undefined && found.validTo <= t)) return undefined;
@@ -174,9 +223,11 @@ export class VersionedKeyValueStore<K, V> implements ReadOnlyVersionedStore<K, V
 
   #latest(hex: string): Version<V> | undefined {
     const bytes = this.#store.get(LATEST + hex);
-    if (bytes === undefined) return undefined;
-    const validFrom = readTime(bytes);
-    return { validFrom, validTo: undefined, value: this.#readValue(bytes) };
+    return bytes === undefined ? undefined : this.#latestOf(bytes);
+  }
+
+  #latestOf(bytes: Uint8Array): Version<V> {
+    return { validFrom: readTime(bytes), validTo: undefined, value: this.#readValue(bytes) };
   }
 
   /** The past version with the largest `validFrom <= t`, if one is kept. */
@@ -277,4 +328,28 @@ function encodeDescending(t: number): string {
 
 function decodeDescending(hex: string): number {
   return Number(0x7fffffffffffffffn - BigInt(`0x${hex}`));
+}
+
+/**
+ * A range read over the versioned stores of an application's tasks (a key
+ * lives in one of them): the keys in `[from, to)` by their bytes (every key
+ * without bounds), in that order, with their versions as of `t` (undefined:
+ * the latest); {@link BEYOND_HISTORY} when `t` is older than the horizon of
+ * one of the stores (`isExactRangeAsOf`).
+ *
+ * @internal
+ */
+export function versionedRange<K, V>(
+  stores: readonly Pick<VersionedKeyValueStore<K, V>, 'entriesAsOf' | 'horizon'>[],
+  keySerde: Serde<K>,
+  t: number | undefined,
+  from?: K,
+  to?: K,
+): IterableIterator<[K, VersionedRecord<V>]> | typeof BEYOND_HISTORY {
+  if (t !== undefined && !stores.every((s) => isExactRangeAsOf(t, s.horizon))) return BEYOND_HISTORY;
+  const lo = from === undefined ? undefined : keyToHex(keySerde.serialize(from));
+  const hi = to === undefined ? undefined : keyToHex(keySerde.serialize(to));
+  // Read now, not when iterated: the result is of the state committed when it was asked for.
+  const entries = stores.flatMap((s) => [...s.entriesAsOf(t, lo, hi)]).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return entries.map(([hex, v]): [K, VersionedRecord<V>] => [keySerde.deserialize(hexToBytes(hex)), v]).values();
 }

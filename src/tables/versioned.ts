@@ -89,6 +89,22 @@ export function isExactAsOf(t: number, horizon: number, latestFrom: number | und
 }
 
 /**
+ * Rule: a read of a range of keys (or of every key) as of `t` is exact only
+ * when `t >= horizon`. Before the horizon, a key whose versions were all
+ * purged (one deleted long ago) is no longer known at all, so a range would
+ * silently miss it: such a read is beyond the history kept, as a one-key
+ * read may be ({@link isExactAsOf}), and says so rather than list fewer
+ * keys. A range of the latest versions is always exact.
+ *
+ * @example
+ * isExactRangeAsOf(700, 700); // true: at the horizon
+ * isExactRangeAsOf(699, 700); // false: a key deleted before 699 may be gone
+ */
+export function isExactRangeAsOf(t: number, horizon: number): boolean {
+  return isExactAsOf(t, horizon, undefined);
+}
+
+/**
  * Rule: an update becomes the latest version when its timestamp is at or
  * after the latest version's (at the same timestamp it replaces it);
  * otherwise it only rewrites history — the version it falls in ends at its

@@ -26,12 +26,15 @@
  * state, so the output equals an uninterrupted run's. A fourth does the same
  * with the `versioned-table` topology: the versions, the purge index and
  * the horizon are committed state too, so late updates, history writes and
- * the changes of the latest values come out as in an uninterrupted run. A
- * fifth does the same with the `table-join` topology: the joins' copies of
- * both sides' rows and the joined rows are committed state, so the joined
- * changelogs come out as in an uninterrupted run; a sixth with the
- * `fk-join` topology, whose three steps keep versions, subscriptions and
- * joined rows, linked by internal streams.
+ * the changes of the latest values come out as in an uninterrupted run.
+ * A fifth with the `stream-table-join` topology: records waiting for their
+ * grace, the versioned table they join and what each join has joined are
+ * committed state, so each record joins once, as in an uninterrupted run.
+ * A sixth with the `table-join` topology: the joins' copies of both sides'
+ * rows and the joined rows are committed state, so the joined changelogs
+ * come out as in an uninterrupted run; a seventh with the `fk-join`
+ * topology, whose three steps keep versions, subscriptions and joined
+ * rows, linked by internal streams.
  *
  * `TIDEMARK_CRASH_KILLS` sets the number of kills (default 30; the
  * watermark and table tests make half as many); `TIDEMARK_CRASH_SEED` replays the
@@ -78,8 +81,8 @@ interface Life extends ChildExit {
   readonly ranMs: number;
 }
 
-/** Which topology the child runs: the stateful crash topology, the watermark-mode one, the table one, the versioned-table one, the table-join one or the fk-join one. */
-type Topology = 'crash' | 'watermark' | 'table' | 'versioned-table' | 'table-join' | 'fk-join';
+/** Which topology the child runs: the stateful crash topology, or a determinism fixtures' topology. */
+type Topology = 'crash' | 'watermark' | 'table' | 'versioned-table' | 'stream-table-join' | 'table-join' | 'fk-join';
 
 /**
  * Runs the child on `dataDir`. `killAt` says when to SIGKILL it: after
@@ -219,7 +222,7 @@ async function killAndRestart(
  * every output (and the dead-letter stream) has the uninterrupted run's
  * records, which are not none, with the same fingerprints.
  */
-function sameAsUninterrupted(topology: 'table' | 'versioned-table' | 'table-join' | 'fk-join'): (crashedDir: string, uninterruptedDir: string) => Promise<void> {
+function sameAsUninterrupted(topology: Exclude<Topology, 'crash' | 'watermark'>): (crashedDir: string, uninterruptedDir: string) => Promise<void> {
   return async (crashedDir, uninterruptedDir) => {
     const expected = await EmbeddedLog.open({ dataDir: uninterruptedDir });
     const actual = await EmbeddedLog.open({ dataDir: crashedDir });
@@ -274,11 +277,16 @@ test('a versioned-table topology killed with SIGKILL at random points and restar
 });
 
 test('a table-join topology killed with SIGKILL at random points and restarted writes the same joined changelogs', { timeout: 10 * 60_000 }, async (t) => {
-  const input = crashTableInput(RECORDS, 20_261_204, ['in-tj1', 'in-tj2', 'in-tj3']);
+  const input = crashTableInput(RECORDS, 20_261_206, ['in-tj1', 'in-tj2', 'in-tj3']);
   await killAndRestart(t, 'table-join', input, Math.max(1, Math.ceil(KILLS / 2)), sameAsUninterrupted('table-join'));
 });
 
 test('an fk-join topology killed with SIGKILL at random points and restarted writes the same joined changelogs', { timeout: 10 * 60_000 }, async (t) => {
-  const input = crashTableInput(RECORDS, 20_261_205, ['in-fk-lines', 'in-fk-products']);
+  const input = crashTableInput(RECORDS, 20_261_207, ['in-fk-lines', 'in-fk-products']);
   await killAndRestart(t, 'fk-join', input, Math.max(1, Math.ceil(KILLS / 2)), sameAsUninterrupted('fk-join'));
+});
+
+test('a stream–table join topology killed with SIGKILL at random points and restarted joins each record once, as an uninterrupted run', { timeout: 10 * 60_000 }, async (t) => {
+  const input = crashTableInput(RECORDS, 20_261_204, ['in-sjt', 'in-sj', 'in-sj2']);
+  await killAndRestart(t, 'stream-table-join', input, Math.max(1, Math.ceil(KILLS / 2)), sameAsUninterrupted('stream-table-join'));
 });

@@ -1,5 +1,5 @@
 /**
- * Read-only commands on the embedded log (`consume`, `audit`): they create
+ * Read-only commands on the embedded log (`consume`, `audit`, `query`): they create
  * nothing — not in a directory that is not a data dir (`consume --data-dir
  * /etc` used to leave an `/etc/data.mdb`), not in a data dir — and they read
  * a data dir the user may only read (LMDB opened read-only; it then reads
@@ -103,7 +103,7 @@ test('consume, audit and run on a directory that is not a data dir: one line, an
   await reopened.close();
   assert.equal(statSync(join(other, 'data.mdb')).size, size);
 
-  // And in a data dir, consume and audit add or change no file.
+  // And in a data dir, consume, audit and query add or change no file.
   const dir = producedDir('untouched');
   rmSync(join(dir, 'lock.mdb'));
   const before = new Map(readdirSync(dir).map((f) => [f, statSync(join(dir, f)).mtimeMs]));
@@ -112,12 +112,14 @@ test('consume, audit and run on a directory that is not a data dir: one line, an
   assert.equal(lines(consumed.stdout).length, 3);
   const audit = cli(['audit', '--data-dir', dir, '--application-id', 'max-temperature']);
   assert.equal(audit.status, 0, audit.stderr);
+  const queried = cli(['query', MAX_TEMPERATURE, '--data-dir', dir, '--store', 'max', '--all']);
+  assert.equal(queried.status, 0, queried.stderr);
   assert.equal(statSync(join(dir, 'data.mdb')).mtimeMs, before.get('data.mdb'), 'data.mdb was not written');
   // LMDB creates its lock file where it may (readers register in it), and nothing else.
   assert.deepEqual(readdirSync(dir).filter((f) => f !== 'lock.mdb'), [...before.keys()]);
 });
 
-test('consume and audit read a data dir the user may only read (mode 555, files 444, owned by another user)', () => {
+test('consume, audit and query read a data dir the user may only read (mode 555, files 444, owned by another user)', () => {
   const dir = producedDir('read-only');
   chmodTree(dir, 0o555, 0o444);
   const asReader: SpawnSyncOptions = process.getuid?.() === 0 ? { uid: NOBODY, gid: NOBODY } : {};
@@ -130,4 +132,7 @@ test('consume and audit read a data dir the user may only read (mode 555, files 
   const output = cli(['consume', '--data-dir', dir, '--stream', 'max-temperature', '--data-only'], '', asReader);
   assert.equal(output.status, 0, output.stderr);
   assert.ok(lines(output.stdout).length > 0);
+  const queried = cli(['query', MAX_TEMPERATURE, '--data-dir', dir, '--store', 'max', '--all'], '', asReader);
+  assert.equal(queried.status, 0, queried.stderr);
+  assert.deepEqual(lines(queried.stdout), ['{"key":"s1","value":25}'], 's1 read 21.5 then 25; s2 was dead-lettered');
 });

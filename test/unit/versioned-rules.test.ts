@@ -6,7 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { NO_HORIZON, historyHorizon, isExactAsOf, isLateTableUpdate, isLatestUpdate, isPurgeableVersion, purgeableAt, versionAsOf, type Version } from '../../src/semantics.ts';
+import { NO_HORIZON, historyHorizon, isExactAsOf, isExactRangeAsOf, isLateTableUpdate, isLatestUpdate, isPurgeableVersion, purgeableAt, versionAsOf, type Version } from '../../src/semantics.ts';
 
 test('historyHorizon: now minus the retention, never below NO_HORIZON', () => {
   const rows: [now: number, retention: number, expected: number][] = [
@@ -48,6 +48,16 @@ test('isExactAsOf: within the history, or at or after the latest version', () =>
     [500, 700, undefined, false], // no entry: a purged delete may have hidden a value
   ];
   for (const [t, h, from, expected] of rows) assert.equal(isExactAsOf(t, h, from), expected, `${t}, ${h}, ${from}`);
+});
+
+test('isExactRangeAsOf: only at or after the horizon, whatever the keys\' latest versions', () => {
+  const rows: [t: number, horizon: number, expected: boolean][] = [
+    [800, 700, true],
+    [700, 700, true], // at the horizon
+    [699, 700, false], // a key deleted before 699 may have been purged whole: the range cannot list it
+    [NO_HORIZON, NO_HORIZON, true], // nothing purged yet
+  ];
+  for (const [t, h, expected] of rows) assert.equal(isExactRangeAsOf(t, h), expected, `${t}, ${h}`);
 });
 
 test('isLatestUpdate: at or after the latest version, or the first version', () => {

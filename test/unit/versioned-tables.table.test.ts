@@ -178,3 +178,40 @@ test('TopologyTestDriver.store: a versioned table read as of a time, after the d
   assert.deepEqual([9, 10, 19, 20, 29, 30].map(at), [undefined, 3, 3, 4, 4, 5]);
   assert.equal(prices.get('apple'), 5);
 });
+
+/**
+ * Two tasks (partitions 0 and 1), retention 10. Task 0: stream time 22,
+ * horizon 12; task 1: stream time 31, horizon 21; the view's horizon 21.
+ * Versions: a 2@[12,20) 3@[20,∞); b 1@[10,22), deleted at 22;
+ * c 5@[5,31) 7@[31,∞); ab 6@[30,∞). Keys in byte order: a, ab, b, c.
+ */
+for (const kind of KINDS) {
+  test(`${kind} versioned table: app.store range and all list the keys of every task in byte order, latest or as of a time, and beyond the horizon say so`, async () => {
+    const b = new StreamsBuilder();
+    b.table<string, number>('in', { key: Serdes.string(), value: Serdes.json<number>(), name: 'prices', store: kind, versioned: { historyRetentionMs: 10 } });
+    const log = new MemoryLog();
+    log.ensureStream('in', 2);
+    const rows: [partition: number, key: string, value: number | null, ts: number][] = [
+      [0, 'b', 1, 10], [0, 'a', 2, 12], [0, 'a', 3, 20], [0, 'b', null, 22],
+      [1, 'c', 5, 5], [1, 'ab', 6, 30], [1, 'c', 7, 31],
+    ];
+    log.appendSync(rows.map(([partition, k, v, ts]) => ({ stream: 'in', partition, key: enc.encode(k), value: v === null ? null : enc.encode(JSON.stringify(v)), headers: {}, eventTime: ts })));
+    const app = new Application(b.build(), { applicationId: 'ranges', log });
+    const summary = await app.run({ mode: 'catch-up', clock: new ManualClock(1000) });
+    assert.equal(summary.lateRecords, 0);
+    const prices = app.store<string, number>('prices');
+    assert.ok(prices.kind === 'versioned');
+    assert.equal(prices.horizon, 21);
+    const list = (entries: IterableIterator<[string, { value: number; validFrom: number; validTo: number | undefined }]> | typeof BEYOND_HISTORY): unknown =>
+      entries === BEYOND_HISTORY ? '…' : [...entries].map(([k, r]) => [k, r.value, r.validFrom, r.validTo]);
+    assert.deepEqual(list(prices.all()), [['a', 3, 20, undefined], ['ab', 6, 30, undefined], ['c', 7, 31, undefined]], 'b is deleted');
+    assert.deepEqual(list(prices.all(25)), [['a', 3, 20, undefined], ['c', 5, 5, 31]], 'ab not yet, b deleted since 22');
+    assert.deepEqual(list(prices.all(21)), [['a', 3, 20, undefined], ['b', 1, 10, 22], ['c', 5, 5, 31]]);
+    assert.equal(list(prices.all(20)), '…', 'older than task 1\'s horizon, though task 0 still holds 20');
+    assert.deepEqual(list(prices.range('a', 'b')), [['a', 3, 20, undefined], ['ab', 6, 30, undefined]]);
+    assert.deepEqual(list(prices.range('a', 'b', 30)), [['a', 3, 20, undefined], ['ab', 6, 30, undefined]]);
+    assert.deepEqual(list(prices.range('ab', 'c', 21)), [['b', 1, 10, 22]], 'ab absent at 21; c is the bound, left out');
+    assert.deepEqual(list(prices.range('b', 'c')), [], 'b deleted');
+    assert.equal(list(prices.range('a', 'z', 0)), '…');
+  });
+}

@@ -6,6 +6,8 @@ import { historyHorizon } from '../../tables/versioned.ts';
 import { VersionedKeyValueStore } from '../../state/versioned-store.ts';
 import { clockHooks, clockNow, describeClock, handleLateRecord } from './aggregate-spec.ts';
 import { NULL_TABLE_KEY } from './table-operators.ts';
+import { heldHorizon } from '../../joins/stream-table.ts';
+import { oldestWaiting } from './waiting-records.ts';
 
 /** What a versioned table's source needs: its store, serdes, retention, clock, and where late updates go. */
 export interface VersionedTableSpec<K, V> {
@@ -18,6 +20,12 @@ export interface VersionedTableSpec<K, V> {
   readonly changesNode: string;
   /** The sink late updates are forwarded to, untouched; undefined: they are dropped (counted and audited either way). */
   readonly lateNode: string | undefined;
+  /**
+   * Filled in as the topology is built, by the stream–table joins that read
+   * the table: their stores, whose waiting records hold the horizon back
+   * (`heldHorizon`), and their nodes, which get every accepted update.
+   */
+  readonly joins: { readonly stores: string[]; readonly nodes: string[] };
 }
 
 /**
@@ -30,13 +38,22 @@ export interface VersionedTableSpec<K, V> {
  * stream, and it changes nothing. Only a change of the latest value
  * (`isLatestUpdate`) goes downstream, as a `Change` of the latest value; a
  * history write changes what reads as of the past find, and nothing else.
+ * Stream–table joins reading the table get every accepted update, and hold
+ * its horizon back to their oldest waiting record (`heldHorizon`).
  */
 export function versionedTableSource<K, V>(spec: VersionedTableSpec<K, V>): () => Processor<K, V | null, K, Change<V>> {
   return () => {
     let store: VersionedKeyValueStore<K, V> | undefined;
     const storeOf = (ctx: ProcessorContext<any, any>): VersionedKeyValueStore<K, V> =>
       (store ??= new VersionedKeyValueStore(ctx.getOrderedStore(spec.store), spec.keySerde, spec.valueSerde));
-    const advance = (now: number, ctx: ProcessorContext<any, any>): void => storeOf(ctx).advanceHorizon(historyHorizon(now, spec.historyRetentionMs));
+    const advance = (now: number, ctx: ProcessorContext<any, any>): void => {
+      let waiting: number | undefined;
+      for (const s of spec.joins.stores) {
+        const oldest = oldestWaiting(ctx.getOrderedStore(s));
+        if (oldest !== undefined && (waiting === undefined || oldest < waiting)) waiting = oldest;
+      }
+      storeOf(ctx).advanceHorizon(heldHorizon(historyHorizon(now, spec.historyRetentionMs), waiting));
+    };
     return {
       process(record, ctx) {
         if (!hasTableKey(record.key)) return ctx.reportDropped(record, NULL_TABLE_KEY);
@@ -46,6 +63,7 @@ export function versionedTableSource<K, V>(spec: VersionedTableSpec<K, V>): () =
           const detail = `table update at ${record.timestamp} is older than the history horizon ${result.horizon} (${describeClock(spec, ctx)}, history retention ${spec.historyRetentionMs})`;
           return handleLateRecord(ctx, spec, record, detail);
         }
+        for (const join of spec.joins.nodes) ctx.forward(record as never, join);
         if (result.kind === 'history') return;
         const change: Change<V> = { old: result.old, new: record.value ?? undefined };
         if (isVisibleChange(change)) ctx.forward({ ...record, value: change }, spec.changesNode);

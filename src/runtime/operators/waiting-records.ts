@@ -1,0 +1,88 @@
+import type { StreamRecord } from '../../records/record.ts';
+import type { Serde } from '../../records/serde.ts';
+import type { OrderedStore } from '../../state/ordered-store.ts';
+import { decodeTime, encodeTime } from '../../state/time-key.ts';
+
+/**
+ * Records an operator holds back until event time reaches them (a
+ * stream–table join's stream records waiting out their grace), in an
+ * ordered store that commits with the task: after a restart or a crash they
+ * wait on, each released once. Layout (ASCII keys):
+ * - `b<ts><seq>` → the record: its position, clocks and headers as JSON, a
+ *   newline, then its value's bytes — in (timestamp, arrival) order;
+ * - `n` → the next arrival sequence number.
+ * The key is kept serialized (null for a record without one).
+ */
+export class WaitingRecords<K, V> {
+  readonly #keys: Serde<K>;
+  readonly #values: Serde<V>;
+
+  constructor(keySerde: Serde<K>, valueSerde: Serde<V>) {
+    this.#keys = keySerde;
+    this.#values = valueSerde;
+  }
+
+  /** Holds `record` back; records of one timestamp come out in the order they went in. */
+  add(store: OrderedStore, record: StreamRecord<K, V>): void {
+    const seq = nextSeq(store);
+    const key = record.key === null || record.key === undefined ? null : Buffer.from(this.#keys.serialize(record.key)!).toString('base64');
+    const meta: Meta = { s: record.stream, p: record.partition, o: record.offset, h: record.headers, e: record.eventTime, b: record.brokerTime, i: record.ingestTime, k: key };
+    const value = this.#values.serialize(record.value) ?? new Uint8Array();
+    const bytes = new Uint8Array(Buffer.concat([Buffer.from(JSON.stringify(meta)), NEWLINE, value]));
+    store.put(WAITING + encodeTime(record.timestamp) + encodeTime(seq), bytes);
+  }
+
+  /**
+   * Removes and returns, oldest first, the records whose timestamp `isDue`
+   * holds for; `isDue` must hold for every timestamp below one it holds for.
+   */
+  takeDue(store: OrderedStore, isDue: (ts: number) => boolean): StreamRecord<K, V>[] {
+    const due: [string, Uint8Array][] = [];
+    for (const entry of store.range(WAITING, AFTER_WAITING)) {
+      if (!isDue(decodeTime(entry[0].slice(1, 17)))) break;
+      due.push(entry);
+    }
+    return due.map(([k, bytes]) => {
+      store.delete(k);
+      return this.#decode(decodeTime(k.slice(1, 17)), bytes);
+    });
+  }
+
+  #decode(timestamp: number, bytes: Uint8Array): StreamRecord<K, V> {
+    const nl = bytes.indexOf(NEWLINE[0]!);
+    const meta = JSON.parse(Buffer.from(bytes.subarray(0, nl)).toString('utf8')) as Meta;
+    const key = meta.k === null ? (null as K) : this.#keys.deserialize(new Uint8Array(Buffer.from(meta.k, 'base64')));
+    const value = this.#values.deserialize(bytes.subarray(nl + 1));
+    return { stream: meta.s, partition: meta.p, offset: meta.o, key, value, headers: meta.h, eventTime: meta.e, brokerTime: meta.b, ingestTime: meta.i, timestamp };
+  }
+}
+
+interface Meta {
+  readonly s: string;
+  readonly p: number;
+  readonly o: number;
+  readonly h: StreamRecord['headers'];
+  readonly e: number | null;
+  readonly b: number | null;
+  readonly i: number;
+  /** The serialized key in base64; null: no key. */
+  readonly k: string | null;
+}
+
+/** The timestamp of the oldest record waiting in `store`, undefined when none waits. */
+export function oldestWaiting(store: OrderedStore): number | undefined {
+  for (const [k] of store.range(WAITING, AFTER_WAITING)) return decodeTime(k.slice(1, 17));
+  return undefined;
+}
+
+const WAITING = 'b';
+const AFTER_WAITING = 'c';
+const SEQ_KEY = 'n';
+const NEWLINE = Buffer.from('\n');
+
+function nextSeq(store: OrderedStore): number {
+  const bytes = store.get(SEQ_KEY);
+  const seq = bytes === undefined ? 0 : Number(Buffer.from(bytes).toString('utf8'));
+  store.put(SEQ_KEY, new Uint8Array(Buffer.from(String(seq + 1))));
+  return seq;
+}
