@@ -85,3 +85,7 @@ export { MemoryLog } from './connectors/memory/memory-log.ts';
 export { JoinWindows } from './joins/join-windows.ts';
 export type { StreamJoinOptions } from './dsl/stream-join.ts';
 export type { LatestValueJoinOptions, StreamTableJoinOptions } from './dsl/stream-table-join.ts';
+export type { TableJoinOptions } from './dsl/table-join.ts';
+export type { TableJoinKind } from './joins/table-table.ts';
+export type { ForeignKeyJoinOptions } from './dsl/foreign-key-join.ts';
+export type { ForeignKeyJoinKind } from './joins/foreign-key.ts';

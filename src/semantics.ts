@@ -2,7 +2,7 @@
  * The rules of tidemark's event time as pure functions: stream time,
  * timestamps and their invalid-timestamp policy, watermarks and how they
  * combine, producers' watermarks across services, window assignment,
- * closing, firing and lateness, result timestamps, the changes of tables, the stream–stream join, the default partitioner
+ * closing, firing and lateness, result timestamps, the changes of tables, the stream–stream join, the table–table and foreign-key joins, the default partitioner
  * and the task assignment of a consumer group. The runtime decides with
  * these very functions, so a test (or a reader of the docs) can check a
  * case against them.
@@ -74,3 +74,8 @@ export {
   streamTableResultTimestamp,
   latestMayDifferFromAsOf,
 } from './joins/stream-table.ts';
+// Table–table joins: the joined value at a key and the timestamp of its changes.
+export { tableJoinValue, tableJoinTimestamp, type TableJoinKind } from './joins/table-table.ts';
+
+// Foreign-key table joins: the right row a left row joins, its subscriptions, and which answers count.
+export { foreignKeyOf, subscriptionChanges, isCurrentResponse, type ForeignKeyJoinKind, type SubscriptionChange } from './joins/foreign-key.ts';

@@ -4,6 +4,8 @@ import type { StreamsBuilder } from './stream-builder.ts';
 import { KStream } from './kstream.ts';
 import { tableFilter, tableMapValues, tableToStream } from '../runtime/operators/table-operators.ts';
 import { KGroupedTable } from './grouped-table.ts';
+import { addTableJoin, type TableJoinOptions } from './table-join.ts';
+import { addForeignKeyJoin, type ForeignKeyJoinOptions } from './foreign-key-join.ts';
 
 /**
  * A table in a topology under construction (Kafka Streams' `KTable`): the
@@ -101,6 +103,86 @@ export class KTable<K, V> {
    */
   groupBy<G, W>(select: (key: K, value: V) => readonly [G, W] | null, serdes: { key?: Serde<G>; value?: Serde<W> } = {}): KGroupedTable<G, W> {
     return new KGroupedTable<G, W>(this as KTable<unknown, unknown>, select as (key: unknown, value: unknown) => readonly [G, W] | null, serdes.key ?? (jsonSerde() as Serde<G>), serdes.value ?? (jsonSerde() as Serde<W>));
+  }
+
+  /**
+   * The inner join of this table with `other` on their key: a row for each
+   * key both tables have, `joiner(value, otherValue)` (a joiner that returns
+   * null makes the key absent). Each change of either side updates the
+   * joined row at its key, with the largest timestamp of the rows it joins
+   * (a delete counts as its side's row at its time); only changes a reader
+   * could see go on — a key that gets its first row on one side only, or
+   * loses a row the other side never had, changes nothing below the join.
+   * Both tables must come from co-partitioned streams (checked before the
+   * run). A versioned table joins with its latest values. `options.name`
+   * materializes the joined table (readable with `app.store(name)`).
+   *
+   * @example
+   * const customers = builder.table<string, Customer>('customers', { key: Serdes.string() });
+   * const addresses = builder.table<string, Address>('addresses', { key: Serdes.string() });
+   * customers
+   *   .join(addresses, (c, a) => ({ ...c, city: a.city }), { name: 'customers-with-address' })
+   *   .toStream()
+   *   .to('customers-with-address'); // a tombstone once either row is deleted
+   */
+  join<VR, VOut>(other: KTable<K, VR>, joiner: (value: V, otherValue: VR) => VOut | null, options: TableJoinOptions<VOut> = {}): KTable<K, VOut> {
+    return addTableJoin<K, V, VR, VOut>(this, other, 'inner', (l, r) => joiner(l as V, r as VR), options);
+  }
+
+  /**
+   * The left join of this table with `other` (see {@link KTable.join}): a
+   * row for each key this table has, `joiner(value, otherValue)` with
+   * `otherValue` undefined while `other` has no row there.
+   *
+   * @example
+   * orders.leftJoin(shipments, (o, s) => ({ ...o, shipped: s !== undefined })).toStream().to('order-status');
+   */
+  leftJoin<VR, VOut>(other: KTable<K, VR>, joiner: (value: V, otherValue: VR | undefined) => VOut | null, options: TableJoinOptions<VOut> = {}): KTable<K, VOut> {
+    return addTableJoin<K, V, VR, VOut>(this, other, 'left', (l, r) => joiner(l as V, r), options);
+  }
+
+  /**
+   * The outer join of this table with `other` (see {@link KTable.join}): a
+   * row for each key either table has, `joiner(value, otherValue)` with
+   * the side that has no row there undefined.
+   *
+   * @example
+   * stock.outerJoin(orders, (s, o) => ({ inStock: s ?? 0, ordered: o ?? 0 })).toStream().to('stock-vs-orders');
+   */
+  outerJoin<VR, VOut>(other: KTable<K, VR>, joiner: (value: V | undefined, otherValue: VR | undefined) => VOut | null, options: TableJoinOptions<VOut> = {}): KTable<K, VOut> {
+    return addTableJoin<K, V, VR, VOut>(this, other, 'outer', joiner, options);
+  }
+
+  /**
+   * Joins each row of this table with the row of `other` under its foreign
+   * key `fk(value)` (Kafka Streams' foreign-key join, KIP-213): a table
+   * keyed like this one, `joiner(value, otherValue)` for each row —
+   * `kind: 'inner'` (default) only where `other` has a row under the
+   * foreign key, `'left'` for every row, `otherValue` undefined where there
+   * is none (or `fk` is null). It follows changes of both tables: a row
+   * whose foreign key changes joins the new right row alone, a deleted row
+   * deletes its result, and a change of a right row updates every row
+   * joined with it. Each result has the larger of the two rows'
+   * timestamps. The join runs in three sub-topologies linked by internal
+   * streams (subscriptions partitioned like `other`, answers like this
+   * table), so results come once both have been processed; each answer
+   * carries the version of the left row it was computed for, and an answer
+   * for a row that changed since is dropped.
+   *
+   * @example
+   * // Order lines with their product's name and price; a line whose product is missing keeps null for them.
+   * lines
+   *   .joinOnForeignKey(products, (line) => line.product, (line, p) => ({ ...line, name: p?.name ?? null, price: p?.price ?? null }), { kind: 'left', name: 'lines-with-products' })
+   *   .toStream()
+   *   .to('lines-with-products');
+   */
+  joinOnForeignKey<KO, VR, VOut>(
+    other: KTable<KO, VR>,
+    fk: (value: V) => KO | null | undefined,
+    joiner: (value: V, otherValue: VR | undefined) => VOut | null,
+    options: ForeignKeyJoinOptions<VOut> = {},
+  ): KTable<K, VOut> {
+    return addForeignKeyJoin<K, V, KO, VR, VOut>(this, other, fk, joiner, options);
   }
 
   /** The table of the rows that leave node `nodeName`, materialized in `storeName` if given. @internal */

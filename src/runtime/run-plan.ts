@@ -60,11 +60,17 @@ export function planRun(
   const writers = new Map<string, string[]>();
   const create = new Map<string, number>();
   const peers = externalPeers(log, subs);
+  // A stream made co-partitioned with a node's sub-topology: the partition count of that sub-topology's other inputs, known by now.
+  const peersOf = (sink: SubTopology['sinks'][number]): number | undefined => {
+    if (sink.partitionsLike === undefined) return peers.get(sink.stream);
+    const like = subs.find((g) => g.nodes.some((n) => n.name === sink.partitionsLike));
+    return like?.sources.filter((s) => s.stream !== sink.stream).map((s) => log.partitionCount(s.stream) ?? create.get(s.stream)).find((n) => n !== undefined) ?? peers.get(sink.stream);
+  };
   for (const sub of subs) {
     const partitions = coPartitionedCount(log, sub, create);
     taskCounts.set(sub.id, partitions);
     for (const sink of sub.sinks) {
-      if (!create.has(sink.stream)) create.set(sink.stream, log.partitionCount(sink.stream) ?? sink.partitions ?? (sink.internal ? internalPartitionCount(peers.get(sink.stream), partitions) : partitions));
+      if (!create.has(sink.stream)) create.set(sink.stream, log.partitionCount(sink.stream) ?? sink.partitions ?? (sink.internal ? internalPartitionCount(peersOf(sink), partitions) : partitions));
       const ids = writers.get(sink.stream) ?? [];
       for (let p = 0; p < partitions; p++) ids.push(producerIdOf(applicationId, taskIdOf(sub.id, p)));
       writers.set(sink.stream, ids);
@@ -86,7 +92,9 @@ export function planRun(
  * takes the partition count of the external streams read beside it — by
  * the sub-topology that reads it — so that a stream re-keyed before a join
  * or a merge is co-partitioned with the other side; read beside none, its
- * writers' task count.
+ * writers' task count. A foreign-key join's internal streams take that of
+ * the table they are co-partitioned with (the subscriptions the right
+ * table's, the answers the left table's), whichever streams it is read from.
  *
  * @example
  * internalPartitionCount(4, 2);         // 4: joined with a stream of 4 partitions

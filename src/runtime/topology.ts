@@ -46,6 +46,13 @@ export interface SinkNode {
   readonly internal: boolean;
   /** Partition count to create the stream with when missing; defaults to the writing sub-topology's. */
   readonly partitions: number | undefined;
+  /**
+   * An internal stream co-partitioned with the sub-topology of this node
+   * (a foreign-key join's subscriptions with the right table's, its answers
+   * with the left table's): created with that sub-topology's partition
+   * count, where `partitions` is not given (rule `internalPartitionCount`).
+   */
+  readonly partitionsLike?: string;
   readonly children: string[];
 }
 
@@ -134,7 +141,7 @@ function hasTimers(node: ProcessorNode): boolean {
 
 /**
  * A sub-topology must not read an internal stream it writes itself: a
- * `merge()` (or a shared store) has joined the part before a repartition
+ * `merge()`, a join (or a shared store) has joined the part before a repartition
  * with the part after it, so the stream could never be complete before it
  * is read. Each record would also meet itself again, once repartitioned.
  */
@@ -144,6 +151,13 @@ function rejectSelfRepartition(g: { sources: readonly SourceNode[]; sinks: reado
     const merges = g.nodes.filter((n) => n.kind === 'processor' && n.name.startsWith('merge')).map((n) => n.name);
     if (merges.length > 0) {
       throw new Error(`topology: internal stream ${src.stream} is written and read by one sub-topology (joined by ${merges.join(', ')}): merge streams only after repartitioning both, e.g. a.repartition().merge(b.repartition())`);
+    }
+    // A two-input join (node `stream-inner-join-n`, `table-left-join-n`, …) unites its inputs' sub-topologies as a merge does.
+    const joins = g.nodes.filter((n) => n.kind === 'processor' && /^(stream|table)-(inner|left|outer)-join-\d+$/.test(n.name)).map((n) => n.name);
+    if (joins.length > 0) {
+      throw new Error(
+        `topology: internal stream ${src.stream} is written and read by one sub-topology (joined by ${joins.join(', ')}): a join's inputs would put the reader of a repartition stream with its writer; join the repartitioned side with an input that is not joined or merged with the repartition's source`,
+      );
     }
     // Otherwise a store ties them: the reader uses a store (a table, a join's) that a node upstream of the writer uses too.
     throw new Error(

@@ -30,6 +30,11 @@
  * A fifth with the `stream-table-join` topology: records waiting for their
  * grace, the versioned table they join and what each join has joined are
  * committed state, so each record joins once, as in an uninterrupted run.
+ * A sixth with the `table-join` topology: the joins' copies of both sides'
+ * rows and the joined rows are committed state, so the joined changelogs
+ * come out as in an uninterrupted run; a seventh with the `fk-join`
+ * topology, whose three steps keep versions, subscriptions and joined
+ * rows, linked by internal streams.
  *
  * `TIDEMARK_CRASH_KILLS` sets the number of kills (default 30; the
  * watermark and table tests make half as many); `TIDEMARK_CRASH_SEED` replays the
@@ -76,8 +81,8 @@ interface Life extends ChildExit {
   readonly ranMs: number;
 }
 
-/** Which topology the child runs: the stateful crash topology, the watermark-mode one, the table one or the versioned-table one. */
-type Topology = 'crash' | 'watermark' | 'table' | 'versioned-table' | 'stream-table-join';
+/** Which topology the child runs: the stateful crash topology, or a determinism fixtures' topology. */
+type Topology = 'crash' | 'watermark' | 'table' | 'versioned-table' | 'stream-table-join' | 'table-join' | 'fk-join';
 
 /**
  * Runs the child on `dataDir`. `killAt` says when to SIGKILL it: after
@@ -212,6 +217,27 @@ async function killAndRestart(
   }
 }
 
+/**
+ * The check of a determinism fixtures' topology after a round of kills:
+ * every output (and the dead-letter stream) has the uninterrupted run's
+ * records, which are not none, with the same fingerprints.
+ */
+function sameAsUninterrupted(topology: Exclude<Topology, 'crash' | 'watermark'>): (crashedDir: string, uninterruptedDir: string) => Promise<void> {
+  return async (crashedDir, uninterruptedDir) => {
+    const expected = await EmbeddedLog.open({ dataDir: uninterruptedDir });
+    const actual = await EmbeddedLog.open({ dataDir: crashedDir });
+    try {
+      const sizes = streamSizes(expected, topology);
+      for (const [stream, n] of Object.entries(sizes)) if (stream !== DEAD_LETTER_STREAM) assert.ok(n > 0, `the uninterrupted run wrote nothing to ${stream}`);
+      assert.deepEqual(streamSizes(actual, topology), sizes, 'record counts');
+      assert.deepEqual(fingerprints(actual, topology), fingerprints(expected, topology));
+    } finally {
+      await expected.close();
+      await actual.close();
+    }
+  };
+}
+
 test('a stateful topology killed with SIGKILL at random points and restarted loses and duplicates nothing', { timeout: 10 * 60_000 }, async (t) => {
   const input = crashInput(RECORDS, 20_261_124);
   await killAndRestart(t, 'crash', input, KILLS, (crashedDir, uninterruptedDir) => verify(crashedDir, uninterruptedDir, input));
@@ -242,51 +268,25 @@ test('a watermark-mode topology killed with SIGKILL at random points and restart
 
 test('a table topology killed with SIGKILL at random points and restarted writes the same changelogs and aggregates', { timeout: 10 * 60_000 }, async (t) => {
   const input = crashTableInput(RECORDS, 20_261_202);
-  await killAndRestart(t, 'table', input, Math.max(1, Math.ceil(KILLS / 2)), async (crashedDir, uninterruptedDir) => {
-    const expected = await EmbeddedLog.open({ dataDir: uninterruptedDir });
-    const actual = await EmbeddedLog.open({ dataDir: crashedDir });
-    try {
-      const sizes = streamSizes(expected, 'table');
-      for (const [stream, n] of Object.entries(sizes)) if (stream !== DEAD_LETTER_STREAM) assert.ok(n > 0, `the uninterrupted run wrote nothing to ${stream}`);
-      assert.deepEqual(streamSizes(actual, 'table'), sizes, 'record counts');
-      assert.deepEqual(fingerprints(actual, 'table'), fingerprints(expected, 'table'));
-    } finally {
-      await expected.close();
-      await actual.close();
-    }
-  });
+  await killAndRestart(t, 'table', input, Math.max(1, Math.ceil(KILLS / 2)), sameAsUninterrupted('table'));
 });
 
 test('a versioned-table topology killed with SIGKILL at random points and restarted writes the same changelogs, late updates and aggregates', { timeout: 10 * 60_000 }, async (t) => {
   const input = crashTableInput(RECORDS, 20_261_203, ['in-vt', 'in-vt2']);
-  await killAndRestart(t, 'versioned-table', input, Math.max(1, Math.ceil(KILLS / 2)), async (crashedDir, uninterruptedDir) => {
-    const expected = await EmbeddedLog.open({ dataDir: uninterruptedDir });
-    const actual = await EmbeddedLog.open({ dataDir: crashedDir });
-    try {
-      const sizes = streamSizes(expected, 'versioned-table');
-      for (const [stream, n] of Object.entries(sizes)) if (stream !== DEAD_LETTER_STREAM) assert.ok(n > 0, `the uninterrupted run wrote nothing to ${stream}`);
-      assert.deepEqual(streamSizes(actual, 'versioned-table'), sizes, 'record counts');
-      assert.deepEqual(fingerprints(actual, 'versioned-table'), fingerprints(expected, 'versioned-table'));
-    } finally {
-      await expected.close();
-      await actual.close();
-    }
-  });
+  await killAndRestart(t, 'versioned-table', input, Math.max(1, Math.ceil(KILLS / 2)), sameAsUninterrupted('versioned-table'));
+});
+
+test('a table-join topology killed with SIGKILL at random points and restarted writes the same joined changelogs', { timeout: 10 * 60_000 }, async (t) => {
+  const input = crashTableInput(RECORDS, 20_261_206, ['in-tj1', 'in-tj2', 'in-tj3']);
+  await killAndRestart(t, 'table-join', input, Math.max(1, Math.ceil(KILLS / 2)), sameAsUninterrupted('table-join'));
+});
+
+test('an fk-join topology killed with SIGKILL at random points and restarted writes the same joined changelogs', { timeout: 10 * 60_000 }, async (t) => {
+  const input = crashTableInput(RECORDS, 20_261_207, ['in-fk-lines', 'in-fk-products']);
+  await killAndRestart(t, 'fk-join', input, Math.max(1, Math.ceil(KILLS / 2)), sameAsUninterrupted('fk-join'));
 });
 
 test('a stream–table join topology killed with SIGKILL at random points and restarted joins each record once, as an uninterrupted run', { timeout: 10 * 60_000 }, async (t) => {
   const input = crashTableInput(RECORDS, 20_261_204, ['in-sjt', 'in-sj', 'in-sj2']);
-  await killAndRestart(t, 'stream-table-join', input, Math.max(1, Math.ceil(KILLS / 2)), async (crashedDir, uninterruptedDir) => {
-    const expected = await EmbeddedLog.open({ dataDir: uninterruptedDir });
-    const actual = await EmbeddedLog.open({ dataDir: crashedDir });
-    try {
-      const sizes = streamSizes(expected, 'stream-table-join');
-      for (const [stream, n] of Object.entries(sizes)) if (stream !== DEAD_LETTER_STREAM) assert.ok(n > 0, `the uninterrupted run wrote nothing to ${stream}`);
-      assert.deepEqual(streamSizes(actual, 'stream-table-join'), sizes, 'record counts');
-      assert.deepEqual(fingerprints(actual, 'stream-table-join'), fingerprints(expected, 'stream-table-join'));
-    } finally {
-      await expected.close();
-      await actual.close();
-    }
-  });
+  await killAndRestart(t, 'stream-table-join', input, Math.max(1, Math.ceil(KILLS / 2)), sameAsUninterrupted('stream-table-join'));
 });

@@ -78,7 +78,7 @@ test('one, two or three instances of an application on Kafka write the same outp
 test('the same topology on the same input writes the same output on Kafka as on the embedded log, in catch-up and real time', { timeout: 600_000 }, async (t) => {
   const broker = await kafkaBroker(t);
   if (broker === undefined) return;
-  for (const [i, topology] of (['windowed', 'repartition', 'watermark', 'stateful', 'table', 'versioned-table', 'join', 'stream-table-join', 'watermark-join'] as const).entries()) {
+  for (const [i, topology] of (['windowed', 'repartition', 'watermark', 'stateful', 'table', 'versioned-table', 'join', 'stream-table-join', 'watermark-join', 'table-join', 'fk-join'] as const).entries()) {
     for (const c of casesFor(topology, 100 + i, 1)) {
       const records = materialize(c);
       const expected = await embeddedRun(c, records);
@@ -91,10 +91,10 @@ test('the same topology on the same input writes the same output on Kafka as on 
   }
 });
 
-test('tables and stream–table joins on Kafka, stopped halfway and finished on a new machine, restore their rows and waiting records from the changelog: the output is the embedded run\'s', { timeout: 600_000 }, async (t) => {
+test('tables, stream–table, table–table and foreign-key joins on Kafka, stopped halfway and finished on a new machine, restore their rows and waiting records from the changelog: the output is the embedded run\'s', { timeout: 600_000 }, async (t) => {
   const broker = await kafkaBroker(t);
   if (broker === undefined) return;
-  for (const [i, topology] of (['table', 'versioned-table', 'stream-table-join'] as const).entries()) {
+  for (const [i, topology] of (['table', 'versioned-table', 'stream-table-join', 'table-join', 'fk-join'] as const).entries()) {
     for (const c of casesFor(topology, 200 + i, 1)) {
       const records = materialize(c);
       const expected = await embeddedRun(c, records);

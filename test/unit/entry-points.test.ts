@@ -32,6 +32,7 @@ const EXPECTED: Record<string, readonly string[]> = {
     'TraceEvent', 'TraceEventBase', 'WatermarkGenerator', 'WatermarkHolder', 'WatermarkStrategy', 'WatermarkStrategyWithIdleness',
     'Watermarks', 'Windowed', 'WindowedAggregateOptions', 'fingerprintPartitions', 'fingerprintStream', 'keyValueStore', 'systemClock',
     'JoinWindows', 'StreamJoinOptions', 'StreamTableJoinOptions', 'LatestValueJoinOptions',
+    'TableJoinOptions', 'TableJoinKind', 'ForeignKeyJoinOptions', 'ForeignKeyJoinKind',
   ],
   './kafka': [
     'KafkaLog', 'KafkaLogOptions', 'KafkaSaslMechanism', 'KafkaSaslOptions', 'KafkaSecurityOptions', 'KafkaTaskGroup', 'KafkaTaskGroupOptions',
@@ -49,6 +50,8 @@ const EXPECTED: Record<string, readonly string[]> = {
     'NO_HORIZON', 'Version', 'historyHorizon', 'isExactAsOf', 'isExactRangeAsOf', 'isLateTableUpdate', 'isLatestUpdate', 'isPurgeableVersion', 'purgeableAt', 'versionAsOf',
     'JoinSide', 'UnmatchedEntry', 'compareUnmatched', 'isJoinMatch', 'isLateJoinRecord', 'isPairOpen', 'isUnmatchedDue', 'joinWindowEnd', 'streamJoinResultTimestamp',
     'heldHorizon', 'isStreamRecordDue', 'latestMayDifferFromAsOf', 'missedJoinedRecords', 'streamTableResultTimestamp',
+    'TableJoinKind', 'tableJoinTimestamp', 'tableJoinValue',
+    'ForeignKeyJoinKind', 'SubscriptionChange', 'foreignKeyOf', 'isCurrentResponse', 'subscriptionChanges',
   ],
   './dev-broker': [
     'DEFAULT_KAFKA_VERSION', 'DevBrokerListenerAddresses', 'DevBrokerListeners', 'DevBrokerSaslListener', 'DevBrokerTlsListener',
