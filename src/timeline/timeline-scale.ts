@@ -109,8 +109,8 @@ export function axisBreaks(sorted: ArrayLike<number>): number[] {
 interface Part {
   readonly first: number;
   readonly last: number;
-  readonly lo: number;
-  readonly hi: number;
+  lo: number;
+  hi: number;
   x0: number;
   x1: number;
 }
@@ -157,13 +157,24 @@ function layOut(parts: Part[], left: number, right: number): void {
     p.x1 = x + w;
     x += w + BREAK_WIDTH;
   });
+  // A part widened to MIN_PART is drawn at the scale of the bulk (the part with the most time per
+  // pixel) where it fits, not stretched: a millisecond between a record and its watermark stays small.
+  const perPixel = Math.max(...parts.map((p) => (p.hi - p.lo) / (p.x1 - p.x0)));
+  parts.forEach((p, i) => {
+    if (!small[i]) return;
+    const half = Math.max((p.hi - p.lo) / 2, (MIN_PART / 2) * perPixel);
+    const center = (p.first + p.last) / 2;
+    p.lo = center - half;
+    p.hi = center + half;
+  });
 }
 
 /** The ticks of one part: round steps (of dates, or of numbers), fewer where it is narrow; a part too narrow for two shows its own time. */
 function partTicks(p: Part, dates: boolean, relative: (t: number) => string): Tick[] {
   const most = Math.floor((p.x1 - p.x0) / TICK_SPACING);
   const label = (t: number, step: number): string => (dates && isEpochLike(t) ? dateTickLabel(t, step) : relative(t));
-  if (most < 2 || p.first === p.last) return [{ time: p.first, label: dates && isEpochLike(p.first) ? timeOfDay(p.first) : relative(p.first) }];
+  // A narrow part (an outlier's) shows the latest of its times: a record stamped now is the latest.
+  if (most < 2 || p.first === p.last) return [{ time: p.last, label: dates && isEpochLike(p.last) ? timeOfDay(p.last) : relative(p.last) }];
   const rough = (p.hi - p.lo) / most;
   const step = dates ? niceDateStep(rough) : niceStep(rough);
   const ticks: Tick[] = [];

@@ -3,10 +3,12 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { main } from '../../src/cli/main.ts';
 import type { CommandIo } from '../../src/cli/io.ts';
 import { parseTrace, renderTimelineHtml, renderTimelineSvg, TraceError, type TraceEvent } from '../../src/timeline/index.ts';
 import { axisBreaks } from '../../src/timeline/timeline-scale.ts';
+import { cli } from '../fixtures/cli.ts';
 
 const NONE = Number.MIN_SAFE_INTEGER;
 const END = Number.MAX_SAFE_INTEGER;
@@ -566,4 +568,27 @@ test('a record far outside the bulk (stamped "now") gets its own part of a broke
   // No outlier, no break.
   assert.deepEqual(elements(renderTimelineSvg(bulk), 'g', 'axis-break'), []);
   assert.deepEqual(elements(renderTimelineSvg(THREE_TIERS), 'g', 'axis-break'), []);
+});
+
+test('tidemark produce, run --trace and timeline on examples/topologies/page-views-per-minute.ts: a view stamped "now" breaks the axis, the windows are drawn', () => {
+  const dir = freshDir();
+  const data = join(dir, 'data');
+  const trace = join(dir, 'trace.ndjson');
+  const views = [['/home', '12:00:05'], ['/home', '12:00:50'], ['/home', '12:01:30'], ['/home', undefined], ['/home', '12:01:40']] as const;
+  const input = views.map(([key, at]) => JSON.stringify({ key, value: { user: 'u' }, ...(at === undefined ? {} : { eventTime: `2025-06-01T${at}Z` }) })).join('\n');
+  assert.equal(cli(['produce', '--data-dir', data, '--stream', 'page-views'], `${input}\n`).status, 0);
+  const module = fileURLToPath(new URL('../../examples/topologies/page-views-per-minute.ts', import.meta.url));
+  const run = cli(['run', module, '--data-dir', data, '--trace', trace]);
+  assert.equal(run.status, 0, run.stderr);
+  const events = parseTrace(readFileSync(trace, 'utf8'), trace);
+  // 12:01:30 passes 12:00's end + grace (12:01:10): that minute fires there; "now" fires 12:01.
+  const fired = events.filter((e) => e.kind === 'window').map((e) => e.kind === 'window' && [e.time, e.end, e.key]);
+  assert.deepEqual(fired, [[NOON, NOON + MINUTE, '/home'], [NOON + MINUTE, NOON + 2 * MINUTE, '/home']]);
+  assert.deepEqual(events.filter((e) => e.kind === 'record' && e.late === true).map((e) => e.time), [NOON + MINUTE + 40_000], 'the view after "now" is late');
+  const out = join(dir, 'timeline.svg');
+  assert.equal(cli(['timeline', trace, '--out', out]).status, 0);
+  const svg = readFileSync(out, 'utf8');
+  assert.equal(elements(svg, 'g', 'axis-break').length, 1);
+  assert.equal(elements(svg, 'path', 'window').length, 2);
+  assert.ok(texts(svg, 'tick-date').includes('2025-06-01'));
 });
