@@ -43,7 +43,7 @@ export interface LogPosition {
  * @example
  * {"node":"C1","seq":12,"kind":"record","time":2,"key":"Z","late":true,"stream":"b","partition":1,"offset":5}
  * {"node":"C1","seq":3,"kind":"watermark-record","time":2,"producer":"B/0_0","stream":"b","partition":1,"offset":3}
- * {"node":"C1","seq":14,"kind":"window","time":0,"end":10,"operator":"KSTREAM-AGGREGATE-0000000002","key":"Z"}
+ * {"node":"C1","seq":14,"kind":"window","time":0,"end":10,"operator":"window-aggregate-3","key":"Z"}
  */
 export type TraceEvent =
   | (TraceEventBase &
