@@ -8,9 +8,12 @@ import { describeSummary, parseTrace, renderTimelineHtml, renderTimelineSvg, sum
 export const timelineHelp = `Usage: tidemark timeline <trace.ndjson>... --out <file.svg|file.html> [--title T]
 
 Draws the event-time timeline of a run from its trace: one lane per node
-(task or producer), x = event time. In a lane, top to bottom in the node's
-own order: the records it processed (late ones in red), the watermark
-records it received, and its stream time and watermark as step lines.
+(task or producer), x = event time (UTC dates and times for epoch
+milliseconds; the axis broken where a few times lie far from the rest). In a
+lane, top to bottom in the node's own order: the records it processed (late
+ones in red), the watermark records it received, its stream time (a wide
+band) and watermark (dashed) as step lines, and the windows its operators
+emitted, as brackets under the row that fired them.
 
 A trace is NDJSON, one event per line; a run of several processes writes
 one file each, and all of them can be given:
@@ -19,6 +22,7 @@ one file each, and all of them can be given:
   {"node":"C1","seq":12,"kind":"stream-time","time":22}
   {"node":"C1","seq":12,"kind":"watermark","time":20}
   {"node":"C1","seq":3,"kind":"watermark-record","time":2,"producer":"B/0_0"}
+  {"node":"C1","seq":14,"kind":"window","time":0,"end":10,"operator":"agg"}
 
 Options:
   --out F       the file to write: F.svg, a standalone SVG, or F.html, a page

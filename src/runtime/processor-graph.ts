@@ -42,6 +42,8 @@ export interface GraphParts {
   readonly groupOf: ReadonlyMap<string, number>;
   /** Writes a record that reached a sink. */
   readonly emit: (sink: SinkNode, r: StreamRecord) => void;
+  /** Traces a window result operator `operator` emitted (when the run is traced). */
+  readonly traceWindow?: ((operator: string, start: number, end: number, key: unknown) => void) | undefined;
 }
 
 /**
@@ -265,7 +267,10 @@ export class ProcessorGraph {
         counters.outOfOrderTableUpdates++;
       },
       auditJoin: (kind, record, detail) => env.auditor.record(kind, taskId, record, `${node}: ${detail}`),
-      reportWindowFired: (start, end, timestamp) => publish('windowFired', (): WindowFiredMessage => ({ applicationId: env.applicationId, taskId, node, start, end, timestamp })),
+      reportWindowFired: (start, end, timestamp, key) => {
+        publish('windowFired', (): WindowFiredMessage => ({ applicationId: env.applicationId, taskId, node, start, end, timestamp }));
+        this.#parts.traceWindow?.(node, start, end, key);
+      },
     };
   }
 

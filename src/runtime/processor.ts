@@ -61,8 +61,11 @@ export interface ProcessorContext<KOut = unknown, VOut = unknown> {
   countOutOfOrderTableUpdate(): void;
   /** Audits what a join saw (`late-table-update`, `nondeterministic:latest-value-join`) at the position of `record`, counted by kind. @internal */
   auditJoin(kind: 'late-table-update' | 'nondeterministic:latest-value-join', record: StreamRecord, detail: string): void;
-  /** Tells observers (`tidemark:window-fired`) that this window operator emitted the result of `[start, end)` at `timestamp`. @internal */
-  reportWindowFired(start: number, end: number, timestamp: number): void;
+  /**
+   * Tells observers (`tidemark:window-fired`) and the trace (a `window` event, for `tidemark timeline`)
+   * that this window operator emitted the result of `[start, end)` for `key` at `timestamp`. @internal
+   */
+  reportWindowFired(start: number, end: number, timestamp: number, key: unknown): void;
 }
 
 /**

@@ -93,7 +93,8 @@ export class StreamTask {
     this.#notes = new InputNotes(env, this.id, this.counters, this.#inputs, this.warnings);
     const shared = { env, taskId: this.id, partition, counters: this.counters, cursor: this.#cursor, watermarks: this.#watermarks, groupOf: this.#groupOf };
     this.#output = new TaskOutput({ ...shared, sinks: subTopology.sinks, producersOf });
-    this.#graph = new ProcessorGraph({ ...shared, subTopology, emit: (sink, r) => this.#output.emit(sink, r) });
+    const traceWindow = env.trace === undefined ? undefined : (operator: string, start: number, end: number, key: unknown): void => this.#trace({ kind: 'window', time: start, end, operator, key: traceKey(key) });
+    this.#graph = new ProcessorGraph({ ...shared, subTopology, emit: (sink, r) => this.#output.emit(sink, r), traceWindow });
     if (this.#eventClock === 'watermark') this.#output.announce();
   }
 

@@ -34,10 +34,16 @@ export interface LogPosition {
  * - `watermark`: the node's watermark (its event clock in watermark mode) became `time`.
  * - `watermark-record`: the node received (a producer: wrote) a watermark
  *   record W(`time`) from (for) `producer`.
+ * - `window`: the windowed operator `operator` of the node emitted the result
+ *   of window [`time`, `end`) for `key`: when the window fired (final results),
+ *   or on each update (updates emission). A session's window is its interval,
+ *   `end` one past its last record; a session merged into another is emitted
+ *   too (its tombstone), at the step of the merge.
  *
  * @example
  * {"node":"C1","seq":12,"kind":"record","time":2,"key":"Z","late":true,"stream":"b","partition":1,"offset":5}
  * {"node":"C1","seq":3,"kind":"watermark-record","time":2,"producer":"B/0_0","stream":"b","partition":1,"offset":3}
+ * {"node":"C1","seq":14,"kind":"window","time":0,"end":10,"operator":"window-aggregate-3","key":"Z"}
  */
 export type TraceEvent =
   | (TraceEventBase &
@@ -63,5 +69,15 @@ export type TraceEvent =
         readonly kind: 'watermark-record';
         /** The producer task it is from: `application/task`. */
         readonly producer: string;
-      });
+      })
+  | (TraceEventBase & {
+      /** A window's result emitted; `time` is the window's start. */
+      readonly kind: 'window';
+      /** The window's end, exclusive. */
+      readonly end: number;
+      /** The windowed operator (processor node) that emitted it. */
+      readonly operator: string;
+      /** The result's key, as text. */
+      readonly key?: string | undefined;
+    });
 

@@ -20,7 +20,7 @@ export class TraceError extends Error {
   override readonly name = 'TraceError';
 }
 
-const KINDS: readonly TraceEventKind[] = ['record', 'stream-time', 'watermark', 'watermark-record'];
+const KINDS: readonly TraceEventKind[] = ['record', 'stream-time', 'watermark', 'watermark-record', 'window'];
 
 /**
  * Parses a trace: one JSON object per line; blank lines are skipped and
@@ -67,6 +67,11 @@ function parseLine(line: string, where: string): TraceEvent {
       return { node, seq, kind: 'stream-time', time };
     case 'watermark':
       return { node, seq, kind: 'watermark', time };
+    case 'window': {
+      const end = integerField(o, 'end', where);
+      if (end <= time) throw new TraceError(`${where}: a window's "end" must be after its start ("time" ${time}), got ${end}`);
+      return defined({ node, seq, kind: 'window', time, end, operator: requiredString(o, 'operator', where), key: optionalString(o, 'key', where) });
+    }
   }
 }
 

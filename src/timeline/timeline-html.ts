@@ -7,7 +7,8 @@
 import { MAX_WATERMARK as END, NO_WATERMARK as NONE } from '../time/watermark.ts';
 import type { TraceEvent } from './timeline-data.ts';
 import { compareNames, describeSummary, lanesOf, plural, summarizeTrace, type Lane } from './timeline-lanes.ts';
-import { COLOR, escapeXml, FONT, positionText, tag } from './timeline-markup.ts';
+import { clockSwatch, COLOR, escapeXml, FONT, positionText, tag, windowSwatch } from './timeline-markup.ts';
+import { timeScale, type TimeScale } from './timeline-scale.ts';
 import { svgElement, type TimelineOptions } from './timeline-svg.ts';
 
 const CSS = `body{font-family:${FONT};color:${COLOR.text};margin:24px;max-width:1040px}
@@ -28,18 +29,20 @@ const HTML_LEGEND: readonly [string, string][] = [
   [swatch(tag('circle', { cx: 7, cy: 7, r: 5, fill: COLOR.record })), '<b>record</b>: a data record the node processed (a producer: wrote), at x = its event time; labelled with its key and #seq'],
   [swatch(tag('circle', { cx: 7, cy: 7, r: 5, fill: COLOR.late }) + tag('path', { d: 'M4.2,4.2L9.8,9.8M4.2,9.8L9.8,4.2', stroke: '#ffffff', 'stroke-width': 1.5 })), '<b>late record</b>: behind the node\'s event clock when it arrived: dropped or sent to the side output'],
   [swatch(tag('line', { x1: 4, y1: 1, x2: 4, y2: 13, stroke: COLOR.watermark, 'stroke-width': 1.2 }) + tag('path', { d: 'M4,1L12,4L4,7Z', fill: COLOR.flag, stroke: COLOR.watermark })), '<b>watermark record</b> W(t): received from a producer (for a producer: written), at x = t — "no more records with timestamp ≤ t"'],
-  [swatch(tag('line', { x1: 1, y1: 7, x2: 25, y2: 7, stroke: COLOR.streamTime, 'stroke-width': 2.5 })), '<b>stream time</b>: the largest timestamp the node has processed; a step right when it grows'],
-  [swatch(tag('line', { x1: 1, y1: 7, x2: 25, y2: 7, stroke: COLOR.watermark, 'stroke-width': 2, 'stroke-dasharray': '5 3' })), '<b>watermark</b>: the node\'s watermark (its event clock in watermark mode); ∞ at the right edge is the end of stream'],
+  [swatch(clockSwatch('stream-time', 2, 7)), '<b>stream time</b>: the largest timestamp the node has processed; a step right when it grows'],
+  [swatch(clockSwatch('watermark', 2, 7)), '<b>watermark</b>: the node\'s watermark (its event clock in watermark mode); ∞ at the right edge is the end of stream'],
+  [swatch(clockSwatch('both', 2, 7)), '<b>stream time and watermark equal</b>: the dashed watermark inside the band of stream time'],
+  [swatch(windowSwatch(2, 7)), '<b>window</b> [start, end): a bracket under the row where an operator emitted its result (final results: where the window fired); dotted lines down the lane are the bounds of its windows'],
 ];
 
 /** Final value of a clock kind in a lane, as shown in its table. */
-function lastClock(lane: Lane, kind: 'stream-time' | 'watermark'): string {
+function lastClock(lane: Lane, kind: 'stream-time' | 'watermark', scale: TimeScale): string {
   let last: number | undefined;
   for (const e of lane.events) if (e.kind === kind) last = e.time;
-  return last === undefined ? '—' : last === NONE ? 'none yet' : last === END ? '∞ (end of stream)' : String(last);
+  return last === undefined ? '—' : last === NONE ? 'none yet' : last === END ? '∞ (end of stream)' : scale.format(last);
 }
 
-function nodeSection(lane: Lane): string {
+function nodeSection(lane: Lane, scale: TimeScale): string {
   const s = summarizeTrace(lane.events);
   const records = lane.events.filter((e) => e.kind === 'record');
   const lateSeqs = records.filter((e) => e.late === true).map((e) => `#${e.seq}`);
@@ -48,15 +51,16 @@ function nodeSection(lane: Lane): string {
   const row = (name: string, value: string): string => `<tr><th>${escapeXml(name)}</th><td>${escapeXml(value)}</td></tr>`;
   const summary = [
     row('records', `${s.records}${s.late > 0 ? ` (${s.late} late: ${lateSeqs.join(', ')})` : ''}`),
-    row('event times of records', times.length === 0 ? '—' : `${times.reduce((a, b) => Math.min(a, b))} … ${times.reduce((a, b) => Math.max(a, b))}`),
+    row('event times of records', times.length === 0 ? '—' : `${scale.format(times.reduce((a, b) => Math.min(a, b)))} … ${scale.format(times.reduce((a, b) => Math.max(a, b)))}`),
     row('watermark records', `${s.watermarkRecords}${producers.length > 0 ? ` (from ${producers.join(', ')})` : ''}`),
-    row('last stream time', lastClock(lane, 'stream-time')),
-    row('last watermark', lastClock(lane, 'watermark')),
+    ...(s.windows > 0 ? [row('window results', String(s.windows))] : []),
+    row('last stream time', lastClock(lane, 'stream-time', scale)),
+    row('last watermark', lastClock(lane, 'watermark', scale)),
   ].join('\n');
   const cell = (v: string | number | undefined, numeric = false): string => `<td${numeric ? ' class="n"' : ''}>${v === undefined ? '' : escapeXml(String(v))}</td>`;
   const eventRows = lane.events.map((e) => {
-    const time = e.time === END ? '∞' : e.time === NONE ? 'none' : e.time;
-    const key = e.kind === 'record' ? e.key : e.kind === 'watermark-record' ? `from ${e.producer}` : undefined;
+    const time = e.kind === 'window' ? `[${scale.format(e.time)}, ${scale.format(e.end)})` : scale.format(e.time);
+    const key = e.kind === 'record' ? e.key : e.kind === 'watermark-record' ? `from ${e.producer}` : e.kind === 'window' ? `${e.key === undefined ? '' : `${e.key} `}by ${e.operator}` : undefined;
     const where = e.kind === 'record' || e.kind === 'watermark-record' ? positionText(e).trim().replace(/^\((.*)\)$/, '$1') : '';
     const late = e.kind === 'record' && e.late === true;
     return `<tr${late ? ' class="late"' : ''}>${cell(e.seq, true)}${cell(e.kind)}${cell(time, true)}${cell(key)}${cell(late ? 'late' : '')}${cell(where)}</tr>`;
@@ -76,8 +80,9 @@ ${eventRows}
 }
 
 /**
- * Renders a trace as a self-contained HTML page: the SVG of
- * {@link renderTimelineSvg} inline, a legend that says how to read it, and a
+ * Renders a trace as a self-contained HTML page: the lanes and axes of
+ * {@link renderTimelineSvg} inline (the page's heading and legend take the
+ * place of the SVG's own title and legend), a legend that says how to read it, and a
  * small table per node (counts, last clock values, and its events). No
  * script, no external stylesheet or font. Same events, same bytes.
  *
@@ -88,6 +93,7 @@ ${eventRows}
 export function renderTimelineHtml(events: readonly TraceEvent[], options: TimelineOptions = {}): string {
   const title = options.title ?? 'tidemark timeline';
   const lanes = lanesOf(events);
+  const scale = timeScale(events);
   return `<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -106,10 +112,10 @@ ${HTML_LEGEND.map(([mark, text]) => `<li>${mark}${text}</li>`).join('\n')}
 </ul>
 <p class="summary">One lane per node, sorted by name. Down a lane is the node's own order (seq), top to bottom: records arrive, and the clock lines move right. Events of different lanes are not ordered against each other; x, event time, is shared.</p>
 <div class="picture">
-${svgElement(events, title)}
+${svgElement(events, title, false)}
 </div>
 <h2>Nodes</h2>
-${lanes.map(nodeSection).join('\n')}
+${lanes.map((lane) => nodeSection(lane, scale)).join('\n')}
 </body>
 </html>
 `;

@@ -12,17 +12,20 @@ export interface TraceSummary {
   readonly records: number;
   readonly late: number;
   readonly watermarkRecords: number;
+  /** Window results emitted: one per window and key. */
+  readonly windows: number;
 }
 
-/** In the order a row draws them: the record first, then what it made the clocks do. */
-const KIND_ORDER: Readonly<Record<TraceEventKind, number>> = { record: 0, 'watermark-record': 1, 'stream-time': 2, watermark: 3 };
+/** In the order a row draws them: the record first, then what it made the clocks do, then the windows that fired. */
+const KIND_ORDER: Readonly<Record<TraceEventKind, number>> = { record: 0, 'watermark-record': 1, 'stream-time': 2, watermark: 3, window: 4 };
 
-/** Counts the nodes, records (and late ones) and watermark records of a trace. */
+/** Counts the nodes, records (and late ones), watermark records and window results of a trace. */
 export function summarizeTrace(events: readonly TraceEvent[]): TraceSummary {
   const nodes = new Set<string>();
   let records = 0;
   let late = 0;
   let watermarkRecords = 0;
+  let windows = 0;
   for (const e of events) {
     nodes.add(e.node);
     if (e.kind === 'record') {
@@ -30,14 +33,17 @@ export function summarizeTrace(events: readonly TraceEvent[]): TraceSummary {
       if (e.late === true) late++;
     } else if (e.kind === 'watermark-record') {
       watermarkRecords++;
+    } else if (e.kind === 'window') {
+      windows++;
     }
   }
-  return { nodes: nodes.size, records, late, watermarkRecords };
+  return { nodes: nodes.size, records, late, watermarkRecords, windows };
 }
 
-/** `6 nodes, 40 records (3 late), 12 watermark records`. */
+/** `6 nodes, 40 records (3 late), 12 watermark records`, and `, 8 window results` when windows were traced. */
 export function describeSummary(s: TraceSummary): string {
-  return `${plural(s.nodes, 'node')}, ${plural(s.records, 'record')} (${s.late} late), ${plural(s.watermarkRecords, 'watermark record')}`;
+  const windows = s.windows > 0 ? `, ${plural(s.windows, 'window result')}` : '';
+  return `${plural(s.nodes, 'node')}, ${plural(s.records, 'record')} (${s.late} late), ${plural(s.watermarkRecords, 'watermark record')}${windows}`;
 }
 
 /** `1 record`, `2 records`. */

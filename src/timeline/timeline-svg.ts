@@ -17,8 +17,9 @@
 import { MAX_WATERMARK as END, NO_WATERMARK as NONE } from '../time/watermark.ts';
 import type { TraceEvent } from './timeline-data.ts';
 import { lanesOf, plural, summarizeTrace, describeSummary, type Lane } from './timeline-lanes.ts';
-import { COLOR, escapeXml, FONT, num, positionText, tag } from './timeline-markup.ts';
+import { CLOCK_STYLE, COLOR, escapeXml, FONT, num, positionText, tag } from './timeline-markup.ts';
 import { timeScale, WIDTH, type TimeScale } from './timeline-scale.ts';
+import { axisMarkup, gridMarkup, legendMarkup } from './timeline-axis.ts';
 
 /** Options of the renderers. */
 export interface TimelineOptions {
@@ -29,23 +30,26 @@ export interface TimelineOptions {
 /** A white outline under a mark's label, so that it stays readable where it crosses a clock line. */
 const HALO = { stroke: '#ffffff', 'stroke-width': 3, 'stroke-linejoin': 'round', 'paint-order': 'stroke' } as const;
 
-const TOP = 116; // title, summary, legend and the top axis are above
+/** Where the lanes start: below the title, summary, legend and top axis (framed), or the top axis alone. */
+const TOP_FRAMED = 128;
+const TOP_BARE = 40;
 const LANE_PAD = 14;
 const LANE_MIN_HEIGHT = 50; // room for the node's name and counts
 
 /** What a mark's tooltip says about its event. */
 function describeEvent(e: TraceEvent, scale: TimeScale): string {
-  const at = e.time === END || e.time === NONE ? scale.format(e.time) : String(e.time);
-  const where = e.kind === 'record' || e.kind === 'watermark-record' ? positionText(e) : '';
+  const at = scale.describe(e.time);
   switch (e.kind) {
     case 'record':
-      return `${e.node} #${e.seq}: record${e.key === undefined ? '' : ` ${e.key}`} at ${at}${e.late === true ? ', late' : ''}${where}`;
+      return `${e.node} #${e.seq}: record${e.key === undefined ? '' : ` ${e.key}`} at ${at}${e.late === true ? ', late' : ''}${positionText(e)}`;
     case 'watermark-record':
-      return `${e.node} #${e.seq}: watermark record W(${at}) from ${e.producer}${where}`;
+      return `${e.node} #${e.seq}: watermark record W(${at}) from ${e.producer}${positionText(e)}`;
     case 'stream-time':
       return `${e.node} #${e.seq}: stream time ${at}`;
     case 'watermark':
       return `${e.node} #${e.seq}: watermark ${at}`;
+    case 'window':
+      return `${e.node} #${e.seq}: ${e.operator} emitted window [${scale.describe(e.time)}, ${scale.describe(e.end)})${e.key === undefined ? '' : ` for ${e.key}`}`;
   }
 }
 
@@ -81,16 +85,12 @@ function clockPath(lane: Lane, kind: 'stream-time' | 'watermark', top: number, b
     }
   });
   if (d === '') return '';
-  const dash = kind === 'watermark' ? '5 3' : undefined;
-  return tag('path', {
-    class: kind,
-    d: `${d}V${num(bottom - LANE_PAD / 2)}`,
-    fill: 'none',
-    stroke: kind === 'watermark' ? COLOR.watermark : COLOR.streamTime,
-    'stroke-width': kind === 'watermark' ? 2 : 2.5,
-    'stroke-dasharray': dash,
-    'stroke-linejoin': 'round',
-  });
+  return tag('path', { class: kind, d: `${d}V${num(bottom - LANE_PAD / 2)}`, fill: 'none', ...CLOCK_STYLE[kind], 'stroke-linejoin': 'round' });
+}
+
+/** A time for a data attribute: the number, or `end` and `none` for the clocks' sentinels. */
+function timeAttribute(t: number): string | number {
+  return t === END ? 'end' : t === NONE ? 'none' : t;
 }
 
 function recordMark(e: Extract<TraceEvent, { kind: 'record' }>, y: number, rows: Rows, scale: TimeScale): string {
@@ -106,13 +106,16 @@ function recordMark(e: Extract<TraceEvent, { kind: 'record' }>, y: number, rows:
     stroke: '#ffffff',
     'stroke-width': 1,
     'data-seq': e.seq,
-    'data-time': e.time,
+    'data-time': timeAttribute(e.time),
   });
   const c = r * 0.55;
   const cross = late ? tag('path', { d: `M${num(x - c)},${num(y - c)}L${num(x + c)},${num(y + c)}M${num(x - c)},${num(y + c)}L${num(x + c)},${num(y - c)}`, stroke: '#ffffff', 'stroke-width': 1.5 }) : '';
   // The key, then the seq small and grey, then "late" in bold: readable at a glance, details in the tooltip.
+  // Near the right edge (an outlier's part of a broken axis), the label goes left of the mark.
+  const chars = (e.key?.length ?? 0) + String(e.seq).length + 2 + (late ? 5 : 0);
+  const leftward = x + r + 3 + chars * 6 > WIDTH;
   const label = rows.labelled
-    ? tag('text', { x: x + r + 3, y: y + 3.5, fill: late ? COLOR.late : COLOR.text, ...HALO },
+    ? tag('text', { x: leftward ? x - r - 3 : x + r + 3, y: y + 3.5, 'text-anchor': leftward ? 'end' : undefined, fill: late ? COLOR.late : COLOR.text, ...HALO },
       (e.key === undefined ? '' : escapeXml(e.key)) +
       tag('tspan', { dx: e.key === undefined ? 0 : 2, 'font-size': 8, fill: COLOR.muted }, `#${e.seq}`) +
       (late ? tag('tspan', { dx: 4, 'font-weight': 'bold' }, 'late') : ''))
@@ -124,11 +127,51 @@ function watermarkRecordMark(e: Extract<TraceEvent, { kind: 'watermark-record' }
   const x = scale.x(e.time);
   const h = 6 * rows.mark;
   const pole = tag('line', { x1: x, y1: y - h, x2: x, y2: y + h, stroke: COLOR.watermark, 'stroke-width': 1.2 });
-  const pennant = tag('path', { class: 'watermark-record', d: `M${num(x)},${num(y - h)}L${num(x + 8 * rows.mark)},${num(y - h / 2)}L${num(x)},${num(y)}Z`, fill: COLOR.flag, stroke: COLOR.watermark, 'stroke-width': 1, 'data-seq': e.seq, 'data-time': e.time });
+  const pennant = tag('path', { class: 'watermark-record', d: `M${num(x)},${num(y - h)}L${num(x + 8 * rows.mark)},${num(y - h / 2)}L${num(x)},${num(y)}Z`, fill: COLOR.flag, stroke: COLOR.watermark, 'stroke-width': 1, 'data-seq': e.seq, 'data-time': timeAttribute(e.time) });
   // A producer's own watermark records name itself; a receiver's say whose watermark they carry.
   const from = e.producer === e.node ? '' : tag('tspan', { dx: 3, 'font-size': 8, fill: COLOR.muted }, escapeXml(e.producer));
   const label = rows.labelled ? tag('text', { x: x + 10, y: y + 3.5, fill: COLOR.watermark, 'font-size': 10, ...HALO }, `W(${escapeXml(scale.format(e.time))})${from}`) : '';
   return tag('g', { class: 'mark' }, tag('title', {}, escapeXml(describeEvent(e, scale))) + pole + pennant + label);
+}
+
+type WindowEvent = Extract<TraceEvent, { kind: 'window' }>;
+
+/**
+ * The windows a row emitted, one bracket per operator and window (its keys
+ * in the tooltip), under the row from the window's start to its end; brackets
+ * that overlap (hopping windows) are stacked.
+ */
+function windowMarks(windows: readonly WindowEvent[], y: number, rows: Rows, scale: TimeScale): string[] {
+  const byWindow = new Map<string, { e: WindowEvent; keys: string[] }>();
+  for (const e of windows) {
+    const id = `${e.operator}\u0000${e.time}\u0000${e.end}`;
+    const w = byWindow.get(id);
+    if (w === undefined) byWindow.set(id, { e, keys: e.key === undefined ? [] : [e.key] });
+    else if (e.key !== undefined) w.keys.push(e.key);
+  }
+  const drawn: [number, number][] = [];
+  const marks: string[] = [];
+  for (const { e, keys } of byWindow.values()) {
+    const x0 = scale.x(e.time);
+    const x1 = scale.x(e.end);
+    const level = drawn.filter(([a, b]) => a < x1 && x0 < b).length;
+    drawn.push([x0, x1]);
+    const lift = rows.height * 0.2;
+    const under = y + rows.height * 0.35 + Math.min(level, 3) * 2.5 * rows.mark;
+    const shown = keys.length <= 5 ? keys.join(', ') : `${keys.slice(0, 5).join(', ')} and ${keys.length - 5} more`;
+    const tip = `${describeEvent({ ...e, key: undefined }, scale)}${keys.length === 0 ? '' : `: ${plural(keys.length, 'result')} (${shown})`}`;
+    marks.push(tag('g', { class: 'mark' }, tag('title', {}, escapeXml(tip)) + tag('path', {
+      class: 'window', d: `M${num(x0)},${num(under - lift)}V${num(under)}H${num(x1)}V${num(under - lift)}`, fill: 'none', stroke: COLOR.window, 'stroke-width': 1.5 * rows.mark,
+      'data-seq': e.seq, 'data-start': e.time, 'data-end': e.end,
+    })));
+  }
+  return marks;
+}
+
+/** A dotted line down the lane at each bound of a window its operators emitted: the window grid the records fall into. */
+function windowBounds(windows: readonly WindowEvent[], top: number, bottom: number, scale: TimeScale): string {
+  const times = [...new Set(windows.flatMap((e) => [e.time, e.end]))].sort((a, b) => a - b);
+  return times.map((t) => tag('line', { class: 'window-bound', x1: scale.x(t), y1: top, x2: scale.x(t), y2: bottom, stroke: COLOR.window, 'stroke-width': 1, 'stroke-opacity': 0.45, 'stroke-dasharray': '1 3', 'data-time': t })).join('');
 }
 
 function laneMarkup(lane: Lane, top: number, rows: Rows, scale: TimeScale): string {
@@ -142,6 +185,8 @@ function laneMarkup(lane: Lane, top: number, rows: Rows, scale: TimeScale): stri
     tag('text', { x: 12, y: top + 34, 'font-size': 10, fill: COLOR.muted }, escapeXml(counts)),
   ];
   if (s.watermarkRecords > 0) parts.push(tag('text', { x: 12, y: top + 46, 'font-size': 10, fill: COLOR.muted }, plural(s.watermarkRecords, 'watermark record')));
+  const windows = lane.events.filter((e): e is WindowEvent => e.kind === 'window');
+  parts.push(windowBounds(windows, top, bottom, scale));
   // Clock lines under the marks, so that a record on the line stays visible.
   parts.push(clockPath(lane, 'stream-time', top, bottom, rows, scale), clockPath(lane, 'watermark', top, bottom, rows, scale));
   lane.rows.forEach((row, i) => {
@@ -150,62 +195,31 @@ function laneMarkup(lane: Lane, top: number, rows: Rows, scale: TimeScale): stri
       if (e.kind === 'record') parts.push(recordMark(e, y, rows, scale));
       else if (e.kind === 'watermark-record' && e.time !== NONE) parts.push(watermarkRecordMark(e, y, rows, scale));
     }
+    const fired = row.events.filter((e): e is WindowEvent => e.kind === 'window');
+    if (fired.length > 0) parts.push(...windowMarks(fired, y, rows, scale));
   });
   return tag('g', { class: 'lane', 'data-node': lane.node }, parts.filter((p) => p !== '').join(''));
 }
 
-/** Tick marks and labels of the x axis at `y`, labels above (`up`) or below it. */
-function axisMarkup(scale: TimeScale, y: number, up: boolean): string {
-  const parts = [tag('line', { x1: scale.left, y1: y, x2: scale.right, y2: y, stroke: COLOR.muted, 'stroke-width': 1 })];
-  for (const t of scale.ticks) {
-    const x = scale.x(t);
-    parts.push(tag('line', { x1: x, y1: y, x2: x, y2: up ? y - 5 : y + 5, stroke: COLOR.muted, 'stroke-width': 1 }));
-    parts.push(tag('text', { x, y: up ? y - 8 : y + 16, 'text-anchor': 'middle', 'font-size': 10, fill: COLOR.muted }, escapeXml(scale.format(t))));
-  }
-  if (scale.hasEnd) parts.push(tag('text', { class: 'end', x: scale.xEnd, y: up ? y - 7 : y + 17, 'text-anchor': 'middle', 'font-size': 14, fill: COLOR.text }, '∞'));
-  return tag('g', { class: 'axis' }, parts.join(''));
-}
-
-/** The legend: one row of marks and what they mean, and a line on how to read the lanes. */
-function legendMarkup(y: number): string {
-  const items: { swatch: (x: number) => string; label: string }[] = [
-    { swatch: (x) => tag('circle', { cx: x + 5, cy: y - 4, r: 5, fill: COLOR.record }), label: 'record, at its event time (key, #seq)' },
-    {
-      swatch: (x) => tag('circle', { cx: x + 5, cy: y - 4, r: 5, fill: COLOR.late }) + tag('path', { d: `M${x + 2.2},${y - 6.8}L${x + 7.8},${y - 1.2}M${x + 2.2},${y - 1.2}L${x + 7.8},${y - 6.8}`, stroke: '#ffffff', 'stroke-width': 1.5 }),
-      label: 'late record',
-    },
-    {
-      swatch: (x) => tag('line', { x1: x + 2, y1: y - 10, x2: x + 2, y2: y + 2, stroke: COLOR.watermark, 'stroke-width': 1.2 }) + tag('path', { d: `M${x + 2},${y - 10}L${x + 10},${y - 7}L${x + 2},${y - 4}Z`, fill: COLOR.flag, stroke: COLOR.watermark }),
-      label: 'watermark record W(t) received (producer: written)',
-    },
-    { swatch: (x) => tag('line', { x1: x, y1: y - 4, x2: x + 22, y2: y - 4, stroke: COLOR.streamTime, 'stroke-width': 2.5 }), label: 'stream time' },
-    { swatch: (x) => tag('line', { x1: x, y1: y - 4, x2: x + 22, y2: y - 4, stroke: COLOR.watermark, 'stroke-width': 2, 'stroke-dasharray': '5 3' }), label: 'watermark' },
-  ];
-  const parts: string[] = [];
-  let x = 12;
-  for (const item of items) {
-    parts.push(item.swatch(x), tag('text', { x: x + 28, y, 'font-size': 11, fill: COLOR.text }, escapeXml(item.label)));
-    x += 28 + item.label.length * 6 + 24; // an estimate of the text's width: no font metrics without a browser
-  }
-  parts.push(tag('text', { x: 12, y: y + 18, 'font-size': 10, fill: COLOR.muted },
-    escapeXml("One lane per node. Down a lane: the node's own order (seq), top to bottom. Lanes are not ordered against each other; x is event time, shared.")));
-  return tag('g', { class: 'legend' }, parts.join(''));
-}
-
-/** The `<svg>` element itself, for the standalone file and the HTML page alike. */
-export function svgElement(events: readonly TraceEvent[], title: string): string {
+/**
+ * The `<svg>` element itself. `framed`: with its title, summary and legend
+ * above the lanes, for a standalone file; the HTML page has its own (and
+ * says more), so its picture is the lanes and axes alone.
+ */
+export function svgElement(events: readonly TraceEvent[], title: string, framed = true): string {
   const lanes = lanesOf(events);
   const scale = timeScale(events);
   const rows = rowGeometry(lanes);
+  const top = framed ? TOP_FRAMED : TOP_BARE;
   const body: string[] = [];
-  let y = TOP;
+  let y = top;
   const tops: number[] = [];
   for (const lane of lanes) {
     tops.push(y);
     y += laneHeight(lane, rows);
   }
-  const bottom = lanes.length === 0 ? TOP + 40 : y;
-  const height = bottom + 52;
+  const bottom = lanes.length === 0 ? top + 40 : y;
+  const height = bottom + 56;
 
   // Backgrounds first, then the grid over them, then the lanes' contents over the grid.
   body.push(tag('rect', { x: 0, y: 0, width: WIDTH, height, fill: '#ffffff' }));
@@ -213,22 +227,18 @@ export function svgElement(events: readonly TraceEvent[], title: string): string
     body.push(tag('rect', { class: 'lane-background', x: 0, y: tops[i]!, width: WIDTH, height: laneHeight(lane, rows), fill: i % 2 === 0 ? COLOR.laneEven : COLOR.laneOdd }));
     body.push(tag('line', { x1: 0, y1: tops[i]!, x2: WIDTH, y2: tops[i]!, stroke: COLOR.grid, 'stroke-width': 1 }));
   });
-  const grid = scale.ticks.map((t) => tag('line', { x1: scale.x(t), y1: TOP, x2: scale.x(t), y2: bottom, stroke: COLOR.grid, 'stroke-width': 1 }));
-  if (scale.hasEnd) {
-    const x = scale.right + 12;
-    grid.push(tag('line', { x1: x, y1: TOP - 4, x2: x, y2: bottom + 4, stroke: COLOR.muted, 'stroke-width': 1, 'stroke-dasharray': '2 3' }));
-  }
-  body.push(tag('g', { class: 'grid' }, grid.join('')));
+  body.push(gridMarkup(scale, top, bottom));
 
-  const s = summarizeTrace(events);
-  body.push(tag('text', { x: 12, y: 24, 'font-size': 16, 'font-weight': 'bold', fill: COLOR.text }, escapeXml(title)));
-  body.push(tag('text', { x: 12, y: 42, 'font-size': 11, fill: COLOR.muted }, escapeXml(describeSummary(s))));
-  body.push(legendMarkup(66));
-  body.push(axisMarkup(scale, TOP, true));
+  if (framed) {
+    body.push(tag('text', { class: 'title', x: 12, y: 24, 'font-size': 16, 'font-weight': 'bold', fill: COLOR.text }, escapeXml(title)));
+    body.push(tag('text', { x: 12, y: 42, 'font-size': 11, fill: COLOR.muted }, escapeXml(describeSummary(summarizeTrace(events)))));
+    body.push(legendMarkup(66, events.some((e) => e.kind === 'window')));
+  }
+  body.push(axisMarkup(scale, top, true));
   lanes.forEach((lane, i) => body.push(laneMarkup(lane, tops[i]!, rows, scale)));
-  if (lanes.length === 0) body.push(tag('text', { x: WIDTH / 2, y: TOP + 24, 'text-anchor': 'middle', fill: COLOR.muted }, 'no events'));
+  if (lanes.length === 0) body.push(tag('text', { x: WIDTH / 2, y: top + 24, 'text-anchor': 'middle', fill: COLOR.muted }, 'no events'));
   body.push(axisMarkup(scale, bottom, false));
-  body.push(tag('text', { class: 'caption', x: (scale.left + scale.right) / 2, y: bottom + 42, 'text-anchor': 'middle', 'font-size': 11, fill: COLOR.muted }, escapeXml(`${scale.caption} →`)));
+  body.push(tag('text', { class: 'caption', x: (scale.left + scale.right) / 2, y: bottom + 46, 'text-anchor': 'middle', 'font-size': 11, fill: COLOR.muted }, escapeXml(`${scale.caption} →`)));
 
   return tag('svg', {
     xmlns: 'http://www.w3.org/2000/svg',
@@ -243,11 +253,13 @@ export function svgElement(events: readonly TraceEvent[], title: string): string
 
 /**
  * Renders a trace as a standalone SVG document: one lane per node, x = event
- * time; records as circles (late ones red, crossed, labelled "late"),
- * watermark records as flags, the node's stream time and watermark as step
- * lines down the lane (see the module comment for the layout). A clock at
- * MIN_SAFE_INTEGER ("none yet") is not drawn; one at MAX_SAFE_INTEGER is
- * drawn at the right edge under "∞". Same events, same bytes.
+ * time (UTC dates and times for epoch milliseconds; the axis broken where a
+ * few times are far from the rest); records as circles (late ones red,
+ * crossed, labelled "late"), watermark records as flags, the node's stream
+ * time and watermark as step lines down the lane (see the module comment for
+ * the layout), and the windows its operators emitted as brackets over the
+ * window grid. A clock at MIN_SAFE_INTEGER ("none yet") is not drawn; one at
+ * MAX_SAFE_INTEGER is drawn at the right edge under "∞". Same events, same bytes.
  *
  * @param events the trace, in any order (lanes sort by node, rows by seq)
  * @param options the title

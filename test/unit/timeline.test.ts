@@ -3,9 +3,12 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { main } from '../../src/cli/main.ts';
 import type { CommandIo } from '../../src/cli/io.ts';
 import { parseTrace, renderTimelineHtml, renderTimelineSvg, TraceError, type TraceEvent } from '../../src/timeline/index.ts';
+import { axisBreaks } from '../../src/timeline/timeline-scale.ts';
+import { cli } from '../fixtures/cli.ts';
 
 const NONE = Number.MIN_SAFE_INTEGER;
 const END = Number.MAX_SAFE_INTEGER;
@@ -127,7 +130,9 @@ test('parse errors name the file and the line, in one line', () => {
     [`${good}\n{"node":"C1","seq":1,"kind":"record"}`, /^trace\.ndjson:2: "time" must be an integer; it is missing$/],
     ['{"node":"C1","seq":-1,"kind":"record","time":1}', /^trace\.ndjson:1: "seq" must be a non-negative integer, got -1$/],
     ['{"seq":0,"kind":"record","time":1}', /^trace\.ndjson:1: "node" must be a non-empty string/],
-    ['{"node":"C1","seq":0,"kind":"punctuation","time":1}', /^trace\.ndjson:1: "kind" must be one of record, stream-time, watermark, watermark-record, got "punctuation"$/],
+    ['{"node":"C1","seq":0,"kind":"punctuation","time":1}', /^trace\.ndjson:1: "kind" must be one of record, stream-time, watermark, watermark-record, window, got "punctuation"$/],
+    ['{"node":"C1","seq":0,"kind":"window","time":10,"end":10,"operator":"agg"}', /^trace\.ndjson:1: a window's "end" must be after its start \("time" 10\), got 10$/],
+    ['{"node":"C1","seq":0,"kind":"window","time":0,"end":10}', /^trace\.ndjson:1: "operator" must be a non-empty string; it is missing$/],
     ['{"node":"C1","seq":0,"kind":"watermark-record","time":1}', /^trace\.ndjson:1: "producer" must be a non-empty string; it is missing$/],
     ['{"node":"C1","seq":0,"kind":"record","time":1,"late":"yes"}', /^trace\.ndjson:1: "late" must be true or false/],
     ['{"node":"C1","seq":0,"kind":"record","time":1,"key":7}', /^trace\.ndjson:1: "key" must be a string/],
@@ -314,7 +319,10 @@ test('the output is deterministic: same trace, same bytes, whatever the order of
   assert.equal(renderTimelineSvg([...TASKS, ...PRODUCERS].reverse(), { title: 'x' }), once);
   const html = renderTimelineHtml(THREE_TIERS, { title: 'x' });
   assert.equal(renderTimelineHtml([...THREE_TIERS].reverse(), { title: 'x' }), html);
-  assert.ok(html.includes(once.replace(/^<\?xml[^>]*>\n/, '').trimEnd()), 'the page embeds the same SVG');
+  // The page embeds the same lanes, marks and axes (its SVG without the title and legend above them).
+  const page = /<div class="picture">\n([\s\S]*?)\n<\/div>/.exec(html)![1]!;
+  const lanesOf = (svg: string): string[] => [...svg.matchAll(/<g class="lane"[\s\S]*?<\/g><\/g>/g)].map((m) => m[0].replace(/ (?:cy|y|y1|y2|d)="[^"]*"/g, ''));
+  assert.deepEqual(lanesOf(page), lanesOf(once));
 });
 
 test('the HTML page embeds the SVG, a legend and a table per node', () => {
@@ -396,4 +404,191 @@ test('tidemark timeline: help, usage mistakes and bad traces are one line and th
   }
   // The last case wrote nothing, since its trace was bad before any output.
   assert.throws(() => readFileSync(join(dir, 'x.svg')));
+});
+
+/** The text of every `<text class="cls">` element, tags inside removed. */
+function texts(svg: string, cls: string): string[] {
+  return [...svg.matchAll(new RegExp(`<text class="${cls}"[^>]*>([\\s\\S]*?)</text>`, 'g'))].map((m) => m[1]!.replace(/<[^>]*>/g, ''));
+}
+
+const MINUTE = 60_000;
+const NOON = Date.UTC(2025, 5, 1, 12, 0, 0);
+
+test('epoch milliseconds are labelled as UTC dates and times, the date where it changes; abstract units stay numbers', () => {
+  const events: TraceEvent[] = [0, 1, 2, 3].map((m, seq) => ({ node: 'B0', seq, kind: 'record', time: NOON + m * MINUTE + 5_000, key: 'k' }));
+  const svg = renderTimelineSvg(events);
+  const labels = texts(svg, 'tick');
+  assert.ok(labels.length >= 3, labels.join(' '));
+  for (const l of labels) assert.match(l, /^12:0\d(:\d\d)?$/, 'a time of day, not epoch milliseconds');
+  assert.ok(labels.includes('12:01') || labels.includes('12:01:00'), labels.join(' '));
+  // The date once per axis (top and bottom), at its first tick, and in the caption; never the raw number.
+  assert.deepEqual(texts(svg, 'tick-date'), ['2025-06-01', '2025-06-01']);
+  assert.deepEqual(texts(svg, 'caption'), ['event time, UTC, 2025-06-01 →']);
+  assert.doesNotMatch(svg.replace(/data-time="\d+"|\(\d{13}\)/g, ''), /\d{13}/, 'no epoch milliseconds outside data attributes and tooltips');
+  assert.match(svg, /<title>B0 #1: record k at 2025-06-01 12:01:05 \(1748779265000\)<\/title>/);
+
+  // Across midnight: the date again at the first tick of the new day.
+  const night = Date.UTC(2025, 5, 1, 23, 0, 0);
+  const late = renderTimelineSvg([0, 40, 80, 120].map((m, seq) => ({ node: 'B0', seq, kind: 'record', time: night + m * MINUTE, key: 'k' })));
+  assert.deepEqual([...new Set(texts(late, 'tick-date'))], ['2025-06-01', '2025-06-02']);
+  assert.deepEqual(texts(late, 'caption'), ['event time, UTC →']);
+
+  // The three-tier trace counts in abstract units: numbers.
+  assert.ok(texts(renderTimelineSvg(THREE_TIERS), 'tick').every((l) => /^\d+$/.test(l)));
+  assert.deepEqual(texts(renderTimelineSvg(THREE_TIERS), 'tick-date'), []);
+});
+
+/** The y of the row of `seq` in a lane: the cy of its record. */
+function recordY(svg: string, seq: number): number {
+  return Number(recordCircles(svg).find((r) => r['data-seq'] === String(seq))!.cy);
+}
+
+test('windows: a bracket from start to end under the row where the operator emitted it, one per window, and the bounds down the lane', () => {
+  const events: TraceEvent[] = [
+    { node: 'C0', seq: 1, kind: 'record', time: 1, key: 'a' },
+    { node: 'C0', seq: 2, kind: 'record', time: 5, key: 'b' },
+    { node: 'C0', seq: 3, kind: 'record', time: 12, key: 'a' },
+    { node: 'C0', seq: 3, kind: 'stream-time', time: 12 },
+    { node: 'C0', seq: 3, kind: 'window', time: 0, end: 10, operator: 'agg', key: 'a' },
+    { node: 'C0', seq: 3, kind: 'window', time: 0, end: 10, operator: 'agg', key: 'b' },
+    { node: 'C0', seq: 4, kind: 'record', time: 25, key: 'a' },
+    { node: 'C0', seq: 4, kind: 'window', time: 10, end: 20, operator: 'agg', key: 'a' },
+  ];
+  const svg = renderTimelineSvg(events);
+  assertWellFormed(svg);
+  const brackets = elements(svg, 'path', 'window');
+  // Two keys of [0, 10) at one row: one bracket.
+  assert.deepEqual(brackets.map((b) => [b['data-seq'], b['data-start'], b['data-end']]), [['3', '0', '10'], ['4', '10', '20']]);
+  const xOf = (t: number): number => Number(recordCircles(renderTimelineSvg([...events, { node: 'C0', seq: 9, kind: 'record', time: t }])).find((r) => r['data-seq'] === '9')!.cx);
+  for (const b of brackets) {
+    const xs = [...b.d!.matchAll(/[MH]([\d.]+)/g)].map((m) => Number(m[1]));
+    assert.ok(Math.abs(Math.min(...xs) - xOf(Number(b['data-start']))) < 0.2 && Math.abs(Math.max(...xs) - xOf(Number(b['data-end']))) < 0.2, `${b.d} spans the window`);
+    const ys = [...b.d!.matchAll(/[,V]([\d.]+)/g)].map((m) => Number(m[1]));
+    const seq = Number(b['data-seq']);
+    assert.ok(Math.min(...ys) >= recordY(svg, seq) && Math.max(...ys) < recordY(svg, seq + 1 === 5 ? 4 : seq + 1) + (seq === 4 ? 18 : 0), `under row ${seq}: ${b.d}`);
+  }
+  assert.match(svg, /<title>C0 #3: agg emitted window \[0, 10\): 2 results \(a, b\)<\/title>/);
+  assert.deepEqual(elements(svg, 'line', 'window-bound').map((l) => Number(l['data-time'])), [0, 10, 20]);
+  assert.match(svg, /window emitted/, 'the legend says what a bracket is');
+  assert.doesNotMatch(renderTimelineSvg(THREE_TIERS), /window emitted|class="window/, 'no windows, no legend entry');
+  const html = renderTimelineHtml(events);
+  assert.match(html, /<tr><th>window results<\/th><td>3<\/td><\/tr>/);
+  assert.match(html, /<td class="n">3<\/td><td>window<\/td><td class="n">\[0, 10\)<\/td><td>a by agg<\/td>/);
+});
+
+test('a traced run records the windows its operators fire, at the step of the record that fired them', async () => {
+  const { Application, EmbeddedLog, Serdes, StreamsBuilder, TimeWindows } = await import('../../src/index.ts');
+  const dataDir = freshDir();
+  const log = await EmbeddedLog.open({ dataDir });
+  try {
+    log.ensureStream('in', 1);
+    const key = Serdes.string();
+    // Tumbling windows of 10, no grace, final results on stream time: 12 closes [0, 10) (a and b), 25 closes [10, 20) (a).
+    await log.append([['a', 1], ['b', 5], ['a', 12], ['a', 25]].map(([k, t]) => ({ stream: 'in', partition: 0, key: key.serialize(k as string), value: Serdes.json().serialize(1), eventTime: t as number })));
+    const builder = new StreamsBuilder();
+    builder.stream<string, number>('in', { key }).groupByKey().windowedBy(TimeWindows.ofSize(10).grace(0)).count({ emit: 'final' }).to('out');
+    const trace: TraceEvent[] = [];
+    await new Application(builder.build(), { applicationId: 'w', log }).run({ mode: 'catch-up', trace: (e) => void trace.push(e) });
+    const seqOf = (t: number): number => trace.find((e) => e.kind === 'record' && e.time === t)!.seq;
+    const windows = trace.filter((e) => e.kind === 'window').map((e) => e.kind === 'window' && [e.seq, e.time, e.end, e.key]);
+    assert.deepEqual(windows, [[seqOf(12), 0, 10, 'a'], [seqOf(12), 0, 10, 'b'], [seqOf(25), 10, 20, 'a']]);
+    const operators = new Set(trace.flatMap((e) => (e.kind === 'window' ? [e.operator] : [])));
+    assert.equal(operators.size, 1);
+    assert.match([...operators][0]!, /aggregate/);
+    // And the trace reads back as it was written.
+    assert.deepEqual(parseTrace(ndjson(trace), 't'), trace.map((e) => parseTrace(JSON.stringify(e), 't')[0]));
+  } finally {
+    await log.close();
+  }
+});
+
+test('stream time and watermark stay apart where they coincide: a wide light band under a thin dashed line, both in the legend', () => {
+  const events: TraceEvent[] = [1, 2, 3].flatMap((t) => [
+    { node: 'B0', seq: t, kind: 'record', time: t * 10 } as TraceEvent,
+    { node: 'B0', seq: t, kind: 'stream-time', time: t * 10 } as TraceEvent,
+    { node: 'B0', seq: t, kind: 'watermark', time: t * 10 } as TraceEvent,
+  ]);
+  const svg = renderTimelineSvg(events);
+  const [st] = elements(svg, 'path', 'stream-time');
+  const [wm] = elements(svg, 'path', 'watermark');
+  assert.equal(st!.d, wm!.d, 'the same line');
+  assert.ok(Number(st!['stroke-width']) >= 2 * Number(wm!['stroke-width']), 'stream time wide, the watermark thin, so both show');
+  assert.equal(st!['stroke-dasharray'], undefined);
+  assert.ok(wm!['stroke-dasharray'] !== undefined, 'the watermark dashed');
+  assert.notEqual(st!.stroke, wm!.stroke);
+  assert.ok(svg.indexOf('class="stream-time"') < svg.indexOf('class="watermark"'), 'the watermark drawn over stream time');
+  assert.match(svg, />both, equal</);
+  assert.match(renderTimelineHtml(events), /stream time and watermark equal/);
+});
+
+test('the HTML page shows its title and legend once: the SVG inside it has neither', () => {
+  const html = renderTimelineHtml(THREE_TIERS, { title: 'three tiers' });
+  const visible = html.replace(/<title>[^<]*<\/title>/g, '');
+  assert.equal([...visible.matchAll(/>three tiers</g)].length, 1, 'the <h1> alone (and the <title>s, shown on hover)');
+  assert.equal([...html.matchAll(/<h1>/g)].length, 1);
+  const picture = /<div class="picture">\n([\s\S]*?)\n<\/div>/.exec(html)![1]!;
+  assert.doesNotMatch(picture, /class="legend"|class="title"/);
+  assert.equal([...html.matchAll(/class="legend"/g)].length, 1);
+  // The standalone SVG keeps both: it is read without the page.
+  const svg = renderTimelineSvg(THREE_TIERS, { title: 'three tiers' });
+  assert.match(svg, /<text class="title"[^>]*>three tiers<\/text>/);
+  assert.match(svg, /<g class="legend">/);
+});
+
+test('axisBreaks: a gap wider than ten times the rest of the span breaks the axis (hand-worked)', () => {
+  const cases: [number[], number[]][] = [
+    [[0, 10, 20, 40], []], // gap 20 against a rest of 20
+    [[0, 10, 20, 220], []], // 200, not wider than 10 × 20
+    [[0, 10, 20, 221], [2]], // 201 is
+    [[0, 10, 20, 100_000], [2]],
+    [[-10_000_000, 0, 10, 20, 100_000], [0, 3]], // one far on each side
+    [[50, 100], []], // no bulk to keep apart from an outlier
+    [[5, 5, 5], []],
+    [[7], []],
+  ];
+  for (const [times, expected] of cases) assert.deepEqual(axisBreaks(times), expected, times.join(' '));
+});
+
+test('a record far outside the bulk (stamped "now") gets its own part of a broken axis; the bulk keeps the width', () => {
+  const bulk: TraceEvent[] = Array.from({ length: 20 }, (_, i) => ({ node: 'B0', seq: i, kind: 'record', time: NOON + i * 3_000, key: 'k' }));
+  const now = Date.UTC(2026, 11, 3, 12, 25, 24, 217);
+  const svg = renderTimelineSvg([...bulk, { node: 'B0', seq: 20, kind: 'record', time: now, key: 'k' }]);
+  assertWellFormed(svg);
+  const breaks = elements(svg, 'g', 'axis-break');
+  assert.equal(breaks.length, 1);
+  assert.equal(Number(breaks[0]!['data-gap']), now - (NOON + 19 * 3_000));
+  assert.match(svg, />550 days later</);
+  const xs = recordCircles(svg).map((r) => Number(r.cx));
+  const spread = Math.max(...xs.slice(0, 20)) - Math.min(...xs.slice(0, 20));
+  assert.ok(spread > 600, `the bulk spans ${spread} px of the 1000, not a sliver`);
+  const band = /<g class="axis-break"[^>]*>.*?<rect x="([\d.]+)"[^>]*width="([\d.]+)"/.exec(svg)!;
+  assert.ok(Math.max(...xs.slice(0, 20)) < Number(band[1]) && xs[20]! > Number(band[1]) + Number(band[2]), 'the bulk left of the band, the outlier right of it');
+  // Each part keeps its own labels: the outlier's date is on the axis.
+  assert.ok(texts(svg, 'tick-date').includes('2026-12-03'));
+  // No outlier, no break.
+  assert.deepEqual(elements(renderTimelineSvg(bulk), 'g', 'axis-break'), []);
+  assert.deepEqual(elements(renderTimelineSvg(THREE_TIERS), 'g', 'axis-break'), []);
+});
+
+test('tidemark produce, run --trace and timeline on examples/topologies/page-views-per-minute.ts: a view stamped "now" breaks the axis, the windows are drawn', () => {
+  const dir = freshDir();
+  const data = join(dir, 'data');
+  const trace = join(dir, 'trace.ndjson');
+  const views = [['/home', '12:00:05'], ['/home', '12:00:50'], ['/home', '12:01:30'], ['/home', undefined], ['/home', '12:01:40']] as const;
+  const input = views.map(([key, at]) => JSON.stringify({ key, value: { user: 'u' }, ...(at === undefined ? {} : { eventTime: `2025-06-01T${at}Z` }) })).join('\n');
+  assert.equal(cli(['produce', '--data-dir', data, '--stream', 'page-views'], `${input}\n`).status, 0);
+  const module = fileURLToPath(new URL('../../examples/topologies/page-views-per-minute.ts', import.meta.url));
+  const run = cli(['run', module, '--data-dir', data, '--trace', trace]);
+  assert.equal(run.status, 0, run.stderr);
+  const events = parseTrace(readFileSync(trace, 'utf8'), trace);
+  // 12:01:30 passes 12:00's end + grace (12:01:10): that minute fires there; "now" fires 12:01.
+  const fired = events.filter((e) => e.kind === 'window').map((e) => e.kind === 'window' && [e.time, e.end, e.key]);
+  assert.deepEqual(fired, [[NOON, NOON + MINUTE, '/home'], [NOON + MINUTE, NOON + 2 * MINUTE, '/home']]);
+  assert.deepEqual(events.filter((e) => e.kind === 'record' && e.late === true).map((e) => e.time), [NOON + MINUTE + 40_000], 'the view after "now" is late');
+  const out = join(dir, 'timeline.svg');
+  assert.equal(cli(['timeline', trace, '--out', out]).status, 0);
+  const svg = readFileSync(out, 'utf8');
+  assert.equal(elements(svg, 'g', 'axis-break').length, 1);
+  assert.equal(elements(svg, 'path', 'window').length, 2);
+  assert.ok(texts(svg, 'tick-date').includes('2025-06-01'));
 });

@@ -73,7 +73,7 @@ export function forwardResult<K, A>(
 ): void {
   const windowed: Windowed<K> = { key, start: reportedAs.start, end: reportedAs.end };
   const timestamp = resultTimestamp(window);
-  ctx.reportWindowFired(window.start, window.end, timestamp);
+  ctx.reportWindowFired(window.start, window.end, timestamp, key);
   ctx.forward({ ...trigger, key: windowed, value, timestamp, headers: {} }, spec.resultsNode);
 }
 
