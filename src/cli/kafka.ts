@@ -24,7 +24,9 @@ Central with mvn. Needs Java 17+ and Maven on the PATH.
   stop     stop the broker of --data-dir (SIGTERM; SIGKILL after 30 s)
   status   whether the broker of --data-dir runs and answers a Kafka request
            (exit status 0 if it does, 1 if not)
-  fetch    only fetch the jars into the project's cache (.cache/kafka/)
+  fetch    only fetch the jars into their cache: .cache/kafka/ in a clone,
+           ~/.cache/tidemark/kafka/ for an installed package,
+           TIDEMARK_KAFKA_CACHE when set; prints where they are
 
 Options:
   --data-dir D   the broker's directory: partitions, config, broker.log

@@ -32,7 +32,7 @@ export interface CliLog {
   refreshStreams?(): Promise<void>;
   /** A membership in the group of the application's instances, where the log has groups (Kafka's consumer groups). */
   taskGroup?(): TaskGroup;
-  /** The fingerprint (DESIGN 4.11) of a stream as it is now. */
+  /** The fingerprint (docs/semantics.md, "Fingerprints") of a stream as it is now. */
   fingerprint(stream: string): Promise<string>;
   /** Brings what `log.readAudit` returns up to the committed end, where the audit lives in the log (Kafka's audit topic). */
   loadAudit?(applicationId: string): Promise<void>;

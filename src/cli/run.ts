@@ -206,7 +206,7 @@ export function parseStartPosition(text: string): StartPosition {
   return offsets;
 }
 
-/** One `fingerprint <stream> <sha256>` line per output stream (DESIGN 4.11), in stream-name order, of any log the CLI opened (a broker's streams are read asynchronously). */
+/** One `fingerprint <stream> <sha256>` line per output stream (docs/semantics.md, "Fingerprints"), in stream-name order, of any log the CLI opened (a broker's streams are read asynchronously). */
 async function fingerprintLinesOf(log: CliLog, streams: readonly string[]): Promise<string[]> {
   const lines: string[] = [];
   for (const s of [...streams].sort()) lines.push(`fingerprint ${s} ${await log.fingerprint(s)}`);

@@ -193,7 +193,7 @@ function explainLate(log: EmbeddedLog, entry: AuditEntry, workload: SensorWorklo
 }
 
 /**
- * One `fingerprint <stream> <sha256>` line per output stream (DESIGN 4.11),
+ * One `fingerprint <stream> <sha256>` line per output stream (docs/semantics.md, "Fingerprints"),
  * in stream-name order: the lines `tidemark run` prints.
  */
 export function fingerprintLines(log: Log, streams: readonly string[]): string[] {

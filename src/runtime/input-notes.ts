@@ -28,7 +28,7 @@ export class InputNotes {
     this.#warnings = warnings;
   }
 
-  /** Proceeding without partitions that may still have data: the one nondeterministic choice of scheduling (DESIGN 4.2). */
+  /** Proceeding without partitions that may still have data: the one nondeterministic choice of scheduling (docs/semantics.md, "Scheduling"). */
   passingOver(passedOver: readonly PartitionBuffer[], chosen: PartitionBuffer): void {
     this.#counters.enforcedProcessing++;
     const next = chosen.head()!;
@@ -54,7 +54,7 @@ export class InputNotes {
    * A record on a partition that an earlier catch-up run passed at its end
    * offset: if it is older than what was processed meanwhile, its place in
    * the processing order depended on when that run started — a
-   * nondeterministic decision (DESIGN 4.7), noticed here where it matters.
+   * nondeterministic decision (docs/semantics.md, "Determinism and the audit"), noticed here where it matters.
    */
   lateAfterEnd(input: TaskInput, record: StreamRecord): void {
     const passed = input.passedAtEnd;
