@@ -47,6 +47,22 @@ test('--help works for the program and every command, on stdout with status 0', 
   assert.match(cli(['help', 'produce']).stdout, /^Usage: tidemark produce/);
 });
 
+test('audit --help lists every kind; an unknown application is one line naming the ones there are, and a non-zero exit', () => {
+  assert.match(cli(['audit', '--help']).stdout, /^ {2}late-record\s/m);
+  const dir = freshDir();
+  assert.equal(cli(['produce', '--data-dir', dir, '--stream', 'readings'], ndjson(READINGS)).status, 0);
+  const none = cli(['audit', '--data-dir', dir, '--application-id', 'max-temperature']);
+  assert.equal(none.status, 1);
+  assert.equal(none.stdout, '');
+  assert.equal(none.stderr, `tidemark audit: no application max-temperature on ${dir}: no application has run there\n`);
+  assert.equal(cli(['run', MAX_TEMPERATURE, '--data-dir', dir]).status, 0);
+  const typo = cli(['audit', '--data-dir', dir, '--application-id', 'max-temp']);
+  assert.equal(typo.status, 1);
+  assert.equal(typo.stdout, '');
+  assert.equal(typo.stderr, `tidemark audit: no application max-temp on ${dir}: the applications there are max-temperature\n`);
+  assert.equal(cli(['audit', '--data-dir', dir, '--application-id', 'max-temperature']).status, 0);
+});
+
 test('an unknown flag is one line on stderr and a non-zero exit, for every command', () => {
   for (const command of ['demo', 'produce', 'consume', 'run', 'audit']) {
     const r = cli([command, '--no-such-flag']);

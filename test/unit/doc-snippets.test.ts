@@ -194,3 +194,11 @@ test("the README's shell commands exist and take the options they are given", ()
   }
   assert.ok(checked >= 7, `only ${checked} commands found`);
 });
+
+test("the README's CLI table has a row for every command of tidemark --help", () => {
+  const r = spawnSync(process.execPath, [join(root, 'src/cli/main.ts'), '--help'], { encoding: 'utf8' });
+  const commands = [...r.stdout.slice(r.stdout.indexOf('Commands:')).matchAll(/^ {2}(\w+) {2,}/gm)].map((m) => m[1]!);
+  assert.ok(commands.includes('audit') && commands.includes('run'), r.stdout);
+  const text = readFileSync(join(root, 'README.md'), 'utf8');
+  assert.deepEqual(commands.filter((c) => !text.includes(`| \`tidemark ${c}`)), []);
+});
