@@ -41,6 +41,7 @@ The topology module is a .ts or .js ES module whose default export is
   // click-filter.ts
   import { StreamsBuilder, Serdes } from 'tidemark';
   const builder = new StreamsBuilder();
+  // String keys: tidemark produce --key-format string writes them so.
   builder.stream('clicks', { key: Serdes.string() })
     .filter((_, click) => !click.url.startsWith('/health'))
     .to('clicks-filtered');

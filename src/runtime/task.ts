@@ -251,7 +251,10 @@ export class StreamTask {
     this.#traceSeq++;
     if (record.report !== undefined) return this.#processWatermarkRecord(record, record.report, input);
     if (input.passedAtEnd !== undefined) this.#notes.lateAfterEnd(input, record);
-    if (record.failure !== undefined) return this.#output.deadLetter(record.failure);
+    if (record.failure !== undefined) {
+      this.#notes.failure(input, record.failure);
+      return this.#output.deadLetter(record.failure);
+    }
     this.#notes.record(input, record);
     const cursor = this.#cursor;
     const before = cursor.streamTime;

@@ -63,6 +63,18 @@ test('audit --help lists every kind; an unknown application is one line naming t
   assert.equal(cli(['audit', '--data-dir', dir, '--application-id', 'max-temperature']).status, 0);
 });
 
+test("run warns, naming stream, partition and offset, when produce's default JSON keys meet a Serdes.string() source", () => {
+  const prices = fileURLToPath(new URL('../../examples/topologies/prices.ts', import.meta.url));
+  const dir = freshDir();
+  assert.equal(cli(['produce', '--data-dir', dir, '--stream', 'prices'], '{"key":"apple","value":3,"eventTime":1000}\n').status, 0);
+  assert.equal(cli(['produce', '--data-dir', dir, '--stream', 'stock', '--key-format', 'string'], '{"key":"apple","value":{"units":1},"eventTime":1000}\n').status, 0);
+  const r = cli(['run', prices, '--data-dir', dir]);
+  assert.equal(r.status, 0, r.stderr);
+  const warnings = lines(r.stdout).filter((l) => l.startsWith('  warning '));
+  assert.deepEqual(warnings.map((w) => w.replace(/: key .*/, '')), ['  warning    prices/0 offset 0'], r.stdout);
+  assert.match(warnings[0]!, /key "apple" is JSON text .* --key-format string/);
+});
+
 test('an unknown flag is one line on stderr and a non-zero exit, for every command', () => {
   for (const command of ['demo', 'produce', 'consume', 'run', 'audit']) {
     const r = cli([command, '--no-such-flag']);
