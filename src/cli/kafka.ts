@@ -10,6 +10,7 @@ import { integerOption, optionalString, parseCommandArgs } from './args.ts';
 import { CliError, UsageError } from './errors.ts';
 import { onInterrupt } from './interrupt.ts';
 import type { CommandIo } from './io.ts';
+import { thisCliInvocation } from './invocation.ts';
 
 const DEFAULT_DATA_DIR = '.tidemark-kafka';
 
@@ -53,7 +54,7 @@ export async function kafkaCommand(argv: readonly string[], io: CommandIo): Prom
   if (sub === 'fetch' && values['data-dir'] !== undefined) throw new UsageError('--data-dir is not an option of fetch');
   const dataDir = optionalString(values, 'data-dir') ?? DEFAULT_DATA_DIR;
   if (dataDir === '') throw new UsageError('--data-dir must not be empty');
-  const stopHint = `tidemark kafka stop${dataDir === DEFAULT_DATA_DIR ? '' : ` --data-dir ${dataDir}`}`;
+  const stopHint = `${thisCliInvocation()} kafka stop${dataDir === DEFAULT_DATA_DIR ? '' : ` --data-dir ${dataDir}`}`;
 
   switch (sub) {
     case 'fetch': {

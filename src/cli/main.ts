@@ -11,6 +11,7 @@ import { readFileSync } from 'node:fs';
 import { enableCompileCache } from 'node:module';
 import { errorLine, exitStatusFor, UsageError } from './errors.ts';
 import { processIo, type CommandIo } from './io.ts';
+import { thisCliInvocation } from './invocation.ts';
 
 type CommandFn = (argv: readonly string[], io: CommandIo) => Promise<number>;
 
@@ -43,7 +44,7 @@ ${Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}   ${c.sum
 
 Run 'tidemark <command> --help' for a command's options. Start with:
 
-  tidemark demo
+  ${thisCliInvocation()} demo
 
 Errors are one line on stderr; set TIDEMARK_DEBUG=1 to see stack traces.`;
 }

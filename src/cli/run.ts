@@ -13,6 +13,7 @@ import { loadTopologyModule } from './topology-module.ts';
 import { onInterrupt } from './interrupt.ts';
 import type { CommandIo } from './io.ts';
 import { closeSync, openSync, writeSync } from 'node:fs';
+import { thisCliInvocation } from './invocation.ts';
 import type { TraceEvent } from '../runtime/trace.ts';
 import { producerIdOf } from '../runtime/ids.ts';
 import { MAX_WATERMARK, NO_WATERMARK } from '../time/watermark.ts';
@@ -161,7 +162,7 @@ export async function runCommand(argv: readonly string[], io: CommandIo): Promis
       progress?.finish();
     }
     const logOption = opened.where.startsWith('kafka ') ? `--kafka ${opened.where.slice('kafka '.length)}` : `--data-dir ${opened.where}`;
-    for (const line of describeRun(applicationId, summary, log, { elapsedMs: Date.now() - started, interrupted: interrupt.signal.aborted, deadLetterStream: `${applicationId}.dead-letter`, logOption })) io.out(line);
+    for (const line of describeRun(applicationId, summary, log, { elapsedMs: Date.now() - started, interrupted: interrupt.signal.aborted, deadLetterStream: `${applicationId}.dead-letter`, logOption, cli: thisCliInvocation() })) io.out(line);
     for (const line of await fingerprintLinesOf(opened, summary.outputStreams)) io.out(line);
     return 0;
   } catch (e) {
@@ -219,7 +220,7 @@ export function describeRun(
   applicationId: string,
   s: RunSummary,
   log: Pick<TaskStorage, 'readAudit'>,
-  ctx: { elapsedMs: number; interrupted: boolean; deadLetterStream: string; logOption?: string },
+  ctx: { elapsedMs: number; interrupted: boolean; deadLetterStream: string; logOption?: string; cli?: string },
 ): string[] {
   const how = s.mode === 'catch-up' ? (ctx.interrupted ? 'catch-up interrupted' : 'caught up') : 'real-time run stopped';
   let maxStreamTime = -1;
@@ -232,7 +233,7 @@ export function describeRun(
     `  outputs    ${outputs === '' ? 'none' : outputs}`,
     ...clockLines(s),
     ...s.warnings.map((w) => `  warning    ${w}`),
-    ...heldBackLines(s, ctx.logOption),
+    ...heldBackLines(s, ctx.logOption, ctx.cli),
   ];
   if (s.tasksTakenOver > 0 || s.tasksHandedOver > 0) {
     lines.push(`  group      held ${[...s.streamTimes.keys()].join(', ') || 'no task'} at the end · took over ${plural(s.tasksTakenOver, 'task')} · handed over ${s.tasksHandedOver}`);
@@ -254,7 +255,7 @@ const HOLDER_STATES = { stopped: 'stopped: its last promise', expected: 'announc
  * by which producer task, in what state, and — for one that may never
  * write again — how to release it.
  */
-export function heldBackLines(s: RunSummary, logOption = '--data-dir D'): string[] {
+export function heldBackLines(s: RunSummary, logOption = '--data-dir D', cli = 'tidemark'): string[] {
   const lines: string[] = [];
   for (const [where, holder] of s.watermarkHolders) {
     if (holder === undefined || lines.length >= MAX_CLOCK_LINES) continue;
@@ -268,7 +269,7 @@ export function heldBackLines(s: RunSummary, logOption = '--data-dir D'): string
     const who = holder.task === undefined ? `a task of ${holder.application} not seen yet` : producerIdOf(holder.application, holder.task);
     const stream = input.slice(0, input.lastIndexOf('/'));
     // A task killed for good looks like one still running until idleness says otherwise: say how to release it either way.
-    const release = holder.task === undefined ? '' : `; if it no longer runs: tidemark release ${logOption} --stream ${stream} --producer ${who}`;
+    const release = holder.task === undefined ? '' : `; if it no longer runs: ${cli} release ${logOption} --stream ${stream} --producer ${who}`;
     lines.push(`  held back  ${task} ${input}: watermark ${formatClock(w)}, by ${who} (${HOLDER_STATES[holder.state]})${release}`);
   }
   return lines;
