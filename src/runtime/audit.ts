@@ -21,8 +21,6 @@ export type AuditKind =
   | 'dropped'
   /** Records of a `fromStream()` partition without a `tidemark.producer` header: its watermark cannot move on them. */
   | 'no-producer'
-  /** Keys its source's key serde does not read as meant: JSON text read by `Serdes.string()`, or raw text by `Serdes.json()` (`keyFormatMismatch`). */
-  | 'key-format'
   /** A producer task released by an operator (`tidemark release`): no longer waited for. */
   | 'release'
   /** A record its producer wrote at or below its own watermark, marked so. */

@@ -98,7 +98,10 @@ export class InputNotes {
   /**
    * Keys written in one format and read in another (`keyFormatMismatch`):
    * the first such key of each input partition in a run is a warning of
-   * the summary, audited, naming stream, partition and offset.
+   * the summary, naming stream, partition and offset. Not audited: the
+   * committed audit is the same however a run is stopped and resumed, and a
+   * note made once per run is not (an unreadable key is audited all the
+   * same, as a dead letter).
    */
   #keyFormat(input: TaskInput, at: { stream: string; partition: number; offset: number }, key: unknown, unreadable: boolean): void {
     if (input.reportedKeyFormat || input.source.internal) return;
@@ -112,7 +115,6 @@ export class InputNotes {
         ? `${where}: key ${key as string} is JSON text (as tidemark produce writes keys by default) but the source reads keys with Serdes.string(), which keeps the quotes: a different key, maybe on another partition — write keys with tidemark produce --key-format string, or read them with Serdes.json()`
         : `${where}: the source reads keys with Serdes.json() (the default) and this key is not JSON (keys written as plain strings, by tidemark produce --key-format string or Kafka's StringSerializer?): such records go to the dead-letter stream — read them with key: Serdes.string()`;
     this.#warnings.push(line);
-    this.#env.auditor.record('key-format', this.#taskId, at, line);
   }
 
   /**

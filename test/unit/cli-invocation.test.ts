@@ -13,7 +13,8 @@ test('in a clone: node and the script, relative to the working directory', () =>
   assert.equal(cliInvocation({ script: '/src/tidemark/src/cli/main.ts', cwd: '/src/tidemark', execPath: SYSTEM_NODE }), 'node src/cli/main.ts');
   assert.equal(cliInvocation({ script: '/src/tidemark/src/cli/main.ts', cwd: '/src/tidemark/examples', execPath: SYSTEM_NODE }), 'node ../src/cli/main.ts');
   assert.equal(cliInvocation({ script: '/src/tidemark/dist/cli/main.js', cwd: '/src/tidemark', execPath: SYSTEM_NODE }), 'node dist/cli/main.js');
-  // Far from the clone: an absolute path, quoted where the shell needs it.
+  // Outside the clone: an absolute path, quoted where the shell needs it.
+  assert.equal(cliInvocation({ script: '/src/tidemark/src/cli/main.ts', cwd: '/src', execPath: WITH_NODE }), '/src/tidemark/with-node node /src/tidemark/src/cli/main.ts');
   assert.equal(cliInvocation({ script: '/src/tidemark/src/cli/main.ts', cwd: '/tmp/a/b', execPath: SYSTEM_NODE }), 'node /src/tidemark/src/cli/main.ts');
   assert.equal(cliInvocation({ script: "/my src/it's/src/cli/main.ts", cwd: '/tmp/a/b', execPath: SYSTEM_NODE }), `node '/my src/it'\\''s/src/cli/main.ts'`);
 });
