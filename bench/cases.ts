@@ -34,7 +34,7 @@ export interface CaseResult {
   readonly peakRss: number;
 }
 
-/** One output record as a log holds it: enough to compare results (DESIGN 4.11's fingerprint fields). */
+/** One output record as a log holds it: enough to compare results (the fingerprint's fields: docs/semantics.md, "Fingerprints"). */
 interface OutRecord {
   readonly partition: number;
   readonly key: Uint8Array | null;

@@ -1,6 +1,6 @@
 /**
  * `npm run bench`: tidemark against a hand-written loop over the same records,
- * measured in one run (DESIGN §6).
+ * measured in one run (the README, "Development").
  *
  * Each case runs in its own child process, so that its peak RSS is its own;
  * the parent only starts them in turn and prints the table. Environment:

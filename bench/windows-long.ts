@@ -5,7 +5,7 @@
  * processed the tasks commit, and the window store's entry count (the
  * committed state, through `log.stateBackend(appId, task).count(store)`) and
  * the process's RSS are recorded: the store must stay bounded however long
- * the input grows (DESIGN 4.4's retention: windows are purged once closed).
+ * the input grows (windows are purged once closed: docs/windows.md, "Stores and retention").
  *
  * The log is a MemoryLog whose input stream keeps records only from the
  * tasks' committed positions on (as a broker's retention would) and whose

@@ -1,7 +1,7 @@
 /**
  * Hand-written loops: the same windowed counts as tidemark's operators, in
  * plain JS over the in-memory records of each partition, with the same
- * rules (DESIGN 4.3–4.6, stream-time mode, `emit: 'final'`):
+ * rules (docs/windows.md, stream-time mode, `emit: 'final'`):
  *
  * - stream time is the largest timestamp seen in the partition (one task per
  *   partition, one input: records are processed in offset order);

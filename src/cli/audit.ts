@@ -1,4 +1,5 @@
 import { optionalString, parseCommandArgs, requiredString } from './args.ts';
+import { CliError } from './errors.ts';
 import type { CommandIo } from './io.ts';
 import { LOG_OPTIONS, LOG_OPTIONS_HELP, openCliLog } from './log-option.ts';
 
@@ -51,6 +52,10 @@ export async function auditCommand(argv: readonly string[], io: CommandIo): Prom
   // Read-only: creates nothing, and reads a data dir the user may only read.
   const cli = await openCliLog(values, 'read');
   try {
+    const known = await cli.applicationIds();
+    if (!known.includes(applicationId)) {
+      throw new CliError(`no application ${applicationId} on ${cli.where}: ${known.length === 0 ? 'no application has run there' : `the applications there are ${known.join(', ')}`}`);
+    }
     await cli.loadAudit?.(applicationId);
     for (const entry of cli.log.readAudit(applicationId)) {
       if (kind === undefined || entry.kind === kind || entry.kind.startsWith(`${kind}:`)) io.out(JSON.stringify(entry));

@@ -13,6 +13,7 @@ import { DemoClock } from '../demo/demo-producer.ts';
 import { tour } from '../demo/demo-tour.ts';
 import { Ui } from '../demo/demo-ui.ts';
 import { integerOption, parseCommandArgs } from './args.ts';
+import { thisCliInvocation } from './invocation.ts';
 import { onInterrupt } from './interrupt.ts';
 import type { CommandIo } from './io.ts';
 import { createProgressDisplay } from './progress.ts';
@@ -24,7 +25,9 @@ An end-to-end tour on a temporary embedded data directory (no server):
   1. simulates 24 temperature sensors behind 3 gateways, each gateway with its
      own skewed clock, sending in batches and sometimes late, with a few broken
      records — glitches, invalid timestamps, undecodable values — all
-     deterministically from a seed, and writes a backlog of it;
+     deterministically from a seed, on a simulated clock (the backlog ends
+     at 2026-06-01T12:00:00Z whenever the demo runs: a seed gives the same
+     records and fingerprints every time), and writes a backlog of it;
   2. runs the demo topology (src/demo/demo-topology.ts: filter, calibrate by
      event time, per-sensor statistics in a state store, alerts, and 10-second
      event-time windows per sensor with 5 s of grace, emitted once when they
@@ -38,7 +41,8 @@ An end-to-end tour on a temporary embedded data directory (no server):
 
 Options:
   --records N        readings in the backlog (default 30000)
-  --live-seconds N   how long the gateways keep sending in real-time (default 4)
+  --live-seconds N   how long the gateways keep sending after the backlog, from
+                     the catch-up's start (default 4)
   --seed N           the workload's seed (default 42)
   --keep             keep the data directory, and print how to look at it
   -h, --help         this help`;
@@ -64,7 +68,7 @@ export async function demoCommand(argv: readonly string[], io: CommandIo): Promi
   const log = await EmbeddedLog.open({ dataDir, clock });
   const interrupt = onInterrupt(() => io.out('\ninterrupted: stopping…'));
   try {
-    await tour(new Ui(io, (options) => createProgressDisplay(io.stdout, options)), log, clock, { records, liveSeconds, seed, keep, dataDir }, interrupt.signal);
+    await tour(new Ui(io, (options) => createProgressDisplay(io.stdout, options)), log, clock, { records, liveSeconds, seed, keep, dataDir, cli: thisCliInvocation() }, interrupt.signal);
     return interrupt.signal.aborted ? 130 : 0;
   } finally {
     interrupt.dispose();

@@ -24,12 +24,13 @@ export const EXIT_FAILURE = 1;
 
 /**
  * Renders any thrown value as one line: the message, with newlines folded,
- * and for a usage error a pointer to the command's help.
+ * and for a usage error a pointer to the command's help, as `cli` (the
+ * words that run tidemark where the user is) runs it.
  */
-export function errorLine(command: string, error: unknown): string {
+export function errorLine(command: string, error: unknown, cli = 'tidemark'): string {
   const oneLine = describeThrown(error);
   const prefix = command === '' ? 'tidemark' : `tidemark ${command}`;
-  const hint = error instanceof UsageError ? ` (see ${prefix} --help)` : '';
+  const hint = error instanceof UsageError ? ` (see ${command === '' ? cli : `${cli} ${command}`} --help)` : '';
   return `${prefix}: ${oneLine}${hint}`;
 }
 

@@ -10,6 +10,7 @@ import { integerOption, optionalString, parseCommandArgs } from './args.ts';
 import { CliError, UsageError } from './errors.ts';
 import { onInterrupt } from './interrupt.ts';
 import type { CommandIo } from './io.ts';
+import { thisCliInvocation } from './invocation.ts';
 
 const DEFAULT_DATA_DIR = '.tidemark-kafka';
 
@@ -24,7 +25,9 @@ Central with mvn. Needs Java 17+ and Maven on the PATH.
   stop     stop the broker of --data-dir (SIGTERM; SIGKILL after 30 s)
   status   whether the broker of --data-dir runs and answers a Kafka request
            (exit status 0 if it does, 1 if not)
-  fetch    only fetch the jars into the project's cache (.cache/kafka/)
+  fetch    only fetch the jars into their cache: .cache/kafka/ in a clone,
+           ~/.cache/tidemark/kafka/ for an installed package,
+           TIDEMARK_KAFKA_CACHE when set; prints where they are
 
 Options:
   --data-dir D   the broker's directory: partitions, config, broker.log
@@ -51,7 +54,7 @@ export async function kafkaCommand(argv: readonly string[], io: CommandIo): Prom
   if (sub === 'fetch' && values['data-dir'] !== undefined) throw new UsageError('--data-dir is not an option of fetch');
   const dataDir = optionalString(values, 'data-dir') ?? DEFAULT_DATA_DIR;
   if (dataDir === '') throw new UsageError('--data-dir must not be empty');
-  const stopHint = `tidemark kafka stop${dataDir === DEFAULT_DATA_DIR ? '' : ` --data-dir ${dataDir}`}`;
+  const stopHint = `${thisCliInvocation()} kafka stop${dataDir === DEFAULT_DATA_DIR ? '' : ` --data-dir ${dataDir}`}`;
 
   switch (sub) {
     case 'fetch': {

@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { EmbeddedLog } from '../connectors/embedded/embedded-log.ts';
 import { KafkaLog } from '../connectors/kafka/kafka-log.ts';
 import { KafkaTaskGroup } from '../connectors/kafka/kafka-task-group.ts';
+import { kafkaTopics } from '../connectors/kafka/kafka-topics.ts';
 import type { TaskGroup } from '../runtime/task-group.ts';
 import type { Log, TaskStorage } from '../runtime/log.ts';
 import type { LogRecord } from '../records/record.ts';
@@ -32,8 +33,10 @@ export interface CliLog {
   refreshStreams?(): Promise<void>;
   /** A membership in the group of the application's instances, where the log has groups (Kafka's consumer groups). */
   taskGroup?(): TaskGroup;
-  /** The fingerprint (DESIGN 4.11) of a stream as it is now. */
+  /** The fingerprint (docs/semantics.md, "Fingerprints") of a stream as it is now. */
   fingerprint(stream: string): Promise<string>;
+  /** The applications that have committed on this log, sorted. */
+  applicationIds(): Promise<string[]>;
   /** Brings what `log.readAudit` returns up to the committed end, where the audit lives in the log (Kafka's audit topic). */
   loadAudit?(applicationId: string): Promise<void>;
   close(): Promise<void>;
@@ -88,6 +91,7 @@ export async function openCliLog(values: ParsedArgs['values'], access: DataDirAc
     ensureStream: async (stream, partitions) => log.ensureStream(stream, partitions),
     readToEnd: async (stream, partition, from, max) => log.read(stream, partition, from, max),
     fingerprint: async (stream) => fingerprintStream(log, stream),
+    applicationIds: async () => log.applicationIds(),
     close: () => log.close(),
   };
 }
@@ -121,6 +125,17 @@ function kafkaCliLog(log: KafkaLog, bootstrap: string, security: KafkaSecurityOp
     },
     fingerprint: async (stream) => fingerprintPartitions(await log.readStream(stream)),
     loadAudit: (applicationId) => log.loadAudit(applicationId),
+    async applicationIds() {
+      // An application on Kafka has its checkpoints topic and its audit topic (kafkaTopics).
+      await log.refreshStreams();
+      const topics = new Set(log.streams());
+      const suffix = kafkaTopics.checkpoints('');
+      return [...topics]
+        .filter((t) => t.endsWith(suffix) && t.length > suffix.length)
+        .map((t) => t.slice(0, -suffix.length))
+        .filter((app) => topics.has(kafkaTopics.audit(app)))
+        .sort();
+    },
     close: () => log.close(),
   };
 }

@@ -11,8 +11,16 @@ import { readFileSync } from 'node:fs';
 import { enableCompileCache } from 'node:module';
 import { errorLine, exitStatusFor, UsageError } from './errors.ts';
 import { processIo, type CommandIo } from './io.ts';
+import { thisCliInvocation } from './invocation.ts';
 
 type CommandFn = (argv: readonly string[], io: CommandIo) => Promise<number>;
+
+/**
+ * The words that run tidemark where the user is, for the commands the help
+ * and errors suggest: set by the program's start (`npx tidemark`,
+ * `node src/cli/main.ts`…); `tidemark` when {@link main} is called in-process.
+ */
+let invocation = 'tidemark';
 
 interface Command {
   readonly summary: string;
@@ -43,7 +51,7 @@ ${Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}   ${c.sum
 
 Run 'tidemark <command> --help' for a command's options. Start with:
 
-  tidemark demo
+  ${invocation} demo
 
 Errors are one line on stderr; set TIDEMARK_DEBUG=1 to see stack traces.`;
 }
@@ -74,7 +82,7 @@ export async function main(argv: readonly string[], io: CommandIo = processIo())
 }
 
 function report(command: string, e: unknown, io: CommandIo): void {
-  io.err(errorLine(command, e));
+  io.err(errorLine(command, e, invocation));
   if (process.env.TIDEMARK_DEBUG && e instanceof Error && e.stack) io.err(e.stack);
 }
 
@@ -92,6 +100,7 @@ async function start(): Promise<void> {
   // Node compiles (and strips the types of) every module on each start; its on-disk cache makes a command start
   // in a third of the time. The same cache npm uses; NODE_DISABLE_COMPILE_CACHE=1 turns it off.
   enableCompileCache?.();
+  invocation = thisCliInvocation();
   const io = processIo();
   // `tidemark consume | head` closes the pipe early: that is a normal end, not an error.
   process.stdout.on('error', (e: NodeJS.ErrnoException) => {

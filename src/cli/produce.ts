@@ -58,8 +58,12 @@ ${kafkaDurabilityHelp(26)}
   --stream S              stream to append to
   --partitions N          partition count when creating the stream (default 1);
                           for an existing stream it must match
-  --key-format F          json (default) or string: a string key as its raw UTF-8,
-                          as Kafka's StringSerializer writes it
+  --key-format F          json (default): the key as JSON text ("s1" with its
+                          quotes), which Serdes.json(), the DSL's default key
+                          serde, reads; or string: a string key as its raw
+                          UTF-8, as Kafka's StringSerializer writes it and a
+                          source with key: Serdes.string() reads it (a run
+                          warns about keys written in the other format)
   --value-format F        json (default), string, or raw-base64 (a base64 string
                           written as the bytes it encodes: any bytes at all)
   --producer APP/TASK     write as producer task TASK of application APP

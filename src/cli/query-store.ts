@@ -8,6 +8,7 @@
  *
  * @module
  */
+import { thisCliInvocation } from './invocation.ts';
 import { EmbeddedLog } from '../connectors/embedded/embedded-log.ts';
 import { Application, applicationInternals, type QueryableStore } from '../runtime/application.ts';
 import type { StoreDefinition } from '../state/key-value-store.ts';
@@ -53,7 +54,7 @@ export async function openQueriedStore(modulePath: string, dataDir: string, stor
     }
     // An application that never committed would answer every key "absent": say what is wrong instead.
     if (!tasks.some((t) => log.readCheckpoint(applicationId, t) !== undefined)) {
-      throw new CliError(`${where}: the application has committed nothing there yet (tidemark run ${modulePath} --data-dir ${dataDir} runs it)`);
+      throw new CliError(`${where}: the application has committed nothing there yet (${thisCliInvocation()} run ${modulePath} --data-dir ${dataDir} runs it)`);
     }
     return { store: app.store(storeName), definition, label, where, close: () => log.close() };
   } catch (e) {

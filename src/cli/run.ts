@@ -13,6 +13,7 @@ import { loadTopologyModule } from './topology-module.ts';
 import { onInterrupt } from './interrupt.ts';
 import type { CommandIo } from './io.ts';
 import { closeSync, openSync, writeSync } from 'node:fs';
+import { thisCliInvocation } from './invocation.ts';
 import type { TraceEvent } from '../runtime/trace.ts';
 import { producerIdOf } from '../runtime/ids.ts';
 import { MAX_WATERMARK, NO_WATERMARK } from '../time/watermark.ts';
@@ -41,6 +42,7 @@ The topology module is a .ts or .js ES module whose default export is
   // click-filter.ts
   import { StreamsBuilder, Serdes } from 'tidemark';
   const builder = new StreamsBuilder();
+  // String keys: tidemark produce --key-format string writes them so.
   builder.stream('clicks', { key: Serdes.string() })
     .filter((_, click) => !click.url.startsWith('/health'))
     .to('clicks-filtered');
@@ -174,7 +176,7 @@ export async function runCommand(argv: readonly string[], io: CommandIo): Promis
       progress?.finish();
     }
     const logOption = opened.where.startsWith('kafka ') ? `--kafka ${opened.where.slice('kafka '.length)}` : `--data-dir ${opened.where}`;
-    for (const line of describeRun(applicationId, summary, log, { elapsedMs: Date.now() - started, interrupted: interrupt.signal.aborted, deadLetterStream: `${applicationId}.dead-letter`, logOption })) io.out(line);
+    for (const line of describeRun(applicationId, summary, log, { elapsedMs: Date.now() - started, interrupted: interrupt.signal.aborted, deadLetterStream: `${applicationId}.dead-letter`, logOption, cli: thisCliInvocation() })) io.out(line);
     for (const line of await fingerprintLinesOf(opened, summary.outputStreams)) io.out(line);
     return 0;
   } catch (e) {
@@ -230,7 +232,7 @@ export function parseStartPosition(text: string): StartPosition {
   return offsets;
 }
 
-/** One `fingerprint <stream> <sha256>` line per output stream (DESIGN 4.11), in stream-name order, of any log the CLI opened (a broker's streams are read asynchronously). */
+/** One `fingerprint <stream> <sha256>` line per output stream (docs/semantics.md, "Fingerprints"), in stream-name order, of any log the CLI opened (a broker's streams are read asynchronously). */
 async function fingerprintLinesOf(log: CliLog, streams: readonly string[]): Promise<string[]> {
   const lines: string[] = [];
   for (const s of [...streams].sort()) lines.push(`fingerprint ${s} ${await log.fingerprint(s)}`);
@@ -242,7 +244,7 @@ export function describeRun(
   applicationId: string,
   s: RunSummary,
   log: Pick<TaskStorage, 'readAudit'>,
-  ctx: { elapsedMs: number; interrupted: boolean; deadLetterStream: string; logOption?: string },
+  ctx: { elapsedMs: number; interrupted: boolean; deadLetterStream: string; logOption?: string; cli?: string },
 ): string[] {
   const how = s.mode === 'catch-up' ? (ctx.interrupted ? 'catch-up interrupted' : 'caught up') : 'real-time run stopped';
   let maxStreamTime = -1;
@@ -255,7 +257,7 @@ export function describeRun(
     `  outputs    ${outputs === '' ? 'none' : outputs}`,
     ...clockLines(s),
     ...s.warnings.map((w) => `  warning    ${w}`),
-    ...heldBackLines(s, ctx.logOption),
+    ...heldBackLines(s, ctx.logOption, ctx.cli),
   ];
   if (s.tasksTakenOver > 0 || s.tasksHandedOver > 0) {
     lines.push(`  group      held ${[...s.streamTimes.keys()].join(', ') || 'no task'} at the end · took over ${plural(s.tasksTakenOver, 'task')} · handed over ${s.tasksHandedOver}`);
@@ -277,7 +279,7 @@ const HOLDER_STATES = { stopped: 'stopped: its last promise', expected: 'announc
  * by which producer task, in what state, and — for one that may never
  * write again — how to release it.
  */
-export function heldBackLines(s: RunSummary, logOption = '--data-dir D'): string[] {
+export function heldBackLines(s: RunSummary, logOption = '--data-dir D', cli = 'tidemark'): string[] {
   const lines: string[] = [];
   for (const [where, holder] of s.watermarkHolders) {
     if (holder === undefined || lines.length >= MAX_CLOCK_LINES) continue;
@@ -291,7 +293,7 @@ export function heldBackLines(s: RunSummary, logOption = '--data-dir D'): string
     const who = holder.task === undefined ? `a task of ${holder.application} not seen yet` : producerIdOf(holder.application, holder.task);
     const stream = input.slice(0, input.lastIndexOf('/'));
     // A task killed for good looks like one still running until idleness says otherwise: say how to release it either way.
-    const release = holder.task === undefined ? '' : `; if it no longer runs: tidemark release ${logOption} --stream ${stream} --producer ${who}`;
+    const release = holder.task === undefined ? '' : `; if it no longer runs: ${cli} release ${logOption} --stream ${stream} --producer ${who}`;
     lines.push(`  held back  ${task} ${input}: watermark ${formatClock(w)}, by ${who} (${HOLDER_STATES[holder.state]})${release}`);
   }
   return lines;

@@ -31,7 +31,7 @@ export function describeBacklog(ui: Ui, workload: SensorWorkload, partitions: nu
   ui.row(
     'out of order',
     `${formatCount(c.outOfOrder)} readings (${percent(c.outOfOrder, c.readings)}) are older than a reading before them in their partition; ` +
-      `${formatCount(c.lateBy5s)} by more than 5 s (${plural(c.outages, 'gateway outage')})`,
+      `${formatCount(c.lateBy5s)} by more than 5 s; ${c.outages === 0 ? 'no gateway lost its uplink' : `${plural(c.outages, 'gateway outage')} so far (a gateway's uplink down for 4–12 s)`}`,
   );
   ui.row('planted', `${plural(c.glitches, 'glitch', 'glitches')} (85 °C), ${plural(c.invalidTimestamps, 'invalid timestamp')} (missing, negative, fractional), ${plural(c.undecodable, 'undecodable value')}`);
 }
@@ -161,12 +161,18 @@ function lateReadings(ui: Ui, log: EmbeddedLog, audit: readonly AuditEntry[], co
   const others = late.length - held;
   ui.row(
     'why late',
-    `${formatCount(held)} measured while their gateway's uplink was down (${plural(byOutage.size, 'outage')}), sent when it came back` +
+    `${formatCount(held)} measured while their gateway's uplink was down, sent when it came back (${whichOutages(byOutage.size, workload.outages.length)})` +
       (others > 0 ? `; ${formatCount(others)} delayed by clock skew and batching` : ''),
   );
   // One sample per outage (the first reading of each), then one of the others.
   const samples = [...distinctBy(explained.filter((x) => x.outage !== undefined), (x) => `${x.outage!.gateway}${x.outage!.from}`), ...explained.filter((x) => x.outage === undefined)].slice(0, 3);
   for (const x of samples) ui.sample(position(x.entry), x.text);
+}
+
+/** Which of the gateway outages (of the backlog and the live sending: those the backlog section counted, and later ones) made readings late. */
+function whichOutages(withLate: number, all: number): string {
+  if (withLate === all) return all === 1 ? 'the one gateway outage so far' : `all ${all} gateway outages so far`;
+  return `${withLate} of the ${all} gateway outages so far; the others' readings came back within their window's grace`;
 }
 
 /** One late reading, in words: from the audit's position and detail, the record itself and the workload's outages. */
@@ -193,7 +199,7 @@ function explainLate(log: EmbeddedLog, entry: AuditEntry, workload: SensorWorklo
 }
 
 /**
- * One `fingerprint <stream> <sha256>` line per output stream (DESIGN 4.11),
+ * One `fingerprint <stream> <sha256>` line per output stream (docs/semantics.md, "Fingerprints"),
  * in stream-name order: the lines `tidemark run` prints.
  */
 export function fingerprintLines(log: Log, streams: readonly string[]): string[] {

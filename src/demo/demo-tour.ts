@@ -30,6 +30,13 @@ const MAX_IDLE_MS = 500;
  * the demo keeps calibrations away from that boundary.
  */
 const CALIBRATIONS_END_MS = 10_000;
+/**
+ * Where the workload's time stands when the backlog ends and the gateways
+ * start sending live, whenever the demo runs: a seed gives the same
+ * records, timestamps and broker times, hence the same fingerprints, in
+ * every run (2026-06-01T12:00:00Z).
+ */
+export const DEMO_NOW = 1_780_315_200_000;
 const REPLAY_ID = `${DEMO_APPLICATION_ID}-replay`;
 const REPLAY_PREFIX = 'replay.';
 
@@ -40,16 +47,21 @@ export interface DemoOptions {
   readonly seed: number;
   readonly keep: boolean;
   readonly dataDir: string;
+  /** The words that run tidemark where the user is (`npx tidemark`, `node src/cli/main.ts`…), for the commands the demo suggests. */
+  readonly cli: string;
 }
 
 /** The demo, phase by phase, on an open log whose broker clock is `clock`; returns early when interrupted. */
 export async function tour(ui: Ui, log: EmbeddedLog, clock: DemoClock, o: DemoOptions, signal: AbortSignal): Promise<void> {
   const started = Date.now();
   introduce(ui, o);
-  const workload = await writeBacklog(ui, log, clock, o, started);
+  const workload = await writeBacklog(ui, log, clock, o, DEMO_NOW);
   const { applicationId, topology } = demoApplication();
   const app = new Application(topology, { applicationId, log });
-  const runs = await catchUpThenLive(ui, app, new LiveProducer(log, workload), o.liveSeconds * 1000, signal);
+  // The gateways go on from the backlog's end, on the workload's clock, for --live-seconds.
+  clock.startAt(DEMO_NOW);
+  const liveMs = o.liveSeconds * 1000;
+  const runs = await catchUpThenLive(ui, app, new LiveProducer(log, workload, clock, DEMO_NOW + liveMs), liveMs, signal);
   if (runs === undefined) return;
 
   const totals = addUp(runs);
@@ -65,7 +77,7 @@ export async function tour(ui: Ui, log: EmbeddedLog, clock: DemoClock, o: DemoOp
 
   ui.blank();
   ui.line(`done in ${((Date.now() - started) / 1000).toFixed(1)} s.`);
-  if (o.keep) lookAround(ui, o.dataDir, applicationId);
+  if (o.keep) lookAround(ui, o.cli, o.dataDir, applicationId);
 }
 
 function introduce(ui: Ui, o: DemoOptions): void {
@@ -77,10 +89,14 @@ function introduce(ui: Ui, o: DemoOptions): void {
       `It also summarizes each sensor's readings in ${WINDOW_MS / 1000}-second windows of event time, emitted once each when the stream time passes ` +
       `their end + ${WINDOW_GRACE_MS / 1000} s of grace; readings that come later than that go to ${LATE_READINGS}.`,
   );
+  ui.para(
+    `The workload comes from the seed alone (--seed ${o.seed}), on a simulated clock: the backlog ends, and live sending starts, at ` +
+      `${new Date(DEMO_NOW).toISOString()} whenever the demo runs, so the same seed gives the same records and the same fingerprints.`,
+  );
   ui.line(`data dir   ${o.dataDir}${o.keep ? ' (kept: --keep)' : ' (removed at the end; --keep keeps it)'}`);
 }
 
-/** 1. History written before the application ever ran: about `records` readings up to `now`. */
+/** 1. History written before the application ever ran: about `records` readings up to `now` on the workload's clock. */
 async function writeBacklog(ui: Ui, log: EmbeddedLog, clock: DemoClock, o: DemoOptions, now: number): Promise<SensorWorkload> {
   log.ensureStream(READINGS, PARTITIONS);
   log.ensureStream(CALIBRATIONS, PARTITIONS);
@@ -104,8 +120,8 @@ async function catchUpThenLive(ui: Ui, app: Application, producer: LiveProducer,
     ui.para('Meanwhile the gateways keep sending: what they append now is for the next phase.');
     const caughtUp = await ui.withProgress('catch-up', (onProgress) => app.run({ mode: 'catch-up', onProgress, progressIntervalMs: 80, signal }));
     if (signal.aborted) return undefined;
-    ui.heading(`3. Real-time: resume from the last commit and tail both streams (${liveMs / 1000} s of sending)`);
-    const live = await liveRun(ui, app, producer, liveMs, gateways, signal);
+    ui.heading(`3. Real-time: resume from the last commit and tail both streams until the gateways have sent for ${liveMs / 1000} s`);
+    const live = await liveRun(ui, app, producer, gateways, signal);
     return signal.aborted ? undefined : [caughtUp, live];
   } finally {
     await producer.stop();
@@ -113,11 +129,11 @@ async function catchUpThenLive(ui: Ui, app: Application, producer: LiveProducer,
 }
 
 /**
- * The real-time run: tails the log while the gateways send for `durationMs`
- * more; then the producer stops, the application drains what was sent and
- * is stopped through its abort signal (it commits).
+ * The real-time run: tails the log until the gateways have sent everything
+ * of their live period (it began with the catch-up); then the application
+ * drains what was sent and is stopped through its abort signal (it commits).
  */
-async function liveRun(ui: Ui, app: Application, producer: LiveProducer, durationMs: number, extra: () => string, signal: AbortSignal): Promise<RunSummary> {
+async function liveRun(ui: Ui, app: Application, producer: LiveProducer, extra: () => string, signal: AbortSignal): Promise<RunSummary> {
   const stop = new AbortController();
   const onAbort = (): void => stop.abort();
   signal.addEventListener('abort', onAbort, { once: true });
@@ -140,7 +156,8 @@ async function liveRun(ui: Ui, app: Application, producer: LiveProducer, duratio
   // A failed run ends the wait at once; its error comes out of `return run`.
   run.catch(() => stop.abort());
   try {
-    await sleep(durationMs, undefined, { signal: stop.signal }).catch(() => undefined);
+    const stopped = new Promise<void>((resolve) => (stop.signal.aborted ? resolve() : stop.signal.addEventListener('abort', () => resolve(), { once: true })));
+    await Promise.race([producer.sent(), stopped]);
     await producer.stop();
     // Drained once a progress report made after the last append shows no lag (a task may first
     // wait MAX_IDLE_MS for an empty partition). Bounded, in case something is stuck.
@@ -171,13 +188,13 @@ async function replayCheck(ui: Ui, log: EmbeddedLog, outputs: readonly string[],
   return lines;
 }
 
-function lookAround(ui: Ui, dataDir: string, applicationId: string): void {
+function lookAround(ui: Ui, cli: string, dataDir: string, applicationId: string): void {
   ui.line('Look around:');
-  ui.line(`  tidemark consume --data-dir ${dataDir} --stream ${ALERTS}`);
-  ui.line(`  tidemark consume --data-dir ${dataDir} --stream ${WINDOWS}`);
-  ui.line(`  tidemark consume --data-dir ${dataDir} --stream ${LATE_READINGS}`);
-  ui.line(`  tidemark audit --data-dir ${dataDir} --application-id ${applicationId} --kind late-record`);
-  ui.line(`  tidemark consume --data-dir ${dataDir} --stream ${applicationId}.dead-letter`);
-  ui.line(`  tidemark audit --data-dir ${dataDir} --application-id ${applicationId} --kind nondeterministic`);
-  ui.line(`  tidemark run ${DEMO_TOPOLOGY_PATH} --data-dir ${dataDir}   # resumes from its last commit: nothing new to do`);
+  ui.line(`  ${cli} consume --data-dir ${dataDir} --stream ${ALERTS}`);
+  ui.line(`  ${cli} consume --data-dir ${dataDir} --stream ${WINDOWS}`);
+  ui.line(`  ${cli} consume --data-dir ${dataDir} --stream ${LATE_READINGS}`);
+  ui.line(`  ${cli} audit --data-dir ${dataDir} --application-id ${applicationId} --kind late-record`);
+  ui.line(`  ${cli} consume --data-dir ${dataDir} --stream ${applicationId}.dead-letter`);
+  ui.line(`  ${cli} audit --data-dir ${dataDir} --application-id ${applicationId} --kind nondeterministic`);
+  ui.line(`  ${cli} run ${DEMO_TOPOLOGY_PATH} --data-dir ${dataDir}   # resumes from its last commit: nothing new to do`);
 }

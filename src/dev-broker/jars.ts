@@ -1,13 +1,15 @@
 /**
  * The jars of the development broker: Kafka's broker, its command-line tools
- * and a log4j2 binding, fetched from Maven Central with `mvn` into a cache of
- * the project (`<repo>/.cache/kafka/<version>/libs`).
+ * and a log4j2 binding, fetched from Maven Central with `mvn` into a cache:
+ * `<repo>/.cache/kafka/<version>/libs` in a clone, the user's cache directory
+ * when tidemark is installed as a package (see {@link kafkaCacheDirFor}).
  *
  * @module
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { homedir } from 'node:os';
+import { join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** The Kafka release fetched by default: `org.apache.kafka:kafka_2.13` at this version. */
@@ -27,7 +29,7 @@ const COMPLETE_MARKER = '.complete.json';
 
 /** Where {@link ensureKafkaJars} keeps the jars, which release, and how it reports progress. */
 export interface EnsureKafkaJarsOptions {
-  /** Root of the jar cache; default `<repo>/.cache/kafka`. The jars go to `<cacheDir>/<version>/libs`. */
+  /** Root of the jar cache; default {@link defaultKafkaCacheDir}. The jars go to `<cacheDir>/<version>/libs`. */
   readonly cacheDir?: string;
   /** Kafka version, e.g. `4.4.0`; default {@link DEFAULT_KAFKA_VERSION}. */
   readonly version?: string;
@@ -37,9 +39,40 @@ export interface EnsureKafkaJarsOptions {
   readonly timeoutMs?: number;
 }
 
-/** `<repo>/.cache/kafka`: git-ignored, next to the sources (or the built package). */
+/**
+ * The jar cache of this copy of tidemark: {@link kafkaCacheDirFor} its own
+ * root directory, the environment and the user's home.
+ *
+ * @example
+ * defaultKafkaCacheDir(); // '/home/me/src/tidemark/.cache/kafka' in a clone
+ */
 export function defaultKafkaCacheDir(): string {
-  return resolve(fileURLToPath(new URL('../../.cache/kafka', import.meta.url)));
+  const packageRoot = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+  return kafkaCacheDirFor(packageRoot, process.env, homedir());
+}
+
+/**
+ * Where the Kafka jars (54 MB) are cached, by where tidemark lives:
+ * `TIDEMARK_KAFKA_CACHE` when set; in a clone, `<repo>/.cache/kafka`, which
+ * git ignores; installed as a package (its root under a `node_modules`
+ * directory), the user's cache, `$XDG_CACHE_HOME/tidemark/kafka` or
+ * `~/.cache/tidemark/kafka` — so that `npm ci` and reinstalls, which empty
+ * `node_modules`, do not throw the jars away and several projects share one
+ * copy.
+ *
+ * @example
+ * kafkaCacheDirFor('/src/tidemark', {}, '/home/me');                        // '/src/tidemark/.cache/kafka'
+ * kafkaCacheDirFor('/app/node_modules/tidemark', {}, '/home/me');           // '/home/me/.cache/tidemark/kafka'
+ * kafkaCacheDirFor('/app/node_modules/tidemark', { XDG_CACHE_HOME: '/c' }, '/home/me'); // '/c/tidemark/kafka'
+ * @internal
+ */
+export function kafkaCacheDirFor(packageRoot: string, env: Readonly<Record<string, string | undefined>>, home: string): string {
+  const explicit = env.TIDEMARK_KAFKA_CACHE;
+  if (explicit !== undefined && explicit !== '') return resolve(explicit);
+  const installed = resolve(packageRoot).split(sep).includes('node_modules');
+  if (!installed) return join(resolve(packageRoot), '.cache', 'kafka');
+  const xdg = env.XDG_CACHE_HOME;
+  return join(xdg !== undefined && xdg !== '' ? resolve(xdg) : join(home, '.cache'), 'tidemark', 'kafka');
 }
 
 /**

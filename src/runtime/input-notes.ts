@@ -1,6 +1,10 @@
 import type { StreamRecord } from '../records/record.ts';
 import type { PartitionBuffer } from '../scheduling/partition-buffer.ts';
 import { PRODUCER_HEADER, PRODUCER_LATE_HEADER } from './headers.ts';
+import { keyFormatMismatch } from '../records/key-format.ts';
+import type { InputFailure } from './input-failure.ts';
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 import type { TaskCounters, TaskEnvironment } from './task-environment.ts';
 import type { BufferedRecord } from './task-admission.ts';
 import type { TaskInput, TaskInputs } from './task-inputs.ts';
@@ -28,7 +32,7 @@ export class InputNotes {
     this.#warnings = warnings;
   }
 
-  /** Proceeding without partitions that may still have data: the one nondeterministic choice of scheduling (DESIGN 4.2). */
+  /** Proceeding without partitions that may still have data: the one nondeterministic choice of scheduling (docs/semantics.md, "Scheduling"). */
   passingOver(passedOver: readonly PartitionBuffer[], chosen: PartitionBuffer): void {
     this.#counters.enforcedProcessing++;
     const next = chosen.head()!;
@@ -54,7 +58,7 @@ export class InputNotes {
    * A record on a partition that an earlier catch-up run passed at its end
    * offset: if it is older than what was processed meanwhile, its place in
    * the processing order depended on when that run started — a
-   * nondeterministic decision (DESIGN 4.7), noticed here where it matters.
+   * nondeterministic decision (docs/semantics.md, "Determinism and the audit"), noticed here where it matters.
    */
   lateAfterEnd(input: TaskInput, record: StreamRecord): void {
     const passed = input.passedAtEnd;
@@ -76,6 +80,41 @@ export class InputNotes {
       this.#env.auditor.record('nondeterministic:ingest-time', this.#taskId, record, `timestamps of ${input.stream}/${input.partition} come from this consumer's wall clock`);
     }
     this.#producerSide(input, record);
+    this.#keyFormat(input, record, record.key, false);
+  }
+
+  /** A record that goes to the dead-letter stream: a key its serde could not read may be a key of the other format. */
+  failure(input: TaskInput, failure: InputFailure): void {
+    if (failure.field !== 'key' || failure.raw.key === null) return;
+    let text: string | undefined;
+    try {
+      text = strictUtf8.decode(failure.raw.key);
+    } catch {
+      text = undefined;
+    }
+    this.#keyFormat(input, failure.raw, text, true);
+  }
+
+  /**
+   * Keys written in one format and read in another (`keyFormatMismatch`):
+   * the first such key of each input partition in a run is a warning of
+   * the summary, naming stream, partition and offset. Not audited: the
+   * committed audit is the same however a run is stopped and resumed, and a
+   * note made once per run is not (an unreadable key is audited all the
+   * same, as a dead letter).
+   */
+  #keyFormat(input: TaskInput, at: { stream: string; partition: number; offset: number }, key: unknown, unreadable: boolean): void {
+    if (input.reportedKeyFormat || input.source.internal) return;
+    const serde = input.source.keySerde.name;
+    const mismatch = keyFormatMismatch(serde, key, unreadable);
+    if (mismatch === undefined) return;
+    input.reportedKeyFormat = true;
+    const where = `${at.stream}/${at.partition} offset ${at.offset}`;
+    const line =
+      mismatch === 'json-read-as-string'
+        ? `${where}: key ${key as string} is JSON text (as tidemark produce writes keys by default) but the source reads keys with Serdes.string(), which keeps the quotes: a different key, maybe on another partition — write keys with tidemark produce --key-format string, or read them with Serdes.json()`
+        : `${where}: the source reads keys with Serdes.json() (the default) and this key is not JSON (keys written as plain strings, by tidemark produce --key-format string or Kafka's StringSerializer?): such records go to the dead-letter stream — read them with key: Serdes.string()`;
+    this.#warnings.push(line);
   }
 
   /**

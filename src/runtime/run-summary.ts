@@ -50,7 +50,11 @@ export interface RunSummary {
   readonly tasksTakenOver: number;
   /** A run in a group: the tasks it handed over to other instances. */
   readonly tasksHandedOver: number;
-  /** One-line warnings about the inputs (e.g. a `fromStream()` partition whose records have no tidemark producer); each is audited too. */
+  /**
+   * One-line warnings about the inputs: a `fromStream()` partition whose
+   * records have no tidemark producer (audited too), keys written in
+   * another format than the source's key serde reads (`keyFormatMismatch`).
+   */
   readonly warnings: readonly string[];
   /**
    * What holds each `fromStream()` input partition's watermark where it is,

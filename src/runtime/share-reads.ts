@@ -17,7 +17,7 @@ export interface ShareRead {
 /**
  * Where each producer's share of one input partition has been read up to.
  * A partition of an internal stream is written by several producer tasks
- * and merged by timestamp, one buffer per producer (DESIGN 4.2), so the
+ * and merged by timestamp, one buffer per producer (docs/semantics.md, "Scheduling"), so the
  * reader needs the next record of every share at once. The tasks of the
  * stage before may have written the same event time far apart in the
  * partition (one ran ahead in event time): reading on in one pass until

@@ -40,7 +40,7 @@ export interface TaskCounters {
   consumed: number;
   processed: number;
   deadLettered: number;
-  /** Records late for every window they belong to (DESIGN 4.5). */
+  /** Records late for every window they belong to (docs/windows.md, "Late records"). */
   lateRecords: number;
   /** Windows that skipped a record because they were closed. */
   lateWindows: number;

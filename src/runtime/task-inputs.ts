@@ -35,6 +35,8 @@ export interface TaskInput {
   auditedIngestTime: boolean;
   /** Whether this run already reported data without a producer on this `fromStream()` input. */
   reportedNoProducer: boolean;
+  /** Whether this run already reported keys its key serde does not read as meant (`keyFormatMismatch`). */
+  reportedKeyFormat: boolean;
   /**
    * Catch-up: the largest timestamp processed from other partitions while
    * this one was empty at its end offset. A record appended here later, older
@@ -98,6 +100,7 @@ export class TaskInputs {
       partitionTime: start.partitionTime,
       auditedIngestTime: false,
       reportedNoProducer: false,
+      reportedKeyFormat: false,
       passedAtEnd: start.passedAtEnd,
     };
     for (const p of shares) this.bufferFor(input, p).writerMoving = input.moving.has(p);

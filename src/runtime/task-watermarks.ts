@@ -54,7 +54,7 @@ export interface IdleDecision {
 }
 
 /**
- * The watermarks of one task (DESIGN 4.3, 4.10): per input partition, from
+ * The watermarks of one task (docs/watermarks.md): per input partition, from
  * its generator or from the watermark records of its producers; per group
  * of operators, the minimum over the non-idle inputs upstream of them,
  * never decreasing. Everything but idleness moves only when the task

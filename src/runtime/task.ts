@@ -28,7 +28,7 @@ export { recordBytes } from './task-admission.ts';
 
 /**
  * A task: one partition number of the co-partitioned inputs of a
- * sub-topology (DESIGN glossary). It fetches its partitions into buffers
+ * sub-topology. It fetches its partitions into buffers
  * (`TaskInputs`, through `TaskAdmission`), lets the scheduler pick the next
  * record, advances stream time and pushes the record depth-first through
  * its processors (`ProcessorGraph`) to its sinks (`TaskOutput`). Outputs,
@@ -253,7 +253,10 @@ export class StreamTask {
     this.#traceSeq++;
     if (record.report !== undefined) return this.#processWatermarkRecord(record, record.report, input);
     if (input.passedAtEnd !== undefined) this.#notes.lateAfterEnd(input, record);
-    if (record.failure !== undefined) return this.#output.deadLetter(record.failure);
+    if (record.failure !== undefined) {
+      this.#notes.failure(input, record.failure);
+      return this.#output.deadLetter(record.failure);
+    }
     this.#notes.record(input, record);
     const cursor = this.#cursor;
     const before = cursor.streamTime;
@@ -308,7 +311,7 @@ export class StreamTask {
     if (this.#eventClock === 'watermark') this.#output.publishWatermarks(false);
   }
 
-  /** Real-time idleness (DESIGN 4.3, 4.7): inputs silent past their timeout stop holding the watermark back. Audited. */
+  /** Real-time idleness (docs/watermarks.md, "Idleness"): inputs silent past their timeout stop holding the watermark back. Audited. */
   #declareIdle(now: number): void {
     const decisions = this.#watermarks.declareIdle(now, (i) => this.#inputs.drained(i), (i) => this.#inputs.fetchedToEnd(i));
     if (decisions.length === 0) return;

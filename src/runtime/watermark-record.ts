@@ -10,7 +10,7 @@ const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
 /**
- * A watermark record for one partition (DESIGN 4.10): flagged as control on
+ * A watermark record for one partition (docs/watermarks.md, "Watermarks across services"): flagged as control on
  * the log, its value the JSON of the report, its producer header the
  * producing task — like the data that task writes — and its event time the
  * watermark, so a plain reader sees W(t) at t.

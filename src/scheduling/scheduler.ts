@@ -2,7 +2,7 @@ import type { PartitionBuffer } from './partition-buffer.ts';
 import type { StreamRecord } from '../records/record.ts';
 
 /**
- * Rule (DESIGN 4.2): across the partitions of a task, the next record is the
+ * Rule (docs/semantics.md, "Scheduling"): across the partitions of a task, the next record is the
  * head with the smallest `timestamp`; ties break by source declaration order,
  * then partition number, then producer, then offset. Returns < 0 when `a`
  * goes first.
@@ -42,7 +42,7 @@ export type SchedulingDecision =
   | { readonly kind: 'empty' };
 
 /**
- * Rule (DESIGN 4.2): the scheduler does not pick while a partition of the
+ * Rule (docs/semantics.md, "Scheduling"): the scheduler does not pick while a partition of the
  * task is empty and may still have data.
  * - If such a partition has unfetched records (lag > 0), or is a share
  *   whose writer task is moving between the members of a group, the wait

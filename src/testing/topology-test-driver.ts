@@ -1,4 +1,5 @@
 import { ManualClock } from '../time/clock.ts';
+import { NO_TIMESTAMP } from '../time/timestamp.ts';
 import { jsonSerde, type Serde } from '../records/serde.ts';
 import type { Headers, LogRecord } from '../records/record.ts';
 import type { WatermarkReport } from '../time/producer-watermarks.ts';
@@ -235,9 +236,15 @@ export class TopologyTestDriver {
     return this.#started().summary();
   }
 
-  /** Stream time of each task. */
-  streamTimes(): Map<string, number> {
-    return new Map(applicationInternals(this.#app).tasks.map((t) => [t.id, t.streamTime]));
+  /**
+   * Stream time of each task: the largest timestamp it has processed, or
+   * `'none'` while it has processed no record yet (as `tidemark run` prints it).
+   *
+   * @example
+   * driver.streamTimes(); // Map { '0_0' => 1100, '0_1' => 'none' }
+   */
+  streamTimes(): Map<string, number | 'none'> {
+    return new Map(applicationInternals(this.#app).tasks.map((t) => [t.id, t.streamTime === NO_TIMESTAMP ? 'none' : t.streamTime]));
   }
 
   /** Watermark of each task: the least of its operators' input watermarks. */

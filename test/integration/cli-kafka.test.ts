@@ -82,7 +82,9 @@ test('produce, run and consume with --kafka: the same fingerprint as on the embe
   assert.deepEqual(entries(auditKafka).sort(byPlace), entries(auditEmbedded).sort(byPlace));
   const onlyDeadLetters = await cli(['audit', ...kafka, '--application-id', 'max-temperature', '--kind', 'dead-letter']);
   assert.equal(entries(onlyDeadLetters).length, 31);
-  assert.equal((await cli(['audit', ...kafka, '--application-id', 'no-such-app'])).stdout, '', 'an application without an audit has no entries');
+  const unknown = await cli(['audit', ...kafka, '--application-id', 'no-such-app']);
+  assert.equal(unknown.status, 1, 'an application that never ran there is an error');
+  assert.match(unknown.stderr, /^tidemark audit: no application no-such-app on kafka \S+: the applications there are .*\bmax-temperature\b/);
 
   const consumed = await cli(['consume', ...kafka, '--stream', 'max-temperature']);
   assert.equal(consumed.status, 0, consumed.stderr);

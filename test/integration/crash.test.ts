@@ -1,5 +1,5 @@
 /**
- * Crash test (DESIGN 4.8, exactly-once on the embedded log): a child
+ * Crash test (exactly-once on the embedded log: docs/semantics.md, "Exactly-once"): a child
  * process (test/fixtures/crash-child.ts) runs a stateful topology — count
  * per key (LMDB store) and running sum (in-memory store), and the same per
  * group after a selectKey, through a repartition stream — in catch-up over

@@ -202,7 +202,7 @@ test('tidemark kafka start, status and stop run a detached broker', { timeout: 6
 
   const start = await cli('start');
   assert.equal(start.status, 0, start.stderr);
-  const m = /^kafka broker at 127\.0\.0\.1:(\d+) \(data in .*\); stop it with: tidemark kafka stop --data-dir /.exec(start.stdout);
+  const m = /^kafka broker at 127\.0\.0\.1:(\d+) \(data in .*\); stop it with: .+ kafka stop --data-dir /.exec(start.stdout);
   assert.ok(m, start.stdout);
   const port = Number(m[1]);
   // The CLI has exited; the broker goes on.

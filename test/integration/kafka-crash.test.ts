@@ -1,5 +1,5 @@
 /**
- * Crash test on Kafka (DESIGN 4.8, exactly-once through Kafka transactions):
+ * Crash test on Kafka (exactly-once through Kafka transactions: docs/kafka.md, "Exactly once"):
  * the embedded-log crash test (test/crash.test.ts) against a real broker. A
  * child process (test/fixtures/kafka-crash-child.ts) runs the crash topology
  * — count and running sum per key (LMDB and in-memory stores, changelogs on

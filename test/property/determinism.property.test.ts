@@ -1,5 +1,5 @@
 /**
- * Property-based determinism tests (DESIGN 4.2, 4.3, 4.7, 4.8, 4.11): for
+ * Property-based determinism tests (docs/semantics.md, "Determinism and the audit"): for
  * generated inputs of the fixture topologies, the fingerprint of every
  * output stream and of the dead-letter stream equals that of a reference
  * run (fresh data directory, catch-up, default fetch size, no stops), across
@@ -10,7 +10,7 @@
  *      batches, in a random interleaving of the partitions, with small delays.
  * Each run is on a real EmbeddedLog in a temporary directory.
  *
- * The `watermark` topology runs in watermark mode (DESIGN 4.3, 4.10): there
+ * The `watermark` topology runs in watermark mode (docs/watermarks.md): there
  * the watermark records its tasks write — into its outputs and into the
  * internal stream between its sub-topologies — must agree too: their
  * fingerprints (`fingerprintStream(log, s, 'watermarks')`, which leaves out

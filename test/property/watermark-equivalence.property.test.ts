@@ -1,5 +1,5 @@
 /**
- * The equivalence of the two event clocks (DESIGN 4.3, 4.5): stream time
+ * The equivalence of the two event clocks (docs/watermarks.md, "Choosing the clock"): stream time
  * with grace G and a watermark `maxTs − G − 1` close windows at the same
  * point. For every window kind (tumbling, hopping, sliding, session) and
  * both emissions (updates, final), the same random input goes through
@@ -232,7 +232,7 @@ function run(c: Case, mode: Mode, clock: 'stream-time' | 'watermark', tally?: Ta
   if (tally !== undefined) tally.watermarkRecords += d.readWatermarks('out').length;
   const clocks: Record<string, number> = {};
   const times = clock === 'stream-time' ? d.streamTimes() : d.watermarks();
-  for (const p of new Set(input.map((r) => r.partition))) clocks[taskIdOf(0, p)] = times.get(taskIdOf(0, p))! - (clock === 'stream-time' ? G + 1 : 0);
+  for (const p of new Set(input.map((r) => r.partition))) clocks[taskIdOf(0, p)] = (times.get(taskIdOf(0, p)) as number) - (clock === 'stream-time' ? G + 1 : 0);
   return {
     results: byWriter(raw, (i) => ({ key: raw[i]!.key.key, start: raw[i]!.key.start, end: raw[i]!.key.end, value: raw[i]!.value, timestamp: raw[i]!.timestamp })),
     side: byWriter(sideRaw, (i) => ({ key: sideRaw[i]!.key, value: sideRaw[i]!.value, timestamp: sideRaw[i]!.timestamp })),

@@ -1,6 +1,6 @@
 /**
  * Windowed aggregations against an independent brute-force reference
- * (`fixtures/window-reference.ts`; DESIGN 4.2–4.6): for random window
+ * (`fixtures/window-reference.ts`; docs/windows.md): for random window
  * definitions (sizes, advances, offsets, time differences, gaps, grace),
  * random out-of-order inputs (small key sets, timestamp ties and disorder,
  * one or two source streams merged in one task), both store kinds, both

@@ -415,6 +415,15 @@ test('stream time is kept per task: each partition of a stream has its own, and 
   assert.deepEqual(d.summary().streamTimes, new Map([['0_0', 100], ['0_1', 50]]));
 });
 
+test("a task that has processed no record has no stream time: 'none', as tidemark run prints it, not a number", () => {
+  const b = new StreamsBuilder();
+  b.stream<string, number>('in').to('out');
+  const d = new TopologyTestDriver(b.build());
+  const input = d.inputStream<string, number>('in', { partitions: 2 });
+  input.pipe('x', 0, { partition: 1, eventTime: 40 });
+  assert.deepEqual(d.streamTimes(), new Map<string, number | 'none'>([['0_0', 'none'], ['0_1', 40]]));
+});
+
 test('real-time driver: an empty partition holds its task back until maxIdleMs, then proceeding is audited as nondeterministic', () => {
   const order: string[] = [];
   const b = new StreamsBuilder();

@@ -129,7 +129,7 @@ test('embedded log append: a bad partition or an unknown stream is refused and n
 });
 
 // ---------------------------------------------------------------------------
-// Commit (DESIGN 4.8): outputs, state, checkpoint and audit in one transaction
+// Commit (docs/semantics.md, "Exactly-once"): outputs, state, checkpoint and audit in one transaction
 // ---------------------------------------------------------------------------
 
 const unit = (over: Partial<CommitUnit> & { taskId: string }): CommitUnit => ({

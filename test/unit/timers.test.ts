@@ -1,5 +1,5 @@
 /**
- * Timers (DESIGN 4.3, 4.7, 4.8; docs/watermarks.md "Timers"): a processor's
+ * Timers (docs/watermarks.md, "Timers"): a processor's
  * event-time timers fire in (time, name) order once its event clock —
  * stream time, or its input watermark in watermark mode — reaches them,
  * after the record that moved the clock; a deleted timer never fires; a

@@ -1,5 +1,5 @@
 /**
- * Table tests for windowed aggregations (DESIGN 4.4–4.6), each with its
+ * Table tests for windowed aggregations (docs/windows.md), each with its
  * expected output worked out by hand from the rules:
  * - windows are `[start, end)` on the grid `offset + k·advance`;
  * - a window closes when `streamTime >= end + grace` (sessions: `end` is

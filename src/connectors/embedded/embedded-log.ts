@@ -308,6 +308,20 @@ export class EmbeddedLog implements Log, TaskStorage {
     return 0;
   }
 
+  /**
+   * The applications that have committed on this log (a checkpoint of at
+   * least one task), sorted: what `tidemark audit` and `query` offer when
+   * given an id that is not there.
+   *
+   * @example
+   * log.applicationIds(); // ['max-temps', 'sensor-alerts']
+   */
+  applicationIds(): string[] {
+    const ids = new Set<string>();
+    for (const [applicationId] of this.#checkpoints.getKeys()) ids.add(applicationId);
+    return [...ids].sort();
+  }
+
   readAudit(applicationId: string): AuditEntry[] {
     return [...this.#audit.getRange({ start: [applicationId, -1], end: [applicationId, Number.MAX_SAFE_INTEGER] })].map((e) => e.value);
   }
