@@ -34,11 +34,13 @@ export class WaitingRecords<K, V> {
 
   /**
    * Removes and returns, oldest first, the records whose timestamp `isDue`
-   * holds for; `isDue` must hold for every timestamp below one it holds for.
+   * holds for; `isDue` must hold for every timestamp below one it holds for,
+   * and for none at or after `before`: only the records below it are read
+   * (a range scan copies what it covers, and most records are not due).
    */
-  takeDue(store: OrderedStore, isDue: (ts: number) => boolean): StreamRecord<K, V>[] {
+  takeDue(store: OrderedStore, isDue: (ts: number) => boolean, before: number): StreamRecord<K, V>[] {
     const due: [string, Uint8Array][] = [];
-    for (const entry of store.range(WAITING, AFTER_WAITING)) {
+    for (const entry of store.range(WAITING, WAITING + encodeTime(before))) {
       if (!isDue(decodeTime(entry[0].slice(1, 17)))) break;
       due.push(entry);
     }
@@ -69,14 +71,17 @@ interface Meta {
   readonly k: string | null;
 }
 
-/** The timestamp of the oldest record waiting in `store`, undefined when none waits. */
-export function oldestWaiting(store: OrderedStore): number | undefined {
-  for (const [k] of store.range(WAITING, AFTER_WAITING)) return decodeTime(k.slice(1, 17));
+/**
+ * The timestamp of the oldest record waiting in `store` if it is below
+ * `before`, undefined when none waits below it: what `heldHorizon(before, …)`
+ * needs, read without scanning the records that wait at or after `before`.
+ */
+export function oldestWaitingBefore(store: OrderedStore, before: number): number | undefined {
+  for (const [k] of store.range(WAITING, WAITING + encodeTime(before))) return decodeTime(k.slice(1, 17));
   return undefined;
 }
 
 const WAITING = 'b';
-const AFTER_WAITING = 'c';
 const SEQ_KEY = 'n';
 const NEWLINE = Buffer.from('\n');
 
