@@ -10,7 +10,9 @@ import { decodeTime, encodeTime } from '../../state/time-key.ts';
  * wait on, each released once. Layout (ASCII keys):
  * - `b<ts><seq>` → the record: its position, clocks and headers as JSON, a
  *   newline, then its value's bytes — in (timestamp, arrival) order;
- * - `n` → the next arrival sequence number.
+ * - `n` → the next arrival sequence number;
+ * - `r` → the bound every record below was released under (16 hex digits
+ *   of `encodeTime`), where the next release's scan starts.
  * The key is kept serialized (null for a record without one).
  */
 export class WaitingRecords<K, V> {
@@ -35,15 +37,28 @@ export class WaitingRecords<K, V> {
   /**
    * Removes and returns, oldest first, the records whose timestamp `isDue`
    * holds for; `isDue` must hold for every timestamp below one it holds for,
-   * and for none at or after `before`: only the records below it are read
-   * (a range scan copies what it covers, and most records are not due).
+   * and for none at or after `before`. `before` never decreases, and no
+   * record below a `before` already passed is added later (a record due on
+   * arrival is not held back): so only the records between the last
+   * release's bound and `before` are read. A range scan copies what it
+   * covers; most records are not due, and in LMDB the committed entries of
+   * the records released since the last commit would be read again.
    */
   takeDue(store: OrderedStore, isDue: (ts: number) => boolean, before: number): StreamRecord<K, V>[] {
+    const released = store.get(RELEASED_KEY);
+    const from = released === undefined ? '' : Buffer.from(released).toString('latin1');
+    const to = encodeTime(before);
+    if (from >= to) return [];
     const due: [string, Uint8Array][] = [];
-    for (const entry of store.range(WAITING, WAITING + encodeTime(before))) {
-      if (!isDue(decodeTime(entry[0].slice(1, 17)))) break;
+    let upTo = to;
+    for (const entry of store.range(WAITING + from, WAITING + to)) {
+      if (!isDue(decodeTime(entry[0].slice(1, 17)))) {
+        upTo = entry[0].slice(1, 17);
+        break;
+      }
       due.push(entry);
     }
+    store.put(RELEASED_KEY, new Uint8Array(Buffer.from(upTo, 'latin1')));
     return due.map(([k, bytes]) => {
       store.delete(k);
       return this.#decode(decodeTime(k.slice(1, 17)), bytes);
@@ -83,6 +98,7 @@ export function oldestWaitingBefore(store: OrderedStore, before: number): number
 
 const WAITING = 'b';
 const SEQ_KEY = 'n';
+const RELEASED_KEY = 'r';
 const NEWLINE = Buffer.from('\n');
 
 function nextSeq(store: OrderedStore): number {
