@@ -20,8 +20,6 @@ import { Heap } from './heap.ts';
 import type { LoopResult, OutRecord } from './results.ts';
 import type { InputRecord } from './windows-workload.ts';
 
-export type { LoopResult, OutRecord } from './results.ts';
-
 const dec = new TextDecoder();
 // The fastest everyday primitive to write bytes (pooled), as the issue-3 loops use.
 const encode = (s: string): Uint8Array => Buffer.from(s, 'utf8');
