@@ -17,7 +17,7 @@ import type { Log, TaskStorage } from '../src/runtime/log.ts';
 import type { Topology } from '../src/runtime/topology.ts';
 import type { StoreKind } from '../src/state/key-value-store.ts';
 import { enrichmentLoop, matchingLoop } from './joins-loops.ts';
-import { assertSameOutputs, digest, gc, peakRss, timed, type LoopResult, type OutRecord } from './results.ts';
+import { assertSameOutputs, count, digest, gc, timeApp, timeLoop, type LoopResult, type OutRecord } from './results.ts';
 import {
   CUSTOMER_UPDATES,
   INPUTS,
@@ -175,68 +175,44 @@ export function caseName(kind: JoinKind, path: Path): string {
   return `${kind}/${path}`;
 }
 
-const count = (parts: readonly (readonly unknown[])[]): number => parts.reduce((n, l) => n + l.length, 0);
-
 /** Runs one case (in its own child process, so that its peak RSS is its own). */
 export async function runCase(kind: JoinKind, path: Path, o: CaseOptions): Promise<CaseResult> {
   const name = caseName(kind, path);
   const w = generate(kind, o.records, o.seed, o.partitions);
   gc();
   const workloadRss = process.memoryUsage().rss;
-  const runs: number[] = [];
-  const cpuRuns: number[] = [];
-
   if (path === 'loop') {
-    runLoop(slice(w, 0.1)); // warm-up
-    let out: LoopResult[] = [];
-    for (let i = 0; i < o.repeats; i++) {
-      const t = await timed(() => (out = runLoop(w)));
-      runs.push(t.seconds);
-      cpuRuns.push(t.cpuSeconds);
-    }
-    const peak = peakRss();
-    const parts = out.map((r) => r.outputs);
-    const late = out.reduce((n, r) => n + r.late, 0);
-    return { name, records: w.count, runs, cpuRuns, outputs: count(parts), late, digest: digest(parts), verified: true, workloadRss, peakRss: peak };
+    const t = await timeLoop(o.repeats, () => runLoop(slice(w, 0.1)), () => runLoop(w));
+    const parts = t.result.map((r) => r.outputs);
+    const late = t.result.reduce((n, r) => n + r.late, 0);
+    return { name, records: w.count, runs: t.runs, cpuRuns: t.cpuRuns, outputs: count(parts), late, digest: digest(parts), verified: true, workloadRss, peakRss: t.peakRss };
   }
 
   const dirs: string[] = [];
-  const fresh = async (x: Workload): Promise<Log & TaskStorage & { close(): Promise<void> }> => {
+  const store: StoreKind = path === 'memory' ? 'in-memory' : 'lmdb';
+  const open = async (warmUp: boolean): Promise<Log & TaskStorage & { close(): Promise<void> }> => {
+    const x = warmUp ? slice(w, path === 'memory' ? 0.1 : 0.05) : w;
     if (path === 'memory') return produceMemory(x);
     const dir = mkdtempSync(join(tmpdir(), 'tidemark-joins-bench-'));
     dirs.push(dir);
     return produceEmbedded(x, dir);
   };
-  const store: StoreKind = path === 'memory' ? 'in-memory' : 'lmdb';
   try {
-    const warm = await fresh(slice(w, path === 'memory' ? 0.1 : 0.05));
-    await runApp(kind, store, warm);
-    await warm.close();
-    let last: (Log & TaskStorage & { close(): Promise<void> }) | undefined;
-    let run: AppRun = { processed: 0, late: 0 };
-    for (let i = 0; i < o.repeats; i++) {
-      if (last !== undefined) await last.close();
-      last = undefined;
-      gc();
-      const log = await fresh(w);
-      const t = await timed(async () => {
-        run = await runApp(kind, store, log);
-        if (log instanceof EmbeddedLog) await log.flushed();
-      });
-      if (run.processed !== w.count) throw new Error(`joins bench: ${name} processed ${run.processed} of ${w.count} records`);
-      runs.push(t.seconds);
-      cpuRuns.push(t.cpuSeconds);
-      last = log;
-    }
-    const peak = peakRss();
-    const parts = outputsOf(last!, o.partitions);
-    await last!.close();
+    const t = await timeApp(o.repeats, open, async (log) => {
+      const run = await runApp(kind, store, log);
+      if (log instanceof EmbeddedLog) await log.flushed();
+      return run;
+    });
+    const run = t.result;
+    if (run.processed !== w.count) throw new Error(`joins bench: ${name} processed ${run.processed} of ${w.count} records`);
+    const parts = outputsOf(t.last, o.partitions);
+    await t.last.close();
     // Verification, after the peak RSS was taken: the loop's results on the same records.
     const expected = runLoop(w);
     assertSameOutputs('joins bench', name, parts, expected);
     const loopLate = expected.reduce((n, r) => n + r.late, 0);
     if (run.late !== loopLate) throw new Error(`joins bench: ${name} counted ${run.late} late records, the hand-written loop ${loopLate}`);
-    return { name, records: w.count, runs, cpuRuns, outputs: count(parts), late: run.late, digest: digest(parts), verified: true, workloadRss, peakRss: peak };
+    return { name, records: w.count, runs: t.runs, cpuRuns: t.cpuRuns, outputs: count(parts), late: run.late, digest: digest(parts), verified: true, workloadRss, peakRss: t.peakRss };
   } finally {
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
   }

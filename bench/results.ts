@@ -75,3 +75,60 @@ export async function timed(fn: () => Promise<unknown> | unknown): Promise<{ sec
 
 /** The process's peak RSS so far, bytes. */
 export const peakRss = (): number => process.resourceUsage().maxRSS * 1024;
+
+/** What the timed runs of a case measured, with the last run's result. */
+export interface TimedRuns<R> {
+  /** Wall-clock and CPU (all threads) seconds of each timed run. */
+  readonly runs: number[];
+  readonly cpuRuns: number[];
+  readonly result: R;
+  /** The process's peak RSS at the end of the timed runs. */
+  readonly peakRss: number;
+}
+
+/** A hand-written loop: `warmUp` once, then `repeats` timed runs of `run`. */
+export async function timeLoop<R>(repeats: number, warmUp: () => unknown, run: () => R): Promise<TimedRuns<R>> {
+  warmUp();
+  const runs: number[] = [];
+  const cpuRuns: number[] = [];
+  let result: R | undefined;
+  for (let i = 0; i < repeats; i++) {
+    const t = await timed(() => (result = run()));
+    runs.push(t.seconds);
+    cpuRuns.push(t.cpuSeconds);
+  }
+  return { runs, cpuRuns, result: result!, peakRss: peakRss() };
+}
+
+/**
+ * An application: one untimed run on a small log (`open(true)`), then
+ * `repeats` timed runs, each on a fresh log (`open(false)`), the previous
+ * one closed first. Returns the last log still open, to read its outputs.
+ */
+export async function timeApp<L extends { close(): Promise<void> }, R>(
+  repeats: number,
+  open: (warmUp: boolean) => Promise<L>,
+  run: (log: L) => Promise<R>,
+): Promise<TimedRuns<R> & { readonly last: L }> {
+  const warm = await open(true);
+  await run(warm);
+  await warm.close();
+  const runs: number[] = [];
+  const cpuRuns: number[] = [];
+  let last: L | undefined;
+  let result: R | undefined;
+  for (let i = 0; i < repeats; i++) {
+    if (last !== undefined) await last.close();
+    last = undefined;
+    gc();
+    const log = await open(false);
+    const t = await timed(async () => (result = await run(log)));
+    runs.push(t.seconds);
+    cpuRuns.push(t.cpuSeconds);
+    last = log;
+  }
+  return { runs, cpuRuns, result: result!, peakRss: peakRss(), last: last! };
+}
+
+/** How many records `parts` hold. */
+export const count = (parts: readonly (readonly unknown[])[]): number => parts.reduce((n, l) => n + l.length, 0);

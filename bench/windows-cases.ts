@@ -24,7 +24,7 @@ import { Application, EmbeddedLog, MemoryLog, Serdes, SessionWindows, StreamsBui
 import type { Log, TaskStorage } from '../src/runtime/log.ts';
 import type { Topology } from '../src/runtime/topology.ts';
 import type { StoreKind } from '../src/state/key-value-store.ts';
-import { assertSameOutputs, digest, gc, peakRss, timed, type LoopResult, type OutRecord } from './results.ts';
+import { assertSameOutputs, count, digest, gc, timeApp, timeLoop, type LoopResult, type OutRecord } from './results.ts';
 import { sessionLoop, timeWindowLoop } from './windows-loops.ts';
 import { INPUT, appendBatches, generate, slice, type Workload } from './windows-workload.ts';
 
@@ -193,54 +193,32 @@ export async function runCase(kind: Kind, path: Path, o: CaseOptions, clock: Eve
   const w = generate(o.records, o.seed, o.partitions);
   gc();
   const workloadRss = process.memoryUsage().rss;
-  const runs: number[] = [];
-  const cpuRuns: number[] = [];
-
   if (path === 'loop') {
-    runLoop(kind, slice(w, 0.1)); // warm-up
-    let out: LoopResult[] = [];
-    for (let i = 0; i < o.repeats; i++) {
-      const t = await timed(() => (out = runLoop(kind, w)));
-      runs.push(t.seconds);
-      cpuRuns.push(t.cpuSeconds);
-    }
-    const peak = peakRss();
-    const parts = out.map((r) => r.outputs);
-    const late = out.reduce((n, r) => n + r.late, 0);
-    return { name, clock, records: w.count, runs, cpuRuns, outputs: count(parts), late, watermarkRecords: 0, digest: digest(parts), verified: true, workloadRss, peakRss: peak };
+    const t = await timeLoop(o.repeats, () => runLoop(kind, slice(w, 0.1)), () => runLoop(kind, w));
+    const parts = t.result.map((r) => r.outputs);
+    const late = t.result.reduce((n, r) => n + r.late, 0);
+    return { name, clock, records: w.count, runs: t.runs, cpuRuns: t.cpuRuns, outputs: count(parts), late, watermarkRecords: 0, digest: digest(parts), verified: true, workloadRss, peakRss: t.peakRss };
   }
 
   const dirs: string[] = [];
-  const fresh = async (x: Workload): Promise<Log & TaskStorage & { close(): Promise<void> }> => {
+  const store: StoreKind = path === 'memory' ? 'in-memory' : 'lmdb';
+  const open = async (warmUp: boolean): Promise<Log & TaskStorage & { close(): Promise<void> }> => {
+    const x = warmUp ? slice(w, path === 'memory' ? 0.1 : 0.05) : w;
     if (path === 'memory') return produceMemory(x);
     const dir = mkdtempSync(join(tmpdir(), 'tidemark-windows-bench-'));
     dirs.push(dir);
     return produceEmbedded(x, dir);
   };
-  const store: StoreKind = path === 'memory' ? 'in-memory' : 'lmdb';
   try {
-    const warm = await fresh(slice(w, path === 'memory' ? 0.1 : 0.05));
-    await runApp(kind, store, clock, warm);
-    await warm.close();
-    let last: (Log & TaskStorage & { close(): Promise<void> }) | undefined;
-    let run: AppRun = { processed: 0, late: 0 };
-    for (let i = 0; i < o.repeats; i++) {
-      if (last !== undefined) await last.close();
-      last = undefined;
-      gc();
-      const log = await fresh(w);
-      const t = await timed(async () => {
-        run = await runApp(kind, store, clock, log);
-        if (log instanceof EmbeddedLog) await log.flushed();
-      });
-      if (run.processed !== w.count) throw new Error(`windows bench: ${name} processed ${run.processed} of ${w.count} records`);
-      runs.push(t.seconds);
-      cpuRuns.push(t.cpuSeconds);
-      last = log;
-    }
-    const peak = peakRss();
-    const { parts, watermarkRecords } = outputsOf(last!, o.partitions);
-    await last!.close();
+    const t = await timeApp(o.repeats, open, async (log) => {
+      const run = await runApp(kind, store, clock, log);
+      if (log instanceof EmbeddedLog) await log.flushed();
+      return run;
+    });
+    const run = t.result;
+    if (run.processed !== w.count) throw new Error(`windows bench: ${name} processed ${run.processed} of ${w.count} records`);
+    const { parts, watermarkRecords } = outputsOf(t.last, o.partitions);
+    await t.last.close();
     if (clock === 'stream-time' && watermarkRecords > 0) throw new Error(`windows bench: ${name} wrote ${watermarkRecords} watermark records in stream-time mode`);
     if (clock === 'watermark' && watermarkRecords === 0) throw new Error(`windows bench: ${name} wrote no watermark records`);
     // Verification, after the peak RSS was taken: the loop's results on the same records.
@@ -248,12 +226,8 @@ export async function runCase(kind: Kind, path: Path, o: CaseOptions, clock: Eve
     assertSameOutputs('windows bench', name, parts, expected);
     const loopLate = expected.reduce((n, r) => n + r.late, 0);
     if (run.late !== loopLate) throw new Error(`windows bench: ${name} counted ${run.late} late records, the hand-written loop ${loopLate}`);
-    return { name, clock, records: w.count, runs, cpuRuns, outputs: count(parts), late: run.late, watermarkRecords, digest: digest(parts), verified: true, workloadRss, peakRss: peak };
+    return { name, clock, records: w.count, runs: t.runs, cpuRuns: t.cpuRuns, outputs: count(parts), late: run.late, watermarkRecords, digest: digest(parts), verified: true, workloadRss, peakRss: t.peakRss };
   } finally {
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
   }
-}
-
-function count(parts: readonly (readonly unknown[])[]): number {
-  return parts.reduce((n, l) => n + l.length, 0);
 }
