@@ -17,7 +17,6 @@
  * loop. The watermark records the tasks write into the output stream are
  * skipped and counted.
  */
-import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,7 +24,8 @@ import { Application, EmbeddedLog, MemoryLog, Serdes, SessionWindows, StreamsBui
 import type { Log, TaskStorage } from '../src/runtime/log.ts';
 import type { Topology } from '../src/runtime/topology.ts';
 import type { StoreKind } from '../src/state/key-value-store.ts';
-import { sessionLoop, timeWindowLoop, type LoopResult, type OutRecord } from './windows-loops.ts';
+import { assertSameOutputs, count, digest, gc, timeApp, timeLoop, type LoopResult, type OutRecord } from './results.ts';
+import { sessionLoop, timeWindowLoop } from './windows-loops.ts';
 import { INPUT, appendBatches, generate, slice, type Workload } from './windows-workload.ts';
 
 export const OUTPUT = 'window-counts';
@@ -172,63 +172,7 @@ function outputsOf(log: Log, partitions: number): { parts: OutRecord[][]; waterm
 }
 
 // ---------------------------------------------------------------------------
-// Comparison.
-
-export function digest(partitions: readonly (readonly OutRecord[])[]): string {
-  const hash = createHash('sha256');
-  const head = Buffer.alloc(20);
-  partitions.forEach((list, p) => {
-    for (const r of list) {
-      head.writeUInt32BE(p, 0);
-      head.writeDoubleBE(r.timestamp, 4);
-      head.writeInt32BE(r.key.byteLength, 12);
-      head.writeInt32BE(r.value.byteLength, 16);
-      hash.update(head);
-      hash.update(r.key);
-      hash.update(r.value);
-    }
-  });
-  return hash.digest('hex').slice(0, 12);
-}
-
-const text = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('utf8');
-const show = (r: OutRecord | undefined): string => (r === undefined ? '(none)' : `${text(r.key)} = ${text(r.value)} @ ${r.timestamp}`);
-const sameBytes = (a: Uint8Array, b: Uint8Array): boolean => Buffer.compare(a, b) === 0;
-
-/** Throws, describing the first difference, unless tidemark's output equals the loop's record by record. */
-export function assertSameOutputs(name: string, tidemark: readonly (readonly OutRecord[])[], loop: readonly LoopResult[]): void {
-  for (let p = 0; p < loop.length; p++) {
-    const a = tidemark[p] ?? [];
-    const b = loop[p]!.outputs;
-    const n = Math.max(a.length, b.length);
-    for (let i = 0; i < n; i++) {
-      const x = a[i];
-      const y = b[i];
-      if (x !== undefined && y !== undefined && x.timestamp === y.timestamp && sameBytes(x.key, y.key) && sameBytes(x.value, y.value)) continue;
-      throw new Error(
-        `windows bench: ${name} differs from the hand-written loop in output partition ${p} at offset ${i} ` +
-          `(tidemark ${a.length} records, loop ${b.length}):\n  tidemark: ${show(x)}\n  loop:     ${show(y)}`,
-      );
-    }
-  }
-}
-
-// ---------------------------------------------------------------------------
-// Timing.
-
-const gc = (globalThis as { gc?: () => void }).gc ?? (() => {});
-
-async function timed(fn: () => Promise<unknown> | unknown): Promise<{ seconds: number; cpuSeconds: number }> {
-  gc();
-  const c0 = process.cpuUsage();
-  const t0 = process.hrtime.bigint();
-  await fn();
-  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-  const c = process.cpuUsage(c0);
-  return { seconds, cpuSeconds: (c.user + c.system) / 1e6 };
-}
-
-const peakRss = (): number => process.resourceUsage().maxRSS * 1024;
+// Cases.
 
 export interface CaseOptions {
   readonly records: number;
@@ -249,67 +193,41 @@ export async function runCase(kind: Kind, path: Path, o: CaseOptions, clock: Eve
   const w = generate(o.records, o.seed, o.partitions);
   gc();
   const workloadRss = process.memoryUsage().rss;
-  const runs: number[] = [];
-  const cpuRuns: number[] = [];
-
   if (path === 'loop') {
-    runLoop(kind, slice(w, 0.1)); // warm-up
-    let out: LoopResult[] = [];
-    for (let i = 0; i < o.repeats; i++) {
-      const t = await timed(() => (out = runLoop(kind, w)));
-      runs.push(t.seconds);
-      cpuRuns.push(t.cpuSeconds);
-    }
-    const peak = peakRss();
-    const parts = out.map((r) => r.outputs);
-    const late = out.reduce((n, r) => n + r.late, 0);
-    return { name, clock, records: w.count, runs, cpuRuns, outputs: count(parts), late, watermarkRecords: 0, digest: digest(parts), verified: true, workloadRss, peakRss: peak };
+    const t = await timeLoop(o.repeats, () => runLoop(kind, slice(w, 0.1)), () => runLoop(kind, w));
+    const parts = t.result.map((r) => r.outputs);
+    const late = t.result.reduce((n, r) => n + r.late, 0);
+    return { name, clock, records: w.count, runs: t.runs, cpuRuns: t.cpuRuns, outputs: count(parts), late, watermarkRecords: 0, digest: digest(parts), verified: true, workloadRss, peakRss: t.peakRss };
   }
 
   const dirs: string[] = [];
-  const fresh = async (x: Workload): Promise<Log & TaskStorage & { close(): Promise<void> }> => {
+  const store: StoreKind = path === 'memory' ? 'in-memory' : 'lmdb';
+  const open = async (warmUp: boolean): Promise<Log & TaskStorage & { close(): Promise<void> }> => {
+    const x = warmUp ? slice(w, path === 'memory' ? 0.1 : 0.05) : w;
     if (path === 'memory') return produceMemory(x);
     const dir = mkdtempSync(join(tmpdir(), 'tidemark-windows-bench-'));
     dirs.push(dir);
     return produceEmbedded(x, dir);
   };
-  const store: StoreKind = path === 'memory' ? 'in-memory' : 'lmdb';
   try {
-    const warm = await fresh(slice(w, path === 'memory' ? 0.1 : 0.05));
-    await runApp(kind, store, clock, warm);
-    await warm.close();
-    let last: (Log & TaskStorage & { close(): Promise<void> }) | undefined;
-    let run: AppRun = { processed: 0, late: 0 };
-    for (let i = 0; i < o.repeats; i++) {
-      if (last !== undefined) await last.close();
-      last = undefined;
-      gc();
-      const log = await fresh(w);
-      const t = await timed(async () => {
-        run = await runApp(kind, store, clock, log);
-        if (log instanceof EmbeddedLog) await log.flushed();
-      });
-      if (run.processed !== w.count) throw new Error(`windows bench: ${name} processed ${run.processed} of ${w.count} records`);
-      runs.push(t.seconds);
-      cpuRuns.push(t.cpuSeconds);
-      last = log;
-    }
-    const peak = peakRss();
-    const { parts, watermarkRecords } = outputsOf(last!, o.partitions);
-    await last!.close();
+    const t = await timeApp(o.repeats, open, async (log) => {
+      const run = await runApp(kind, store, clock, log);
+      if (log instanceof EmbeddedLog) await log.flushed();
+      return run;
+    });
+    const run = t.result;
+    if (run.processed !== w.count) throw new Error(`windows bench: ${name} processed ${run.processed} of ${w.count} records`);
+    const { parts, watermarkRecords } = outputsOf(t.last, o.partitions);
+    await t.last.close();
     if (clock === 'stream-time' && watermarkRecords > 0) throw new Error(`windows bench: ${name} wrote ${watermarkRecords} watermark records in stream-time mode`);
     if (clock === 'watermark' && watermarkRecords === 0) throw new Error(`windows bench: ${name} wrote no watermark records`);
     // Verification, after the peak RSS was taken: the loop's results on the same records.
     const expected = runLoop(kind, w);
-    assertSameOutputs(name, parts, expected);
+    assertSameOutputs('windows bench', name, parts, expected);
     const loopLate = expected.reduce((n, r) => n + r.late, 0);
     if (run.late !== loopLate) throw new Error(`windows bench: ${name} counted ${run.late} late records, the hand-written loop ${loopLate}`);
-    return { name, clock, records: w.count, runs, cpuRuns, outputs: count(parts), late: run.late, watermarkRecords, digest: digest(parts), verified: true, workloadRss, peakRss: peak };
+    return { name, clock, records: w.count, runs: t.runs, cpuRuns: t.cpuRuns, outputs: count(parts), late: run.late, watermarkRecords, digest: digest(parts), verified: true, workloadRss, peakRss: t.peakRss };
   } finally {
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
   }
-}
-
-function count(parts: readonly (readonly unknown[])[]): number {
-  return parts.reduce((n, l) => n + l.length, 0);
 }

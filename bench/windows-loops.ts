@@ -16,20 +16,9 @@
  *
  * They use no tidemark code, so that they check its results independently.
  */
+import { Heap } from './heap.ts';
+import type { LoopResult, OutRecord } from './results.ts';
 import type { InputRecord } from './windows-workload.ts';
-
-/** An output record: what the log holds of a result, enough to compare. */
-export interface OutRecord {
-  readonly key: Uint8Array;
-  readonly value: Uint8Array;
-  readonly timestamp: number;
-}
-
-/** What a loop returns per partition, with its late-record count. */
-export interface LoopResult {
-  readonly outputs: OutRecord[];
-  readonly late: number;
-}
 
 const dec = new TextDecoder();
 // The fastest everyday primitive to write bytes (pooled), as the issue-3 loops use.
@@ -100,51 +89,6 @@ function before(a: Session, b: Session): boolean {
   return a.start < b.start;
 }
 
-/** A binary min-heap of sessions in closing order. */
-class SessionHeap {
-  readonly #a: Session[] = [];
-
-  get size(): number {
-    return this.#a.length;
-  }
-
-  peek(): Session | undefined {
-    return this.#a[0];
-  }
-
-  push(s: Session): void {
-    const a = this.#a;
-    let i = a.length;
-    a.push(s);
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (!before(s, a[p]!)) break;
-      a[i] = a[p]!;
-      i = p;
-    }
-    a[i] = s;
-  }
-
-  pop(): Session {
-    const a = this.#a;
-    const top = a[0]!;
-    const last = a.pop()!;
-    if (a.length > 0) {
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        if (l >= a.length) break;
-        const c = l + 1 < a.length && before(a[l + 1]!, a[l]!) ? l + 1 : l;
-        if (!before(a[c]!, last)) break;
-        a[i] = a[c]!;
-        i = c;
-      }
-      a[i] = last;
-    }
-    return top;
-  }
-}
-
 /**
  * Session windows: per key a short list of sessions in end order (closed
  * ones kept while a record that is not late could still reach them), a heap
@@ -153,7 +97,7 @@ class SessionHeap {
 export function sessionLoop(records: readonly InputRecord[], gap: number, grace: number): LoopResult {
   const outputs: OutRecord[] = [];
   const byKey = new Map<string, Session[]>();
-  const open = new SessionHeap();
+  const open = new Heap<Session>(before);
   const closedQueue: Session[] = [];
   let purged = 0;
   let st = -1;

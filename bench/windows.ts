@@ -23,7 +23,6 @@
  * `node bench/windows.ts --case hopping/memory` runs one case in this process
  * (for profiling: `node --cpu-prof bench/windows.ts --case hopping/memory`).
  */
-import { spawnSync } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import {
@@ -43,6 +42,7 @@ import {
 import { runLong, type LongResult } from './windows-long.ts';
 import { FAR_DELAY_MS, FAR_SHARE, KEYS, NEAR_DELAY_MS, OUT_OF_ORDER, generate } from './windows-workload.ts';
 import { envInt } from './env.ts';
+import { best, fmtInt, fmtMb, fmtRate, pct, spawnCase, table } from './report.ts';
 
 const RESULT_TAG = '@@windows-bench-result ';
 
@@ -94,33 +94,6 @@ async function child(name: string): Promise<void> {
   process.stdout.write(`${RESULT_TAG}${JSON.stringify(result)}\n`);
 }
 
-// ---------------------------------------------------------------------------
-// Formatting.
-
-const best = (xs: readonly number[]): number => Math.min(...xs);
-const fmtInt = (n: number): string => Math.round(n).toLocaleString('en-US');
-const fmtRate = (n: number): string => (n >= 1e6 ? `${(n / 1e6).toFixed(2)} M/s` : `${(n / 1e3).toFixed(1)} k/s`);
-const fmtMb = (b: number): string => `${(b / 1024 / 1024).toFixed(0)} MB`;
-const pct = (x: number): string => `${(x * 100).toFixed(1)} %`;
-
-function table(rows: string[][]): string {
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  const line = (r: string[]): string => r.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
-  return [line(rows[0]!), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.slice(1).map(line)].join('\n');
-}
-
-function spawnCase(script: string, name: string): CaseResult | LongResult | undefined {
-  const r = spawnSync(process.execPath, ['--expose-gc', script, '--case', name], { encoding: 'utf8', env: process.env, maxBuffer: 64 * 1024 * 1024 });
-  const line = r.stdout.split('\n').find((l) => l.startsWith(RESULT_TAG));
-  if (r.status !== 0 || line === undefined) {
-    process.stderr.write('FAILED\n');
-    console.error(r.stderr || r.stdout);
-    process.exitCode = 1;
-    return undefined;
-  }
-  return JSON.parse(line.slice(RESULT_TAG.length)) as CaseResult | LongResult;
-}
-
 async function parent(): Promise<void> {
   const script = fileURLToPath(import.meta.url);
   const cases = selected();
@@ -142,7 +115,7 @@ async function parent(): Promise<void> {
   let long: LongResult | undefined;
   for (const name of cases) {
     process.stderr.write(`  running ${name} … `);
-    const r = spawnCase(script, name);
+    const r = spawnCase<CaseResult | LongResult>(script, name, RESULT_TAG);
     if (r === undefined) continue;
     if (name === 'long') {
       long = r as LongResult;

@@ -15,7 +15,7 @@
  * its watermark plus one); `grace` is how long a stream record waits for
  * the table updates of its own time that are still on their way.
  */
-import { isWindowClosed } from '../windows/lateness.ts';
+import { isWindowClosed, lastClosedEnd } from '../windows/lateness.ts';
 
 /**
  * Rule: a stream record at `ts` joins the table as of `ts` once event time
@@ -32,6 +32,20 @@ import { isWindowClosed } from '../windows/lateness.ts';
  */
 export function isStreamRecordDue(ts: number, grace: number, now: number): boolean {
   return isWindowClosed(ts + 1, grace, now);
+}
+
+/**
+ * The inverse of {@link isStreamRecordDue}, for scans over records kept in
+ * time order: `isStreamRecordDue(ts, grace, now)` holds exactly when
+ * `ts < dueBefore(grace, now)`.
+ *
+ * @example
+ * dueBefore(5, 106); // 101: a record at 100 is due, one at 101 is not
+ * @internal
+ */
+export function dueBefore(grace: number, now: number): number {
+  // isWindowClosed(ts + 1, grace, now) ⇔ ts + 1 <= lastClosedEnd(grace, now).
+  return lastClosedEnd(grace, now);
 }
 
 /**

@@ -2,7 +2,8 @@
  * The window operators scan their stores between bounds computed by the
  * inverses of the window rules (`lastClosedEnd`, `firstOpenStart`,
  * `closedEndsBelow`, `firstJoinableEnd`, `closedStartsBelow`, `neededFrom`,
- * `sessionJoinRange`, `nextAlignedStart`) and find a record's sliding windows
+ * `sessionJoinRange`, `nextAlignedStart`, and the stream–table join's
+ * `dueBefore`) and find a record's sliding windows
  * from its neighbours (`slidingStartsContaining`). Each inverse must agree
  * exactly with the rule it inverts, for every input: an off-by-one here would
  * close, purge or miss a window one millisecond early or late.
@@ -10,6 +11,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
+import { dueBefore, isStreamRecordDue } from '../../src/joins/stream-table.ts';
 import { isTimerDue } from '../../src/time/event-clock.ts';
 import { isWindowClosed, lastClosedEnd } from '../../src/windows/lateness.ts';
 import { closedEndsBelow, firstJoinableEnd, isLateSessionRecord, joinsSession, sessionCloseEnd, sessionJoinRange } from '../../src/windows/session-windows.ts';
@@ -25,6 +27,10 @@ const runs = { numRuns: 2000 };
 
 test('lastClosedEnd: a window is closed exactly when its end is at most lastClosedEnd', () => {
   fc.assert(fc.property(time, lateness, time, (end, l, now) => isWindowClosed(end, l, now) === end <= lastClosedEnd(l, now)), runs);
+});
+
+test('dueBefore: a stream record waiting for its table join is due exactly when its timestamp is below dueBefore', () => {
+  fc.assert(fc.property(time, lateness, time, (ts, grace, now) => isStreamRecordDue(ts, grace, now) === ts < dueBefore(grace, now)), runs);
 });
 
 test('an event-time timer at t is due exactly when a window ending at t without lateness is closed', () => {

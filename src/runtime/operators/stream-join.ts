@@ -5,6 +5,7 @@ import { hexToBytes } from '../../state/key-value-store.ts';
 import type { OrderedStore } from '../../state/ordered-store.ts';
 import { decodeTime, encodeTime } from '../../state/time-key.ts';
 import type { EventClock } from '../../time/event-clock.ts';
+import { lastClosedEnd } from '../../windows/lateness.ts';
 import type { JoinWindows } from '../../joins/join-windows.ts';
 import {
   isJoinMatch,
@@ -45,10 +46,20 @@ const recordKey = (side: JoinSide, keyHex: string, ts: number, seq: number): str
 /** The close index: `c ‖ windowEnd ‖ side ‖ seq`, in `compareUnmatched` order (within a side, the window end fixes the timestamp). */
 const closeKey = (end: number, side: JoinSide, seq: number): string => `c${encodeTime(end)}${sideChar(side)}${encodeTime(seq)}`;
 const SEQ_KEY = 'n';
+/** `x` → the close-index bound every entry below was closed under (16 hex digits), where the next pass's scan starts. */
+const CLOSED_KEY = 'x';
 const text = new TextEncoder();
 const untext = new TextDecoder();
 const MATCHED = 1;
 const UNMATCHED = 0;
+
+/** A stored record's bytes: its matched flag, then its value (copied at once: spreading the value into arguments was a hot spot). */
+function flagged(flag: number, value: Uint8Array): Uint8Array {
+  const out = new Uint8Array(1 + value.byteLength);
+  out[0] = flag;
+  out.set(value, 1);
+  return out;
+}
 
 /**
  * The stream–stream windowed join of one task: each record is stored with
@@ -101,26 +112,35 @@ export function streamJoin<K, VL, VR, VOut>(spec: StreamJoinSpec<K, VL, VR, VOut
         if (side === 'left') forward(ctx, record, record.key, mine, partner);
         else forward(ctx, record, record.key, partner, mine);
         matched = true;
-        if (bytes[0] !== MATCHED) store.put(k, Uint8Array.of(MATCHED, ...bytes.subarray(1)));
+        if (bytes[0] !== MATCHED) store.put(k, flagged(MATCHED, bytes.subarray(1)));
       }
       const seq = nextSeq(store);
       const valueBytes = serdeOf(side).serialize(record.value) ?? new Uint8Array();
       const key = recordKey(side, keyHex, ts, seq);
-      store.put(key, Uint8Array.of(matched ? MATCHED : UNMATCHED, ...valueBytes));
+      store.put(key, flagged(matched ? MATCHED : UNMATCHED, valueBytes));
       store.put(closeKey(joinWindowEnd(side, ts, before, after), side, seq), text.encode(key));
     },
     ...clockHooks(spec, (now, trigger, ctx) => {
       const store = ctx.getOrderedStore(spec.store);
       // The close index is in window-end order (then side, then sequence: compareUnmatched), so the first record not due ends the scan.
+      // A range scan copies what it covers: only the entries of windows closed now are read (`lastClosedEnd`), from where the last
+      // pass stopped (a record whose window is closed is late, never stored; in LMDB the committed entries of the records gone since
+      // the last commit would be read again).
+      const closedFrom = store.get(CLOSED_KEY);
+      let upTo = encodeTime(lastClosedEnd(grace, now) + 1);
       const due: { ck: string; key: string; side: JoinSide; ts: number }[] = [];
-      for (const [ck, bytes] of store.range('c', 'd')) {
+      for (const [ck, bytes] of store.range(`c${closedFrom === undefined ? '' : untext.decode(closedFrom)}`, `c${upTo}`)) {
         const side: JoinSide = ck[17] === 'l' ? 'left' : 'right';
         const key = untext.decode(bytes);
         const at = key.indexOf(SEP) + 1;
         const ts = decodeTime(key.slice(at, at + 16));
-        if (!isUnmatchedDue(side, ts, before, after, grace, now)) break;
+        if (!isUnmatchedDue(side, ts, before, after, grace, now)) {
+          upTo = ck.slice(1, 17);
+          break;
+        }
         due.push({ ck, key, side, ts });
       }
+      store.put(CLOSED_KEY, text.encode(upTo));
       for (const { ck, key, side, ts } of due) {
         const stored = store.get(key);
         if (stored !== undefined && stored[0] === UNMATCHED && emitsUnmatched(side)) {

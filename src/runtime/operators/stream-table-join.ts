@@ -5,7 +5,7 @@ import type { OrderedStore } from '../../state/ordered-store.ts';
 import { decodeTime, encodeTime } from '../../state/time-key.ts';
 import { BEYOND_HISTORY, VersionedKeyValueStore } from '../../state/versioned-store.ts';
 import type { EventClock } from '../../time/event-clock.ts';
-import { isStreamRecordDue, missedJoinedRecords, streamTableResultTimestamp } from '../../joins/stream-table.ts';
+import { dueBefore, isStreamRecordDue, missedJoinedRecords, streamTableResultTimestamp } from '../../joins/stream-table.ts';
 import { clockHooks, clockNow, describeClock, handleLateRecord, keyHexOf } from './aggregate-spec.ts';
 import { WaitingRecords } from './waiting-records.ts';
 
@@ -83,7 +83,7 @@ export function streamTableJoin<K, VS, VT, VOut>(spec: StreamTableJoinSpec<K, VS
         else waiting.add(ctx.getOrderedStore(spec.store), r);
       },
       ...clockHooks(spec, (now, _trigger, ctx) => {
-        const due = waiting.takeDue(ctx.getOrderedStore(spec.store), (ts) => isStreamRecordDue(ts, spec.graceMs, now));
+        const due = waiting.takeDue(ctx.getOrderedStore(spec.store), (ts) => isStreamRecordDue(ts, spec.graceMs, now), dueBefore(spec.graceMs, now));
         for (const r of due) join(r, ctx);
       }),
     };

@@ -7,7 +7,7 @@ import { VersionedKeyValueStore } from '../../state/versioned-store.ts';
 import { clockHooks, clockNow, describeClock, handleLateRecord } from './aggregate-spec.ts';
 import { NULL_TABLE_KEY } from './table-operators.ts';
 import { heldHorizon } from '../../joins/stream-table.ts';
-import { oldestWaiting } from './waiting-records.ts';
+import { oldestWaitingBefore } from './waiting-records.ts';
 
 /** What a versioned table's source needs: its store, serdes, retention, clock, and where late updates go. */
 export interface VersionedTableSpec<K, V> {
@@ -47,12 +47,14 @@ export function versionedTableSource<K, V>(spec: VersionedTableSpec<K, V>): () =
     const storeOf = (ctx: ProcessorContext<any, any>): VersionedKeyValueStore<K, V> =>
       (store ??= new VersionedKeyValueStore(ctx.getOrderedStore(spec.store), spec.keySerde, spec.valueSerde));
     const advance = (now: number, ctx: ProcessorContext<any, any>): void => {
+      const horizon = historyHorizon(now, spec.historyRetentionMs);
+      // Only a record waiting below the horizon can hold it back: the scan stops there.
       let waiting: number | undefined;
       for (const s of spec.joins.stores) {
-        const oldest = oldestWaiting(ctx.getOrderedStore(s));
+        const oldest = oldestWaitingBefore(ctx.getOrderedStore(s), horizon);
         if (oldest !== undefined && (waiting === undefined || oldest < waiting)) waiting = oldest;
       }
-      storeOf(ctx).advanceHorizon(heldHorizon(historyHorizon(now, spec.historyRetentionMs), waiting));
+      storeOf(ctx).advanceHorizon(heldHorizon(horizon, waiting));
     };
     return {
       process(record, ctx) {

@@ -10,7 +10,9 @@ import { decodeTime, encodeTime } from '../../state/time-key.ts';
  * wait on, each released once. Layout (ASCII keys):
  * - `b<ts><seq>` → the record: its position, clocks and headers as JSON, a
  *   newline, then its value's bytes — in (timestamp, arrival) order;
- * - `n` → the next arrival sequence number.
+ * - `n` → the next arrival sequence number;
+ * - `r` → the bound every record below was released under (16 hex digits
+ *   of `encodeTime`), where the next release's scan starts.
  * The key is kept serialized (null for a record without one).
  */
 export class WaitingRecords<K, V> {
@@ -34,14 +36,29 @@ export class WaitingRecords<K, V> {
 
   /**
    * Removes and returns, oldest first, the records whose timestamp `isDue`
-   * holds for; `isDue` must hold for every timestamp below one it holds for.
+   * holds for; `isDue` must hold for every timestamp below one it holds for,
+   * and for none at or after `before`. `before` never decreases, and no
+   * record below a `before` already passed is added later (a record due on
+   * arrival is not held back): so only the records between the last
+   * release's bound and `before` are read. A range scan copies what it
+   * covers; most records are not due, and in LMDB the committed entries of
+   * the records released since the last commit would be read again.
    */
-  takeDue(store: OrderedStore, isDue: (ts: number) => boolean): StreamRecord<K, V>[] {
+  takeDue(store: OrderedStore, isDue: (ts: number) => boolean, before: number): StreamRecord<K, V>[] {
+    const released = store.get(RELEASED_KEY);
+    const from = released === undefined ? '' : Buffer.from(released).toString('latin1');
+    const to = encodeTime(before);
+    if (from >= to) return [];
     const due: [string, Uint8Array][] = [];
-    for (const entry of store.range(WAITING, AFTER_WAITING)) {
-      if (!isDue(decodeTime(entry[0].slice(1, 17)))) break;
+    let upTo = to;
+    for (const entry of store.range(WAITING + from, WAITING + to)) {
+      if (!isDue(decodeTime(entry[0].slice(1, 17)))) {
+        upTo = entry[0].slice(1, 17);
+        break;
+      }
       due.push(entry);
     }
+    store.put(RELEASED_KEY, new Uint8Array(Buffer.from(upTo, 'latin1')));
     return due.map(([k, bytes]) => {
       store.delete(k);
       return this.#decode(decodeTime(k.slice(1, 17)), bytes);
@@ -69,15 +86,19 @@ interface Meta {
   readonly k: string | null;
 }
 
-/** The timestamp of the oldest record waiting in `store`, undefined when none waits. */
-export function oldestWaiting(store: OrderedStore): number | undefined {
-  for (const [k] of store.range(WAITING, AFTER_WAITING)) return decodeTime(k.slice(1, 17));
+/**
+ * The timestamp of the oldest record waiting in `store` if it is below
+ * `before`, undefined when none waits below it: what `heldHorizon(before, …)`
+ * needs, read without scanning the records that wait at or after `before`.
+ */
+export function oldestWaitingBefore(store: OrderedStore, before: number): number | undefined {
+  for (const [k] of store.range(WAITING, WAITING + encodeTime(before))) return decodeTime(k.slice(1, 17));
   return undefined;
 }
 
 const WAITING = 'b';
-const AFTER_WAITING = 'c';
 const SEQ_KEY = 'n';
+const RELEASED_KEY = 'r';
 const NEWLINE = Buffer.from('\n');
 
 function nextSeq(store: OrderedStore): number {
