@@ -54,6 +54,17 @@ export type { AuditListener, AuditKind } from './runtime/audit.ts';
 export type { WatermarkHolder } from './time/producer-watermarks.ts';
 export { StreamProducer, type ProducerIdentity, type ProducerOptions } from './runtime/producer.ts';
 export { fingerprintStream, fingerprintPartitions } from './runtime/fingerprint.ts';
+export {
+  describeTopology,
+  formatTopologyText,
+  formatTopologyMermaid,
+  type TopologyDescription,
+  type SubTopologyDescription,
+  type NodeDescription,
+  type StoreDescription,
+  type InternalStreamDescription,
+  type DescribeOptions,
+} from './runtime/describe-topology.ts';
 export { PRODUCER_HEADER, DEAD_LETTER_HEADERS } from './runtime/headers.ts';
 
 // Errors a caller catches.

@@ -25,6 +25,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   produce: { summary: 'append NDJSON records from stdin to a stream', load: async () => (await import('./produce.ts')).produceCommand },
   consume: { summary: 'print a stream as NDJSON, with its three clocks side by side', load: async () => (await import('./consume.ts')).consumeCommand },
   run: { summary: 'run a topology module in catch-up or real-time mode', load: async () => (await import('./run.ts')).runCommand },
+  describe: { summary: 'print a topology: sub-topologies, sources, windows and their clocks, stores and changelogs, as text or a Mermaid diagram', load: async () => (await import('./describe.ts')).describeCommand },
   release: { summary: 'write a release of a producer task into a stream: watermark consumers stop waiting for it', load: async () => (await import('./release.ts')).releaseCommand },
   query: { summary: "print entries of an application's store (a table, a versioned table as of a time) from its data dir, while it runs", load: async () => (await import('./query.ts')).queryCommand },
   audit: { summary: "print an application's audit log: nondeterministic decisions, fallbacks, dead letters", load: async () => (await import('./audit.ts')).auditCommand },

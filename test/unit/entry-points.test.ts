@@ -29,6 +29,8 @@ const EXPECTED: Record<string, readonly string[]> = {
     'TraceEvent', 'TraceEventBase', 'WatermarkGenerator', 'WatermarkHolder', 'WatermarkStrategy', 'WatermarkStrategyWithIdleness',
     'Watermarks', 'Windowed', 'WindowedAggregateOptions', 'fingerprintPartitions', 'fingerprintStream', 'keyValueStore', 'systemClock',
     'JoinWindows', 'StreamJoinOptions', 'StreamTableJoinOptions', 'LatestValueJoinOptions',
+    'describeTopology', 'formatTopologyText', 'formatTopologyMermaid', 'TopologyDescription', 'SubTopologyDescription', 'NodeDescription', 'StoreDescription',
+    'InternalStreamDescription', 'DescribeOptions',
   ],
   './kafka': [
     'KafkaLog', 'KafkaLogOptions', 'KafkaSaslMechanism', 'KafkaSaslOptions', 'KafkaSecurityOptions', 'KafkaTaskGroup', 'KafkaTaskGroupOptions',
