@@ -28,6 +28,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   describe: { summary: 'print a topology: sub-topologies, sources, windows and their clocks, stores and changelogs, as text or a Mermaid diagram', load: async () => (await import('./describe.ts')).describeCommand },
   release: { summary: 'write a release of a producer task into a stream: watermark consumers stop waiting for it', load: async () => (await import('./release.ts')).releaseCommand },
   query: { summary: "print entries of an application's store (a table, a versioned table as of a time) from its data dir, while it runs", load: async () => (await import('./query.ts')).queryCommand },
+  verify: { summary: "replay an application's input into a scratch log and compare each output stream's fingerprint with what it wrote", load: async () => (await import('./verify.ts')).verifyCommand },
   audit: { summary: "print an application's audit log: nondeterministic decisions, fallbacks, dead letters", load: async () => (await import('./audit.ts')).auditCommand },
   kafka: { summary: 'start, stop or check a local development Kafka broker (KRaft, jars from Maven Central)', load: async () => (await import('./kafka.ts')).kafkaCommand },
   timeline: { summary: 'draw the event-time timeline of a run (records, watermarks, stream time per node) as SVG or HTML', load: async () => (await import('./timeline-command.ts')).timelineCommand },

@@ -30,7 +30,7 @@ const EXPECTED: Record<string, readonly string[]> = {
     'Watermarks', 'Windowed', 'WindowedAggregateOptions', 'fingerprintPartitions', 'fingerprintStream', 'keyValueStore', 'systemClock',
     'JoinWindows', 'StreamJoinOptions', 'StreamTableJoinOptions', 'LatestValueJoinOptions',
     'describeTopology', 'formatTopologyText', 'formatTopologyMermaid', 'TopologyDescription', 'SubTopologyDescription', 'NodeDescription', 'StoreDescription',
-    'InternalStreamDescription', 'DescribeOptions',
+    'InternalStreamDescription', 'DescribeOptions', 'verifyApplication', 'VerifyOptions', 'VerifyReport', 'StreamVerdict',
   ],
   './kafka': [
     'KafkaLog', 'KafkaLogOptions', 'KafkaSaslMechanism', 'KafkaSaslOptions', 'KafkaSecurityOptions', 'KafkaTaskGroup', 'KafkaTaskGroupOptions',
