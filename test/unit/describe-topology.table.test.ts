@@ -10,6 +10,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describeTopology, formatTopologyMermaid, formatTopologyText, mermaidText } from '../../src/runtime/describe-topology.ts';
 import { loadTopologyModule } from '../../src/cli/topology-module.ts';
@@ -278,4 +279,13 @@ test('tidemark describe: text by default, mermaid on request, bad format in one 
   const none = cli(['describe']);
   assert.equal(none.status, 2);
   assert.match(none.stderr, /which topology module\?/);
+});
+
+test('describe: docs/cli.md shows what tidemark describe prints for page-views, as text and as the Mermaid block GitHub draws', async () => {
+  const docs = readFileSync(fileURLToPath(new URL('../../docs/cli.md', import.meta.url)), 'utf8');
+  const { applicationId, topology } = await loadTopologyModule(example('page-views'));
+  const mermaid = /```mermaid\n([\s\S]*?)\n```/.exec(docs)?.[1];
+  assert.equal(mermaid, formatTopologyMermaid(describeTopology(topology, { applicationId })));
+  const shown = /\n {4}\$ tidemark describe examples\/topologies\/page-views\.ts\n((?: {4}.*\n)+)/.exec(docs)?.[1];
+  assert.equal(shown?.replace(/^ {4}/gm, '').trimEnd(), `page-views: ${EXPECTED_TEXT['page-views']}`);
 });
