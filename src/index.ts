@@ -67,6 +67,18 @@ export type { AuditListener, AuditKind } from './runtime/audit.ts';
 export type { WatermarkHolder } from './time/producer-watermarks.ts';
 export { StreamProducer, type ProducerIdentity, type ProducerOptions } from './runtime/producer.ts';
 export { fingerprintStream, fingerprintPartitions } from './runtime/fingerprint.ts';
+export {
+  describeTopology,
+  formatTopologyText,
+  formatTopologyMermaid,
+  type TopologyDescription,
+  type SubTopologyDescription,
+  type NodeDescription,
+  type StoreDescription,
+  type InternalStreamDescription,
+  type DescribeOptions,
+} from './runtime/describe-topology.ts';
+export { verifyApplication, type VerifyOptions, type VerifyReport, type StreamVerdict } from './runtime/verify.ts';
 export { PRODUCER_HEADER, DEAD_LETTER_HEADERS } from './runtime/headers.ts';
 
 // Errors a caller catches.

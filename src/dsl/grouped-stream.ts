@@ -15,6 +15,7 @@ import type { AggregateSpec } from '../runtime/operators/aggregate-spec.ts';
 import { timeWindowAggregate } from '../runtime/operators/time-window-aggregate.ts';
 import { slidingWindowAggregate } from '../runtime/operators/sliding-window-aggregate.ts';
 import { sessionAggregate } from '../runtime/operators/session-aggregate.ts';
+import { windowedAggregateLabel } from '../runtime/node-labels.ts';
 
 /** Options of an aggregation. */
 export interface AggregateOptions<A> {
@@ -107,7 +108,9 @@ export class KGroupedStream<K, V> {
         ctx.forward({ ...record, value: agg });
       },
     });
-    return s.process<K, A>(create as () => Processor<K, V, K, A>, { stores: [store], key: s.keySerde, value: aggSerde });
+    const out = s.process<K, A>(create as () => Processor<K, V, K, A>, { stores: [store], key: s.keySerde, value: aggSerde });
+    s.builder.describeNode(out.nodeName, 'aggregate: one aggregate per key, a result for every record');
+    return out;
   }
 
   /**
@@ -181,7 +184,7 @@ export class TimeWindowedKStream<K, V> {
    */
   aggregate<A>(init: () => A, add: Aggregator<K, V, A>, options: WindowedAggregateOptions<A> = {}): KStream<Windowed<K>, A> {
     const w = this.#windows;
-    return windowedNode(this.#stream, options, (spec) => (w instanceof SlidingWindows ? slidingWindowAggregate(w, spec) : timeWindowAggregate(w as TimeWindows, spec)), init, add);
+    return windowedNode(this.#stream, w, options, (spec) => (w instanceof SlidingWindows ? slidingWindowAggregate(w, spec) : timeWindowAggregate(w as TimeWindows, spec)), init, add);
   }
 }
 
@@ -232,7 +235,7 @@ export class SessionWindowedKStream<K, V> {
    *   .aggregate(() => [] as string[], (_k, c, pages) => [...pages, c.page], (_k, a, b) => [...a, ...b]);
    */
   aggregate<A>(init: () => A, add: Aggregator<K, V, A>, merge: (key: K, left: A, right: A) => A, options: WindowedAggregateOptions<A> = {}): KStream<Windowed<K>, A> {
-    return windowedNode(this.#stream, options, (spec) => sessionAggregate(this.#windows, { ...spec, merge }), init, add);
+    return windowedNode(this.#stream, this.#windows, options, (spec) => sessionAggregate(this.#windows, { ...spec, merge }), init, add);
   }
 }
 
@@ -282,6 +285,7 @@ function declareStore<K, V, A>(stream: KStream<K, V>, options: AggregateOptions<
  */
 function windowedNode<K, V, A>(
   stream: KStream<K, V>,
+  windows: TimeWindows | SlidingWindows | SessionWindows,
   options: WindowedAggregateOptions<A>,
   operator: (spec: AggregateSpec<K, V, A>) => () => Processor<K, V, Windowed<K>, A>,
   init: () => A,
@@ -306,7 +310,8 @@ function windowedNode<K, V, A>(
     retentionMs: options.retentionMs ?? 0,
     clock: options.clock ?? builder.eventClock,
   };
-  builder.addNode({ kind: 'processor', name, create: skippingNullKeys(operator(spec) as () => Processor), stores: [store], children: [] });
+  const describe = windowedAggregateLabel(windows, spec.clock, spec.emit, late);
+  builder.addNode({ kind: 'processor', name, create: skippingNullKeys(operator(spec) as () => Processor), stores: [store], children: [], describe });
   builder.connect(stream.nodeName, name);
   builder.addNode({ kind: 'processor', name: resultsNode, create: () => ({ process: (r, ctx) => ctx.forward(r) }), stores: [], children: [] });
   builder.connect(name, resultsNode);

@@ -107,7 +107,7 @@ export class KGroupedTable<G, W> {
     builder.addStateStore({ name: store, kind, keySerde, valueSerde: timestampedSerde(aggSerde) });
     builder.addStateStore({ name: groupsStore, kind, keySerde, valueSerde: jsonSerde<number>() });
     const name = builder.nextName('table-aggregate');
-    builder.addNode({ kind: 'processor', name, create: tableAggregate<G, W, A>({ store, groupsStore, init, add, subtract }) as () => Processor, stores: [store, groupsStore], children: [] });
+    builder.addNode({ kind: 'processor', name, create: tableAggregate<G, W, A>({ store, groupsStore, init, add, subtract }) as () => Processor, stores: [store, groupsStore], children: [], describe: 'table aggregate: one aggregate per group, updated by each change of a row (subtract the old, add the new)' });
     builder.connect(updates.nodeName, name);
     return table.tableOf<G, A>(name, keySerde, aggSerde, store);
   }

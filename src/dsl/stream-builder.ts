@@ -13,6 +13,7 @@ import { tableSource } from '../runtime/operators/table-operators.ts';
 import { versionedTableSource } from '../runtime/operators/versioned-table.ts';
 import type { LatePolicy } from '../windows/emission.ts';
 import { timestampedSerde } from '../state/timestamped.ts';
+import { clockLabel, durationLabel, lateLabel } from '../runtime/node-labels.ts';
 
 /** How a source reads its stream. */
 export interface SourceOptions<K, V> {
@@ -179,7 +180,7 @@ export class StreamsBuilder {
     // Each row is kept with the timestamp of the record that wrote it.
     this.addStateStore({ name: store, kind: options.store ?? 'lmdb', keySerde: source.keySerde, valueSerde: timestampedSerde(source.valueSerde) });
     const name = this.nextName(`table-${stream}`);
-    this.addNode({ kind: 'processor', name, create: tableSource<K, V>(store) as () => Processor, stores: [store], children: [] });
+    this.addNode({ kind: 'processor', name, create: tableSource<K, V>(store) as () => Processor, stores: [store], children: [], describe: 'table: the latest value of each key (the record processed last wins)' });
     this.connect(source.nodeName, name);
     this.#tableSources.set(name, source.nodeName);
     return new KTable<K, V>(this, name, source.keySerde, source.valueSerde, store);
@@ -199,7 +200,8 @@ export class StreamsBuilder {
     const joins = { stores: [] as string[], nodes: [] as string[] };
     this.#versioned.set(changesNode, { sourceNode: name, store, historyRetentionMs, joins });
     const create = versionedTableSource<K, V>({ store, keySerde: source.keySerde, valueSerde: source.valueSerde, historyRetentionMs, clock: this.eventClock, changesNode, lateNode, joins });
-    this.addNode({ kind: 'processor', name, create: create as () => Processor, stores: [store], children: [] });
+    const describe = `versioned table: each key's versions back to ${durationLabel(historyRetentionMs)} behind event time, ${clockLabel(this.eventClock)}; late updates ${lateLabel(late)}`;
+    this.addNode({ kind: 'processor', name, create: create as () => Processor, stores: [store], children: [], describe });
     this.connect(source.nodeName, name);
     this.addNode({ kind: 'processor', name: changesNode, create: () => ({ process: (r, ctx) => ctx.forward(r) }), stores: [], children: [] });
     this.connect(name, changesNode);
@@ -259,6 +261,13 @@ export class StreamsBuilder {
     const node = this.#nodes.get(nodeName);
     if (node === undefined || node.kind !== 'processor') throw new Error(`topology: no processor ${nodeName}`);
     this.#nodes.set(nodeName, { ...node, stores: [...node.stores, store] });
+  }
+
+  /** Says what the processor `nodeName` does, for `describeTopology` (see `ProcessorNode.describe`). @internal */
+  describeNode(nodeName: string, describe: string): void {
+    const node = this.#nodes.get(nodeName);
+    if (node === undefined || node.kind !== 'processor') throw new Error(`topology: no processor ${nodeName}`);
+    this.#nodes.set(nodeName, { ...node, describe });
   }
 
   /** @internal */

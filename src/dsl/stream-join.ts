@@ -7,6 +7,7 @@ import { streamJoin, type StreamJoinKind } from '../runtime/operators/stream-joi
 import type { StoreKind } from '../state/key-value-store.ts';
 import type { KStream } from './kstream.ts';
 import { lateSideOutputSink } from './late-sink.ts';
+import { streamJoinLabel } from '../runtime/node-labels.ts';
 
 /** Options of a stream–stream join. */
 export interface StreamJoinOptions<VOut> {
@@ -74,7 +75,7 @@ export function addStreamJoin<K, VL, VR, VOut>(
       },
     };
   };
-  builder.addNode({ kind: 'processor', name, create, stores: [store], children: [] });
+  builder.addNode({ kind: 'processor', name, create, stores: [store], children: [], describe: streamJoinLabel(kind, windows, options.clock ?? builder.eventClock, late) });
   builder.connect(left.nodeName, name);
   builder.connect(right.nodeName, name);
   builder.addNode({ kind: 'processor', name: resultsNode, create: () => ({ process: (r, ctx) => ctx.forward(r) }), stores: [], children: [] });

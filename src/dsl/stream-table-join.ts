@@ -7,6 +7,7 @@ import { latestValueJoin } from '../runtime/operators/stream-table-latest-join.t
 import type { KStream } from './kstream.ts';
 import type { KTable } from './ktable.ts';
 import { lateSideOutputSink } from './late-sink.ts';
+import { clockLabel, durationLabel, lateLabel } from '../runtime/node-labels.ts';
 
 /** Options of a stream–table join by event time (a versioned table). */
 export interface StreamTableJoinOptions<VOut> {
@@ -79,7 +80,8 @@ export function addStreamTableJoin<K, VS, VT, VOut>(
     lateNode,
     clock: builder.eventClock,
   });
-  builder.addNode({ kind: 'processor', name, create: guarded(operator, stream.nodeName, kind), stores: [store, links.store], children: [] });
+  const describe = `${kind} join with versioned table ${links.store} as of each record's time, grace ${durationLabel(grace)}, ${clockLabel(builder.eventClock)}; late records ${lateLabel(late)}`;
+  builder.addNode({ kind: 'processor', name, create: guarded(operator, stream.nodeName, kind), stores: [store, links.store], children: [], describe });
   builder.connect(stream.nodeName, name);
   builder.connect(links.sourceNode, name);
   links.joins.nodes.push(name);
@@ -114,7 +116,7 @@ export function addLatestValueJoin<K, VS, VT, VOut>(
   // changes no row but does change what the table held as of a time; any other table by its changes.
   const sourceStream = builder.tableSourceStream(table.nodeName);
   const operator = latestValueJoin<K, VS, VT, VOut>({ kind, store, streamParent: stream.nodeName, tableInput: sourceStream === undefined ? 'changes' : 'records', keySerde: stream.keySerde, tableSerde: table.valueSerde, joiner, resultsNode });
-  builder.addNode({ kind: 'processor', name, create: guarded(operator, stream.nodeName, kind), stores: [store], children: [] });
+  builder.addNode({ kind: 'processor', name, create: guarded(operator, stream.nodeName, kind), stores: [store], children: [], describe: `${kind} join with the latest value of a table, in processing order (audited nondeterministic:latest-value-join)` });
   builder.connect(stream.nodeName, name);
   builder.connect(sourceStream ?? table.nodeName, name);
   addResults(stream, name, resultsNode);

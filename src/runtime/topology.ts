@@ -30,6 +30,8 @@ export interface ProcessorNode {
   readonly create: () => Processor;
   readonly stores: readonly string[];
   readonly children: string[];
+  /** What the node does, in a few words, for `describeTopology` (e.g. its windows and the clock they close on); set by the DSL. */
+  readonly describe?: string;
 }
 
 /** Chooses the output partition of a record, given the serialized key and the stream's partition count. */

@@ -33,6 +33,8 @@ const EXPECTED: Record<string, readonly string[]> = {
     'Watermarks', 'Windowed', 'WindowedAggregateOptions', 'fingerprintPartitions', 'fingerprintStream', 'keyValueStore', 'systemClock',
     'JoinWindows', 'StreamJoinOptions', 'StreamTableJoinOptions', 'LatestValueJoinOptions',
     'TableJoinOptions', 'TableJoinKind', 'ForeignKeyJoinOptions', 'ForeignKeyJoinKind',
+    'describeTopology', 'formatTopologyText', 'formatTopologyMermaid', 'TopologyDescription', 'SubTopologyDescription', 'NodeDescription', 'StoreDescription',
+    'InternalStreamDescription', 'DescribeOptions', 'verifyApplication', 'VerifyOptions', 'VerifyReport', 'StreamVerdict',
   ],
   './kafka': [
     'KafkaLog', 'KafkaLogOptions', 'KafkaSaslMechanism', 'KafkaSaslOptions', 'KafkaSecurityOptions', 'KafkaTaskGroup', 'KafkaTaskGroupOptions',
