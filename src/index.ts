@@ -78,7 +78,7 @@ export {
   type InternalStreamDescription,
   type DescribeOptions,
 } from './runtime/describe-topology.ts';
-export { verifyApplication, type VerifyOptions, type VerifyReport, type StreamVerdict } from './runtime/verify.ts';
+export { verifyApplication, type VerifyOptions, type VerifyReport, type StreamVerdict, type PartitionVerdict, type ReplayedInput } from './runtime/verify.ts';
 export { PRODUCER_HEADER, DEAD_LETTER_HEADERS } from './runtime/headers.ts';
 
 // Errors a caller catches.

@@ -15,7 +15,9 @@ import { subTopologies, withApplicationId, type SourceNode, type Topology, type 
 
 /** One node of a described topology. */
 export interface NodeDescription {
+  /** The node's name. */
   readonly name: string;
+  /** What it is. */
   readonly kind: 'source' | 'processor' | 'sink';
   /** What it does, in a few words: its stream and clocks (source, sink), or its operation (processor). */
   readonly detail: string;
@@ -23,6 +25,7 @@ export interface NodeDescription {
   readonly stream?: string;
   /** Whether that stream is an internal (repartition) stream. */
   readonly internal?: boolean;
+  /** The stores it uses. */
   readonly stores: readonly string[];
   /** The nodes records go to next. */
   readonly children: readonly string[];
@@ -32,12 +35,15 @@ export interface NodeDescription {
 
 /** A sub-topology: one task per partition of its sources runs it. */
 export interface SubTopologyDescription {
+  /** Its number. */
   readonly id: number;
+  /** Its nodes, in declaration order. */
   readonly nodes: readonly NodeDescription[];
 }
 
 /** A store of a described topology. */
 export interface StoreDescription {
+  /** The store's name. */
   readonly name: string;
   /** `key-value`, `versioned` (a versioned table's history), `ordered` (windows, sessions, join buffers) or `timers` (a processor's timers). */
   readonly type: 'key-value' | 'versioned' | 'ordered' | 'timers';
@@ -45,6 +51,7 @@ export interface StoreDescription {
   readonly kind: StoreKind | undefined;
   /** A versioned store's history, in event-time ms behind the clock. */
   readonly historyRetentionMs?: number;
+  /** The sub-topology whose tasks hold it. */
   readonly subTopology: number;
   /** The processors using it. */
   readonly usedBy: readonly string[];
@@ -54,8 +61,11 @@ export interface StoreDescription {
 
 /** An internal stream: written by some sub-topologies, read by others. */
 export interface InternalStreamDescription {
+  /** The stream's name. */
   readonly stream: string;
+  /** The sub-topologies writing it. */
   readonly writtenBy: readonly number[];
+  /** The sub-topologies reading it. */
   readonly readBy: readonly number[];
 }
 
@@ -63,12 +73,15 @@ export interface InternalStreamDescription {
 export interface TopologyDescription {
   /** The clock windows and event-time timers close on, unless an operator says otherwise. */
   readonly eventClock: EventClock;
+  /** Its sub-topologies. */
   readonly subTopologies: readonly SubTopologyDescription[];
+  /** Its stores. */
   readonly stores: readonly StoreDescription[];
   /** The streams read from outside the application, by name. */
   readonly inputs: readonly string[];
   /** The streams written for outside the application (the dead-letter stream too, when the application id is known), by name. */
   readonly outputs: readonly string[];
+  /** Its internal (repartition) streams. */
   readonly internal: readonly InternalStreamDescription[];
 }
 

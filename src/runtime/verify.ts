@@ -22,7 +22,9 @@ import type { LogRecord } from '../records/record.ts';
 
 /** What {@link verifyApplication} needs. */
 export interface VerifyOptions {
+  /** The application's topology (as its module builds it). */
   readonly topology: Topology;
+  /** The application whose output is verified. */
   readonly applicationId: string;
   /** The log the application ran on: only read. */
   readonly log: Log & TaskStorage;
@@ -32,16 +34,38 @@ export interface VerifyOptions {
   readonly fetchSize?: number;
 }
 
+/** A partition of an output stream that differs: how many data records each side has there. */
+export interface PartitionVerdict {
+  /** The partition. */
+  readonly partition: number;
+  /** Data records the application wrote there. */
+  readonly written: number;
+  /** Data records the replay wrote there. */
+  readonly replayed: number;
+}
+
+/** An input partition replayed: offsets `[0, end)`. */
+export interface ReplayedInput {
+  /** The input stream. */
+  readonly stream: string;
+  /** Its partition. */
+  readonly partition: number;
+  /** The application's committed position there: the replay reads up to it. */
+  readonly end: number;
+}
+
 /** One output stream compared. */
 export interface StreamVerdict {
+  /** The output stream. */
   readonly stream: string;
+  /** True when the replay wrote exactly what the application wrote. */
   readonly equal: boolean;
   /** The fingerprint of what the application wrote (as `tidemark run` prints it). */
   readonly written: string;
   /** The fingerprint of what the replay wrote. */
   readonly replayed: string;
   /** Per partition that differs: its data records in the application's stream and in the replay's. */
-  readonly partitions: readonly { readonly partition: number; readonly written: number; readonly replayed: number }[];
+  readonly partitions: readonly PartitionVerdict[];
   /** The application's nondeterministic decisions in the sub-topologies this stream is written from (directly or through internal streams). */
   readonly decisions: readonly AuditEntry[];
 }
@@ -51,7 +75,8 @@ export interface VerifyReport {
   /** True when every output stream's fingerprint is the replay's. */
   readonly equal: boolean;
   /** The input replayed: per input partition, the offsets `[0, end)` the application had committed. */
-  readonly inputs: readonly { readonly stream: string; readonly partition: number; readonly end: number }[];
+  readonly inputs: readonly ReplayedInput[];
+  /** Each output stream compared (the dead-letter stream too). */
   readonly streams: readonly StreamVerdict[];
   /** Every nondeterministic decision in the application's audit log. */
   readonly decisions: readonly AuditEntry[];

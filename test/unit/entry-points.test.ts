@@ -34,7 +34,7 @@ const EXPECTED: Record<string, readonly string[]> = {
     'JoinWindows', 'StreamJoinOptions', 'StreamTableJoinOptions', 'LatestValueJoinOptions',
     'TableJoinOptions', 'TableJoinKind', 'ForeignKeyJoinOptions', 'ForeignKeyJoinKind',
     'describeTopology', 'formatTopologyText', 'formatTopologyMermaid', 'TopologyDescription', 'SubTopologyDescription', 'NodeDescription', 'StoreDescription',
-    'InternalStreamDescription', 'DescribeOptions', 'verifyApplication', 'VerifyOptions', 'VerifyReport', 'StreamVerdict',
+    'InternalStreamDescription', 'DescribeOptions', 'verifyApplication', 'VerifyOptions', 'VerifyReport', 'StreamVerdict', 'PartitionVerdict', 'ReplayedInput',
   ],
   './kafka': [
     'KafkaLog', 'KafkaLogOptions', 'KafkaSaslMechanism', 'KafkaSaslOptions', 'KafkaSecurityOptions', 'KafkaTaskGroup', 'KafkaTaskGroupOptions',
