@@ -1,4 +1,5 @@
 import { keptExactly } from './exact-number.ts';
+import { utf8Bytes, utf8Text } from './utf8.ts';
 
 /**
  * Serdes turn keys and values into bytes and back. They are pluggable: any
@@ -44,12 +45,9 @@ export class SerializationError extends Error {
   }
 }
 
-const utf8Decoder = new TextDecoder('utf-8', { fatal: true });
-const utf8Encoder = new TextEncoder();
-
 function decodeUtf8(bytes: Uint8Array): string {
   try {
-    return utf8Decoder.decode(bytes);
+    return utf8Text(bytes);
   } catch {
     throw new DeserializationError('not valid UTF-8');
   }
@@ -78,7 +76,7 @@ export function stringSerde<T extends string | null = string>(): Serde<T> {
     serialize: (v) => {
       if (v === null) return null;
       if (typeof v !== 'string') throw new SerializationError(`the string serde writes a string or null, not ${describeValue(v)}`);
-      return utf8Encoder.encode(v);
+      return utf8Bytes(v);
     },
     deserialize: (b) => (b === null ? null : decodeUtf8(b)) as T,
   };
@@ -100,7 +98,7 @@ export function jsonSerde<T = unknown>(check?: (value: unknown) => string | unde
       if (v === null) return null;
       const problem = jsonProblem(v, undefined);
       if (problem !== undefined) throw new SerializationError(problem.message, problem.field);
-      return utf8Encoder.encode(JSON.stringify(v));
+      return utf8Bytes(JSON.stringify(v));
     },
     deserialize: (b) => {
       if (b === null) return null as T;

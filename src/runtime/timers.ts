@@ -1,6 +1,7 @@
 import type { OrderedStore } from '../state/ordered-store.ts';
 import { decodeTime, encodeTime } from '../state/time-key.ts';
 import { isTimerDue } from '../time/event-clock.ts';
+import { utf8Bytes, utf8Text } from '../records/utf8.ts';
 
 /** The hidden store a processor's timers live in (committed, and changelogged, like any state). */
 export function timerStoreName(node: string): string {
@@ -60,12 +61,10 @@ export interface TimerService {
 
 const PREFIX: Readonly<Record<TimerDomain, string>> = { 'event-time': 'e', 'processing-time': 'p' };
 const MARK = Uint8Array.of(1);
-const encoder = new TextEncoder();
-const decoder = new TextDecoder();
 
 /** Store key of a timer: domain, time (so a range scan finds the due ones in time order), then the name's bytes in hex. */
 function timerKey(domain: TimerDomain, time: number, name: string): string {
-  return `${PREFIX[domain]}${encodeTime(time)}${Buffer.from(encoder.encode(name)).toString('hex')}`;
+  return `${PREFIX[domain]}${encodeTime(time)}${Buffer.from(utf8Bytes(name)).toString('hex')}`;
 }
 
 /** The timers of one processor of one task, kept in an ordered store. */
@@ -111,7 +110,7 @@ export class ProcessorTimers implements TimerService {
       // Timers are kept in time order: the first one not due ends the search.
       if (!isTimerDue(time, now)) return undefined;
       this.#store.delete(k);
-      return { domain, time, name: decoder.decode(Buffer.from(k.slice(17), 'hex')) };
+      return { domain, time, name: utf8Text(Buffer.from(k.slice(17), 'hex')) };
     }
     return undefined;
   }

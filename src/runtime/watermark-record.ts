@@ -5,9 +5,8 @@ import { NO_WATERMARK } from '../time/watermark.ts';
 import type { AppendRecord } from './log.ts';
 import { PRODUCER_HEADER } from './headers.ts';
 import { isProducerTask, producerIdOf } from './ids.ts';
+import { utf8Bytes, utf8Text } from '../records/utf8.ts';
 
-const encoder = new TextEncoder();
-const decoder = new TextDecoder();
 
 /**
  * A watermark record for one partition (docs/watermarks.md, "Watermarks across services"): flagged as control on
@@ -16,7 +15,7 @@ const decoder = new TextDecoder();
  * watermark, so a plain reader sees W(t) at t.
  */
 export function watermarkRecord(stream: string, partition: number, report: WatermarkReport): AppendRecord {
-  const value = encoder.encode(
+  const value = utf8Bytes(
     JSON.stringify({
       application: report.application,
       task: report.task,
@@ -51,7 +50,7 @@ export function readWatermarkRecord(r: LogRecord): WatermarkReport {
   };
   let v: unknown;
   try {
-    v = JSON.parse(decoder.decode(r.value ?? new Uint8Array(0)));
+    v = JSON.parse(utf8Text(r.value ?? new Uint8Array(0)));
   } catch (e) {
     return fail(`value is not JSON (${(e as Error).message})`);
   }

@@ -6,6 +6,7 @@ import { isVisibleChange, type Change } from '../../tables/change.ts';
 import { tableJoinTimestamp, tableJoinValue } from '../../joins/table-table.ts';
 import { foreignKeyOf, isCurrentResponse, subscriptionChanges, type ForeignKeyJoinKind } from '../../joins/foreign-key.ts';
 import { AFTER, SEP } from './aggregate-spec.ts';
+import { utf8Bytes, utf8Text } from '../../records/utf8.ts';
 
 /**
  * A subscription of a left row to the right row under a foreign key (keyed
@@ -36,8 +37,6 @@ export interface ForeignKeyResponse {
 
 const b64 = (bytes: Uint8Array | null): string | null => (bytes === null ? null : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64'));
 const unb64 = (text: unknown): Uint8Array | null => (typeof text === 'string' ? Buffer.from(text, 'base64') : null);
-const utf8 = new TextEncoder();
-const unutf8 = new TextDecoder();
 
 /** The serde of a foreign-key join's internal records: JSON, bytes in base64. @internal */
 export function foreignKeyEnvelopeSerde<T extends ForeignKeyMessage | ForeignKeyResponse>(name: string): Serde<T> {
@@ -46,11 +45,11 @@ export function foreignKeyEnvelopeSerde<T extends ForeignKeyMessage | ForeignKey
     serialize(value) {
       const out: Record<string, unknown> = {};
       for (const [k, v] of Object.entries(value)) out[k] = v instanceof Uint8Array ? b64(v) : v;
-      return utf8.encode(JSON.stringify(out));
+      return utf8Bytes(JSON.stringify(out));
     },
     deserialize(bytes) {
       if (bytes === null) throw new DeserializationError(`${name}: no value`);
-      const raw = JSON.parse(unutf8.decode(bytes)) as Record<string, unknown>;
+      const raw = JSON.parse(utf8Text(bytes)) as Record<string, unknown>;
       for (const k of ['pk', 'left', 'right']) if (k in raw) raw[k] = unb64(raw[k]);
       return raw as unknown as T;
     },

@@ -7,6 +7,7 @@ import { firesBeforeClosing, fireDelay, isLateRecord, isWindowClosed, isWindowFi
 import { closedStartsBelow, hasRightWindow, leftWindow, neededFrom, rightWindow, slidingStartsContaining, slidingWindowAt, type SlidingWindows } from '../../windows/sliding-windows.ts';
 import type { Windowed } from '../../windows/window.ts';
 import { AFTER, SEP, clockHooks, clockNow, describeClock, forwardResult, handleLateRecord, keyHexOf, type AggregateSpec } from './aggregate-spec.ts';
+import { utf8Bytes, utf8Text } from '../../records/utf8.ts';
 
 /*
  * Record-anchored windows exist only where records are, so the store keeps
@@ -24,16 +25,14 @@ interface Meta {
 const recordKey = (keyHex: string, ts: number, seq: string): string => `r${keyHex}${SEP}${encodeTime(ts)}${seq}`;
 const timeKey = (keyHex: string, ts: number, seq: string): string => `x${encodeTime(ts)}${keyHex}${SEP}${seq}`;
 const MARK = Uint8Array.of(1);
-const encoder = new TextEncoder();
-const decoder = new TextDecoder();
 
 function readMeta(store: OrderedStore): Meta {
   const m = store.get('m');
-  return m === undefined ? { seq: 0, closedUpTo: null } : (JSON.parse(decoder.decode(m)) as Meta);
+  return m === undefined ? { seq: 0, closedUpTo: null } : (JSON.parse(utf8Text(m)) as Meta);
 }
 
 function writeMeta(store: OrderedStore, meta: Meta): void {
-  store.put('m', encoder.encode(JSON.stringify(meta)));
+  store.put('m', utf8Bytes(JSON.stringify(meta)));
 }
 
 /** The key's records with `from <= ts <= to`, in (timestamp, arrival) order. */

@@ -17,6 +17,7 @@ import {
   type JoinSide,
 } from '../../joins/stream-stream.ts';
 import { SEP, clockHooks, clockNow, describeClock, keyHexOf } from './aggregate-spec.ts';
+import { utf8Bytes, utf8Text } from '../../records/utf8.ts';
 
 /** Which unmatched records a join emits: none (inner), the left ones (left), both sides' (outer). */
 export type StreamJoinKind = 'inner' | 'left' | 'outer';
@@ -48,8 +49,6 @@ const closeKey = (end: number, side: JoinSide, seq: number): string => `c${encod
 const SEQ_KEY = 'n';
 /** `x` → the close-index bound every entry below was closed under (16 hex digits), where the next pass's scan starts. */
 const CLOSED_KEY = 'x';
-const text = new TextEncoder();
-const untext = new TextDecoder();
 const MATCHED = 1;
 const UNMATCHED = 0;
 
@@ -80,8 +79,8 @@ export function streamJoin<K, VL, VR, VOut>(spec: StreamJoinSpec<K, VL, VR, VOut
   };
   const nextSeq = (store: OrderedStore): number => {
     const bytes = store.get(SEQ_KEY);
-    const seq = bytes === undefined ? 0 : Number(untext.decode(bytes));
-    store.put(SEQ_KEY, text.encode(String(seq + 1)));
+    const seq = bytes === undefined ? 0 : Number(utf8Text(bytes));
+    store.put(SEQ_KEY, utf8Bytes(String(seq + 1)));
     return seq;
   };
   return () => ({
@@ -118,7 +117,7 @@ export function streamJoin<K, VL, VR, VOut>(spec: StreamJoinSpec<K, VL, VR, VOut
       const valueBytes = serdeOf(side).serialize(record.value) ?? new Uint8Array();
       const key = recordKey(side, keyHex, ts, seq);
       store.put(key, flagged(matched ? MATCHED : UNMATCHED, valueBytes));
-      store.put(closeKey(joinWindowEnd(side, ts, before, after), side, seq), text.encode(key));
+      store.put(closeKey(joinWindowEnd(side, ts, before, after), side, seq), utf8Bytes(key));
     },
     ...clockHooks(spec, (now, trigger, ctx) => {
       const store = ctx.getOrderedStore(spec.store);
@@ -129,9 +128,9 @@ export function streamJoin<K, VL, VR, VOut>(spec: StreamJoinSpec<K, VL, VR, VOut
       const closedFrom = store.get(CLOSED_KEY);
       let upTo = encodeTime(lastClosedEnd(grace, now) + 1);
       const due: { ck: string; key: string; side: JoinSide; ts: number }[] = [];
-      for (const [ck, bytes] of store.range(`c${closedFrom === undefined ? '' : untext.decode(closedFrom)}`, `c${upTo}`)) {
+      for (const [ck, bytes] of store.range(`c${closedFrom === undefined ? '' : utf8Text(closedFrom)}`, `c${upTo}`)) {
         const side: JoinSide = ck[17] === 'l' ? 'left' : 'right';
-        const key = untext.decode(bytes);
+        const key = utf8Text(bytes);
         const at = key.indexOf(SEP) + 1;
         const ts = decodeTime(key.slice(at, at + 16));
         if (!isUnmatchedDue(side, ts, before, after, grace, now)) {
@@ -140,7 +139,7 @@ export function streamJoin<K, VL, VR, VOut>(spec: StreamJoinSpec<K, VL, VR, VOut
         }
         due.push({ ck, key, side, ts });
       }
-      store.put(CLOSED_KEY, text.encode(upTo));
+      store.put(CLOSED_KEY, utf8Bytes(upTo));
       for (const { ck, key, side, ts } of due) {
         const stored = store.get(key);
         if (stored !== undefined && stored[0] === UNMATCHED && emitsUnmatched(side)) {
