@@ -1,4 +1,5 @@
 import { DeserializationError, SerializationError, type Serde } from '../records/serde.ts';
+import { readTime64, writeTime64 } from './time-key.ts';
 
 /** A stored value with the timestamp of the record that wrote it: a table's row. */
 export interface Timestamped<V> {
@@ -21,13 +22,13 @@ export function timestampedSerde<V>(inner: Serde<V>): Serde<Timestamped<V>> {
       if (bytes === null) throw new SerializationError(`a timestamped value must not serialize to null (serde ${inner.name})`);
       if (!Number.isSafeInteger(t.timestamp)) throw new SerializationError(`a timestamp must be a safe integer, not ${t.timestamp}`);
       const out = new Uint8Array(8 + bytes.length);
-      new DataView(out.buffer).setBigInt64(0, BigInt(t.timestamp));
+      writeTime64(new DataView(out.buffer, out.byteOffset, out.byteLength), 0, t.timestamp);
       out.set(bytes, 8);
       return out;
     },
     deserialize(bytes) {
       if (bytes === null || bytes.length < 8) throw new DeserializationError('not a timestamped value');
-      const timestamp = Number(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getBigInt64(0));
+      const timestamp = readTime64(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0);
       return { value: inner.deserialize(bytes.subarray(8)), timestamp };
     },
   };

@@ -1,7 +1,7 @@
 import { DeserializationError, SerializationError, type Serde } from '../records/serde.ts';
 import { KeyHexCache, hexToBytes, keyToHex } from './key-value-store.ts';
 import type { OrderedStore } from './ordered-store.ts';
-import { encodeTime } from './time-key.ts';
+import { decodeTimeDescending, encodeTime, encodeTimeDescending, readTime64, writeTime64 } from './time-key.ts';
 import { NO_HORIZON, isExactAsOf, isExactRangeAsOf, isLateTableUpdate, isLatestUpdate, isPurgeableVersion, purgeableAt, type Version } from '../tables/versioned.ts';
 
 /** What a versioned store's `getAsOf` answers for a read the kept history cannot answer exactly (`isExactAsOf`). */
@@ -209,7 +209,7 @@ export class VersionedKeyValueStore<K, V> implements ReadOnlyVersionedStore<K, V
       const hex = k.slice(1 + 16, keyEnd);
       const which = k.slice(keyEnd + 1);
       const entry = which === 'L' ? LATEST + hex : PAST + hex + '.' + which.slice(1);
-      const version = which === 'L' ? this.#latest(hex) : this.#decode(this.#store.get(entry), decodeDescending(which.slice(1)));
+      const version = which === 'L' ? this.#latest(hex) : this.#decode(this.#store.get(entry), decodeTimeDescending(which.slice(1)));
       if (version !== undefined && isPurgeableVersion(version.validTo, version.value === undefined, version.validFrom, horizon)) this.#store.delete(entry);
       this.#store.delete(k);
     }
@@ -234,8 +234,8 @@ export class VersionedKeyValueStore<K, V> implements ReadOnlyVersionedStore<K, V
 
   /** The past version with the largest `validFrom <= t`, if one is kept. */
   #pastAt(hex: string, t: number): Version<V> | undefined {
-    for (const [k, bytes] of this.#store.range(PAST + hex + '.' + encodeDescending(t), PAST + hex + '/')) {
-      return this.#decode(bytes, decodeDescending(k.slice(k.lastIndexOf('.') + 1)));
+    for (const [k, bytes] of this.#store.range(PAST + hex + '.' + encodeTimeDescending(t), PAST + hex + '/')) {
+      return this.#decode(bytes, decodeTimeDescending(k.slice(k.lastIndexOf('.') + 1)));
     }
     return undefined;
   }
@@ -243,8 +243,8 @@ export class VersionedKeyValueStore<K, V> implements ReadOnlyVersionedStore<K, V
   /** Where a version written at `ts` before every version kept ends: the earliest past version after it, else the latest. */
   #nextFrom(hex: string, ts: number, latest: Version<V>): number {
     let next = latest.validFrom;
-    for (const [k] of this.#store.range(PAST + hex + '.', PAST + hex + '.' + encodeDescending(ts))) {
-      next = decodeDescending(k.slice(k.lastIndexOf('.') + 1));
+    for (const [k] of this.#store.range(PAST + hex + '.', PAST + hex + '.' + encodeTimeDescending(ts))) {
+      next = decodeTimeDescending(k.slice(k.lastIndexOf('.') + 1));
     }
     return next;
   }
@@ -261,7 +261,7 @@ export class VersionedKeyValueStore<K, V> implements ReadOnlyVersionedStore<K, V
 
   /** Writes a past version — or, when it ends at the horizon already, drops it: no exact read can find it. */
   #putPast(horizon: number, hex: string, v: Version<V>): void {
-    const desc = encodeDescending(v.validFrom);
+    const desc = encodeTimeDescending(v.validFrom);
     const old = this.#store.get(PAST + hex + '.' + desc);
     if (old !== undefined) this.#unindex(hex, this.#decode(old, v.validFrom)!, 'H');
     if (isPurgeableVersion(v.validTo, v.value === undefined, v.validFrom, horizon)) {
@@ -275,7 +275,7 @@ export class VersionedKeyValueStore<K, V> implements ReadOnlyVersionedStore<K, V
   #indexKey(hex: string, v: Version<V>, where: 'L' | 'H'): string | undefined {
     const at = purgeableAt(v.validTo, v.value === undefined, v.validFrom);
     if (at === undefined) return undefined;
-    return INDEX + encodeTime(at) + hex + '.' + (where === 'L' ? 'L' : 'H' + encodeDescending(v.validFrom));
+    return INDEX + encodeTime(at) + hex + '.' + (where === 'L' ? 'L' : 'H' + encodeTimeDescending(v.validFrom));
   }
 
   #index(hex: string, v: Version<V>, where: 'L' | 'H'): void {
@@ -315,21 +315,12 @@ const MARK = new Uint8Array([1]);
 function timeBytes(time: number, extra: number): Uint8Array {
   if (!Number.isSafeInteger(time)) throw new SerializationError(`a version's time must be a safe integer, not ${time}`);
   const out = new Uint8Array(9 + extra);
-  new DataView(out.buffer).setBigInt64(0, BigInt(time));
+  writeTime64(new DataView(out.buffer, out.byteOffset, out.byteLength), 0, time);
   return out;
 }
 
 function readTime(bytes: Uint8Array): number {
-  return Number(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getBigInt64(0));
-}
-
-/** A time encoded so that string order is descending numeric order. */
-function encodeDescending(t: number): string {
-  return (0x7fffffffffffffffn - BigInt(t)).toString(16).padStart(16, '0');
-}
-
-function decodeDescending(hex: string): number {
-  return Number(0x7fffffffffffffffn - BigInt(`0x${hex}`));
+  return readTime64(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0);
 }
 
 /**
