@@ -208,9 +208,15 @@ export class VersionedKeyValueStore<K, V> implements ReadOnlyVersionedStore<K, V
       const keyEnd = k.lastIndexOf('.');
       const hex = k.slice(1 + 16, keyEnd);
       const which = k.slice(keyEnd + 1);
-      const entry = which === 'L' ? LATEST + hex : PAST + hex + '.' + which.slice(1);
-      const version = which === 'L' ? this.#latest(hex) : this.#decode(this.#store.get(entry), decodeTimeDescending(which.slice(1)));
-      if (version !== undefined && isPurgeableVersion(version.validTo, version.value === undefined, version.validFrom, horizon)) this.#store.delete(entry);
+      const latest = which === 'L';
+      const entry = latest ? LATEST + hex : PAST + hex + '.' + which.slice(1);
+      // Only the version's bounds and whether it is a delete decide: its value is not read.
+      const bytes = this.#store.get(entry);
+      if (bytes !== undefined) {
+        const validFrom = latest ? readTime(bytes) : decodeTimeDescending(which.slice(1));
+        const validTo = latest ? undefined : readTime(bytes);
+        if (isPurgeableVersion(validTo, isDeleteVersion(bytes), validFrom, horizon)) this.#store.delete(entry);
+      }
       this.#store.delete(k);
     }
   }
@@ -299,8 +305,7 @@ export class VersionedKeyValueStore<K, V> implements ReadOnlyVersionedStore<K, V
   }
 
   #readValue(bytes: Uint8Array): V | undefined {
-    if (bytes.length < 9) throw new DeserializationError('not a versioned store entry');
-    return bytes[8] === 0 ? undefined : this.#values.deserialize(bytes.subarray(9));
+    return isDeleteVersion(bytes) ? undefined : this.#values.deserialize(bytes.subarray(9));
   }
 }
 
@@ -317,6 +322,12 @@ function timeBytes(time: number, extra: number): Uint8Array {
   const out = new Uint8Array(9 + extra);
   writeTime64(new DataView(out.buffer, out.byteOffset, out.byteLength), 0, time);
   return out;
+}
+
+/** Whether a version's entry records a delete (its flag byte is 0). */
+function isDeleteVersion(bytes: Uint8Array): boolean {
+  if (bytes.length < 9) throw new DeserializationError('not a versioned store entry');
+  return bytes[8] === 0;
 }
 
 function readTime(bytes: Uint8Array): number {

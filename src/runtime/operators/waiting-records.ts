@@ -2,6 +2,7 @@ import type { StreamRecord } from '../../records/record.ts';
 import type { Serde } from '../../records/serde.ts';
 import type { OrderedStore } from '../../state/ordered-store.ts';
 import { decodeTime, encodeTime } from '../../state/time-key.ts';
+import { utf8Bytes, utf8Text } from '../../records/utf8.ts';
 
 /**
  * Records an operator holds back until event time reaches them (a
@@ -18,6 +19,14 @@ import { decodeTime, encodeTime } from '../../state/time-key.ts';
 export class WaitingRecords<K, V> {
   readonly #keys: Serde<K>;
   readonly #values: Serde<V>;
+  /**
+   * What was added, by the bytes that hold it: an in-memory store hands the
+   * same bytes back, whose positions, clocks and headers then need no
+   * decoding. A key or value that is an object is still read from its bytes,
+   * as after a restart — the object may have been changed since. Bytes read
+   * from a restored or committed store are others, and are decoded whole.
+   */
+  readonly #added = new WeakMap<Uint8Array, Added<K, V>>();
 
   constructor(keySerde: Serde<K>, valueSerde: Serde<V>) {
     this.#keys = keySerde;
@@ -27,10 +36,15 @@ export class WaitingRecords<K, V> {
   /** Holds `record` back; records of one timestamp come out in the order they went in. */
   add(store: OrderedStore, record: StreamRecord<K, V>): void {
     const seq = nextSeq(store);
-    const key = record.key === null || record.key === undefined ? null : Buffer.from(this.#keys.serialize(record.key)!).toString('base64');
+    const keyBytes = record.key === null || record.key === undefined ? null : this.#keys.serialize(record.key)!;
+    const key = keyBytes === null ? null : base64(keyBytes);
     const meta: Meta = { s: record.stream, p: record.partition, o: record.offset, h: record.headers, e: record.eventTime, b: record.brokerTime, i: record.ingestTime, k: key };
     const value = this.#values.serialize(record.value) ?? new Uint8Array();
-    const bytes = new Uint8Array(Buffer.concat([Buffer.from(JSON.stringify(meta)), NEWLINE, value]));
+    const head = utf8Bytes(`${JSON.stringify(meta)}\n`);
+    const bytes = new Uint8Array(head.length + value.length);
+    bytes.set(head);
+    bytes.set(value, head.length);
+    this.#added.set(bytes, { record, keyBytes, valueAt: head.length });
     store.put(WAITING + encodeTime(record.timestamp) + encodeTime(seq), bytes);
   }
 
@@ -61,18 +75,36 @@ export class WaitingRecords<K, V> {
     store.put(RELEASED_KEY, new Uint8Array(Buffer.from(upTo, 'latin1')));
     return due.map(([k, bytes]) => {
       store.delete(k);
-      return this.#decode(decodeTime(k.slice(1, 17)), bytes);
+      const added = this.#added.get(bytes);
+      return added === undefined ? this.#decode(decodeTime(k.slice(1, 17)), bytes) : this.#again(added, bytes);
     });
   }
 
+  /** A record added in this run, as {@link #decode} would give it back. */
+  #again({ record: r, keyBytes, valueAt }: Added<K, V>, bytes: Uint8Array): StreamRecord<K, V> {
+    const key = keyBytes === null ? (null as K) : isPrimitive(r.key) ? r.key : this.#keys.deserialize(keyBytes);
+    const value = isPrimitive(r.value) ? r.value : this.#values.deserialize(bytes.subarray(valueAt));
+    return { stream: r.stream, partition: r.partition, offset: r.offset, key, value, headers: r.headers, eventTime: r.eventTime, brokerTime: r.brokerTime, ingestTime: r.ingestTime, timestamp: r.timestamp };
+  }
+
   #decode(timestamp: number, bytes: Uint8Array): StreamRecord<K, V> {
-    const nl = bytes.indexOf(NEWLINE[0]!);
-    const meta = JSON.parse(Buffer.from(bytes.subarray(0, nl)).toString('utf8')) as Meta;
+    const nl = bytes.indexOf(NEWLINE);
+    const meta = JSON.parse(utf8Text(bytes.subarray(0, nl))) as Meta;
     const key = meta.k === null ? (null as K) : this.#keys.deserialize(new Uint8Array(Buffer.from(meta.k, 'base64')));
     const value = this.#values.deserialize(bytes.subarray(nl + 1));
     return { stream: meta.s, partition: meta.p, offset: meta.o, key, value, headers: meta.h, eventTime: meta.e, brokerTime: meta.b, ingestTime: meta.i, timestamp };
   }
 }
+
+interface Added<K, V> {
+  readonly record: StreamRecord<K, V>;
+  /** The serialized key; null: no key. */
+  readonly keyBytes: Uint8Array | null;
+  /** Where the value's bytes start. */
+  readonly valueAt: number;
+}
+
+const isPrimitive = (v: unknown): boolean => v === null || (typeof v !== 'object' && typeof v !== 'function');
 
 interface Meta {
   readonly s: string;
@@ -99,11 +131,13 @@ export function oldestWaitingBefore(store: OrderedStore, before: number): number
 const WAITING = 'b';
 const SEQ_KEY = 'n';
 const RELEASED_KEY = 'r';
-const NEWLINE = Buffer.from('\n');
+const NEWLINE = 0x0a;
+
+const base64 = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('base64');
 
 function nextSeq(store: OrderedStore): number {
   const bytes = store.get(SEQ_KEY);
-  const seq = bytes === undefined ? 0 : Number(Buffer.from(bytes).toString('utf8'));
-  store.put(SEQ_KEY, new Uint8Array(Buffer.from(String(seq + 1))));
+  const seq = bytes === undefined ? 0 : Number(utf8Text(bytes));
+  store.put(SEQ_KEY, utf8Bytes(String(seq + 1)));
   return seq;
 }
