@@ -3,8 +3,8 @@
  * a user would (the CLI, on a temporary embedded data directory), takes what
  * it wrote, and screenshots it in headless Chromium, into docs/images/.
  *
- *   node scripts/pictures.ts            every picture
- *   node scripts/pictures.ts timeline   only the ones named
+ *   ./with-node node scripts/pictures.ts                     every picture
+ *   ./with-node node scripts/pictures.ts timeline live-page  only the ones named
  *
  * Run by hand, not in CI: it needs Debian's Chromium (`apt-get install
  * chromium`, at /usr/bin/chromium, or set TIDEMARK_CHROMIUM), driven by
@@ -21,6 +21,7 @@ import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { chromium, type Page } from 'playwright-core';
 import { EmbeddedLog } from '../src/index.ts';
+import { flowchartPage, parseFlowchart } from './flowchart-picture.ts';
 import { CHROMIUM_ARGS, appendReadings, startLiveRun, type LiveRun } from '../test/fixtures/live-run.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -110,10 +111,26 @@ async function livePagePicture(page: Page, dir: string): Promise<string> {
   }
 }
 
+/**
+ * The topology of examples/topologies/page-views.ts as `tidemark describe
+ * --format mermaid` gives it (docs/cli.md shows that Mermaid), drawn by
+ * scripts/flowchart-picture.ts: two sub-topologies joined by a repartition
+ * stream, a window store beside its aggregate.
+ */
+async function topologyPicture(page: Page, dir: string): Promise<string> {
+  const mermaid = tidemark(dir, ['describe', join(root, 'examples', 'topologies', 'page-views.ts'), '--format', 'mermaid']);
+  await page.setContent(flowchartPage(parseFlowchart(mermaid)));
+  await page.waitForSelector('body[data-drawn="yes"]');
+  const out = join(imagesDir, 'topology-page-views.png');
+  await page.locator('#chart').screenshot({ path: out });
+  return out;
+}
+
 /** Every picture, by name: a function that writes its PNG and returns its path. */
 const PICTURES: Readonly<Record<string, (page: Page, dir: string) => Promise<string>>> = {
   timeline: timelinePicture,
   'live-page': livePagePicture,
+  topology: topologyPicture,
 };
 
 const wanted = process.argv.slice(2);
