@@ -3,23 +3,26 @@
  * a user would (the CLI, on a temporary embedded data directory), takes what
  * it wrote, and screenshots it in headless Chromium, into docs/images/.
  *
- *   node scripts/pictures.ts            every picture
- *   node scripts/pictures.ts timeline   only the ones named
+ *   ./with-node node scripts/pictures.ts                     every picture
+ *   ./with-node node scripts/pictures.ts timeline live-page  only the ones named
  *
  * Run by hand, not in CI: it needs Debian's Chromium (`apt-get install
  * chromium`, at /usr/bin/chromium, or set TIDEMARK_CHROMIUM), driven by
  * playwright-core. Commit the PNGs it writes.
  *
  * A picture is one function in PICTURES, given a browser page and the
- * directory to write into; add one there (the live page, a topology
- * diagram) and it runs with the others.
+ * directory to write into; add one there and it runs with the others.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { chromium, type Page } from 'playwright-core';
+import { EmbeddedLog } from '../src/index.ts';
+import { flowchartPage, parseFlowchart } from './flowchart-picture.ts';
+import { CHROMIUM_ARGS, appendReadings, startLiveRun, type LiveRun } from '../test/fixtures/live-run.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const cli = join(root, 'src', 'cli', 'main.ts');
@@ -68,9 +71,66 @@ async function timelinePicture(page: Page, dir: string): Promise<string> {
   return out;
 }
 
+/**
+ * The live page of a running application, as the live-page test runs it
+ * (test/fixtures/live-run.ts: sensor readings counted in 10-second windows,
+ * two partitions): readings arrive in both partitions for a few seconds,
+ * partition 1 lagging behind in event time, then one for a window that has
+ * closed. Event time is anchored a minute before now, so the page says how
+ * far behind the wall clock it runs.
+ */
+async function livePagePicture(page: Page, dir: string): Promise<string> {
+  const log = await EmbeddedLog.open({ dataDir: join(dir, 'data') });
+  let run: LiveRun | undefined;
+  try {
+    log.ensureStream('readings', 2);
+    const origin = Math.floor(Date.now() / 1000) * 1000 - 60_000;
+    await appendReadings(log, 0, [['s1', 1], ['s3', 3]], origin);
+    await appendReadings(log, 1, [['s2', 2]], origin);
+    run = await startLiveRun(join(dir, 'data'));
+    await page.setViewportSize({ width: 1100, height: 400 });
+    await page.goto(run.url);
+    await page.waitForSelector('[data-task="0_1"]');
+    // A reading a second of event time per partition and step, partition 1 at half the pace: the charts climb apart.
+    for (let step = 1; step <= 16; step++) {
+      await appendReadings(log, 0, [[step % 2 === 0 ? 's1' : 's3', 3 + step * 2]], origin);
+      if (step % 2 === 0) await appendReadings(log, 1, [[step % 4 === 0 ? 's2' : 's4', 2 + step]], origin);
+      await sleep(400);
+    }
+    // 12 s after the origin, in partition 0: its window [10 s, 20 s) closed when stream time passed 20 s.
+    await appendReadings(log, 0, [['s1', 12]], origin);
+    await page.locator('#late tbody tr', { hasText: 'readings/0@' }).first().waitFor();
+    await page.waitForSelector('#topology svg text');
+    await sleep(1_500); // a few more samples: the lines run on flat to the right edge
+    const out = join(imagesDir, 'live-page.png');
+    await page.screenshot({ path: out, fullPage: true });
+    return out;
+  } finally {
+    if (run !== undefined) await run.stop();
+    await log.close();
+  }
+}
+
+/**
+ * The topology of examples/topologies/page-views.ts as `tidemark describe
+ * --format mermaid` gives it (docs/cli.md shows that Mermaid), drawn by
+ * scripts/flowchart-picture.ts: two sub-topologies joined by a repartition
+ * stream, a window store beside its aggregate.
+ */
+async function topologyPicture(page: Page, dir: string): Promise<string> {
+  const mermaid = tidemark(dir, ['describe', join(root, 'examples', 'topologies', 'page-views.ts'), '--format', 'mermaid']);
+  await page.setContent(flowchartPage(parseFlowchart(mermaid)));
+  await page.waitForSelector('body[data-drawn="yes"]');
+  const out = join(imagesDir, 'topology-page-views.png');
+  await page.locator('#chart').screenshot({ path: out });
+  return out;
+}
+
 /** Every picture, by name: a function that writes its PNG and returns its path. */
 const PICTURES: Readonly<Record<string, (page: Page, dir: string) => Promise<string>>> = {
   timeline: timelinePicture,
+  'live-page': livePagePicture,
+  topology: topologyPicture,
 };
 
 const wanted = process.argv.slice(2);
@@ -80,7 +140,7 @@ const profile = mkdtempSync(join(tmpdir(), 'tidemark-pictures-chromium-'));
 const context = await chromium.launchPersistentContext(profile, {
   executablePath: chromiumPath,
   headless: true,
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  args: CHROMIUM_ARGS,
   viewport: { width: 1100, height: 900 },
   deviceScaleFactor: 2,
 });

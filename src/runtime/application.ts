@@ -153,8 +153,7 @@ export class Application {
       await run.loop.runUntil(this.#tasks, () => false);
     }
     await run.loop.stop();
-    this.#announce('revoked', this.#tasks);
-    if (this.#observed !== undefined) this.#observed = { ...this.#observed, running: false, tasks: [...this.#tasks] };
+    run.end();
     return run.summary();
   }
 
@@ -266,6 +265,11 @@ export class Application {
         this.#announce('revoked', handed);
         this.#handedOver.push(...handed);
         setTasks(this.#tasks.filter((t) => !taskIds.includes(t.id)));
+      },
+      end: () => {
+        this.#announce('revoked', this.#tasks);
+        // The last observation stays readable, its tasks frozen as they ended.
+        if (this.#observed !== undefined) this.#observed = { ...this.#observed, running: false, tasks: [...this.#tasks] };
       },
     };
   }

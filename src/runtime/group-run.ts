@@ -45,8 +45,9 @@ export async function runInGroup(app: GroupRunHost, options: RunOptions, group: 
   await app.log.prepare?.({ ...plan, tasks: [] });
   const catchUp = options.mode === 'catch-up' ? await beginCatchUp(app) : undefined;
   await group.join(plan);
+  let run: StartedRun | undefined;
   try {
-    const run = app.start(options, { ...plan, tasks: [] });
+    run = app.start(options, { ...plan, tasks: [] });
     let generation: number | undefined;
     for (;;) {
       const assignment = group.assignment();
@@ -72,6 +73,8 @@ export async function runInGroup(app: GroupRunHost, options: RunOptions, group: 
     await commitTolerating(app, run);
     return run.summary();
   } finally {
+    // However it ended, the tasks it held run here no more.
+    run?.end();
     await group.leave();
   }
 }

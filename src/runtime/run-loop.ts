@@ -17,6 +17,8 @@ export interface StartedRun {
   takeOver(tasks: RunPlan['tasks']): void;
   /** Stops running these tasks: another instance holds them now. */
   handOver(taskIds: readonly string[]): void;
+  /** The run is over (after its last commit): its tasks are announced revoked and its observation says it ended. */
+  end(): void;
 }
 
 /** The processing loop: fetch, schedule and process, commit on interval, report progress. */

@@ -7,7 +7,8 @@
  */
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import type { AppendRecord, RunSummary, Topology } from '../../src/index.ts';
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import { DIAGNOSTICS_CHANNELS, type AppendRecord, type RunSummary, type TaskMessage, type Topology } from '../../src/index.ts';
 import { assignTasks } from '../../src/semantics.ts';
 import { subTopologies } from '../../src/runtime/topology.ts';
 import { kafkaBroker, resetTopics } from '../fixtures/kafka.ts';
@@ -115,4 +116,30 @@ test('with a repartition topic written by tasks on several members, tasks moving
     // but the move is written into the repartition topic (leaving, then arrived) and the reader waits for it.
     assert.deepEqual(await groupRun(t, broker.bootstrap, top, records, members, leave, 500, 2_000), expected, `${members} member(s)${leave ? ', the first leaving' : ''}`);
   }
+});
+
+test('when a group run ends, its observation says so and every task it held is announced revoked', { timeout: 300_000 }, async (t) => {
+  const broker = await kafkaBroker(t);
+  if (broker === undefined) return;
+  await resetTopics(broker.bootstrap);
+  scenario++;
+  const records = groupInput(5, 200);
+  await produceReadings(broker.bootstrap, records);
+  const events: TaskMessage[] = [];
+  const onTask = (m: unknown): void => void events.push(m as TaskMessage);
+  subscribe(DIAGNOSTICS_CHANNELS.task, onTask);
+  t.after(() => unsubscribe(DIAGNOSTICS_CHANNELS.task, onTask));
+  const applicationId = `group-app-${process.pid}-${scenario}`;
+  const member = await startInstance(broker.bootstrap, applicationId, 'member-0', groupTopology('stream-time'), { mode: 'real-time' });
+  try {
+    await waitFor('the member holds every task', () => applicationInternals(member.app).tasks.length === PARTITIONS);
+    assert.equal(member.app.observe()?.running, true);
+  } finally {
+    await stopInstance(member);
+  }
+  assert.equal(member.app.observe()?.running, false, 'observe() after the run: it has ended');
+  const ofApp = events.filter((e) => e.applicationId === applicationId);
+  const held = (event: TaskMessage['event']): string[] => ofApp.filter((e) => e.event === event).map((e) => e.taskId).sort();
+  assert.deepEqual(held('assigned'), ['0_0', '0_1', '0_2', '0_3']);
+  assert.deepEqual(held('revoked'), held('assigned'), 'every task assigned here is revoked when the run ends');
 });

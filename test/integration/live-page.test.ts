@@ -10,60 +10,16 @@
  * Without Chromium the browser test skips, unless TIDEMARK_REQUIRE_BROWSER=1
  * (as in CI), where it fails.
  */
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { chromium, type Browser } from 'playwright-core';
-import { EmbeddedLog, Serdes } from '../../src/index.ts';
-import { MAIN } from '../fixtures/cli.ts';
+import { EmbeddedLog } from '../../src/index.ts';
+import { CHROMIUM, CHROMIUM_ARGS, appendReadings as append, startLiveRun, until } from '../fixtures/live-run.ts';
 
-const TOPOLOGY = fileURLToPath(new URL('../fixtures/live-topology.ts', import.meta.url));
-const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = process.env['TIDEMARK_ARTIFACTS'] ?? join(tmpdir(), 'tidemark-artifacts');
-const T0 = Date.UTC(2026, 0, 1, 12, 0, 0);
-const key = Serdes.string();
-const value = Serdes.json<{ celsius: number }>();
-
-/** Appends readings `[sensor, seconds after T0]` to partition `p` of `readings`. */
-async function append(log: EmbeddedLog, p: number, readings: readonly (readonly [string, number])[]): Promise<void> {
-  await log.append(readings.map(([sensor, s]) => ({ stream: 'readings', partition: p, key: key.serialize(sensor), value: value.serialize({ celsius: 20 + s / 10 }), eventTime: T0 + s * 1000 })));
-}
-
-/** Starts the real-time run with --http; resolves with its URL once it listens. */
-function startRun(t: TestContext, dataDir: string): Promise<{ child: ChildProcess; url: string; stderr: () => string }> {
-  const child = spawn(process.execPath, [MAIN, 'run', TOPOLOGY, '--data-dir', dataDir, '--mode', 'real-time', '--http', '127.0.0.1:0', '--quiet'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let err = '';
-  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-  child.stdout!.resume();
-  t.after(() => {
-    if (child.exitCode === null) child.kill('SIGKILL');
-  });
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no live page within 60 s; stderr: ${err}`)), 60_000);
-    child.stderr!.on('data', () => {
-      const m = /live page at (http:\/\/\S+?\/) /.exec(err);
-      if (m !== null) {
-        clearTimeout(timer);
-        resolve({ child, url: m[1]!, stderr: () => err });
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`the run exited (${code}) before serving: ${err}`)));
-  });
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 test('the live page shows the tasks, follows the watermark as records arrive, and lists a late record; /metrics agrees and has no NaN', { timeout: 180_000 }, async (t) => {
   if (!existsSync(CHROMIUM)) {
@@ -79,7 +35,9 @@ test('the live page shows the tasks, follows the watermark as records arrive, an
   await append(log, 0, [['s1', 1], ['s1', 4]]);
   await append(log, 1, [['s2', 2]]);
 
-  const { child, url } = await startRun(t, dataDir);
+  const run = await startLiveRun(dataDir);
+  t.after(() => run.kill());
+  const { url } = run;
   const progress = async (): Promise<{ tasks: { id: string; watermark: number | null; streamTime: number | null }[]; recentLate: unknown[] }> => (await fetch(`${url}progress`)).json() as never;
   await until('both tasks to process their records', async () => ((await progress()).tasks.every((x) => x.streamTime !== null) ? true : undefined));
 
@@ -93,10 +51,7 @@ test('the live page shows the tasks, follows the watermark as records arrive, an
   let browser: Browser | undefined;
   try {
     // Playwright gives the browser a fresh temporary profile; the flags keep it off the (closed) network.
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     const problems: string[] = [];
     page.on('pageerror', (e) => problems.push(e.message));
@@ -135,7 +90,5 @@ test('the live page shows the tasks, follows the watermark as records arrive, an
   const lateMetric = await (await fetch(`${url}metrics`)).text();
   assert.match(lateMetric, /^tidemark_late_records_total\{application="live",task="0_0",operator="[^"]+"\} 1$/m);
 
-  child.kill('SIGTERM');
-  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
-  assert.equal(code, 0);
+  assert.equal(await run.stop(), 0);
 });
