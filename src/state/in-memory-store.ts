@@ -1,5 +1,5 @@
 import { KeyHexCache, hexToBytes, type CommittableStore, type StateBackend, type StateWrite, type StoreDefinition } from './key-value-store.ts';
-import { DigestOwners, committedEntries, encodeWrites } from './long-keys.ts';
+import { DigestOwners, committedEntries, committedValue, encodeWrites } from './long-keys.ts';
 
 /**
  * A store held wholly in memory. Its changes are still committed with the
@@ -15,9 +15,8 @@ export class InMemoryKeyValueStore<K, V> implements CommittableStore<K, V> {
   readonly #owners: DigestOwners;
   /** Read only to clear a long key's entry of the old whole-key form when it is written. */
   readonly #backend: StateBackend;
+  /** The keys written since the last commit (hex), with their bytes (null: deleted). Rolling back reads the committed values again from the backend: it holds them, so no undo log is kept. */
   #pending = new Map<string, Uint8Array | null>();
-  /** Values before the first uncommitted write of each key, to roll back. */
-  #undo = new Map<string, { key: K; value: V } | undefined>();
 
   constructor(def: StoreDefinition<K, V>, backend: StateBackend) {
     this.name = def.name;
@@ -38,14 +37,14 @@ export class InMemoryKeyValueStore<K, V> implements CommittableStore<K, V> {
   put(key: K, value: V): void {
     if (value === undefined || value === null) return this.delete(key);
     const hex = this.#hexOf(key);
-    this.#remember(hex);
+    this.#claim(hex);
     this.#data.set(hex, { key, value });
     this.#pending.set(hex, this.#def.valueSerde.serialize(value));
   }
 
   delete(key: K): void {
     const hex = this.#hexOf(key);
-    this.#remember(hex);
+    this.#claim(hex);
     this.#data.delete(hex);
     this.#pending.set(hex, null);
   }
@@ -66,21 +65,19 @@ export class InMemoryKeyValueStore<K, V> implements CommittableStore<K, V> {
     const writes: StateWrite[] = [];
     for (const [key, value] of this.#pending) writes.push(...encodeWrites(this.#backend, this.name, key, value));
     this.#pending = new Map();
-    this.#undo = new Map();
     return writes;
   }
 
   discardWrites(): void {
-    for (const [hex, before] of this.#undo) {
+    for (const hex of this.#pending.keys()) {
+      const before = committedValue(this.#backend, this.name, hex);
       if (before === undefined) this.#data.delete(hex);
-      else this.#data.set(hex, before);
+      else this.#data.set(hex, { key: this.#def.keySerde.deserialize(hexToBytes(hex)), value: this.#def.valueSerde.deserialize(before) });
     }
     this.#pending = new Map();
-    this.#undo = new Map();
   }
 
-  #remember(hex: string): void {
+  #claim(hex: string): void {
     this.#owners.claim(hex, (other) => this.#data.has(other));
-    if (!this.#undo.has(hex)) this.#undo.set(hex, this.#data.get(hex));
   }
 }

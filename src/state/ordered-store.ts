@@ -131,8 +131,8 @@ export class InMemoryOrderedStore implements CommittableOrderedStore {
   readonly name: string;
   readonly #data = new Map<string, Uint8Array>();
   readonly #sorted = new SortedKeys();
+  /** The keys written since the last commit, with their values (null: deleted). Rolling back reads the committed values again from the backend: it holds them, so no undo log is kept. */
   #pending = new Map<string, Uint8Array | null>();
-  #undo = new Map<string, Uint8Array | undefined>();
   readonly #owners: DigestOwners;
   /** Read only to clear a long key's entry of the old whole-key form when it is written. */
   readonly #backend: StateBackend;
@@ -154,7 +154,6 @@ export class InMemoryOrderedStore implements CommittableOrderedStore {
 
   put(key: string, value: Uint8Array): void {
     this.#owners.claim(key, (other) => this.#data.has(other));
-    this.#remember(key);
     if (!this.#data.has(key)) this.#sorted.insert(key);
     this.#data.set(key, value);
     this.#pending.set(key, value);
@@ -162,7 +161,6 @@ export class InMemoryOrderedStore implements CommittableOrderedStore {
 
   delete(key: string): void {
     if (!this.#data.has(key)) return;
-    this.#remember(key);
     this.#data.delete(key);
     this.#sorted.delete(key);
     this.#pending.set(key, null);
@@ -184,21 +182,16 @@ export class InMemoryOrderedStore implements CommittableOrderedStore {
   drainWrites(): StateWrite[] {
     const writes = [...this.#pending].flatMap(([key, value]) => encodeWrites(this.#backend, this.name, key, value));
     this.#pending = new Map();
-    this.#undo = new Map();
     return writes;
   }
 
   discardWrites(): void {
-    for (const [k, before] of this.#undo) {
+    for (const k of [...this.#pending.keys()]) {
+      const before = committedValue(this.#backend, this.name, k);
       if (before === undefined) this.delete(k);
       else this.put(k, before);
     }
     this.#pending = new Map();
-    this.#undo = new Map();
-  }
-
-  #remember(key: string): void {
-    if (!this.#undo.has(key)) this.#undo.set(key, this.#data.get(key));
   }
 }
 

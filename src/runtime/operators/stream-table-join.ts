@@ -8,6 +8,7 @@ import type { EventClock } from '../../time/event-clock.ts';
 import { dueBefore, isStreamRecordDue, missedJoinedRecords, streamTableResultTimestamp } from '../../joins/stream-table.ts';
 import { clockHooks, clockNow, describeClock, handleLateRecord, keyHexOf } from './aggregate-spec.ts';
 import { WaitingRecords } from './waiting-records.ts';
+import { utf8Bytes, utf8Text } from '../../records/utf8.ts';
 
 /** Which stream records a stream–table join emits when the table has no row for them: none (inner) or all (left). */
 export type StreamTableJoinKind = 'inner' | 'left';
@@ -92,10 +93,10 @@ export function streamTableJoin<K, VS, VT, VOut>(spec: StreamTableJoinSpec<K, VS
 
 function lastJoined(store: OrderedStore, keyHex: string): number | undefined {
   const bytes = store.get(joinedKey(keyHex));
-  return bytes === undefined ? undefined : decodeTime(Buffer.from(bytes).toString('latin1'));
+  return bytes === undefined ? undefined : decodeTime(utf8Text(bytes));
 }
 
 function noteJoined(store: OrderedStore, keyHex: string, ts: number): void {
   const last = lastJoined(store, keyHex);
-  if (last === undefined || ts > last) store.put(joinedKey(keyHex), new Uint8Array(Buffer.from(encodeTime(ts), 'latin1')));
+  if (last === undefined || ts > last) store.put(joinedKey(keyHex), utf8Bytes(encodeTime(ts)));
 }

@@ -60,7 +60,7 @@ export class WaitingRecords<K, V> {
    */
   takeDue(store: OrderedStore, isDue: (ts: number) => boolean, before: number): StreamRecord<K, V>[] {
     const released = store.get(RELEASED_KEY);
-    const from = released === undefined ? '' : Buffer.from(released).toString('latin1');
+    const from = released === undefined ? '' : utf8Text(released);
     const to = encodeTime(before);
     if (from >= to) return [];
     const due: [string, Uint8Array][] = [];
@@ -72,7 +72,7 @@ export class WaitingRecords<K, V> {
       }
       due.push(entry);
     }
-    store.put(RELEASED_KEY, new Uint8Array(Buffer.from(upTo, 'latin1')));
+    store.put(RELEASED_KEY, utf8Bytes(upTo));
     return due.map(([k, bytes]) => {
       store.delete(k);
       const added = this.#added.get(bytes);
