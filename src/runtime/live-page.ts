@@ -75,6 +75,10 @@ function clock(t) {
   if (t >= MAX) return '∞ (end of input)';
   return t >= 1e11 ? new Date(t).toISOString().replace('T', ' ').replace('Z', '') : String(t);
 }
+// Times in a late record's reason are epoch milliseconds (exact, as the audit log keeps them); the page shows them as dates.
+function datesIn(text) {
+  return String(text).replace(/(?<![0-9])1[0-9]{12}(?![0-9])/g, (t) => clock(Number(t)));
+}
 function ago(ms) {
   if (ms === null || ms === undefined) return '';
   const s = Math.abs(ms) / 1000;
@@ -141,7 +145,7 @@ function renderSummary(o) {
 function renderLate(o) {
   const body = document.querySelector('#late tbody');
   body.replaceChildren(...[...o.recentLate].reverse().map((l) => el('tr', {},
-    el('td', { class: 'clock' }, new Date(l.at).toISOString().slice(11, 23)), el('td', {}, l.taskId), el('td', {}, l.stream + '/' + l.partition + '@' + l.offset), el('td', {}, l.kind), el('td', {}, l.detail))));
+    el('td', { class: 'clock' }, new Date(l.at).toISOString().slice(11, 23)), el('td', {}, l.taskId), el('td', {}, l.stream + '/' + l.partition + '@' + l.offset), el('td', {}, l.kind), el('td', {}, datesIn(l.detail)))));
   document.getElementById('no-late').hidden = o.recentLate.length > 0;
 }
 function renderTopology(nodes) {

@@ -75,6 +75,8 @@ test('the live page shows the tasks, follows the watermark as records arrive, an
       return text !== null && text.includes('readings/0@3') ? text : undefined;
     });
     assert.match(row, /late-record/);
+    // Its window and when it closed, as dates: [12:00:00, 12:00:10) closed at 12:00:10 + grace 0.
+    assert.match(row, /the last, \[2026-01-01 12:00:00\.000, 2026-01-01 12:00:10\.000\), closed at 2026-01-01 12:00:10\.000/);
     assert.match(await page.locator('[data-field="late"] b').textContent() ?? '', /^1$/);
     await page.waitForSelector('#topology svg text');
     assert.match((await page.locator('#topology').textContent()) ?? '', /readings/);

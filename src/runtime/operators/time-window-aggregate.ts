@@ -25,7 +25,11 @@ export function timeWindowAggregate<K, V, A>(windows: TimeWindows, spec: Aggrega
   const delay = fireDelay(spec.clock, grace);
   const firesEarly = firesBeforeClosing(spec.emit, grace, spec.clock);
   const kept = stateLateness(spec.emit, grace, spec.retentionMs);
-  const late = (r: StreamRecord, clock: string): string => `late for every window of timestamp ${r.timestamp} (${clock}, grace ${grace})`;
+  // The last window of the record (the largest end) is the one that closed last: naming it says by how much the record missed.
+  const late = (r: StreamRecord, clock: string): string => {
+    const last = windows.windowsFor(r.timestamp).reduce((a, w) => (w.end > a.end ? w : a));
+    return `late for every window of timestamp ${r.timestamp}: the last, [${last.start}, ${last.end}), closed at ${last.end + grace} (${clock}, grace ${grace})`;
+  };
   return () => {
     // Every window starting below `scannedTo` (the bound of the last closing scan) is
     // gone, and none can open again: the clock never goes back. So the next scan
