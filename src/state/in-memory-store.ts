@@ -1,5 +1,5 @@
 import { KeyHexCache, hexToBytes, type CommittableStore, type StateBackend, type StateWrite, type StoreDefinition } from './key-value-store.ts';
-import { DigestOwners, committedEntries, committedValue, encodeWrites } from './long-keys.ts';
+import { DigestOwners, committedEntries, committedValue, encodeWrites, isLongKey } from './long-keys.ts';
 
 /**
  * A store held wholly in memory. Its changes are still committed with the
@@ -78,6 +78,6 @@ export class InMemoryKeyValueStore<K, V> implements CommittableStore<K, V> {
   }
 
   #claim(hex: string): void {
-    this.#owners.claim(hex, (other) => this.#data.has(other));
+    if (isLongKey(hex)) this.#owners.claim(hex, (other) => this.#data.has(other));
   }
 }

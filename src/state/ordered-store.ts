@@ -153,15 +153,16 @@ export class InMemoryOrderedStore implements CommittableOrderedStore {
   }
 
   put(key: string, value: Uint8Array): void {
-    this.#owners.claim(key, (other) => this.#data.has(other));
-    if (!this.#data.has(key)) this.#sorted.insert(key);
+    // Every window, join and waiting record is a put: no closure, one lookup for a key already there.
+    if (isLongKey(key)) this.#owners.claim(key, (other) => this.#data.has(other));
+    const size = this.#data.size;
     this.#data.set(key, value);
+    if (this.#data.size !== size) this.#sorted.insert(key);
     this.#pending.set(key, value);
   }
 
   delete(key: string): void {
-    if (!this.#data.has(key)) return;
-    this.#data.delete(key);
+    if (!this.#data.delete(key)) return;
     this.#sorted.delete(key);
     this.#pending.set(key, null);
   }
