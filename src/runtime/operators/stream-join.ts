@@ -125,10 +125,11 @@ export function streamJoin<K, VL, VR, VOut>(spec: StreamJoinSpec<K, VL, VR, VOut
       // A range scan copies what it covers: only the entries of windows closed now are read (`lastClosedEnd`), from where the last
       // pass stopped (a record whose window is closed is late, never stored; in LMDB the committed entries of the records gone since
       // the last commit would be read again).
-      const closedFrom = store.get(CLOSED_KEY);
+      const closedBytes = store.get(CLOSED_KEY);
+      const closedFrom = closedBytes === undefined ? '' : utf8Text(closedBytes);
       let upTo = encodeTime(lastClosedEnd(grace, now) + 1);
       const due: { ck: string; key: string; side: JoinSide; ts: number }[] = [];
-      for (const [ck, bytes] of store.range(`c${closedFrom === undefined ? '' : utf8Text(closedFrom)}`, `c${upTo}`)) {
+      for (const [ck, bytes] of store.range(`c${closedFrom}`, `c${upTo}`)) {
         const side: JoinSide = ck[17] === 'l' ? 'left' : 'right';
         const key = utf8Text(bytes);
         const at = key.indexOf(SEP) + 1;
@@ -139,7 +140,8 @@ export function streamJoin<K, VL, VR, VOut>(spec: StreamJoinSpec<K, VL, VR, VOut
         }
         due.push({ ck, key, side, ts });
       }
-      store.put(CLOSED_KEY, utf8Bytes(upTo));
+      // Most clock moves close nothing: the bound is written only when it moves.
+      if (upTo !== closedFrom) store.put(CLOSED_KEY, utf8Bytes(upTo));
       for (const { ck, key, side, ts } of due) {
         const stored = store.get(key);
         if (stored !== undefined && stored[0] === UNMATCHED && emitsUnmatched(side)) {

@@ -72,7 +72,8 @@ export class WaitingRecords<K, V> {
       }
       due.push(entry);
     }
-    store.put(RELEASED_KEY, utf8Bytes(upTo));
+    // Most clock moves release nothing new: the bound is written only when it moves.
+    if (upTo !== from) store.put(RELEASED_KEY, utf8Bytes(upTo));
     return due.map(([k, bytes]) => {
       store.delete(k);
       const added = this.#added.get(bytes);
