@@ -51,7 +51,7 @@ export class InputNotes {
 
   /** Scheduling proceeded without passing any partition over: the next passing over is a new decision. */
   notPassingOver(): void {
-    this.#passingOver.clear();
+    if (this.#passingOver.size > 0) this.#passingOver.clear();
   }
 
   /**

@@ -266,11 +266,12 @@ export class StreamTask {
     this.counters.processed++;
     try {
       this.#graph.entry(record.stream)(record);
-      this.#trace({ kind: 'record', time: record.timestamp, key: traceKey(record.key), late: cursor.lateInCurrent, stream: record.stream, partition: record.partition, offset: record.offset });
+      // Checked here, not only in #trace: the event (and its key's text) is not built for a run that does not trace.
+      if (this.#env.trace !== undefined) this.#trace({ kind: 'record', time: record.timestamp, key: traceKey(record.key), late: cursor.lateInCurrent, stream: record.stream, partition: record.partition, offset: record.offset });
       // Stream time moved: operators that close windows on it do so now, after the
       // record's own depth-first pass, whether or not the record reached them.
       if (cursor.streamTime > before) {
-        this.#trace({ kind: 'stream-time', time: cursor.streamTime });
+        if (this.#env.trace !== undefined) this.#trace({ kind: 'stream-time', time: cursor.streamTime });
         this.#graph.onStreamTime(record, this.#eventClock === 'stream-time');
       }
       // Then the watermark, which a generator computes from the records processed, this one included.
