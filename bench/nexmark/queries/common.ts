@@ -23,6 +23,13 @@ export interface TidemarkQuery {
   readonly description: string;
   /** Adds the query to `b`: reads INPUT, writes OUTPUT. */
   build(b: StreamsBuilder, ctx: QueryContext): void;
+  /**
+   * Whether the topology reads, as a table, a stream it writes itself. A
+   * catch-up run stops at the end offsets its external inputs had when it
+   * started, so such a stream is read by the next run: the query runs in
+   * catch-up until a run processes nothing.
+   */
+  readonly readsItsOwnStreams?: boolean;
 }
 
 /** The input: every event, keyed by nothing. */
