@@ -1,8 +1,7 @@
 /**
  * Comparing result rows with the reference's: as sorted lists of NDJSON
  * lines, after keeping the last row per key for the keyed queries (a system
- * that emits updates is judged by its final rows). `compareRows` is where a
- * peer's rows file (Kafka Streams, Flink, …) is checked.
+ * that emits updates is judged by its final rows).
  */
 import { readFileSync } from 'node:fs';
 import { KEYED, reference, type QueryName } from './reference.ts';
@@ -57,7 +56,7 @@ export function readRows(file: string): string[] {
  * `events` (a peer's output, written as NDJSON result rows). Lines are
  * compared as JSON re-serialized, so spacing does not matter; key order does.
  */
-export function compareRows(query: QueryName, rowsFile: string, events: readonly NexmarkEvent[]): Comparison {
+export function compareRowsWith(query: QueryName, rowsFile: string, events: readonly NexmarkEvent[]): Comparison {
   const rows = readRows(rowsFile).map((l, i) => {
     try {
       return JSON.stringify(JSON.parse(l));
