@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import type { AppendRecord, AuditEntry, RunSummary, Topology } from '../../src/index.ts';
 import { applicationInternals } from '../../src/runtime/application.ts';
 import { kafkaBroker, resetTopics } from '../fixtures/kafka.ts';
-import { SCENARIOS, committedAudit, embeddedFingerprints, finishedInstance, groupInput, groupTopology, joinAndLeave, kafkaFingerprints, produceReadings, progressOf, startInstance, stopInstance, waitFor, type Instance } from '../fixtures/kafka-group.ts';
+import { SCENARIOS, committedAudit, embeddedFingerprints, finishedInstance, groupInput, groupTopology, joinAndLeave, kafkaFingerprints, produceReadings, progressOf, startInstance, stopInstance, waitFor, withInputLargeEnough, type Instance } from '../fixtures/kafka-group.ts';
 
 let scenario = 0;
 
@@ -44,14 +44,16 @@ for (const eventClock of ['stream-time', 'watermark'] as const) {
     const broker = await kafkaBroker(t);
     if (broker === undefined) return;
     const top = groupTopology(eventClock, true);
-    const records = groupInput(eventClock === 'watermark' ? 13 : 5, 3_000);
-    const expected = await embeddedFingerprints(top, records);
+    const seed = eventClock === 'watermark' ? 13 : 5;
     for (const [members, leave] of SCENARIOS) {
       const what = `${members} member(s)${leave ? ', the first leaving' : ''}`;
-      const run = await groupCatchUp(t, broker.bootstrap, top, records, members, leave);
-      assert.deepEqual(run.fingerprints, expected, what);
-      assert.deepEqual(run.summaries.map((s) => s.nondeterministicDecisions), run.summaries.map(() => 0), `${what}: no nondeterministic decision`);
-      assert.deepEqual(run.audit.filter((e) => e.kind.startsWith('nondeterministic:')), [], `${what}: none in the committed audit`);
+      await withInputLargeEnough(t, 3_000, 12_000, async (size) => {
+        const records = groupInput(seed, size);
+        const run = await groupCatchUp(t, broker.bootstrap, top, records, members, leave);
+        assert.deepEqual(run.fingerprints, await embeddedFingerprints(top, records), what);
+        assert.deepEqual(run.summaries.map((s) => s.nondeterministicDecisions), run.summaries.map(() => 0), `${what}: no nondeterministic decision`);
+        assert.deepEqual(run.audit.filter((e) => e.kind.startsWith('nondeterministic:')), [], `${what}: none in the committed audit`);
+      });
     }
   });
 }

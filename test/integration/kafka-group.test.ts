@@ -13,7 +13,7 @@ import { assignTasks } from '../../src/semantics.ts';
 import { subTopologies } from '../../src/runtime/topology.ts';
 import { kafkaBroker, resetTopics } from '../fixtures/kafka.ts';
 import { applicationInternals } from '../../src/runtime/application.ts';
-import { PARTITIONS, SCENARIOS, committedAudit, embeddedFingerprints, groupInput, groupTopology, joinAndLeave, kafkaFingerprints, produceReadings, startInstance, stopInstance, waitFor, type Instance } from '../fixtures/kafka-group.ts';
+import { PARTITIONS, SCENARIOS, committedAudit, embeddedFingerprints, groupInput, groupTopology, joinAndLeave, kafkaFingerprints, produceReadings, startInstance, stopInstance, waitFor, withInputLargeEnough, type Instance } from '../fixtures/kafka-group.ts';
 
 /** Each scenario is an application of its own: no transactional id of an earlier one (a failed run's, say) is still open. */
 let scenario = 0;
@@ -96,10 +96,12 @@ for (const eventClock of ['stream-time', 'watermark'] as const) {
     const broker = await kafkaBroker(t);
     if (broker === undefined) return;
     const top = groupTopology(eventClock);
-    const records = groupInput(eventClock === 'watermark' ? 7 : 3, 3_000);
-    const expected = await embeddedFingerprints(top, records);
+    const seed = eventClock === 'watermark' ? 7 : 3;
     for (const [members, leave] of SCENARIOS) {
-      assert.deepEqual(await groupRun(t, broker.bootstrap, top, records, members, leave, 500), expected, `${members} member(s)${leave ? ', the first leaving' : ''}`);
+      await withInputLargeEnough(t, 3_000, 12_000, async (size) => {
+        const records = groupInput(seed, size);
+        assert.deepEqual(await groupRun(t, broker.bootstrap, top, records, members, leave, 500), await embeddedFingerprints(top, records), `${members} member(s)${leave ? ', the first leaving' : ''}`);
+      });
     }
   });
 }
@@ -108,13 +110,14 @@ test('with a repartition topic written by tasks on several members, tasks moving
   const broker = await kafkaBroker(t);
   if (broker === undefined) return;
   const top = groupTopology('stream-time', true);
-  const records = groupInput(11, 3_000);
-  const expected = await embeddedFingerprints(top, records);
   for (const [members, leave] of SCENARIOS) {
     // A producer share of the repartition topic falls quiet while its writer task moves (commit, restore — made to
     // last 2 s here, as a large state's would); with the default maxIdleMs of 500 ms its reader would pass it over,
     // but the move is written into the repartition topic (leaving, then arrived) and the reader waits for it.
-    assert.deepEqual(await groupRun(t, broker.bootstrap, top, records, members, leave, 500, 2_000), expected, `${members} member(s)${leave ? ', the first leaving' : ''}`);
+    await withInputLargeEnough(t, 3_000, 12_000, async (size) => {
+      const records = groupInput(11, size);
+      assert.deepEqual(await groupRun(t, broker.bootstrap, top, records, members, leave, 500, 2_000), await embeddedFingerprints(top, records), `${members} member(s)${leave ? ', the first leaving' : ''}`);
+    });
   }
 });
 
