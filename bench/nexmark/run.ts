@@ -7,10 +7,13 @@
  * a mismatch fails the bench. Prints a block per query and writes the
  * results as JSON into bench/results/ (ignored by git).
  *
- *   node bench/nexmark/run.ts [--quick] [--events N] [--seed S] [--rate R] [--queries q0,q5] [--file EVENTS.ndjson]
+ *   node bench/nexmark/run.ts [--quick] [--events N] [--seed S] [--rate R] [--queries q0,q5] [--file EVENTS.ndjson] [--no-latency]
  *
  * --quick: 20 000 events at 1 000 events/s (default 1 000 000 at Beam's 10 000/s); --file: an existing events
  * file (with its .meta.json) instead of generating one into bench/results/.
+ * Then the charts of the results (chart.ts) next to the JSON, and, unless
+ * --no-latency, the windowed queries' event-time latency in real-time runs
+ * at a fixed rate (latency.ts, with its own defaults, small under --quick).
  * `node bench/nexmark/run.ts --compare q5 ROWS.ndjson --file EVENTS.ndjson`
  * checks a peer's rows file against the reference (see compareRows) and exits
  * non-zero when they differ.
@@ -25,6 +28,8 @@ import { compareLines, compareRowsWith, type Comparison } from './compare.ts';
 import { parseEvents, readData } from './events.ts';
 import { defaultConfig } from './generator.ts';
 import { generateInto } from './generate.ts';
+import { writeCharts } from './chart.ts';
+import { latencyConfig, latencyReport } from './latency.ts';
 import { LOOPS } from './loops.ts';
 import { metaPath } from './model.ts';
 import { TIDEMARK_QUERIES } from './queries/index.ts';
@@ -190,6 +195,13 @@ async function parent(): Promise<void> {
   writeFileSync(out, json + '\n');
   writeFileSync(join(RESULTS_DIR, 'nexmark-latest.json'), json + '\n');
   console.log(`results: ${out}`);
+  afterResults(out, queries, quick);
+}
+
+/** The charts of the results just written, and the latency section. */
+function afterResults(json: string, queries: readonly QueryName[], quick: boolean): void {
+  for (const f of [json, join(RESULTS_DIR, 'nexmark-latest.json')]) console.log(`chart: ${writeCharts(f).join(', ')}`);
+  if (!process.argv.includes('--no-latency')) latencyReport(queries, latencyConfig(quick, []));
 }
 
 async function compareMain(): Promise<void> {
