@@ -5,11 +5,14 @@
  * bar labelled with its rate and its share of the loop's. Hand-written SVG.
  *
  *   node bench/nexmark/chart.ts [--json RESULTS.json] [--peers PEERS.json] [--metric wall|cpu] [--out CHART.svg]
+ *   node bench/nexmark/chart.ts --markdown [--json RESULTS.json] [--latency LATENCY.json]
  *
  * Defaults: bench/results/nexmark-latest.json; the newest
  * bench/results/peers/peers-*.json when it ran on the same events; both
  * metrics, written next to the JSON as `<json>.svg` (events/s of wall clock)
- * and `<json>.cpu.svg` (events per CPU-second).
+ * and `<json>.cpu.svg` (events per CPU-second). `--markdown` prints the
+ * figures as the README's table instead (with the latency run's, default
+ * bench/results/nexmark-latency-latest.json).
  */
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -243,6 +246,41 @@ export function writeCharts(jsonFile: string, peersFile?: string): string[] {
   });
 }
 
+interface LatencyJson {
+  readonly results: readonly { query: string; p50Ms: number; p99Ms: number; closes: number; results: number }[];
+}
+
+/**
+ * The figures as a Markdown table: per query the events per CPU-second of
+ * every system (the loop first), tidemark's share of the loop's, its events
+ * per second of wall clock, and its event-time latency when `latency` has it.
+ */
+export function markdownTable(bench: NexmarkJson, peers: PeersJson | undefined, latency: LatencyJson | undefined): string {
+  const cpu = barsOf(bench, peers, 'cpu');
+  const wall = barsOf(bench, peers, 'wall');
+  const systems = systemsOf(cpu);
+  const k = (v: number | undefined): string => (v === undefined ? '–' : rateLabel(v).replace(/\/s$/, '').trim());
+  const head = ['query', ...systems.map((s) => `${styleOf(s, systems.indexOf(s)).label}, events per CPU-s`), 'tidemark / loop', 'tidemark, events/s', 'latency p50 / p99 (windows)'];
+  const lines = [`| ${head.join(' | ')} |`, `| --- | ${head.slice(1).map(() => '---:').join(' | ')} |`];
+  for (const q of [...new Set(cpu.map((b) => b.query))]) {
+    const at = (bars: readonly Bar[], s: string): Bar | undefined => bars.find((b) => b.query === q && b.system === s);
+    const loop = at(cpu, 'loop');
+    const tm = at(cpu, 'tidemark');
+    const l = latency?.results.find((r) => r.query === q);
+    lines.push(
+      `| ${q} | ${[
+        ...systems.map((s) => `${k(at(cpu, s)?.value)}${at(cpu, s)?.verified === false ? ' (rows differ)' : ''}`),
+        loop !== undefined && tm !== undefined ? sharePct(tm.value / loop.value) : '–',
+        k(at(wall, 'tidemark')?.value),
+        l === undefined || l.results === 0 ? '–' : `${fmtMs(l.p50Ms)} / ${fmtMs(l.p99Ms)} (${l.closes})`,
+      ].join(' | ')} |`,
+    );
+  }
+  return lines.join('\n') + '\n';
+}
+
+const fmtMs = (ms: number): string => (ms >= 1000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms)} ms`);
+
 if (import.meta.main) {
   const arg = (name: string): string | undefined => {
     const i = process.argv.indexOf(`--${name}`);
@@ -253,7 +291,14 @@ if (import.meta.main) {
   const metric = arg('metric');
   if (metric !== undefined && metric !== 'wall' && metric !== 'cpu') throw new Error(`nexmark chart: --metric must be wall or cpu, got ${metric}`);
   const out = arg('out');
-  if (out !== undefined) {
+  if (process.argv.includes('--markdown')) {
+    const bench = JSON.parse(readFileSync(json, 'utf8')) as NexmarkJson;
+    const peersFile = arg('peers');
+    const peers = peersFile !== undefined ? (JSON.parse(readFileSync(peersFile, 'utf8')) as PeersJson) : matchingPeers(join(resolve(json, '..'), 'peers'), bench);
+    const latencyFile = resolve(arg('latency') ?? join(resolve(json, '..'), 'nexmark-latency-latest.json'));
+    const latency = existsSync(latencyFile) ? (JSON.parse(readFileSync(latencyFile, 'utf8')) as LatencyJson) : undefined;
+    process.stdout.write(markdownTable(bench, peers, latency));
+  } else if (out !== undefined) {
     writeFileSync(out, chartOfFile(json, (metric ?? 'wall') as Metric, arg('peers')));
     console.log(`chart: ${out}`);
   } else for (const f of writeCharts(json, arg('peers'))) console.log(`chart: ${f}`);
