@@ -186,6 +186,8 @@ interface NexmarkJson {
   readonly node: string;
   readonly cpu?: string;
   readonly cores: number;
+  /** The machine's load average at the bench's start and end. */
+  readonly load?: readonly number[];
   readonly meta: { events: number; seed: number; firstEventRate: number; maxDelayMs: number };
   readonly results: readonly { query: string; system: string; events: number; seconds: number; cpuSeconds: number; verified: boolean }[];
 }
@@ -213,7 +215,7 @@ export function textOf(bench: NexmarkJson, metric: Metric): ChartText {
   return {
     title: `Nexmark on tidemark, ${metric === 'cpu' ? 'events per CPU-second' : 'events per second'}`,
     subtitle: `${bench.date.slice(0, 10)} · ${m.events.toLocaleString('en-US')} events, seed ${m.seed}, ${m.firstEventRate.toLocaleString('en-US')}/s of event time, grace ${m.maxDelayMs} ms · ` +
-      `Node ${bench.node.replace(/^v/, '')}, ${bench.cores} × ${bench.cpu ?? 'cpu'}`,
+      `Node ${bench.node.replace(/^v/, '')}, ${bench.cores} × ${bench.cpu ?? 'cpu'}${bench.load === undefined ? '' : `, load ${bench.load.map((l) => l.toFixed(0)).join('–')}`}`,
     metric,
   };
 }

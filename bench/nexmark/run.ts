@@ -145,7 +145,8 @@ async function parent(): Promise<void> {
   const data = readData(file);
   process.env[FILE_ENV] = file;
 
-  console.log(`tidemark Nexmark bench — Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, load average ${loadavg()[0]!.toFixed(1)}`);
+  const load0 = loadavg()[0]!;
+  console.log(`tidemark Nexmark bench — Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, load average ${load0.toFixed(1)}`);
   console.log(
     `events: ${file} — ${fmtInt(data.meta.events)} events, seed ${data.meta.seed}, ${fmtInt(data.meta.firstEventRate)} events/s of event time ` +
       `(${((data.meta.lastDateTime - data.meta.firstDateTime) / 1000).toFixed(0)} s), max delay ${data.meta.maxDelayMs} ms = every window's grace; one case per child process\n`,
@@ -191,7 +192,7 @@ async function parent(): Promise<void> {
 
   mkdirSync(RESULTS_DIR, { recursive: true });
   const out = join(RESULTS_DIR, `nexmark-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-  const json = JSON.stringify({ date: new Date().toISOString(), node: process.version, cpu: cpus()[0]?.model, cores: cpus().length, meta: data.meta, results }, null, 2);
+  const json = JSON.stringify({ date: new Date().toISOString(), node: process.version, cpu: cpus()[0]?.model, cores: cpus().length, load: [load0, loadavg()[0]], meta: data.meta, results }, null, 2);
   writeFileSync(out, json + '\n');
   writeFileSync(join(RESULTS_DIR, 'nexmark-latest.json'), json + '\n');
   console.log(`results: ${out}`);
