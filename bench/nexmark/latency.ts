@@ -87,7 +87,7 @@ export interface LatencyResult {
   readonly maxMs: number;
   /** Distinct moments results were closed at (a window's rows close together): how many windows the percentiles stand on. */
   readonly closes: number;
-  /** The most input records the run was behind the feeder, as its progress reported: whether it kept up. */
+  /** The run's largest lag (records appended but not yet read, internal streams included), as its progress reported: whether it kept up. */
   readonly maxLag: number;
   /** Result rows closed only by the sentinels after the data. */
   readonly closedAtEnd: number;
@@ -285,7 +285,7 @@ export function latencyReport(queries: readonly QueryName[], c: LatencyConfig): 
   console.log(
     'latency: from the append of the first event at or past a window\'s end plus grace (stream time reaching it) to the append of its result to the output stream, both broker times of the log; ' +
       'q5\'s maximum stage closes a hop (2 s of event time) after its hopping window. closes: distinct moments of closing (a window\'s rows close together); ' +
-      'max lag: the most input records the run was behind the feeder; closed at end: rows closed only by the sentinels after the data, not measured.',
+      'max lag: the run\'s largest lag, records appended and not yet read (internal streams included); closed at end: rows closed only by the sentinels after the data, not measured.',
   );
   mkdirSync(RESULTS_DIR, { recursive: true });
   const json = JSON.stringify({ date: new Date().toISOString(), node: process.version, cpu: cpus()[0]?.model, cores: cpus().length, config: c, results }, null, 2) + '\n';
