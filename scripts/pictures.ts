@@ -14,7 +14,7 @@
  * directory to write into; add one there and it runs with the others.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,6 +22,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { chromium, type Page } from 'playwright-core';
 import { EmbeddedLog } from '../src/index.ts';
 import { flowchartPage, parseFlowchart } from './flowchart-picture.ts';
+import { chartOfFile } from '../bench/nexmark/chart.ts';
 import { CHROMIUM_ARGS, appendReadings, startLiveRun, type LiveRun } from '../test/fixtures/live-run.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -126,11 +127,26 @@ async function topologyPicture(page: Page, dir: string): Promise<string> {
   return out;
 }
 
+/**
+ * The chart of the latest Nexmark bench (bench/nexmark/chart.ts, events per
+ * CPU-second: the machine is shared, so wall-clock rates swing with its
+ * load), from bench/results/nexmark-latest.json and the matching peers run
+ * beside it: run `node bench/nexmark/run.ts --events 1000000` first.
+ */
+async function nexmarkPicture(page: Page): Promise<string> {
+  const json = join(root, 'bench', 'results', 'nexmark-latest.json');
+  if (!existsSync(json)) throw new Error(`nexmark picture: ${json} does not exist; run node bench/nexmark/run.ts --events 1000000 first`);
+  const out = join(imagesDir, 'nexmark.png');
+  await screenshotSvg(page, chartOfFile(json, 'cpu'), out);
+  return out;
+}
+
 /** Every picture, by name: a function that writes its PNG and returns its path. */
 const PICTURES: Readonly<Record<string, (page: Page, dir: string) => Promise<string>>> = {
   timeline: timelinePicture,
   'live-page': livePagePicture,
   topology: topologyPicture,
+  nexmark: nexmarkPicture,
 };
 
 const wanted = process.argv.slice(2);

@@ -7,10 +7,13 @@
  * a mismatch fails the bench. Prints a block per query and writes the
  * results as JSON into bench/results/ (ignored by git).
  *
- *   node bench/nexmark/run.ts [--quick] [--events N] [--seed S] [--rate R] [--queries q0,q5] [--file EVENTS.ndjson]
+ *   node bench/nexmark/run.ts [--quick] [--events N] [--seed S] [--rate R] [--queries q0,q5] [--file EVENTS.ndjson] [--no-latency]
  *
  * --quick: 20 000 events at 1 000 events/s (default 1 000 000 at Beam's 10 000/s); --file: an existing events
  * file (with its .meta.json) instead of generating one into bench/results/.
+ * Then the charts of the results (chart.ts) next to the JSON, and, unless
+ * --no-latency, the windowed queries' event-time latency in real-time runs
+ * at a fixed rate (latency.ts, with its own defaults, small under --quick).
  * `node bench/nexmark/run.ts --compare q5 ROWS.ndjson --file EVENTS.ndjson`
  * checks a peer's rows file against the reference (see compareRows) and exits
  * non-zero when they differ.
@@ -25,6 +28,8 @@ import { compareLines, compareRowsWith, type Comparison } from './compare.ts';
 import { parseEvents, readData } from './events.ts';
 import { defaultConfig } from './generator.ts';
 import { generateInto } from './generate.ts';
+import { writeCharts } from './chart.ts';
+import { latencyConfig, latencyReport } from './latency.ts';
 import { LOOPS } from './loops.ts';
 import { metaPath } from './model.ts';
 import { TIDEMARK_QUERIES } from './queries/index.ts';
@@ -140,7 +145,8 @@ async function parent(): Promise<void> {
   const data = readData(file);
   process.env[FILE_ENV] = file;
 
-  console.log(`tidemark Nexmark bench — Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, load average ${loadavg()[0]!.toFixed(1)}`);
+  const load0 = loadavg()[0]!;
+  console.log(`tidemark Nexmark bench — Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, load average ${load0.toFixed(1)}`);
   console.log(
     `events: ${file} — ${fmtInt(data.meta.events)} events, seed ${data.meta.seed}, ${fmtInt(data.meta.firstEventRate)} events/s of event time ` +
       `(${((data.meta.lastDateTime - data.meta.firstDateTime) / 1000).toFixed(0)} s), max delay ${data.meta.maxDelayMs} ms = every window's grace; one case per child process\n`,
@@ -186,10 +192,17 @@ async function parent(): Promise<void> {
 
   mkdirSync(RESULTS_DIR, { recursive: true });
   const out = join(RESULTS_DIR, `nexmark-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-  const json = JSON.stringify({ date: new Date().toISOString(), node: process.version, cpu: cpus()[0]?.model, cores: cpus().length, meta: data.meta, results }, null, 2);
+  const json = JSON.stringify({ date: new Date().toISOString(), node: process.version, cpu: cpus()[0]?.model, cores: cpus().length, load: [load0, loadavg()[0]], meta: data.meta, results }, null, 2);
   writeFileSync(out, json + '\n');
   writeFileSync(join(RESULTS_DIR, 'nexmark-latest.json'), json + '\n');
   console.log(`results: ${out}`);
+  afterResults(out, queries, quick);
+}
+
+/** The charts of the results just written, and the latency section. */
+function afterResults(json: string, queries: readonly QueryName[], quick: boolean): void {
+  for (const f of [json, join(RESULTS_DIR, 'nexmark-latest.json')]) console.log(`chart: ${writeCharts(f).join(', ')}`);
+  if (!process.argv.includes('--no-latency')) latencyReport(queries, latencyConfig(quick, []));
 }
 
 async function compareMain(): Promise<void> {
