@@ -93,6 +93,7 @@ export async function generateInto(c: GeneratorConfig, sinks: readonly Sink[], p
   let times: number[] = [];
   const started = Date.now();
   let shown = started;
+  let printed = false;
   const flush = async (): Promise<void> => {
     for (const s of sinks) await s.write(lines, times);
     lines = [];
@@ -100,6 +101,7 @@ export async function generateInto(c: GeneratorConfig, sinks: readonly Sink[], p
     const now = Date.now();
     if (progress && (now - shown >= 1000 || t.events === c.events)) {
       shown = now;
+      printed = true;
       const s = (now - started) / 1000;
       process.stderr.write(`\rgenerate: ${t.events.toLocaleString('en-US')} / ${c.events.toLocaleString('en-US')} events (${((100 * t.events) / Math.max(c.events, 1)).toFixed(0)} %), ${s.toFixed(1)} s`);
     }
@@ -112,7 +114,7 @@ export async function generateInto(c: GeneratorConfig, sinks: readonly Sink[], p
     if (lines.length === BATCH) await flush();
   }
   if (lines.length > 0) await flush();
-  if (progress && c.events >= BATCH) process.stderr.write('\n');
+  if (printed) process.stderr.write('\n');
   return t.meta(c);
 }
 
