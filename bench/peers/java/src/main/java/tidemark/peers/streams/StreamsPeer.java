@@ -5,17 +5,22 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.Map;
 import java.util.Properties;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.ListOffsetsOptions;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.streams.KafkaStreams;
@@ -35,6 +40,8 @@ import tidemark.peers.Meta;
  */
 public final class StreamsPeer {
   private static final Duration POLL = Duration.ofMillis(20);
+  /** A run whose committed input offset does not move for this long has failed (rather than hang the bench). */
+  private static final Duration STALL = Duration.ofSeconds(120);
 
   private StreamsPeer() {}
 
@@ -95,16 +102,65 @@ public final class StreamsPeer {
     }
   }
 
-  /** Until the application's committed offset of the input partition reaches `end`. */
+  /**
+   * Until the application has committed the input's last offset and, after that, every record
+   * of its repartition topics (a query that repartitions is done only when its downstream
+   * sub-topology has caught up). End offsets are read after the committed offsets: once the
+   * input is committed to its end, the repartition topics are complete.
+   */
   private static void waitForCommit(Admin admin, String app, TopicPartition in, long end) throws Exception {
     long deadline = System.nanoTime() + Duration.ofMinutes(30).toNanos();
+    Set<TopicPartition> repartitions = new HashSet<>();
+    for (String t : admin.listTopics().names().get()) {
+      if (t.startsWith(app + "-") && t.endsWith("-repartition")) repartitions.add(new TopicPartition(t, 0));
+    }
+    Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
+    for (TopicPartition tp : repartitions) latest.put(tp, OffsetSpec.latest());
+    long lastOffset = -1;
+    long lastMove = System.nanoTime();
     while (System.nanoTime() < deadline) {
       Map<TopicPartition, OffsetAndMetadata> committed = admin.listConsumerGroupOffsets(app).partitionsToOffsetAndMetadata().get();
       OffsetAndMetadata o = committed.get(in);
-      if (o != null && o.offset() >= end) return;
+      if (o != null && o.offset() >= end && caughtUp(admin, committed, latest)) return;
+      long offset = o == null ? -1 : o.offset();
+      if (offset != lastOffset) {
+        lastOffset = offset;
+        lastMove = System.nanoTime();
+      } else if (System.nanoTime() - lastMove > STALL.toNanos()) {
+        throw new IllegalStateException(app + ": the committed input offset stayed at " + offset + " of " + end + " for " + STALL.toSeconds() + " s");
+      }
       Thread.sleep(POLL.toMillis());
     }
     throw new IllegalStateException(app + ": input offset " + end + " not committed within 30 minutes");
+  }
+
+  private static boolean caughtUp(Admin admin, Map<TopicPartition, OffsetAndMetadata> committed, Map<TopicPartition, OffsetSpec> latest) throws Exception {
+    if (latest.isEmpty()) return true;
+    var ends = admin.listOffsets(latest).all().get();
+    for (var e : ends.entrySet()) {
+      OffsetAndMetadata c = committed.get(e.getKey());
+      if (e.getValue().offset() > 0 && (c == null || c.offset() < e.getValue().offset())) return false;
+    }
+    return true;
+  }
+
+  /**
+   * The output's end once its last transaction is complete: the group's offsets can be visible
+   * before the transaction's marker reaches the output partition, so until the last stable
+   * offset (read_committed end) equals the log end.
+   */
+  private static long stableEnd(String bootstrap, KafkaConsumer<String, String> committed, TopicPartition tp) throws Exception {
+    Properties ap = new Properties();
+    ap.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    try (Admin admin = Admin.create(ap)) {
+      for (int i = 0; i < 3000; i++) {
+        long stable = committed.endOffsets(List.of(tp)).get(tp);
+        long logEnd = admin.listOffsets(Map.of(tp, OffsetSpec.latest()), new ListOffsetsOptions(IsolationLevel.READ_UNCOMMITTED)).partitionResult(tp).get().offset();
+        if (stable >= logEnd) return stable;
+        Thread.sleep(10);
+      }
+    }
+    throw new IllegalStateException(tp + ": a transaction stays open on the output after 30 s");
   }
 
   /** Copies the output topic's committed records into `file`, one row a line, sentinel rows left out; returns the rows written. */
@@ -120,7 +176,7 @@ public final class StreamsPeer {
          BufferedWriter w = Files.newBufferedWriter(Path.of(file), StandardCharsets.UTF_8)) {
       consumer.assign(List.of(tp));
       consumer.seekToBeginning(List.of(tp));
-      long end = consumer.endOffsets(List.of(tp)).get(tp);
+      long end = stableEnd(bootstrap, consumer, tp);
       while (consumer.position(tp) < end) {
         for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(200))) {
           if (Sentinel.isSentinelRow(r.value())) continue;
