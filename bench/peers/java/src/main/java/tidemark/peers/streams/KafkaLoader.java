@@ -5,6 +5,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
 import org.apache.kafka.clients.admin.Admin;
@@ -23,6 +24,13 @@ import tidemark.peers.Meta;
  * `KafkaLoader --bootstrap HOST:PORT --topic T --events FILE.ndjson`. Prints a LOADED line.
  */
 public final class KafkaLoader {
+  /**
+   * The records' timestamps are the events' dateTimes, which can lie weeks in the past: with the
+   * broker's default time retention (7 days) it would delete the topic's segments under the
+   * running application. The bench's topics keep their records.
+   */
+  static final Map<String, String> KEEP_FOREVER = Map.of("retention.ms", "-1");
+
   private KafkaLoader() {}
 
   public static void main(String[] argv) throws Exception {
@@ -34,7 +42,7 @@ public final class KafkaLoader {
     Properties ap = new Properties();
     ap.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
     try (Admin admin = Admin.create(ap)) {
-      if (!admin.listTopics().names().get().contains(topic)) admin.createTopics(List.of(new NewTopic(topic, 1, (short) 1))).all().get();
+      if (!admin.listTopics().names().get().contains(topic)) admin.createTopics(List.of(new NewTopic(topic, 1, (short) 1).configs(KEEP_FOREVER))).all().get();
       admin.describeTopics(Set.of(topic)).allTopicNames().get();
     }
     Properties pp = new Properties();

@@ -6,9 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Set;
 import java.util.Map;
 import java.util.Properties;
 import org.apache.kafka.clients.admin.Admin;
@@ -62,7 +60,7 @@ public final class StreamsPeer {
     Properties ap = new Properties();
     ap.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
     try (Admin admin = Admin.create(ap)) {
-      admin.createTopics(List.of(new NewTopic(output, 1, (short) 1))).all().get();
+      admin.createTopics(List.of(new NewTopic(output, 1, (short) 1).configs(KafkaLoader.KEEP_FOREVER))).all().get();
       TopicPartition in = new TopicPartition(input, 0);
       long end = admin.listOffsets(Map.of(in, OffsetSpec.latest())).partitionResult(in).get().offset();
 
@@ -89,7 +87,7 @@ public final class StreamsPeer {
           return null;
         });
         streams.start();
-        waitForCommit(admin, app, in, end);
+        waitForCommit(admin, app, in, end, guarantee.startsWith("exactly_once"));
         endNanos = System.nanoTime();
         endCpu = Measure.cpuNanos();
         long rows = drain(bootstrap, output, out);
@@ -105,23 +103,20 @@ public final class StreamsPeer {
   /**
    * Until the application has committed the input's last offset and, after that, every record
    * of its repartition topics (a query that repartitions is done only when its downstream
-   * sub-topology has caught up). End offsets are read after the committed offsets: once the
-   * input is committed to its end, the repartition topics are complete.
+   * sub-topology has caught up). The repartition topics exist only once the application has
+   * started, and their end offsets are read after the committed offsets: once the input is
+   * committed to its end, nothing more is written to them. Kafka Streams commits the offset
+   * after the last record it processed; under exactly-once the log ends with the marker of the
+   * last transaction one offset further.
    */
-  private static void waitForCommit(Admin admin, String app, TopicPartition in, long end) throws Exception {
+  private static void waitForCommit(Admin admin, String app, TopicPartition in, long end, boolean exactlyOnce) throws Exception {
     long deadline = System.nanoTime() + Duration.ofMinutes(30).toNanos();
-    Set<TopicPartition> repartitions = new HashSet<>();
-    for (String t : admin.listTopics().names().get()) {
-      if (t.startsWith(app + "-") && t.endsWith("-repartition")) repartitions.add(new TopicPartition(t, 0));
-    }
-    Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
-    for (TopicPartition tp : repartitions) latest.put(tp, OffsetSpec.latest());
     long lastOffset = -1;
     long lastMove = System.nanoTime();
     while (System.nanoTime() < deadline) {
       Map<TopicPartition, OffsetAndMetadata> committed = admin.listConsumerGroupOffsets(app).partitionsToOffsetAndMetadata().get();
       OffsetAndMetadata o = committed.get(in);
-      if (o != null && o.offset() >= end && caughtUp(admin, committed, latest)) return;
+      if (o != null && o.offset() >= end && caughtUp(admin, app, committed, exactlyOnce ? 1 : 0)) return;
       long offset = o == null ? -1 : o.offset();
       if (offset != lastOffset) {
         lastOffset = offset;
@@ -134,12 +129,17 @@ public final class StreamsPeer {
     throw new IllegalStateException(app + ": input offset " + end + " not committed within 30 minutes");
   }
 
-  private static boolean caughtUp(Admin admin, Map<TopicPartition, OffsetAndMetadata> committed, Map<TopicPartition, OffsetSpec> latest) throws Exception {
+  private static boolean caughtUp(Admin admin, String app, Map<TopicPartition, OffsetAndMetadata> committed, long marker) throws Exception {
+    Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
+    for (String t : admin.listTopics().names().get()) {
+      if (t.startsWith(app + "-") && t.endsWith("-repartition")) latest.put(new TopicPartition(t, 0), OffsetSpec.latest());
+    }
     if (latest.isEmpty()) return true;
     var ends = admin.listOffsets(latest).all().get();
     for (var e : ends.entrySet()) {
+      long logEnd = e.getValue().offset();
       OffsetAndMetadata c = committed.get(e.getKey());
-      if (e.getValue().offset() > 0 && (c == null || c.offset() < e.getValue().offset())) return false;
+      if (logEnd > 0 && (c == null || c.offset() < logEnd - marker)) return false;
     }
     return true;
   }
