@@ -27,8 +27,8 @@ const ALL_QUERIES: readonly QueryName[] = QUERIES;
 /** The queries each peer has a pipeline for. */
 const COVERS: Readonly<Record<Peer, readonly QueryName[]>> = {
   flink: ALL_QUERIES,
-  'ks-eos': ['q0', 'q1', 'q2', 'q5', 'q7', 'q11', 'q12'],
-  'ks-alos': ['q0', 'q1', 'q2', 'q5', 'q7', 'q11', 'q12'],
+  'ks-eos': ['q0', 'q1', 'q2', 'q3', 'q5', 'q7', 'q8', 'q11', 'q12'],
+  'ks-alos': ['q0', 'q1', 'q2', 'q3', 'q5', 'q7', 'q8', 'q11', 'q12'],
 };
 const PEERS = ['flink', 'ks-eos', 'ks-alos'] as const;
 type Peer = (typeof PEERS)[number];
@@ -108,8 +108,10 @@ interface Row {
   readonly eventsPerSWithStart: number;
   readonly elapsedS: number;
   readonly elapsedWithStartS: number;
-  /** CPU seconds of the peer's JVM over the measured span (all its threads). */
+  /** CPU seconds of the peer's JVM from the first event to the end (all its threads). */
   readonly cpuS: number;
+  /** CPU seconds of the peer's JVM over its whole run to the end, start included. */
+  readonly cpuWithStartS: number;
   /** CPU seconds of the broker over the same span (Kafka Streams only). */
   readonly brokerCpuS: number | undefined;
   readonly peakRssMb: number | undefined;
@@ -124,8 +126,8 @@ function toRow(query: QueryName, peer: Peer, run: JavaRun, rowsFile: string, bro
   const events = Number(r.events);
   const after = Number(r.elapsedAfterStartS);
   const all = Number(r.elapsedS);
-  const config = Object.fromEntries(Object.entries(r).filter(([k]) => !['peer', 'query', 'events', 'rows', 'elapsedS', 'elapsedAfterStartS', 'cpuS'].includes(k)));
-  return { query, peer, events, rows: Number(r.rows), eventsPerS: events / after, eventsPerSWithStart: events / all, elapsedS: after, elapsedWithStartS: all, cpuS: Number(r.cpuS), brokerCpuS, peakRssMb: run.peakRssMb, rowsFile, config };
+  const config = Object.fromEntries(Object.entries(r).filter(([k]) => !['peer', 'query', 'events', 'rows', 'elapsedS', 'elapsedAfterStartS', 'cpuS', 'cpuWithStartS'].includes(k)));
+  return { query, peer, events, rows: Number(r.rows), eventsPerS: events / after, eventsPerSWithStart: events / all, elapsedS: after, elapsedWithStartS: all, cpuS: Number(r.cpuS), cpuWithStartS: Number(r.cpuWithStartS), brokerCpuS, peakRssMb: run.peakRssMb, rowsFile, config };
 }
 
 const fmtRate = (n: number): string => (n >= 1e6 ? `${(n / 1e6).toFixed(2)} M/s` : `${(n / 1e3).toFixed(1)} k/s`);
@@ -238,8 +240,8 @@ async function main(): Promise<void> {
   const rows: Row[] = measured.map((m) => ({ ...m, verdict: compareRowsWith(m.query, m.rowsFile, events) }));
   console.log(
     table([
-      ['query', 'peer', 'events/s', 'with start', 'CPU s', 'broker CPU', 'elapsed', 'with start', 'RSS', 'rows', 'equal'],
-      ...rows.map((r) => [r.query, r.peer, fmtRate(r.eventsPerS), fmtRate(r.eventsPerSWithStart), fmtS(r.cpuS), fmtS(r.brokerCpuS), fmtS(r.elapsedS), fmtS(r.elapsedWithStartS),
+      ['query', 'peer', 'events/s', 'with start', 'CPU s', 'with start', 'broker CPU', 'elapsed', 'with start', 'RSS', 'rows', 'equal'],
+      ...rows.map((r) => [r.query, r.peer, fmtRate(r.eventsPerS), fmtRate(r.eventsPerSWithStart), fmtS(r.cpuS), fmtS(r.cpuWithStartS), fmtS(r.brokerCpuS), fmtS(r.elapsedS), fmtS(r.elapsedWithStartS),
         r.peakRssMb === undefined ? '-' : `${Math.round(r.peakRssMb)} MB`, r.rows.toLocaleString('en-US'), r.verdict.equal ? 'yes' : 'NO']),
     ]),
   );
@@ -247,7 +249,7 @@ async function main(): Promise<void> {
   for (const f of failures) console.log(`${f.peer} ${f.query}: FAILED (log: ${join(runDir, `${f.peer}-${f.query}.ndjson.log`)}): ${f.error.split('\n')[0]}`);
   console.log(
     `events/s: events over the time from the first event read to the end (Flink: the job's end; Kafka Streams: the input's last offset committed); "with start": over the whole JVM run. ` +
-      `CPU s: the peer JVM over the run (all threads); broker CPU: the broker JVM over the same run; equal: the rows equal the batch reference's.` +
+      `CPU s: the peer JVM's CPU (all threads) over the same spans; broker CPU: the broker JVM's over the peer's run; equal: the rows equal the batch reference's.` +
       `${loadS === undefined ? '' : ` Loading the topic took ${loadS.toFixed(1)} s.`}`,
   );
   const json = join(RESULTS, `peers-${stamp}.json`);

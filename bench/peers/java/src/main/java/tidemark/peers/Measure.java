@@ -10,13 +10,15 @@ import java.util.concurrent.atomic.AtomicLong;
 public final class Measure {
   /** When the first event entered the pipeline (System.nanoTime), set once by the pipeline itself. */
   public static final AtomicLong FIRST_EVENT_NANOS = new AtomicLong(0);
+  /** The JVM's CPU time at the first event, nanoseconds. */
+  private static volatile long firstEventCpuNanos = -1;
 
   public final long startNanos = System.nanoTime();
   public final long startCpuNanos = cpuNanos();
 
   /** Marks the first event; later calls do nothing. Cheap enough for every record. */
   public static void firstEvent() {
-    if (FIRST_EVENT_NANOS.get() == 0) FIRST_EVENT_NANOS.compareAndSet(0, System.nanoTime());
+    if (FIRST_EVENT_NANOS.get() == 0 && FIRST_EVENT_NANOS.compareAndSet(0, System.nanoTime())) firstEventCpuNanos = cpuNanos();
   }
 
   /** CPU time of this whole JVM (all threads: the job, JIT, GC), nanoseconds. */
@@ -36,10 +38,11 @@ public final class Measure {
     long first = FIRST_EVENT_NANOS.get();
     double elapsed = (endNanos - startNanos) / 1e9;
     double afterStart = first == 0 ? elapsed : (endNanos - first) / 1e9;
-    double cpu = (endCpuNanos - startCpuNanos) / 1e9;
+    double cpuWithStart = (endCpuNanos - startCpuNanos) / 1e9;
+    double cpu = firstEventCpuNanos < 0 ? cpuWithStart : (endCpuNanos - firstEventCpuNanos) / 1e9;
     System.out.printf(
-        "PEER-RESULT {\"peer\":\"%s\",\"query\":\"%s\",\"events\":%d,\"rows\":%d,\"elapsedS\":%.3f,\"elapsedAfterStartS\":%.3f,\"cpuS\":%.3f%s}%n",
-        peer, query, events, rows, elapsed, afterStart, cpu, extra.isEmpty() ? "" : "," + extra);
+        "PEER-RESULT {\"peer\":\"%s\",\"query\":\"%s\",\"events\":%d,\"rows\":%d,\"elapsedS\":%.3f,\"elapsedAfterStartS\":%.3f,\"cpuS\":%.3f,\"cpuWithStartS\":%.3f%s}%n",
+        peer, query, events, rows, elapsed, afterStart, cpu, cpuWithStart, extra.isEmpty() ? "" : "," + extra);
     System.out.flush();
   }
 }

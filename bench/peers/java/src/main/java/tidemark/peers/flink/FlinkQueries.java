@@ -89,7 +89,12 @@ final class FlinkQueries {
         });
   }
 
-  /** User sessions: bids per bidder in session windows with a 10 s gap; Flink's window is [first, last + gap). */
+  /**
+   * User sessions: bids per bidder in session windows with a 10 s gap. Flink's window of a bid
+   * is [t, t + gap) and windows merge when they intersect, ends included (TimeWindow.intersects),
+   * so a bid at most the gap after the previous one joins its session, as the contract says;
+   * the merged window is [first, last + gap).
+   */
   private static DataStream<String> q11(DataStream<Bid> bids) {
     return bids
         .keyBy(b -> b.bidder)

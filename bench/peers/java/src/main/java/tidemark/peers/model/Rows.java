@@ -32,13 +32,23 @@ public final class Rows {
 
   /** q3: {"name","city","state","id"}. */
   public static String q3(Person p, long auctionId) {
+    return q3(q3Person(p), auctionId);
+  }
+
+  /** q3's row from its person members (q3Person) and the auction id. */
+  public static String q3(String personMembers, long auctionId) {
+    return personMembers + ",\"id\":" + auctionId + "}";
+  }
+
+  /** The person's members of a q3 row: `{"name":…,"city":…,"state":…` (no closing brace). */
+  public static String q3Person(Person p) {
     StringBuilder sb = new StringBuilder(96).append("{\"name\":");
     Json.string(sb, p.name);
     sb.append(",\"city\":");
     Json.string(sb, p.city);
     sb.append(",\"state\":");
     Json.string(sb, p.state);
-    return sb.append(",\"id\":").append(auctionId).append('}').toString();
+    return sb.toString();
   }
 
   /** q4: {"category","avg"}. */
@@ -53,8 +63,18 @@ public final class Rows {
 
   /** q8: {"id","name","windowStart"}. */
   public static String q8(Person p, long windowStart) {
+    return q8(q8Person(p), windowStart);
+  }
+
+  /** q8's row from its person members (q8Person) and the window's start. */
+  public static String q8(String personMembers, long windowStart) {
+    return personMembers + ",\"windowStart\":" + windowStart + "}";
+  }
+
+  /** The person's members of a q8 row: `{"id":…,"name":…` (no closing brace). */
+  public static String q8Person(Person p) {
     StringBuilder sb = new StringBuilder(64).append("{\"id\":").append(p.id).append(",\"name\":");
     Json.string(sb, p.name);
-    return sb.append(",\"windowStart\":").append(windowStart).append('}').toString();
+    return sb.toString();
   }
 }

@@ -20,7 +20,7 @@ import tidemark.peers.Meta;
 
 /**
  * Produces an events file into a new one-partition topic, in file order, each record's
- * timestamp its dateTime, then the two sentinels:
+ * timestamp its dateTime, then the sentinels:
  * `KafkaLoader --bootstrap HOST:PORT --topic T --events FILE.ndjson`. Prints a LOADED line.
  */
 public final class KafkaLoader {
@@ -63,7 +63,7 @@ public final class KafkaLoader {
       }
       for (int i = 0; i < 2; i++) {
         long t = Sentinel.dateTime(meta.lastDateTime, meta.maxDelayMs, i);
-        producer.send(new ProducerRecord<>(topic, null, t, null, Sentinel.line(t)));
+        for (String sentinel : Sentinel.lines(t)) producer.send(new ProducerRecord<>(topic, null, t, null, sentinel));
       }
       producer.flush();
     }

@@ -132,7 +132,8 @@ public final class StreamsPeer {
   private static boolean caughtUp(Admin admin, String app, Map<TopicPartition, OffsetAndMetadata> committed, long marker) throws Exception {
     Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
     for (String t : admin.listTopics().names().get()) {
-      if (t.startsWith(app + "-") && t.endsWith("-repartition")) latest.put(new TopicPartition(t, 0), OffsetSpec.latest());
+      // Repartition topics, and the subscription topics of a foreign-key join ("-topic").
+      if (t.startsWith(app + "-") && (t.endsWith("-repartition") || t.endsWith("-topic"))) latest.put(new TopicPartition(t, 0), OffsetSpec.latest());
     }
     if (latest.isEmpty()) return true;
     var ends = admin.listOffsets(latest).all().get();

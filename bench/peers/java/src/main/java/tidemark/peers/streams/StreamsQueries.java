@@ -3,12 +3,15 @@ package tidemark.peers.streams;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.kstream.Consumed;
 import org.apache.kafka.streams.kstream.Grouped;
+import org.apache.kafka.streams.kstream.KGroupedStream;
 import org.apache.kafka.streams.kstream.KStream;
+import org.apache.kafka.streams.kstream.KTable;
 import org.apache.kafka.streams.kstream.Materialized;
 import org.apache.kafka.streams.kstream.Produced;
 import org.apache.kafka.streams.kstream.SessionWindows;
@@ -16,8 +19,10 @@ import org.apache.kafka.streams.kstream.Suppressed;
 import org.apache.kafka.streams.kstream.TimeWindows;
 import org.apache.kafka.streams.state.Stores;
 import tidemark.peers.Measure;
+import tidemark.peers.model.Auction;
 import tidemark.peers.model.Bid;
 import tidemark.peers.model.Event;
+import tidemark.peers.model.Person;
 import tidemark.peers.model.Rows;
 
 /**
@@ -33,7 +38,8 @@ final class StreamsQueries {
   private StreamsQueries() {}
 
   /** The queries there are. */
-  static final List<String> QUERIES = List.of("q0", "q1", "q2", "q5", "q7", "q11", "q12");
+  static final List<String> QUERIES = List.of("q0", "q1", "q2", "q3", "q5", "q7", "q8", "q11", "q12");
+  private static final Set<String> Q3_STATES = Set.of("OR", "ID", "CA");
 
   static void build(StreamsBuilder builder, String query, String input, String output, Duration grace) {
     KStream<String, String> lines = builder.stream(input, Consumed.with(Serdes.String(), Serdes.String()));
@@ -45,13 +51,73 @@ final class StreamsQueries {
       case "q0" -> bids.mapValues(Bid::toJson);
       case "q1" -> bids.mapValues(b -> b.withPrice(Rows.dollarsToEuros(b.price)).toJson());
       case "q2" -> bids.filter((k, b) -> b.auction % 123 == 0).mapValues(Rows::q2);
+      case "q3" -> q3(lines);
       case "q5" -> q5(builder, bids, grace);
       case "q7" -> q7(bids, grace);
+      case "q8" -> q8(lines, grace);
       case "q11" -> q11(bids, grace);
       case "q12" -> q12(bids, grace);
       default -> throw new IllegalArgumentException("--query: no Kafka Streams topology for '" + query + "' (" + String.join(" ", QUERIES) + ")");
     };
     rows.to(output, Produced.with(Serdes.String(), Serdes.String()));
+  }
+
+  /**
+   * Local item suggestion as a foreign-key join of two tables: auctions of category 10 (by
+   * auction id, value the seller) with persons of OR, ID, CA (by person id, value the row's
+   * first members). It emits when either side arrives, so an auction seen before its seller
+   * is joined too; the last row per auction is compared.
+   */
+  private static KStream<String, String> q3(KStream<String, String> lines) {
+    KTable<Long, String> persons = lines
+        .filter((k, v) -> v.startsWith("{\"person\""))
+        .mapValues(v -> Event.parse(v).person)
+        .filter((k, p) -> Q3_STATES.contains(p.state))
+        .map((k, p) -> KeyValue.pair(p.id, Rows.q3Person(p)))
+        .toTable(Materialized.with(Serdes.Long(), Serdes.String()));
+    KTable<Long, String> auctions = lines
+        .filter((k, v) -> v.startsWith("{\"auction\""))
+        .mapValues(v -> Event.parse(v).auction)
+        .filter((k, a) -> a.category == 10)
+        .map((k, a) -> KeyValue.pair(a.id, String.valueOf(a.seller)))
+        .toTable(Materialized.with(Serdes.Long(), Serdes.String()));
+    return auctions
+        .join(persons, (String seller) -> Long.parseLong(seller), (seller, person) -> person, Materialized.with(Serdes.Long(), Serdes.String()))
+        .toStream()
+        .filter((id, person) -> person != null)
+        .map((id, person) -> KeyValue.pair(null, Rows.q3(person, id)));
+  }
+
+  /**
+   * New users: persons by id and auctions by seller, cogrouped per tumbling 10 s window into
+   * "has an auction" (first character, 0 or 1) and the person's row members (the rest); a
+   * closed window with both gives the person's row.
+   */
+  private static KStream<String, String> q8(KStream<String, String> lines, Duration grace) {
+    KGroupedStream<Long, String> persons = lines
+        .filter((k, v) -> v.startsWith("{\"person\""))
+        .map((k, v) -> {
+          Person p = Event.parse(v).person;
+          return KeyValue.pair(p.id, Rows.q8Person(p));
+        })
+        // Both sides repartition: named, or their default names (after the shared store) collide.
+        .groupByKey(Grouped.with("q8-persons", Serdes.Long(), Serdes.String()));
+    KGroupedStream<Long, Long> sellers = lines
+        .filter((k, v) -> v.startsWith("{\"auction\""))
+        .map((k, v) -> {
+          Auction a = Event.parse(v).auction;
+          return KeyValue.pair(a.seller, a.id);
+        })
+        .groupByKey(Grouped.with("q8-sellers", Serdes.Long(), Serdes.Long()));
+    return persons
+        .cogroup((Long id, String person, String acc) -> acc.charAt(0) + person)
+        .cogroup(sellers, (Long id, Long auction, String acc) -> "1" + acc.substring(1))
+        .windowedBy(TimeWindows.ofSizeAndGrace(TEN_S, grace))
+        .aggregate(() -> "0", Materialized.with(Serdes.Long(), Serdes.String()))
+        .suppress(Suppressed.untilWindowCloses(Suppressed.BufferConfig.unbounded()))
+        .toStream()
+        .filter((w, acc) -> acc.charAt(0) == '1' && acc.length() > 1)
+        .map((w, acc) -> KeyValue.pair(null, Rows.q8(acc.substring(1), w.window().start())));
   }
 
   /** Hot items: final bid counts per auction in hopping windows, then the largest per window (WindowMaxima). */
