@@ -49,8 +49,8 @@ test('every commit of a process stays while other processes open and close the d
   const setup = await EmbeddedLog.open({ dataDir });
   setup.ensureStream('out', 1);
   await setup.close();
-  const count = 6_000;
-  const openers = ['ro', 'ro', 'rw'].map((mode) => child(['open', dataDir, mode]));
+  const count = 10_000;
+  const openers = ['ro', 'ro', 'ro', 'ro', 'rw'].map((mode) => child(['open', dataDir, mode]));
   const committer = await child(['commit', dataDir, String(count)]).exit;
   for (const o of openers) o.process.kill('SIGTERM');
   const ended = await Promise.all(openers.map((o) => o.exit));
