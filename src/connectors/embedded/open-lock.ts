@@ -9,8 +9,9 @@ import { join } from 'node:path';
  * Why: the LMDB that lmdb-js builds writes, in every process that opens an
  * environment, the id of the last transaction into the lock file shared by
  * all processes — the id of the meta page it read a moment before, and
- * without holding the writer's lock (upstream LMDB does so only when it
- * opens the environment alone). A commit another process makes in that
+ * without holding the writer's lock: LMDB's bug ITS#9496, fixed upstream
+ * in 2021 (it does so only when it opens the environment alone now), not
+ * in the LMDB of lmdb-js 3.5. A commit another process makes in that
  * moment is forgotten: the next write transaction starts from the
  * snapshot before it, so the commit's outputs vanish while the commits
  * after it (state, positions) are kept — or the B-tree is damaged. With the
