@@ -8,6 +8,7 @@ import { assertAppendable } from '../../runtime/log-checks.ts';
 import type { RunPlan } from '../../runtime/run-plan.ts';
 import { checkDataFile, DATA_FORMAT, dataFileOf, DataDirError } from './data-file.ts';
 import { describeTakeOver, TaskFences, type FenceKey, type TakenOver, type TaskFence } from './task-fences.ts';
+import { OpenLock } from './open-lock.ts';
 
 interface StoredRecord {
   k: Uint8Array | null;
@@ -58,6 +59,8 @@ export class EmbeddedLog implements Log, TaskStorage {
   /** The data directory the log is in. */
   readonly dataDir: string;
   readonly #root: RootDatabase;
+  /** Held while the environment is opened, and in every write transaction: see {@link OpenLock}. */
+  readonly #lock: OpenLock;
   readonly #streams: Database<{ partitions: number }, string>;
   readonly #records: Database<StoredRecord, [string, number, number]>;
   readonly #ends: Database<number, [string, number]>;
@@ -79,24 +82,23 @@ export class EmbeddedLog implements Log, TaskStorage {
     if (!exists && (this.#readOnly || options.existing === true)) throw new DataDirError(`no tidemark data dir at ${options.dataDir} (no data.mdb)`);
     if (exists) checkDataFile(options.dataDir);
     else mkdirSync(options.dataDir, { recursive: true });
-    // noSubdir: lmdb-js treats a path with an extension (`./data.v2`, `mktemp -d`'s `/tmp/tmp.XYZ`) as a file unless told.
-    this.#root = open({ path: options.dataDir, noSubdir: false, maxDbs: 16, compression: false, readOnly: this.#readOnly });
+    this.#lock = OpenLock.of(options.dataDir, !this.#readOnly);
+    let opened: OpenedEnvironment;
     try {
-      // An existing environment without the streams every tidemark log has is someone else's: write
-      // nothing into it. One with no database at all is new (its first open stopped before creating them).
-      const empty = !exists || [...this.#root.getKeys({ limit: 1 })].length === 0;
-      this.#streams = this.#database('streams', empty && !this.#readOnly);
-      this.#records = this.#database('records');
-      this.#ends = this.#database('ends');
-      this.#checkpoints = this.#database('checkpoints');
-      this.#state = this.#database('state');
-      this.#audit = this.#database('audit');
-      this.#fences = this.#readOnly ? undefined : new TaskFences(this.#database<TaskFence, FenceKey>('fences'), options.dataDir);
-      this.#checkFormat();
+      opened = this.#lock.hold(() => openEnvironment(options.dataDir, this.#readOnly, exists));
     } catch (e) {
-      void this.#root.close();
+      void this.#lock.close();
       throw e;
     }
+    const { root, databases } = opened;
+    this.#root = root;
+    this.#streams = databases.streams;
+    this.#records = databases.records;
+    this.#ends = databases.ends;
+    this.#checkpoints = databases.checkpoints;
+    this.#state = databases.state;
+    this.#audit = databases.audit;
+    this.#fences = databases.fences === undefined ? undefined : new TaskFences(databases.fences, options.dataDir);
   }
 
   /**
@@ -108,33 +110,9 @@ export class EmbeddedLog implements Log, TaskStorage {
     return new EmbeddedLog(options);
   }
 
-  /** A named database: created when missing if `create` (never when read-only), else undefined. */
-  #openDatabase<V, K extends Key>(name: string, create = true): Database<V, K> | undefined {
-    // lmdb-js honours `create` (and returns undefined for a database not found), though its types declare neither.
-    const options = { keyEncoding: 'ordered-binary' as const, encoding: 'msgpack' as const, create };
-    return this.#root.openDB<V, K>(name, options) as Database<V, K> | undefined;
-  }
-
-  /** A named database every tidemark log has (all of them since the first version): one missing means the environment is not a tidemark log. */
-  #database<V, K extends Key>(name: string, create = true): Database<V, K> {
-    const db = this.#openDatabase<V, K>(name, create);
-    if (db === undefined) throw new DataDirError(`data dir ${this.dataDir} holds an LMDB environment that is not a tidemark log (it has no ${name} database)`);
-    return db;
-  }
-
-  /**
-   * The data format the directory was written in: stored when missing (a
-   * new directory, or one of a version from before it was stored), and
-   * refused when it is not this version's.
-   */
-  #checkFormat(): void {
-    // Read-only, a directory of a version from before the format was stored has no `meta` database.
-    const meta = this.#openDatabase<number, string>('meta');
-    const format = meta?.get('format');
-    if (format === undefined && !this.#readOnly) this.#root.transactionSync(() => meta!.get('format') ?? meta!.putSync('format', DATA_FORMAT));
-    else if (format !== undefined && format !== DATA_FORMAT) {
-      throw new DataDirError(`data dir ${this.dataDir} holds tidemark data format ${JSON.stringify(format)}, and this tidemark reads format ${DATA_FORMAT}: open it with the tidemark version that wrote it`);
-    }
+  /** A write transaction, under the lock (see {@link OpenLock}): every write of this log is one. */
+  #write(fn: () => void): void {
+    this.#lock.hold(() => this.#root.transactionSync(fn));
   }
 
   #assertWritable(): void {
@@ -162,7 +140,7 @@ export class EmbeddedLog implements Log, TaskStorage {
     this.#assertWritable();
     if (tasks.length === 0) return;
     let taken: TakenOver[] = [];
-    this.#root.transactionSync(() => (taken = this.#fences!.take(applicationId, tasks.map((t) => t.taskId), Date.now())));
+    this.#write(() => (taken = this.#fences!.take(applicationId, tasks.map((t) => t.taskId), Date.now())));
     for (const t of taken) this.#onTakeOver?.(describeTakeOver(t, this.dataDir));
   }
 
@@ -171,7 +149,7 @@ export class EmbeddedLog implements Log, TaskStorage {
     if (!Number.isInteger(partitions) || partitions < 1) {
       throw new RangeError(`stream ${stream}: partition count must be a positive integer, got ${partitions}`);
     }
-    this.#root.transactionSync(() => {
+    this.#write(() => {
       const existing = this.#streams.get(stream);
       if (existing === undefined) this.#streams.putSync(stream, { partitions });
       else if (existing.partitions !== partitions) {
@@ -216,7 +194,7 @@ export class EmbeddedLog implements Log, TaskStorage {
   async append(records: readonly AppendRecord[]): Promise<LogRecord[]> {
     this.#assertWritable();
     let appended: LogRecord[] = [];
-    this.#root.transactionSync(() => {
+    this.#write(() => {
       appended = this.#appendInTransaction(records, true);
     });
     await this.#root.flushed;
@@ -283,7 +261,7 @@ export class EmbeddedLog implements Log, TaskStorage {
    */
   commit(units: readonly CommitUnit[]): void {
     this.#assertWritable();
-    this.#root.transactionSync(() => {
+    this.#write(() => {
       this.#fences!.check(units);
       for (const u of units) {
         this.#appendInTransaction(u.outputs, false);
@@ -328,7 +306,7 @@ export class EmbeddedLog implements Log, TaskStorage {
 
   resetApplication(applicationId: string): void {
     this.#assertWritable();
-    this.#root.transactionSync(() => {
+    this.#write(() => {
       for (const key of this.#checkpoints.getKeys({ start: [applicationId, ''], end: [applicationId, '\uffff'] })) this.#checkpoints.removeSync(key);
       for (const key of this.#state.getKeys({ start: [applicationId, ''], end: [applicationId, '\uffff'] })) this.#state.removeSync(key);
       for (const key of this.#audit.getKeys({ start: [applicationId, -1], end: [applicationId, Number.MAX_SAFE_INTEGER] })) this.#audit.removeSync(key);
@@ -342,5 +320,82 @@ export class EmbeddedLog implements Log, TaskStorage {
 
   async close(): Promise<void> {
     await this.#root.close();
+    await this.#lock.close();
+  }
+}
+
+/** The databases of a tidemark log's environment. */
+interface Databases {
+  readonly streams: Database<{ partitions: number }, string>;
+  readonly records: Database<StoredRecord, [string, number, number]>;
+  readonly ends: Database<number, [string, number]>;
+  readonly checkpoints: Database<TaskCheckpoint, [string, string]>;
+  readonly state: Database<Uint8Array, [string, string, string, string]>;
+  readonly audit: Database<AuditEntry, [string, number]>;
+  /** Undefined when read-only. */
+  readonly fences: Database<TaskFence, FenceKey> | undefined;
+}
+
+interface OpenedEnvironment {
+  readonly root: RootDatabase;
+  readonly databases: Databases;
+}
+
+/**
+ * Opens the environment of `dataDir` and its databases, checking that it is
+ * a tidemark log of this data format (under the open lock: opening races
+ * other processes' commits, and creating a database is one).
+ */
+function openEnvironment(dataDir: string, readOnly: boolean, exists: boolean): OpenedEnvironment {
+  // noSubdir: lmdb-js treats a path with an extension (`./data.v2`, `mktemp -d`'s `/tmp/tmp.XYZ`) as a file unless told.
+  const root = open({ path: dataDir, noSubdir: false, maxDbs: 16, compression: false, readOnly });
+  try {
+    // An existing environment without the streams every tidemark log has is someone else's: write
+    // nothing into it. One with no database at all is new (its first open stopped before creating them).
+    const empty = !exists || [...root.getKeys({ limit: 1 })].length === 0;
+    const database = <V, K extends Key>(name: string, create = true): Database<V, K> => requiredDatabase<V, K>(root, dataDir, name, create);
+    const databases: Databases = {
+      streams: database('streams', empty && !readOnly),
+      records: database('records'),
+      ends: database('ends'),
+      checkpoints: database('checkpoints'),
+      state: database('state'),
+      audit: database('audit'),
+      fences: readOnly ? undefined : database<TaskFence, FenceKey>('fences'),
+    };
+    checkFormat(root, dataDir, readOnly);
+    return { root, databases };
+  } catch (e) {
+    void root.close();
+    throw e;
+  }
+}
+
+/** A named database: created when missing if `create` (never when read-only), else undefined. */
+function openDatabase<V, K extends Key>(root: RootDatabase, name: string, create = true): Database<V, K> | undefined {
+  // lmdb-js honours `create` (and returns undefined for a database not found), though its types declare neither.
+  const options = { keyEncoding: 'ordered-binary' as const, encoding: 'msgpack' as const, create };
+  return root.openDB<V, K>(name, options) as Database<V, K> | undefined;
+}
+
+/** A named database every tidemark log has (all of them since the first version): one missing means the environment is not a tidemark log. */
+function requiredDatabase<V, K extends Key>(root: RootDatabase, dataDir: string, name: string, create: boolean): Database<V, K> {
+  const db = openDatabase<V, K>(root, name, create);
+  if (db === undefined) throw new DataDirError(`data dir ${dataDir} holds an LMDB environment that is not a tidemark log (it has no ${name} database)`);
+  return db;
+}
+
+/**
+ * The data format the directory was written in: stored when missing (a
+ * new directory, or one of a version from before it was stored), and
+ * refused when it is not this version's.
+ */
+function checkFormat(root: RootDatabase, dataDir: string, readOnly: boolean): void {
+  // Read-only, a directory of a version from before the format was stored has no `meta` database.
+  const meta = openDatabase<number, string>(root, 'meta');
+  const format = meta?.get('format');
+  if (format === undefined && !readOnly) root.transactionSync(() => meta!.get('format') ?? meta!.putSync('format', DATA_FORMAT));
+  else if (format !== undefined && format !== DATA_FORMAT) {
+    throw new DataDirError(`data dir ${dataDir} holds tidemark data format ${JSON.stringify(format)}, and this tidemark reads format ${DATA_FORMAT}: open it with the tidemark version that wrote it`);
   }
 }
