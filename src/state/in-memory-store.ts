@@ -13,7 +13,7 @@ export class InMemoryKeyValueStore<K, V> implements CommittableStore<K, V> {
   readonly #keys: KeyHexCache<K>;
   readonly #data = new Map<string, { key: K; value: V }>();
   readonly #owners: DigestOwners;
-  /** Read only to clear a long key's entry of the old whole-key form when it is written. */
+  /** Read to clear a long key's entry of the old whole-key form when it is written, and for the committed values a rollback goes back to. */
   readonly #backend: StateBackend;
   /** The keys written since the last commit (hex), with their bytes (null: deleted). Rolling back reads the committed values again from the backend: it holds them, so no undo log is kept. */
   #pending = new Map<string, Uint8Array | null>();

@@ -134,7 +134,7 @@ export class InMemoryOrderedStore implements CommittableOrderedStore {
   /** The keys written since the last commit, with their values (null: deleted). Rolling back reads the committed values again from the backend: it holds them, so no undo log is kept. */
   #pending = new Map<string, Uint8Array | null>();
   readonly #owners: DigestOwners;
-  /** Read only to clear a long key's entry of the old whole-key form when it is written. */
+  /** Read to clear a long key's entry of the old whole-key form when it is written, and for the committed values a rollback goes back to. */
   readonly #backend: StateBackend;
 
   constructor(name: string, backend: StateBackend) {
