@@ -2,7 +2,6 @@ import type { Processor, ProcessorContext } from '../processor.ts';
 import type { StreamRecord } from '../../records/record.ts';
 import type { Serde } from '../../records/serde.ts';
 import { hexToBytes } from '../../state/key-value-store.ts';
-import type { OrderedStore } from '../../state/ordered-store.ts';
 import { decodeTime, encodeTime } from '../../state/time-key.ts';
 import type { EventClock } from '../../time/event-clock.ts';
 import { lastClosedEnd } from '../../windows/lateness.ts';
@@ -18,6 +17,7 @@ import {
 } from '../../joins/stream-stream.ts';
 import { SEP, clockHooks, clockNow, describeClock, keyHexOf } from './aggregate-spec.ts';
 import { utf8Bytes, utf8Text } from '../../records/utf8.ts';
+import { nextArrivalSeq } from './arrival-sequence.ts';
 
 /** Which unmatched records a join emits: none (inner), the left ones (left), both sides' (outer). */
 export type StreamJoinKind = 'inner' | 'left' | 'outer';
@@ -46,7 +46,6 @@ const other = (side: JoinSide): JoinSide => (side === 'left' ? 'right' : 'left')
 const recordKey = (side: JoinSide, keyHex: string, ts: number, seq: number): string => `s${sideChar(side)}${keyHex}${SEP}${encodeTime(ts)}${encodeTime(seq)}`;
 /** The close index: `c ‖ windowEnd ‖ side ‖ seq`, in `compareUnmatched` order (within a side, the window end fixes the timestamp). */
 const closeKey = (end: number, side: JoinSide, seq: number): string => `c${encodeTime(end)}${sideChar(side)}${encodeTime(seq)}`;
-const SEQ_KEY = 'n';
 /** `x` → the close-index bound every entry below was closed under (16 hex digits), where the next pass's scan starts. */
 const CLOSED_KEY = 'x';
 const MATCHED = 1;
@@ -76,12 +75,6 @@ export function streamJoin<K, VL, VR, VOut>(spec: StreamJoinSpec<K, VL, VR, VOut
   const forward = (ctx: ProcessorContext<K, VOut>, trigger: StreamRecord, key: K, l: { ts: number; v: unknown } | undefined, r: { ts: number; v: unknown } | undefined): void => {
     const value = spec.joiner(l?.v as VL | undefined, r?.v as VR | undefined);
     ctx.forward({ ...trigger, key, value, timestamp: streamJoinResultTimestamp(l?.ts, r?.ts), headers: {} }, spec.resultsNode);
-  };
-  const nextSeq = (store: OrderedStore): number => {
-    const bytes = store.get(SEQ_KEY);
-    const seq = bytes === undefined ? 0 : Number(utf8Text(bytes));
-    store.put(SEQ_KEY, utf8Bytes(String(seq + 1)));
-    return seq;
   };
   return () => ({
     process(record, ctx) {
@@ -113,7 +106,7 @@ export function streamJoin<K, VL, VR, VOut>(spec: StreamJoinSpec<K, VL, VR, VOut
         matched = true;
         if (bytes[0] !== MATCHED) store.put(k, flagged(MATCHED, bytes.subarray(1)));
       }
-      const seq = nextSeq(store);
+      const seq = nextArrivalSeq(store);
       const valueBytes = serdeOf(side).serialize(record.value) ?? new Uint8Array();
       const key = recordKey(side, keyHex, ts, seq);
       store.put(key, flagged(matched ? MATCHED : UNMATCHED, valueBytes));

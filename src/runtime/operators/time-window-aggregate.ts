@@ -5,7 +5,7 @@ import type { OrderedStore } from '../../state/ordered-store.ts';
 import { decodeTime, encodeTime } from '../../state/time-key.ts';
 import { firesBeforeClosing, fireDelay, isLateRecord, isWindowClosed, isWindowFired, stateLateness } from '../../windows/lateness.ts';
 import { firstOpenStart, timeWindowAt, type TimeWindows } from '../../windows/time-windows.ts';
-import { nextAlignedStart, type Windowed } from '../../windows/window.ts';
+import { nextAlignedStart, type TimeWindow, type Windowed } from '../../windows/window.ts';
 import { clockHooks, clockNow, describeClock, forwardResult, handleLateRecord, keyHexOf, type AggregateSpec } from './aggregate-spec.ts';
 
 /**
@@ -26,8 +26,8 @@ export function timeWindowAggregate<K, V, A>(windows: TimeWindows, spec: Aggrega
   const firesEarly = firesBeforeClosing(spec.emit, grace, spec.clock);
   const kept = stateLateness(spec.emit, grace, spec.retentionMs);
   // The last window of the record (the largest end) is the one that closed last: naming it says by how much the record missed.
-  const late = (r: StreamRecord, clock: string): string => {
-    const last = windows.windowsFor(r.timestamp).reduce((a, w) => (w.end > a.end ? w : a));
+  const late = (r: StreamRecord, ws: readonly TimeWindow[], clock: string): string => {
+    const last = ws.reduce((a, w) => (w.end > a.end ? w : a));
     return `late for every window of timestamp ${r.timestamp}: the last, [${last.start}, ${last.end}), closed at ${last.end + grace} (${clock}, grace ${grace})`;
   };
   return () => {
@@ -61,7 +61,7 @@ export function timeWindowAggregate<K, V, A>(windows: TimeWindows, spec: Aggrega
         const now = clockNow(spec, ctx);
         const ws = windows.windowsFor(record.timestamp);
         const closed = ws.map((w) => isWindowClosed(w.end, grace, now));
-        if (isLateRecord(closed)) return handleLateRecord(ctx, spec, record, late(record, describeClock(spec, ctx)));
+        if (isLateRecord(closed)) return handleLateRecord(ctx, spec, record, late(record, ws, describeClock(spec, ctx)));
         const open = ws.filter((_, i) => !closed[i]);
         for (const [i, w] of ws.entries()) if (closed[i]) ctx.reportLate(record, `window [${w.start}, ${w.end}) closed at ${describeClock(spec, ctx)}`, 'window');
         const keyHex = keyHexOf(spec, record.key);

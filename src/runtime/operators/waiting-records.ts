@@ -3,6 +3,7 @@ import type { Serde } from '../../records/serde.ts';
 import type { OrderedStore } from '../../state/ordered-store.ts';
 import { decodeTime, encodeTime } from '../../state/time-key.ts';
 import { utf8Bytes, utf8Text } from '../../records/utf8.ts';
+import { nextArrivalSeq } from './arrival-sequence.ts';
 
 /**
  * Records an operator holds back until event time reaches them (a
@@ -35,7 +36,7 @@ export class WaitingRecords<K, V> {
 
   /** Holds `record` back; records of one timestamp come out in the order they went in. */
   add(store: OrderedStore, record: StreamRecord<K, V>): void {
-    const seq = nextSeq(store);
+    const seq = nextArrivalSeq(store);
     const keyBytes = record.key === null || record.key === undefined ? null : this.#keys.serialize(record.key)!;
     const key = keyBytes === null ? null : base64(keyBytes);
     const meta: Meta = { s: record.stream, p: record.partition, o: record.offset, h: record.headers, e: record.eventTime, b: record.brokerTime, i: record.ingestTime, k: key };
@@ -130,15 +131,7 @@ export function oldestWaitingBefore(store: OrderedStore, before: number): number
 }
 
 const WAITING = 'b';
-const SEQ_KEY = 'n';
 const RELEASED_KEY = 'r';
 const NEWLINE = 0x0a;
 
 const base64 = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('base64');
-
-function nextSeq(store: OrderedStore): number {
-  const bytes = store.get(SEQ_KEY);
-  const seq = bytes === undefined ? 0 : Number(utf8Text(bytes));
-  store.put(SEQ_KEY, utf8Bytes(String(seq + 1)));
-  return seq;
-}
