@@ -55,6 +55,7 @@ function decodeUtf8(bytes: Uint8Array): string {
 
 /** Raw bytes, untouched. `null` stays `null`; anything but bytes or `null` is a {@link SerializationError}. */
 export function bytesSerde(): Serde<Uint8Array | null> {
+  // Not registered with readsBackAsIs: the bytes read back are the same array, which its holder may change.
   return {
     name: 'bytes',
     serialize: (v) => {
@@ -71,7 +72,7 @@ export function bytesSerde(): Serde<Uint8Array | null> {
  * carry them, type it `stringSerde<string | null>()`.
  */
 export function stringSerde<T extends string | null = string>(): Serde<T> {
-  return {
+  return readsBackWhen<T>(wellFormedText, {
     name: 'string',
     serialize: (v) => {
       if (v === null) return null;
@@ -79,7 +80,7 @@ export function stringSerde<T extends string | null = string>(): Serde<T> {
       return utf8Bytes(v);
     },
     deserialize: (b) => (b === null ? null : decodeUtf8(b)) as T,
-  };
+  });
 }
 
 /**
@@ -92,7 +93,7 @@ export function stringSerde<T extends string | null = string>(): Serde<T> {
  *   typeof (v as Reading).celsius === 'number' ? undefined : 'celsius: expected a number');
  */
 export function jsonSerde<T = unknown>(check?: (value: unknown) => string | undefined): Serde<T> {
-  return {
+  return readsBackWhen<T>((v) => isPlainJson(v, 0) && check?.(v) === undefined, {
     name: 'json',
     serialize: (v) => {
       if (v === null) return null;
@@ -117,7 +118,64 @@ export function jsonSerde<T = unknown>(check?: (value: unknown) => string | unde
       }
       return parsed as T;
     },
-  };
+  });
+}
+
+/** Per built-in serde, which values it reads back as they were written (see {@link readsBackAsIs}). */
+const READS_BACK = new WeakMap<Serde<any>, (value: unknown) => boolean>();
+
+function readsBackWhen<T>(test: (value: unknown) => boolean, serde: Serde<T>): Serde<T> {
+  READS_BACK.set(serde, test);
+  return serde;
+}
+
+/**
+ * Whether `serde` is known to read `value` back, once written, as an equal
+ * value its reader cannot tell from it: then a store may keep the object
+ * itself between commits and write its bytes only when it commits, and a
+ * run restored from those bytes goes on exactly as the run that kept it.
+ * True for the built-in JSON serde on plain JSON data its `check` accepts
+ * (arrays without holes, objects of `Object.prototype`, strings,
+ * booleans, `null`, finite numbers other than -0: not a `Date`, a class
+ * instance, an object without a prototype or an undefined property,
+ * which come back otherwise), and for
+ * the string serde on well-formed strings. False for any other serde: its
+ * values go through their bytes every time.
+ */
+export function readsBackAsIs<T>(serde: Serde<T>, value: T): boolean {
+  const test = READS_BACK.get(serde);
+  return test !== undefined && test(value);
+}
+
+// A lone surrogate is written as U+FFFD. (isWellFormed is Node 20's, not yet in the ES2023 lib the project compiles against.)
+const wellFormedText = (v: unknown): boolean => v === null || (typeof v === 'string' && (v as string & { isWellFormed(): boolean }).isWellFormed());
+
+/** Whether `value` is plain JSON data (see {@link readsBackAsIs}); false also when nested too deep to tell cheaply. */
+function isPlainJson(value: unknown, depth: number): boolean {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return true;
+    case 'number':
+      return Number.isFinite(value) && !Object.is(value, -0);
+    case 'object':
+      break;
+    default:
+      return false;
+  }
+  if (value === null) return true;
+  if (depth > 64) return false;
+  if (Array.isArray(value)) {
+    if (Object.getPrototypeOf(value) !== Array.prototype) return false;
+    for (let i = 0; i < value.length; i++) if (!(i in value) || !isPlainJson(value[i], depth + 1)) return false;
+    return true;
+  }
+  if (Object.getPrototypeOf(value) !== Object.prototype) return false;
+  for (const k in value) {
+    if (!Object.hasOwn(value, k)) return false;
+    if (!isPlainJson((value as Record<string, unknown>)[k], depth + 1)) return false;
+  }
+  return true;
 }
 
 /**

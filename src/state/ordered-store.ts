@@ -1,5 +1,6 @@
 import type { CommittableStore, StateBackend, StateWrite } from './key-value-store.ts';
 import { DigestOwners, collisionError, committedEntries, committedRival, committedValue, encodeWrites, isLongKey } from './long-keys.ts';
+import { bytesOf, type StoredValue } from './kept-value.ts';
 
 /**
  * A store of byte values under ordered string keys, with range scans: what
@@ -14,12 +15,16 @@ export interface OrderedStore {
   readonly name: string;
   /** The value under `key` (hex), or undefined. */
   get(key: string): Uint8Array | undefined;
-  /** Sets the value under `key` (hex). */
-  put(key: string, value: Uint8Array): void;
+  /** Sets the value under `key` (hex): bytes, or a {@link KeptValue} whose bytes are made when needed. */
+  put(key: string, value: StoredValue): void;
   /** Removes `key`. */
   delete(key: string): void;
   /** Entries with `from <= key < to`, in key order. */
   range(from: string, to: string): IterableIterator<[string, Uint8Array]>;
+  /** What the store holds under `key`: the kept object put there, if it still holds it as one, else the bytes. */
+  getStored(key: string): StoredValue | undefined;
+  /** {@link range}, with the values as {@link getStored} gives them. */
+  rangeStored(from: string, to: string): IterableIterator<[string, StoredValue]>;
   /** How many entries the store holds (committed and pending). */
   count(): number;
 }
@@ -129,10 +134,10 @@ export class SortedKeys {
 /** An ordered store held in memory (a sorted key index over a map), restored at start from its committed entries. */
 export class InMemoryOrderedStore implements CommittableOrderedStore {
   readonly name: string;
-  readonly #data = new Map<string, Uint8Array>();
+  readonly #data = new Map<string, StoredValue>();
   readonly #sorted = new SortedKeys();
   /** The keys written since the last commit, with their values (null: deleted). Rolling back reads the committed values again from the backend: it holds them, so no undo log is kept. */
-  #pending = new Map<string, Uint8Array | null>();
+  #pending = new Map<string, StoredValue | null>();
   readonly #owners: DigestOwners;
   /** Read to clear a long key's entry of the old whole-key form when it is written, and for the committed values a rollback goes back to. */
   readonly #backend: StateBackend;
@@ -149,10 +154,15 @@ export class InMemoryOrderedStore implements CommittableOrderedStore {
   }
 
   get(key: string): Uint8Array | undefined {
+    const v = this.#data.get(key);
+    return v === undefined ? undefined : bytesOf(v);
+  }
+
+  getStored(key: string): StoredValue | undefined {
     return this.#data.get(key);
   }
 
-  put(key: string, value: Uint8Array): void {
+  put(key: string, value: StoredValue): void {
     // Every window, join and waiting record is a put: no closure, one lookup for a key already there.
     if (isLongKey(key)) this.#owners.claim(key, (other) => this.#data.has(other));
     const size = this.#data.size;
@@ -168,6 +178,10 @@ export class InMemoryOrderedStore implements CommittableOrderedStore {
   }
 
   *range(from: string, to: string): IterableIterator<[string, Uint8Array]> {
+    for (const [k, v] of this.rangeStored(from, to)) yield [k, bytesOf(v)];
+  }
+
+  *rangeStored(from: string, to: string): IterableIterator<[string, StoredValue]> {
     // Copy the slice: the caller may delete what it reads.
     const keys = this.#sorted.slice(from, to);
     for (const k of keys) {
@@ -181,7 +195,7 @@ export class InMemoryOrderedStore implements CommittableOrderedStore {
   }
 
   drainWrites(): StateWrite[] {
-    const writes = [...this.#pending].flatMap(([key, value]) => encodeWrites(this.#backend, this.name, key, value));
+    const writes = [...this.#pending].flatMap(([key, value]) => encodeWrites(this.#backend, this.name, key, value === null ? null : bytesOf(value)));
     this.#pending = new Map();
     return writes;
   }
@@ -200,7 +214,7 @@ export class InMemoryOrderedStore implements CommittableOrderedStore {
 export class LmdbOrderedStore implements CommittableOrderedStore {
   readonly name: string;
   readonly #backend: StateBackend;
-  #pending = new Map<string, Uint8Array | null>();
+  #pending = new Map<string, StoredValue | null>();
   readonly #pendingSorted = new SortedKeys();
   #committedCount: number;
   /** Owners of the digests of the long keys in the overlay. */
@@ -214,13 +228,18 @@ export class LmdbOrderedStore implements CommittableOrderedStore {
   }
 
   get(key: string): Uint8Array | undefined {
+    const v = this.getStored(key);
+    return v === undefined ? undefined : bytesOf(v);
+  }
+
+  getStored(key: string): StoredValue | undefined {
     const p = this.#pending.get(key);
     if (p !== undefined) return p ?? undefined;
     if (this.#pending.has(key)) return undefined;
     return committedValue(this.#backend, this.name, key);
   }
 
-  put(key: string, value: Uint8Array): void {
+  put(key: string, value: StoredValue): void {
     this.#claim(key);
     this.#note(key);
     this.#pending.set(key, value);
@@ -247,6 +266,10 @@ export class LmdbOrderedStore implements CommittableOrderedStore {
   }
 
   *range(from: string, to: string): IterableIterator<[string, Uint8Array]> {
+    for (const [k, v] of this.rangeStored(from, to)) yield [k, bytesOf(v)];
+  }
+
+  *rangeStored(from: string, to: string): IterableIterator<[string, StoredValue]> {
     const overlay = this.#pendingSorted.slice(from, to);
     const pending = new Map(overlay.map((k) => [k, this.#pending.get(k)!] as const));
     let i = 0;
@@ -281,7 +304,7 @@ export class LmdbOrderedStore implements CommittableOrderedStore {
 
   drainWrites(): StateWrite[] {
     this.#committedCount = this.count();
-    const writes = [...this.#pending].flatMap(([key, value]) => encodeWrites(this.#backend, this.name, key, value));
+    const writes = [...this.#pending].flatMap(([key, value]) => encodeWrites(this.#backend, this.name, key, value === null ? null : bytesOf(value)));
     this.#pending = new Map();
     this.#pendingSorted.clear();
     this.#owners.clear();

@@ -1,17 +1,20 @@
 import type { OrderedStore } from '../../state/ordered-store.ts';
 import { utf8Bytes, utf8Text } from '../../records/utf8.ts';
+import { KeptValue } from '../../state/kept-value.ts';
 
 /**
  * The next arrival sequence number of an operator's ordered store, kept in
  * the store under `n` (decimal text) so that it commits with the task: keys
  * built from (timestamp, sequence) keep records of one timestamp in the
- * order they arrived, across restarts.
+ * order they arrived, across restarts. Kept as a number between commits.
  */
 export function nextArrivalSeq(store: OrderedStore): number {
-  const bytes = store.get(SEQ_KEY);
-  const seq = bytes === undefined ? 0 : Number(utf8Text(bytes));
-  store.put(SEQ_KEY, utf8Bytes(String(seq + 1)));
+  const stored = store.getStored(SEQ_KEY);
+  const seq = stored === undefined ? 0 : stored instanceof KeptValue ? (stored.value as number) : Number(utf8Text(stored));
+  store.put(SEQ_KEY, new KeptValue(seq + 1, decimal) as KeptValue);
   return seq;
 }
+
+const decimal = (n: number): Uint8Array => utf8Bytes(String(n));
 
 const SEQ_KEY = 'n';

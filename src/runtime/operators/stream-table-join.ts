@@ -8,6 +8,7 @@ import type { EventClock } from '../../time/event-clock.ts';
 import { dueBefore, isStreamRecordDue, missedJoinedRecords, streamTableResultTimestamp } from '../../joins/stream-table.ts';
 import { clockHooks, clockNow, describeClock, handleLateRecord, keyHexOf } from './aggregate-spec.ts';
 import { WaitingRecords } from './waiting-records.ts';
+import { KeptValue } from '../../state/kept-value.ts';
 import { utf8Bytes, utf8Text } from '../../records/utf8.ts';
 
 /** Which stream records a stream–table join emits when the table has no row for them: none (inner) or all (left). */
@@ -51,7 +52,7 @@ const joinedKey = (keyHex: string): string => `j${keyHex}`;
  * waiting record (`heldHorizon`, applied by the table's source).
  */
 export function streamTableJoin<K, VS, VT, VOut>(spec: StreamTableJoinSpec<K, VS, VT, VOut>): () => Processor<K, unknown, K, VOut> {
-  const waiting = new WaitingRecords<K, VS>(spec.keySerde, spec.streamSerde);
+  const waiting = new WaitingRecords<K, VS>(spec.keySerde, spec.streamSerde, spec.store);
   return () => {
     let table: VersionedKeyValueStore<K, VT> | undefined;
     const tableOf = (ctx: ProcessorContext<any, any>): VersionedKeyValueStore<K, VT> =>
@@ -92,11 +93,14 @@ export function streamTableJoin<K, VS, VT, VOut>(spec: StreamTableJoinSpec<K, VS
 }
 
 function lastJoined(store: OrderedStore, keyHex: string): number | undefined {
-  const bytes = store.get(joinedKey(keyHex));
-  return bytes === undefined ? undefined : decodeTime(utf8Text(bytes));
+  const stored = store.getStored(joinedKey(keyHex));
+  return stored === undefined ? undefined : stored instanceof KeptValue ? (stored.value as number) : decodeTime(utf8Text(stored));
 }
 
+/** Kept as a number between commits. */
 function noteJoined(store: OrderedStore, keyHex: string, ts: number): void {
   const last = lastJoined(store, keyHex);
-  if (last === undefined || ts > last) store.put(joinedKey(keyHex), utf8Bytes(encodeTime(ts)));
+  if (last === undefined || ts > last) store.put(joinedKey(keyHex), new KeptValue(ts, timeText) as KeptValue);
 }
+
+const timeText = (ts: number): Uint8Array => utf8Bytes(encodeTime(ts));

@@ -2,6 +2,7 @@ import type { Processor } from '../processor.ts';
 import type { StreamRecord } from '../../records/record.ts';
 import { hexToBytes } from '../../state/key-value-store.ts';
 import type { OrderedStore } from '../../state/ordered-store.ts';
+import { keptEncoder, storedValue, valueOf, type StoredValue } from '../../state/kept-value.ts';
 import { decodeTime, encodeTime } from '../../state/time-key.ts';
 import { firesBeforeClosing, fireDelay, isLateRecord, isWindowClosed, isWindowFired, stateLateness } from '../../windows/lateness.ts';
 import { firstOpenStart, timeWindowAt, type TimeWindows } from '../../windows/time-windows.ts';
@@ -19,12 +20,21 @@ import { clockHooks, clockNow, describeClock, forwardResult, handleLateRecord, k
  * `final` emission it fires at `now >= end + fireDelay`: as it closes in
  * stream-time mode, at `W >= end − 1` in watermark mode — where records
  * within the allowed lateness (the grace) then re-emit the corrected result.
+ *
+ * A window's aggregate is kept as an object between records (`KeptValue`)
+ * when only the aggregator sees it before the window closes — results
+ * emitted once, at the close, as the state goes: it is then serialized at
+ * commit instead of twice per record. Emitting updates or firing early hands
+ * the aggregate on while the window keeps it, so those windows store bytes.
  */
 export function timeWindowAggregate<K, V, A>(windows: TimeWindows, spec: AggregateSpec<K, V, A>): () => Processor<K, V, Windowed<K>, A> {
   const { size, advance, offset, graceMs: grace } = windows;
   const delay = fireDelay(spec.clock, grace);
   const firesEarly = firesBeforeClosing(spec.emit, grace, spec.clock);
   const kept = stateLateness(spec.emit, grace, spec.retentionMs);
+  const keepsObjects = spec.emit === 'final' && !firesEarly;
+  const encode = keptEncoder(spec.aggSerde, spec.store);
+  const stored = (agg: A): StoredValue => (keepsObjects ? storedValue(spec.aggSerde, agg, encode) : spec.aggSerde.serialize(agg)!);
   // The last window of the record (the largest end) is the one that closed last: naming it says by how much the record missed.
   const late = (r: StreamRecord, ws: readonly TimeWindow[], clock: string): string => {
     const last = ws.reduce((a, w) => (w.end > a.end ? w : a));
@@ -42,9 +52,9 @@ export function timeWindowAggregate<K, V, A>(windows: TimeWindows, spec: Aggrega
     // Windows starting below `firedTo` have fired (early firing only). Set from the
     // restored clock: everything due by the last commit fired before it.
     let firedTo = 0;
-    const emit = (ctx: Parameters<Processor['process']>[1], trigger: StreamRecord, k: string, bytes: Uint8Array): void => {
+    const emit = (ctx: Parameters<Processor['process']>[1], trigger: StreamRecord, k: string, agg: StoredValue): void => {
       const window = timeWindowAt(decodeTime(k.slice(0, 16)), size);
-      forwardResult(ctx, spec, trigger, spec.keySerde.deserialize(hexToBytes(k.slice(16))), window, spec.aggSerde.deserialize(bytes));
+      forwardResult(ctx, spec, trigger, spec.keySerde.deserialize(hexToBytes(k.slice(16))), window, valueOf(spec.aggSerde, agg));
     };
     const fireUpTo = (store: OrderedStore, now: number, trigger: StreamRecord, ctx: Parameters<Processor['process']>[1]): void => {
       const bound = firstOpenStart(size, delay, now);
@@ -67,9 +77,9 @@ export function timeWindowAggregate<K, V, A>(windows: TimeWindows, spec: Aggrega
         const keyHex = keyHexOf(spec, record.key);
         for (const w of open) {
           const k = encodeTime(w.start) + keyHex;
-          const old = store.get(k);
-          const agg = spec.add(record.key, record.value, old === undefined ? spec.init() : spec.aggSerde.deserialize(old));
-          store.put(k, spec.aggSerde.serialize(agg)!);
+          const old = store.getStored(k);
+          const agg = spec.add(record.key, record.value, old === undefined ? spec.init() : valueOf(spec.aggSerde, old));
+          store.put(k, stored(agg));
           // A fired window updated within the allowed lateness: its corrected result.
           const refire = firesEarly && isWindowFired(w.end, grace, spec.clock, now);
           if (spec.emit === 'updates' || refire) forwardResult(ctx, spec, record, record.key, w, agg);
@@ -88,8 +98,8 @@ export function timeWindowAggregate<K, V, A>(windows: TimeWindows, spec: Aggrega
             return;
           }
         }
-        for (const [k, bytes] of store.range(scannedTo === undefined ? '' : encodeTime(scannedTo), encodeTime(keepFrom))) {
-          if (spec.emit === 'final' && !firesEarly) emit(ctx, trigger, k, bytes);
+        for (const [k, agg] of store.rangeStored(scannedTo === undefined ? '' : encodeTime(scannedTo), encodeTime(keepFrom))) {
+          if (spec.emit === 'final' && !firesEarly) emit(ctx, trigger, k, agg);
           store.delete(k);
         }
         scannedTo = keepFrom;

@@ -1,6 +1,7 @@
 import type { StreamRecord } from '../../records/record.ts';
-import type { Serde } from '../../records/serde.ts';
+import { readsBackAsIs, type Serde } from '../../records/serde.ts';
 import type { OrderedStore } from '../../state/ordered-store.ts';
+import { KeptValue, type StoredValue } from '../../state/kept-value.ts';
 import { decodeTime, encodeTime } from '../../state/time-key.ts';
 import { utf8Bytes, utf8Text } from '../../records/utf8.ts';
 import { nextArrivalSeq } from './arrival-sequence.ts';
@@ -15,7 +16,11 @@ import { nextArrivalSeq } from './arrival-sequence.ts';
  * - `n` → the next arrival sequence number;
  * - `r` → the bound every record below was released under (16 hex digits
  *   of `encodeTime`), where the next release's scan starts.
- * The key is kept serialized (null for a record without one).
+ * The key is kept serialized (null for a record without one). A record
+ * whose key and value read back as they are (`readsBackAsIs`) is kept as
+ * the record itself (`KeptValue`), encoded only if it still waits at a
+ * commit: most are released before, and were encoded and decoded for
+ * nothing. It is handed on only as it is released, and removed.
  */
 export class WaitingRecords<K, V> {
   readonly #keys: Serde<K>;
@@ -28,15 +33,34 @@ export class WaitingRecords<K, V> {
    * from a restored or committed store are others, and are decoded whole.
    */
   readonly #added = new WeakMap<Uint8Array, Added<K, V>>();
+  readonly #encodeKept: (record: StreamRecord<K, V>) => Uint8Array;
 
-  constructor(keySerde: Serde<K>, valueSerde: Serde<V>) {
+  constructor(keySerde: Serde<K>, valueSerde: Serde<V>, store: string) {
     this.#keys = keySerde;
     this.#values = valueSerde;
+    this.#encodeKept = (record) => {
+      if (!this.#readsBack(record)) {
+        throw new Error(`store ${store}: a record waiting in it as an object was changed after it was stored, into one its serdes would not read back as it is (a Date, a class instance, an undefined property, …): change a copy instead`);
+      }
+      return this.#encode(record);
+    };
   }
 
   /** Holds `record` back; records of one timestamp come out in the order they went in. */
   add(store: OrderedStore, record: StreamRecord<K, V>): void {
     const seq = nextArrivalSeq(store);
+    const key = WAITING + encodeTime(record.timestamp) + encodeTime(seq);
+    if (this.#readsBack(record)) store.put(key, new KeptValue(record, this.#encodeKept) as KeptValue);
+    else store.put(key, this.#encode(record));
+  }
+
+  #readsBack(record: StreamRecord<K, V>): boolean {
+    const keyed = record.key !== null && record.key !== undefined;
+    return (!keyed || readsBackAsIs(this.#keys, record.key)) && readsBackAsIs(this.#values, record.value);
+  }
+
+  /** The record's bytes (see the layout above); remembered, so that a record released in this run is not decoded again. */
+  #encode(record: StreamRecord<K, V>): Uint8Array {
     const keyBytes = record.key === null || record.key === undefined ? null : this.#keys.serialize(record.key)!;
     const key = keyBytes === null ? null : base64(keyBytes);
     const meta: Meta = { s: record.stream, p: record.partition, o: record.offset, h: record.headers, e: record.eventTime, b: record.brokerTime, i: record.ingestTime, k: key };
@@ -46,7 +70,7 @@ export class WaitingRecords<K, V> {
     bytes.set(head);
     bytes.set(value, head.length);
     this.#added.set(bytes, { record, keyBytes, valueAt: head.length });
-    store.put(WAITING + encodeTime(record.timestamp) + encodeTime(seq), bytes);
+    return bytes;
   }
 
   /**
@@ -64,9 +88,9 @@ export class WaitingRecords<K, V> {
     const from = released === undefined ? '' : utf8Text(released);
     const to = encodeTime(before);
     if (from >= to) return [];
-    const due: [string, Uint8Array][] = [];
+    const due: [string, StoredValue][] = [];
     let upTo = to;
-    for (const entry of store.range(WAITING + from, WAITING + to)) {
+    for (const entry of store.rangeStored(WAITING + from, WAITING + to)) {
       if (!isDue(decodeTime(entry[0].slice(1, 17)))) {
         upTo = entry[0].slice(1, 17);
         break;
@@ -75,10 +99,14 @@ export class WaitingRecords<K, V> {
     }
     // Most clock moves release nothing new: the bound is written only when it moves.
     if (upTo !== from) store.put(RELEASED_KEY, utf8Bytes(upTo));
-    return due.map(([k, bytes]) => {
+    return due.map(([k, stored]) => {
       store.delete(k);
-      const added = this.#added.get(bytes);
-      return added === undefined ? this.#decode(decodeTime(k.slice(1, 17)), bytes) : this.#again(added, bytes);
+      if (stored instanceof KeptValue) {
+        const r = stored.value as StreamRecord<K, V>;
+        return asReleased(r, r.key, r.value);
+      }
+      const added = this.#added.get(stored);
+      return added === undefined ? this.#decode(decodeTime(k.slice(1, 17)), stored) : this.#again(added, stored);
     });
   }
 
@@ -86,7 +114,7 @@ export class WaitingRecords<K, V> {
   #again({ record: r, keyBytes, valueAt }: Added<K, V>, bytes: Uint8Array): StreamRecord<K, V> {
     const key = keyBytes === null ? (null as K) : isPrimitive(r.key) ? r.key : this.#keys.deserialize(keyBytes);
     const value = isPrimitive(r.value) ? r.value : this.#values.deserialize(bytes.subarray(valueAt));
-    return { stream: r.stream, partition: r.partition, offset: r.offset, key, value, headers: r.headers, eventTime: r.eventTime, brokerTime: r.brokerTime, ingestTime: r.ingestTime, timestamp: r.timestamp };
+    return asReleased(r, key, value);
   }
 
   #decode(timestamp: number, bytes: Uint8Array): StreamRecord<K, V> {
@@ -96,6 +124,11 @@ export class WaitingRecords<K, V> {
     const value = this.#values.deserialize(bytes.subarray(nl + 1));
     return { stream: meta.s, partition: meta.p, offset: meta.o, key, value, headers: meta.h, eventTime: meta.e, brokerTime: meta.b, ingestTime: meta.i, timestamp };
   }
+}
+
+/** A record as it is released: what it was added as, with `key` and `value`, and nothing else of the object it came in (a buffered record's own fields). */
+function asReleased<K, V>(r: StreamRecord<K, V>, key: K, value: V): StreamRecord<K, V> {
+  return { stream: r.stream, partition: r.partition, offset: r.offset, key, value, headers: r.headers, eventTime: r.eventTime, brokerTime: r.brokerTime, ingestTime: r.ingestTime, timestamp: r.timestamp };
 }
 
 interface Added<K, V> {
