@@ -85,9 +85,12 @@ export class SortedKeys {
       chunks.push([key]);
       return;
     }
-    const i = Math.min(this.#chunkFor(key), chunks.length - 1);
+    const last = chunks[chunks.length - 1]!;
+    // Time-first keys (a close index, waiting records) mostly arrive in order: one comparison puts them last.
+    const i = key > last[last.length - 1]! ? chunks.length - 1 : Math.min(this.#chunkFor(key), chunks.length - 1);
     const c = chunks[i]!;
-    c.splice(lowerBound(c, key), 0, key);
+    if (c === last && key > c[c.length - 1]!) c.push(key);
+    else c.splice(lowerBound(c, key), 0, key);
     if (c.length > 2 * this.#load) chunks.splice(i + 1, 0, c.splice(this.#load));
   }
 
