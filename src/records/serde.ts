@@ -147,6 +147,29 @@ export function readsBackAsIs<T>(serde: Serde<T>, value: T): boolean {
   return test !== undefined && test(value);
 }
 
+/** What {@link readBackCopy} gives where the serde cannot vouch for a copy. */
+export const NO_COPY: unique symbol = Symbol('no copy');
+
+/**
+ * A copy of `value` that its reader cannot tell from what `serde` would
+ * read back from its bytes, made without the bytes (a walk, much cheaper
+ * than writing and parsing JSON) — or {@link NO_COPY} where `serde` cannot
+ * vouch for one (see {@link readsBackAsIs}): then only the bytes say what
+ * the value is.
+ */
+export function readBackCopy<T>(serde: Serde<T>, value: T): T | typeof NO_COPY {
+  return readsBackAsIs(serde, value) ? copyPlain(value) : NO_COPY;
+}
+
+/** A deep copy of plain JSON data, or of a copy of it (see {@link readsBackAsIs}); strings and other primitives are themselves. */
+export function copyPlain<T>(value: T): T {
+  if (typeof value !== 'object' || value === null) return value;
+  if (Array.isArray(value)) return value.map(copyPlain) as T;
+  const out: Record<string, unknown> = {};
+  for (const k in value) out[k] = copyPlain((value as Record<string, unknown>)[k]);
+  return out as T;
+}
+
 // A lone surrogate is written as U+FFFD. (isWellFormed is Node 20's, not yet in the ES2023 lib the project compiles against.)
 const wellFormedText = (v: unknown): boolean => v === null || (typeof v === 'string' && (v as string & { isWellFormed(): boolean }).isWellFormed());
 

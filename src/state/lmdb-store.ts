@@ -1,5 +1,6 @@
 import { KeyHexCache, hexToBytes, type CommittableStore, type StateBackend, type StateWrite, type StoreDefinition } from './key-value-store.ts';
 import { DigestOwners, collisionError, committedEntries, committedRival, committedValue, encodeWrites, isLongKey } from './long-keys.ts';
+import { ownKey, readStoreValue, storeValueBytes, storeValueOf, type StoreValue } from './store-value.ts';
 
 /**
  * A store kept in LMDB: committed entries are read from the database on
@@ -12,7 +13,8 @@ export class LmdbKeyValueStore<K, V> implements CommittableStore<K, V> {
   readonly #def: StoreDefinition<K, V>;
   readonly #keys: KeyHexCache<K>;
   readonly #backend: StateBackend;
-  #pending = new Map<string, { key: K; value: V | undefined; bytes: Uint8Array | null }>();
+  /** Uncommitted writes: the value as a `StoreValue` (undefined: deleted). */
+  #pending = new Map<string, { key: K; value: StoreValue<V> | undefined }>();
   /** Owners of the digests of the long keys in the overlay. */
   readonly #owners: DigestOwners;
 
@@ -27,7 +29,7 @@ export class LmdbKeyValueStore<K, V> implements CommittableStore<K, V> {
   get(key: K): V | undefined {
     const hex = this.#hexOf(key);
     const p = this.#pending.get(hex);
-    if (p !== undefined) return p.value;
+    if (p !== undefined) return p.value === undefined ? undefined : readStoreValue(this.#def.valueSerde, p.value);
     const bytes = committedValue(this.#backend, this.name, hex);
     return bytes === undefined ? undefined : this.#def.valueSerde.deserialize(bytes);
   }
@@ -36,13 +38,13 @@ export class LmdbKeyValueStore<K, V> implements CommittableStore<K, V> {
     if (value === undefined || value === null) return this.delete(key);
     const hex = this.#hexOf(key);
     this.#claim(hex);
-    this.#pending.set(hex, { key, value, bytes: this.#def.valueSerde.serialize(value) });
+    this.#pending.set(hex, { key, value: storeValueOf(this.#def.valueSerde, value) });
   }
 
   delete(key: K): void {
     const hex = this.#hexOf(key);
     this.#claim(hex);
-    this.#pending.set(hex, { key, value: undefined, bytes: null });
+    this.#pending.set(hex, { key, value: undefined });
   }
 
   *all(): IterableIterator<[K, V]> {
@@ -51,9 +53,10 @@ export class LmdbKeyValueStore<K, V> implements CommittableStore<K, V> {
     let i = 0;
     const emitOverlayUpTo = function* (this: LmdbKeyValueStore<K, V>, bound: string | undefined): Generator<[K, V]> {
       while (i < overlay.length && (bound === undefined || overlay[i]! <= bound)) {
-        const e = this.#pending.get(overlay[i]!)!;
+        const hex = overlay[i]!;
+        const e = this.#pending.get(hex)!;
         i++;
-        if (e.value !== undefined) yield [e.key, e.value];
+        if (e.value !== undefined) yield [ownKey(this.#def.keySerde, e.key, hex), readStoreValue(this.#def.valueSerde, e.value)];
       }
     }.bind(this);
     for (const [hex, bytes] of committedEntries(this.#backend, this.name)) {
@@ -79,7 +82,7 @@ export class LmdbKeyValueStore<K, V> implements CommittableStore<K, V> {
 
   drainWrites(): StateWrite[] {
     const writes: StateWrite[] = [];
-    for (const [key, p] of this.#pending) writes.push(...encodeWrites(this.#backend, this.name, key, p.bytes));
+    for (const [key, p] of this.#pending) writes.push(...encodeWrites(this.#backend, this.name, key, p.value === undefined ? null : storeValueBytes(this.#def.valueSerde, p.value)));
     this.#pending = new Map();
     this.#owners.clear();
     return writes;
