@@ -124,7 +124,8 @@ export function jsonSerde<T = unknown>(check?: (value: unknown) => string | unde
 /** Per built-in serde, which values it reads back as they were written (see {@link readsBackAsIs}). */
 const READS_BACK = new WeakMap<Serde<any>, (value: unknown) => boolean>();
 
-function readsBackWhen<T>(test: (value: unknown) => boolean, serde: Serde<T>): Serde<T> {
+/** Declares which values `serde` reads back as they were written (see {@link readsBackAsIs}), for a serde built on others; returns it. */
+export function readsBackWhen<T>(test: (value: unknown) => boolean, serde: Serde<T>): Serde<T> {
   READS_BACK.set(serde, test);
   return serde;
 }

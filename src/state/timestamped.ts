@@ -1,4 +1,4 @@
-import { DeserializationError, SerializationError, type Serde } from '../records/serde.ts';
+import { DeserializationError, SerializationError, readsBackAsIs, readsBackWhen, type Serde } from '../records/serde.ts';
 import { readTime64, writeTime64 } from './time-key.ts';
 
 /** A stored value with the timestamp of the record that wrote it: a table's row. */
@@ -33,7 +33,15 @@ export function timestampedSerde<V>(inner: Serde<V>): Serde<Timestamped<V>> {
     },
   };
   timestampedSerdes.add(serde);
-  return serde;
+  // It reads back `{ value, timestamp }`, in that order, with what `inner` reads back of the value.
+  return readsBackWhen((v) => isRow(v) && readsBackAsIs(inner, v.value as V), serde);
+}
+
+function isRow(v: unknown): v is Timestamped<unknown> {
+  if (typeof v !== 'object' || v === null || Object.getPrototypeOf(v) !== Object.prototype) return false;
+  const keys = Object.keys(v);
+  const t = (v as Timestamped<unknown>).timestamp;
+  return keys.length === 2 && keys[0] === 'value' && keys[1] === 'timestamp' && (v as Timestamped<unknown>).value !== null && Number.isSafeInteger(t) && !Object.is(t, -0);
 }
 
 const timestampedSerdes = new WeakSet<object>();
