@@ -22,7 +22,7 @@
  *
  * Case counts. `TIDEMARK_PROPERTY_RUNS` is a multiplier (default 1) of the
  * base counts: fetch sizes 117, stop/restart 93, real-time 32 — 242 cases in
- * CI, spread over 15 topologies, the watermark topology drawn twice as often
+ * CI, spread over 16 topologies, the watermark topology drawn twice as often
  * in real time (about 1–2 minutes on 2 cores). `TIDEMARK_PROPERTY_RUNS=5`
  * runs 1210.
  * A failure reports fast-check's seed and path; rerun that case with
