@@ -10,6 +10,7 @@ import { PRODUCER_HEADER } from './headers.ts';
 import type { TaskEnvironment } from './task-environment.ts';
 import type { TaskInput, TaskInputs } from './task-inputs.ts';
 import { advancePartitionTime } from '../time/stream-time.ts';
+import type { PartitionBuffer } from '../scheduling/partition-buffer.ts';
 
 /** A buffered record; `partitionTimeBefore` is its partition's time before it, to checkpoint partition time at any offset. */
 export type BufferedRecord = StreamRecord & {
@@ -50,10 +51,6 @@ export class TaskAdmission {
     if (input.moving.size > 0) this.#inputs.noteWriter(input, producer);
     const buf = this.#inputs.bufferFor(input, producer);
     const partitionTimeBefore = input.partitionTime;
-    // The reason may quote the input's bytes (a deserializer's message does): it stays one line.
-    const failed = (error: string, field: string, fatal = this.#env.badInput === 'fail'): void => {
-      buf.push(failureRecord(input, raw, ingestTime, { raw, error: oneLine(error), field, fatal }));
-    };
     if (raw.control === 'watermark') {
       // Sources with a generator make their own watermarks: the stream's watermark records are not theirs to read,
       // but an internal stream's ends of catch-up are for every reader of it.
@@ -63,7 +60,7 @@ export class TaskAdmission {
       try {
         report = readWatermarkRecord(raw);
       } catch (e) {
-        return readsWatermarks ? failed(errorMessage(e), 'value') : undefined;
+        return readsWatermarks ? this.#failed(buf, input, raw, ingestTime, errorMessage(e), 'value') : undefined;
       }
       // An end of catch-up or a move moves no watermark: it ends its producer's share (in the group catch-up
       // it belongs to), or says the producer is moving between members.
@@ -75,24 +72,24 @@ export class TaskAdmission {
       return;
     }
     const size = recordBytes(raw);
-    if (size > this.#env.maxRecordBytes) return failed(`record too large: ${size} bytes of key, value and headers, the limit is ${this.#env.maxRecordBytes}`, largestPart(raw, size));
+    if (size > this.#env.maxRecordBytes) return this.#failed(buf, input, raw, ingestTime, `record too large: ${size} bytes of key, value and headers, the limit is ${this.#env.maxRecordBytes}`, largestPart(raw, size));
     let key: unknown;
     let value: unknown;
     try {
       key = input.source.keySerde.deserialize(raw.key);
     } catch (e) {
-      return failed(`key: ${errorMessage(e)}`, fieldOf('key', e));
+      return this.#failed(buf, input, raw, ingestTime, `key: ${errorMessage(e)}`, fieldOf('key', e));
     }
     try {
       value = input.source.valueSerde.deserialize(raw.value);
     } catch (e) {
-      return failed(`value: ${errorMessage(e)}`, fieldOf('value', e));
+      return this.#failed(buf, input, raw, ingestTime, `value: ${errorMessage(e)}`, fieldOf('value', e));
     }
     const extractor = input.source.extractor;
     const candidate = extractor.extract({ key, value, eventTime: raw.eventTime, brokerTime: raw.brokerTime, ingestTime });
     const resolution = resolveTimestamp(candidate, input.source.onInvalidTimestamp, raw.brokerTime, input.partitionTime);
-    if (resolution.kind === 'fail') return failed(`${extractor.name}: ${resolution.reason}`, extractor.field, true);
-    if (resolution.kind === 'skip') return failed(`${extractor.name}: ${resolution.reason}`, extractor.field, false);
+    if (resolution.kind === 'fail') return this.#failed(buf, input, raw, ingestTime, `${extractor.name}: ${resolution.reason}`, extractor.field, true);
+    if (resolution.kind === 'skip') return this.#failed(buf, input, raw, ingestTime, `${extractor.name}: ${resolution.reason}`, extractor.field, false);
     const timestamp = resolution.timestamp;
     input.partitionTime = advancePartitionTime(input.partitionTime, timestamp);
     const fallback: BufferedRecord['fallback'] =
@@ -101,6 +98,11 @@ export class TaskAdmission {
         : undefined;
     const record: BufferedRecord = { stream: raw.stream, partition: raw.partition, offset: raw.offset, key, value, headers: raw.headers, eventTime: raw.eventTime, brokerTime: raw.brokerTime, ingestTime, timestamp, partitionTimeBefore, fallback, producer: writer };
     buf.push(record);
+  }
+
+  /** Queues the failure of `raw` in its place (a method, not a closure made for every record: few fail). The reason may quote the input's bytes (a deserializer's message does): it stays one line. */
+  #failed(buf: PartitionBuffer, input: TaskInput, raw: LogRecord, ingestTime: number, error: string, field: string, fatal = this.#env.badInput === 'fail'): void {
+    buf.push(failureRecord(input, raw, ingestTime, { raw, error: oneLine(error), field, fatal }));
   }
 }
 
