@@ -93,7 +93,7 @@ export function stringSerde<T extends string | null = string>(): Serde<T> {
  *   typeof (v as Reading).celsius === 'number' ? undefined : 'celsius: expected a number');
  */
 export function jsonSerde<T = unknown>(check?: (value: unknown) => string | undefined): Serde<T> {
-  return readsBackWhen<T>((v) => isPlainJson(v, 0) && check?.(v) === undefined, {
+  return readsBackWhen<T>((v) => keptByJson(v, 0, true) && check?.(v) === undefined, {
     name: 'json',
     serialize: (v) => {
       if (v === null) return null;
@@ -174,34 +174,6 @@ export function copyPlain<T>(value: T): T {
 // A lone surrogate is written as U+FFFD. (isWellFormed is Node 20's, not yet in the ES2023 lib the project compiles against.)
 const wellFormedText = (v: unknown): boolean => v === null || (typeof v === 'string' && (v as string & { isWellFormed(): boolean }).isWellFormed());
 
-/** Whether `value` is plain JSON data (see {@link readsBackAsIs}); false also when nested too deep to tell cheaply. */
-function isPlainJson(value: unknown, depth: number): boolean {
-  switch (typeof value) {
-    case 'string':
-    case 'boolean':
-      return true;
-    case 'number':
-      return Number.isFinite(value) && !Object.is(value, -0);
-    case 'object':
-      break;
-    default:
-      return false;
-  }
-  if (value === null) return true;
-  if (depth > 64) return false;
-  if (Array.isArray(value)) {
-    if (Object.getPrototypeOf(value) !== Array.prototype) return false;
-    for (let i = 0; i < value.length; i++) if (!(i in value) || !isPlainJson(value[i], depth + 1)) return false;
-    return true;
-  }
-  if (Object.getPrototypeOf(value) !== Object.prototype) return false;
-  for (const k in value) {
-    if (!Object.hasOwn(value, k)) return false;
-    if (!isPlainJson((value as Record<string, unknown>)[k], depth + 1)) return false;
-  }
-  return true;
-}
-
 /**
  * Whether text may hold a number JSON.parse cannot keep exactly: 16 digits
  * or more (a decimal point among them or not), or a digit followed by an
@@ -247,14 +219,19 @@ export function jsonProblem(value: unknown, field: string | undefined): { messag
   return keptByJson(value, 0) ? undefined : problemAt(value, field, new Set());
 }
 
-/** Whether JSON writes `value` as it is (see {@link jsonProblem}); false also when nested too deep to tell cheaply (a cycle, say). */
-function keptByJson(value: unknown, depth: number): boolean {
+/**
+ * Whether JSON writes `value` as it is (see {@link jsonProblem}) — and with
+ * `readsBack`, whether it also reads it back as the same value: plain JSON
+ * data (see {@link readsBackAsIs}). False also when nested too deep to tell
+ * cheaply (a cycle, say).
+ */
+function keptByJson(value: unknown, depth: number, readsBack = false): boolean {
   switch (typeof value) {
     case 'string':
     case 'boolean':
       return true;
     case 'number':
-      return Number.isFinite(value);
+      return Number.isFinite(value) && !(readsBack && Object.is(value, -0));
     case 'object':
       break;
     default:
@@ -263,15 +240,24 @@ function keptByJson(value: unknown, depth: number): boolean {
   if (value === null) return true;
   if (depth > 64) return false;
   if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) if (!keptByJson(value[i], depth + 1)) return false;
+    if (readsBack && Object.getPrototypeOf(value) !== Array.prototype) return false;
+    for (let i = 0; i < value.length; i++) if ((readsBack && !(i in value)) || !keptByJson(value[i], depth + 1, readsBack)) return false;
     return true;
   }
-  if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return true;
-  if (value instanceof Map || value instanceof Set || ArrayBuffer.isView(value) || value instanceof ArrayBuffer) return false;
+  if (readsBack) {
+    if (Object.getPrototypeOf(value) !== Object.prototype) return false;
+  } else {
+    if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return true;
+    if (value instanceof Map || value instanceof Set || ArrayBuffer.isView(value) || value instanceof ArrayBuffer) return false;
+  }
   for (const k in value) {
-    if (!Object.hasOwn(value, k)) continue;
+    if (!Object.hasOwn(value, k)) {
+      if (readsBack) return false;
+      continue;
+    }
     const v = (value as Record<string, unknown>)[k];
-    if (v !== undefined && !keptByJson(v, depth + 1)) return false;
+    // JSON drops an undefined property: written, it reads back missing.
+    if (v === undefined ? readsBack : !keptByJson(v, depth + 1, readsBack)) return false;
   }
   return true;
 }
