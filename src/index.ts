@@ -32,6 +32,7 @@ export { KGroupedTable, type TableAggregateOptions } from './dsl/grouped-table.t
 export { keyValueStore } from './dsl/stores.ts';
 export type { KeyValueStore, StoreDefinition, StoreKind, StateBackend, StateWrite } from './state/key-value-store.ts';
 export type { OrderedStore } from './state/ordered-store.ts';
+export { KeptValue, type StoredValue } from './state/kept-value.ts';
 export type { Topology } from './runtime/topology.ts';
 
 // Windows.

@@ -17,12 +17,21 @@ import { readsBackAsIs, type Serde } from '../records/serde.ts';
  *
  * `encode` checks the value again when it writes it, and throws when it
  * changed into something that would no longer read back as it is.
+ *
+ * @example
+ * // In a processor's own ordered store: a count kept as a number, written as decimal text when the task commits.
+ * const store = ctx.getOrderedStore('counts');
+ * const old = store.getStored(key);
+ * const n = old === undefined ? 0 : old instanceof KeptValue ? (old.value as number) : Number(new TextDecoder().decode(old));
+ * store.put(key, new KeptValue(n + 1, (v) => new TextEncoder().encode(String(v))));
  */
 export class KeptValue<T = unknown> {
+  /** The object kept. */
   readonly value: T;
   readonly #encode: (value: T) => Uint8Array;
   #bytes: Uint8Array | undefined;
 
+  /** @param encode writes the value's bytes, once, when they are needed. */
   constructor(value: T, encode: (value: T) => Uint8Array) {
     this.value = value;
     this.#encode = encode;

@@ -23,7 +23,7 @@ const EXPECTED: Record<string, readonly string[]> = {
     'EmbeddedLog', 'EmbeddedLogOptions', 'EmitStrategy', 'EventClock', 'ExtractionInput', 'Extractors', 'Forwarded',
     'GroupCatchUpState', 'GroupMember',
     'Headers', 'InputFailure', 'InputPosition', 'InvalidTimestampPolicy', 'KGroupedStream', 'KGroupedTable', 'KStream', 'KTable', 'KeyValueStore', 'LatePolicy',
-    'Log', 'LogPosition', 'LogRecord', 'ManualClock', 'MemoryLog', 'OrderedStore', 'PRODUCER_HEADER', 'Predicate', 'ProcessingError',
+    'Log', 'LogPosition', 'LogRecord', 'ManualClock', 'MemoryLog', 'OrderedStore', 'KeptValue', 'StoredValue', 'PRODUCER_HEADER', 'Predicate', 'ProcessingError',
     'Processor', 'ProcessorContext', 'ProducerIdentity', 'ProducerOptions', 'Progress', 'RepartitionOptions', 'RunMode', 'RunOptions',
     'RunPlan', 'RunSummary', 'SerializationError', 'Serde', 'Serdes', 'SessionWindowedKStream', 'SessionWindows', 'SinkOptions',
     'SlidingWindows', 'SourceOptions', 'StartPosition', 'StateBackend', 'StateWrite', 'StoreDefinition', 'StoreKind', 'StreamProducer',
