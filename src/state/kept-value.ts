@@ -69,7 +69,12 @@ export function storedValue<T>(serde: Serde<T>, value: T, encode: (value: T) => 
   return value !== null && readsBackAsIs(serde, value) ? (new KeptValue(value, encode) as KeptValue) : serde.serialize(value)!;
 }
 
+/** The value of what an ordered store holds: the kept object, or what `decode` reads of the bytes. */
+export function keptOr<T>(stored: StoredValue, decode: (bytes: Uint8Array) => T): T {
+  return stored instanceof KeptValue ? (stored.value as T) : decode(stored);
+}
+
 /** The value of what an ordered store holds, read with `serde` unless it is kept as an object. */
 export function valueOf<T>(serde: Serde<T>, stored: StoredValue): T {
-  return stored instanceof KeptValue ? (stored.value as T) : serde.deserialize(stored);
+  return keptOr(stored, (bytes) => serde.deserialize(bytes));
 }

@@ -1,6 +1,6 @@
 import type { OrderedStore } from '../../state/ordered-store.ts';
 import { utf8Bytes, utf8Text } from '../../records/utf8.ts';
-import { KeptValue } from '../../state/kept-value.ts';
+import { KeptValue, keptOr } from '../../state/kept-value.ts';
 
 /**
  * The next arrival sequence number of an operator's ordered store, kept in
@@ -10,7 +10,7 @@ import { KeptValue } from '../../state/kept-value.ts';
  */
 export function nextArrivalSeq(store: OrderedStore): number {
   const stored = store.getStored(SEQ_KEY);
-  const seq = stored === undefined ? 0 : stored instanceof KeptValue ? (stored.value as number) : Number(utf8Text(stored));
+  const seq = stored === undefined ? 0 : keptOr(stored, (bytes) => Number(utf8Text(bytes)));
   store.put(SEQ_KEY, new KeptValue(seq + 1, decimal) as KeptValue);
   return seq;
 }

@@ -8,7 +8,7 @@ import type { EventClock } from '../../time/event-clock.ts';
 import { dueBefore, isStreamRecordDue, missedJoinedRecords, streamTableResultTimestamp } from '../../joins/stream-table.ts';
 import { clockHooks, clockNow, describeClock, handleLateRecord, keyHexOf } from './aggregate-spec.ts';
 import { WaitingRecords } from './waiting-records.ts';
-import { KeptValue } from '../../state/kept-value.ts';
+import { KeptValue, keptOr } from '../../state/kept-value.ts';
 import { utf8Bytes, utf8Text } from '../../records/utf8.ts';
 
 /** Which stream records a stream–table join emits when the table has no row for them: none (inner) or all (left). */
@@ -94,7 +94,7 @@ export function streamTableJoin<K, VS, VT, VOut>(spec: StreamTableJoinSpec<K, VS
 
 function lastJoined(store: OrderedStore, keyHex: string): number | undefined {
   const stored = store.getStored(joinedKey(keyHex));
-  return stored === undefined ? undefined : stored instanceof KeptValue ? (stored.value as number) : decodeTime(utf8Text(stored));
+  return stored === undefined ? undefined : keptOr(stored, (bytes) => decodeTime(utf8Text(bytes)));
 }
 
 /** Kept as a number between commits. */
